@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * Encoder and head specifications. A spec is plain JSON: TypeScript builds it, the tfjs builder,
+ * the ONNX writer and the Python torch engine all read the same object. Weight names are canonical
+ * torchvision-style names (`features.0.weight`, OIHW conv kernels, [out, in] dense kernels).
+ */
+
+/**
+ * How raw pixels (float 0..255, one grey channel) become the network input; baked into every
+ * model so engines feed uint8 and all three runtimes normalise identically.
+ *  - per-view: each view standardised on its own: (x - mean) / sqrt(var + 1e-5)
+ *  - minus1to1: x / 127.5 - 1 (Keras MobileNetV2 convention)
+ */
+export const InputNorm = z.enum(['per-view', 'minus1to1']);
+export type InputNorm = z.infer<typeof InputNorm>;
+
+/** One op of the encoder graph. `input` names an earlier op's `id`; default: the previous op. */
+export const Op = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('conv'),
+    id: z.string(),
+    /** canonical weight prefix: `${name}.weight` [out, in/groups, k, k], `${name}.bias` [out] */
+    name: z.string(),
+    in: z.number().int().positive(),
+    out: z.number().int().positive(),
+    k: z.number().int().positive(),
+    stride: z.number().int().positive().default(1),
+    /** explicit symmetric padding, or 'same' (TF-style, may be asymmetric for stride 2) */
+    pad: z.union([z.number().int().nonnegative(), z.literal('same')]).default(0),
+    groups: z.number().int().positive().default(1),
+    bias: z.boolean().default(true),
+    input: z.string().optional(),
+  }),
+  z.object({ op: z.literal('relu'), id: z.string(), input: z.string().optional() }),
+  z.object({ op: z.literal('relu6'), id: z.string(), input: z.string().optional() }),
+  z.object({
+    op: z.literal('maxpool'),
+    id: z.string(),
+    k: z.number().int().positive(),
+    stride: z.number().int().positive(),
+    input: z.string().optional(),
+  }),
+  z.object({ op: z.literal('add'), id: z.string(), inputs: z.tuple([z.string(), z.string()]) }),
+  /** global average pool -> [B, C]: the encoder's feature vector */
+  z.object({ op: z.literal('gap'), id: z.string(), input: z.string().optional() }),
+]);
+export type Op = z.infer<typeof Op>;
+
+export const EncoderSpec = z.object({
+  name: z.string(),
+  /** 1 = grey; ImageNet 3-channel first convs are summed over RGB at import (== replicating grey) */
+  channels: z.literal(1),
+  inputNorm: InputNorm,
+  ops: z.array(Op).min(1),
+  /** feature dimension of the last op (a `gap`) */
+  features: z.number().int().positive(),
+});
+export type EncoderSpec = z.infer<typeof EncoderSpec>;
+
+/**
+ * Pretext head: shared encoder on each of `views` inputs -> optional per-view projection
+ * (dense + relu, weights `head.proj.*`) -> concatenation -> dense `head.fc1` + relu -> dense `head.fc2`.
+ */
+export const HeadSpec = z.object({
+  views: z.number().int().positive(),
+  proj: z.number().int().positive().optional(),
+  hidden: z.number().int().positive(),
+  classes: z.number().int().positive(),
+});
+export type HeadSpec = z.infer<typeof HeadSpec>;
+
+/** A named float32 tensor. */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+/** Canonical weights: name -> tensor. Insertion order is the canonical order. */
+export type Weights = Map<string, Tensor>;
