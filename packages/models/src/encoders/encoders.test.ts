@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { encoderWeightsShapes } from '../shapes.ts';
+import { ENCODERS, encoderSpec } from './index.ts';
+
+const convNames = (name: string) => encoderSpec(name).ops.flatMap((op) => (op.op === 'conv' ? [op.name] : []));
+
+describe('encoder specs', () => {
+  it('vgg16 has torchvision features indices for its 13 convs', () => {
+    expect(convNames('vgg16')).toEqual(
+      [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28].map((i) => `features.${i}`),
+    );
+    // torchvision's maxpools sit at 4, 9, 16, 23, 30
+    const pools = encoderSpec('vgg16').ops.flatMap((op) => (op.op === 'maxpool' ? [op.id] : []));
+    expect(pools).toEqual([4, 9, 16, 23, 30].map((i) => `features.${i}`));
+  });
+
+  it('vgg16 weight count equals torchvision features minus the two dropped RGB input channels', () => {
+    const count = encoderWeightsShapes(encoderSpec('vgg16')).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    // torchvision vgg16().features has 14,714,688 parameters for 3 input channels
+    expect(count).toBe(14_714_688 - 2 * 64 * 3 * 3);
+  });
+
+  it('vgg-small: 4 blocks of 2 convs 32-64-128-256 ending in a 256-wide gap', () => {
+    const spec = encoderSpec('vgg-small');
+    const widths = spec.ops.flatMap((op) => (op.op === 'conv' ? [op.out] : []));
+    expect(widths).toEqual([32, 32, 64, 64, 128, 128, 256, 256]);
+    expect(spec.ops.filter((op) => op.op === 'maxpool')).toHaveLength(4);
+    expect(spec.ops.at(-1)?.op).toBe('gap');
+    expect(spec.features).toBe(256);
+  });
+
+  it('names every known encoder when asked for an unknown one', () => {
+    expect(() => encoderSpec('resnet')).toThrow(Object.keys(ENCODERS).join(', '));
+  });
+});

@@ -1,0 +1,19 @@
+import type { EncoderSpec } from '../spec.ts';
+import { vggSmall } from './vgg-small.ts';
+import { vgg16 } from './vgg16.ts';
+
+/** Encoder registry: adding an encoder means one file and one line here. */
+export const ENCODERS: Record<string, EncoderSpec> = {
+  vgg16,
+  'vgg-small': vggSmall,
+};
+
+export function encoderSpec(name: string): EncoderSpec {
+  const spec = ENCODERS[name];
+  if (!spec) {
+    throw new Error(`Unknown encoder "${name}". Known encoders: ${Object.keys(ENCODERS).join(', ')}.`);
+  }
+  return spec;
+}
+
+export { vggSpec } from './vgg.ts';

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { encoderSpec } from './encoders/index.ts';
+import { headWeightsShapes } from './heads.ts';
+import { headSpec } from './tasks/index.ts';
+
+describe('pretext heads', () => {
+  const vgg16 = encoderSpec('vgg16');
+
+  it('rotation: one view straight into fc1', () => {
+    expect(headWeightsShapes(vgg16, headSpec('rotation', vgg16)).map((w) => [w.name, w.shape])).toEqual([
+      ['head.fc1.weight', [256, 512]],
+      ['head.fc1.bias', [256]],
+      ['head.fc2.weight', [4, 256]],
+      ['head.fc2.bias', [4]],
+    ]);
+  });
+
+  it('context: two views concatenated, 8 classes', () => {
+    const shapes = headWeightsShapes(vgg16, headSpec('context', vgg16));
+    expect(shapes[0].shape).toEqual([256, 1024]);
+    expect(shapes.at(-1)?.shape).toEqual([8]);
+  });
+
+  it('jigsaw: shared 64-wide projection per tile, classes from the permutation set', () => {
+    const head = headSpec('jigsaw', vgg16, { classes: 30 });
+    expect(headWeightsShapes(vgg16, head).map((w) => [w.name, w.shape])).toEqual([
+      ['head.proj.weight', [64, 512]],
+      ['head.proj.bias', [64]],
+      ['head.fc1.weight', [512, 9 * 64]],
+      ['head.fc1.bias', [512]],
+      ['head.fc2.weight', [30, 512]],
+      ['head.fc2.bias', [30]],
+    ]);
+  });
+
+  it('rejects unknown tasks and invalid overrides', () => {
+    expect(() => headSpec('colorize', vgg16)).toThrow('context, jigsaw, rotation');
+    expect(() => headSpec('rotation', vgg16, { classes: 0 })).toThrow();
+  });
+});

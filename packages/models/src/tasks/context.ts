@@ -1,0 +1,6 @@
+import type { EncoderSpec, HeadSpec } from '../spec.ts';
+
+/** Context (Doersch et al. 2015): centre patch + one neighbour, predict which of 8 neighbours. */
+export function contextHead(_encoder: EncoderSpec, opts: Partial<HeadSpec> = {}): HeadSpec {
+  return { views: 2, hidden: 256, classes: 8, ...opts };
+}
