@@ -1,0 +1,68 @@
+import { basename, resolve } from 'node:path';
+import { ADAPTERS, fixtureDir, prepare as prepareDataset } from '@cxr-ssl/data';
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num } from '../options.ts';
+import { progress } from '../progress.ts';
+
+export const PrepareOptions = z
+  .object({
+    source: z.string().optional(),
+    adapter: z.enum(['auto', ...(Object.keys(ADAPTERS) as [string, ...string[]])]).default('auto'),
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
+    sizes: intList().default([128]),
+    cacheDir: z.string().default(DEFAULT_CACHE_DIR),
+    workers: int().positive().default(defaultWorkers()),
+    valFraction: num().min(0).max(0.5).default(0.1),
+    seed: int().nonnegative().default(0),
+    force: flag().default(false),
+    quiet: flag().default(false),
+  })
+  .strict();
+export type PrepareOptions = z.infer<typeof PrepareOptions>;
+
+export async function runPrepare(o: PrepareOptions) {
+  const source = resolve(o.source ?? fixtureDir());
+  const name = o.name ?? basename(source).replace(/\.csv$/i, '');
+  const adapter = o.adapter === 'auto' ? (/\.csv$/i.test(source) ? 'csv' : 'folder') : o.adapter;
+  let bar: ReturnType<typeof progress> | undefined;
+  const summary = await prepareDataset({
+    adapter,
+    root: source,
+    sizes: o.sizes,
+    cacheDir: o.cacheDir,
+    name,
+    workers: o.workers,
+    valFraction: o.valFraction,
+    seed: o.seed,
+    overwrite: o.force,
+    onProgress: (done: number, total: number) => {
+      bar ??= progress(`prepare ${name}`, total, o.quiet);
+      bar.update(done);
+    },
+  });
+  bar?.stop();
+  return { name, summary };
+}
+
+export const prepare = defineCommand({
+  name: 'prepare',
+  summary: 'Scan a data set, decode and resize its X-rays into the dataset cache (default: the bundled fixture)',
+  flags: [
+    ['--source <path>', 'folder per class (<root>/<split>/<CLASS>/*.png|jpg) or a CSV manifest; default: fixtures/kermany-mini'],
+    ['--adapter <name>', 'auto | folder | csv (default auto)'],
+    ['--name <name>', 'name of the prepared set in the cache (default: the source folder name)'],
+    ['--sizes <list>', 'image sizes in px, comma-separated (default 128)'],
+    ['--cache-dir <dir>', `where prepared sets live (default ${DEFAULT_CACHE_DIR})`],
+    ['--workers <n>', 'decoding worker threads (default: cores - 1)'],
+    ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
+    ['--seed <n>', 'seed of the validation carve-out (default 0)'],
+    ['--force', 'rebuild a cache that was prepared with other options'],
+    ['--quiet', 'no progress output'],
+  ],
+  schema: PrepareOptions,
+  async run(o) {
+    const { name, summary } = await runPrepare(o);
+    console.log(JSON.stringify({ name, ...summary }, null, 2));
+  },
+});

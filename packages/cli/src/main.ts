@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { demo } from './commands/demo.ts';
+import { linear } from './commands/linear.ts';
+import { prepare } from './commands/prepare.ts';
+import { pretext } from './commands/pretext.ts';
+import type { CommandSpec } from './command.ts';
+import { UsageError, readConfigFile, validate } from './config-file.ts';
+
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, demo] as CommandSpec[];
+
+export function buildProgram(): Command {
+  const program = new Command('cxr-ssl')
+    .description('Self-supervised pretraining on chest X-rays and linear evaluation of the encoders')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const spec of COMMANDS) {
+    const cmd = program.command(spec.name).description(spec.summary);
+    cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
+    for (const [f, help] of spec.flags) cmd.option(f, help);
+    cmd.action(async (flags: Record<string, unknown>) => {
+      const { config, ...given } = flags;
+      const fromFile = typeof config === 'string' ? readConfigFile(config) : {};
+      const opts = validate(spec.schema, { ...fromFile, ...given }, typeof config === 'string' ? `${config} + flags` : 'flags');
+      await spec.run(opts);
+    });
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof UsageError) {
+      process.stderr.write(`cxr-ssl: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`cxr-ssl: ${(err as Error).message ?? err}\n`);
+    if (process.env.CXR_SSL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,20 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+/** Shared option pieces: flags arrive as strings, config files as YAML values; both coerce. */
+export const int = () => z.coerce.number().int();
+export const num = () => z.coerce.number();
+export const flag = () => z.preprocess((v) => (v === 'false' ? false : v === 'true' ? true : v), z.boolean());
+export const intList = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : typeof v === 'number' ? [v] : v),
+    z.array(z.coerce.number().int().min(16, 'image sizes below 16 px leave nothing to learn')).min(1),
+  );
+export const strList = () =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.string().min(1)).min(1));
+
+export const defaultWorkers = () => Math.max(1, availableParallelism() - 1);
+
+/** Where prepared datasets live unless told otherwise (relative to the working directory). */
+export const DEFAULT_CACHE_DIR = 'cache';
+export const DEFAULT_RUNS_DIR = 'runs';

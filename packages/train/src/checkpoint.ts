@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from '@cxr-ssl/data';
+import { readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import { z } from 'zod';
+
+/**
+ * Checkpoint layout (one folder per checkpoint, under <run>/checkpoints/):
+ *   step-00001234/weights.safetensors    canonical weights (encoder + head)
+ *   step-00001234/optimizer.safetensors  momentum buffers, same names
+ *   step-00001234/run.json               where training stands (CheckpointState)
+ *   latest.json                          { dir } of the newest complete checkpoint
+ * A checkpoint is written into a temporary folder and renamed into place, then latest.json is
+ * replaced atomically: a kill at any moment leaves the previous checkpoint as `latest`.
+ */
+export const CheckpointState = z.object({
+  version: z.literal(1),
+  /** epoch in progress (0-based) and the next batch index within it */
+  epoch: z.number().int().nonnegative(),
+  batch: z.number().int().nonnegative(),
+  /** optimiser steps taken so far */
+  step: z.number().int().nonnegative(),
+  configHash: z.string(),
+  engine: z.string(),
+  created: z.string(),
+});
+export type CheckpointState = z.infer<typeof CheckpointState>;
+
+const Latest = z.object({ dir: z.string() });
+const KEEP = 2;
+
+export function writeCheckpoint(
+  runDir: string,
+  state: CheckpointState,
+  weights: Weights,
+  optimizer: Weights,
+): string {
+  const root = join(runDir, 'checkpoints');
+  mkdirSync(root, { recursive: true });
+  const name = `step-${String(state.step).padStart(8, '0')}`;
+  const tmp = join(root, `.tmp-${name}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  writeSafetensors(join(tmp, 'weights.safetensors'), weights, { format: 'pt' });
+  writeSafetensors(join(tmp, 'optimizer.safetensors'), optimizer, { format: 'pt' });
+  writeFileAtomic(join(tmp, 'run.json'), JSON.stringify(state, null, 2));
+  const final = join(root, name);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  fsyncDir(root);
+  writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: name }));
+  pruneCheckpoints(root, name);
+  return final;
+}
+
+function pruneCheckpoints(root: string, newest: string): void {
+  const all = readdirSync(root)
+    .filter((d) => /^step-\d+$/.test(d))
+    .sort();
+  for (const d of all.slice(0, Math.max(0, all.length - KEEP))) {
+    if (d !== newest) rmSync(join(root, d), { recursive: true, force: true });
+  }
+  // leftovers of a writer killed mid-checkpoint
+  for (const d of readdirSync(root).filter((d) => d.startsWith('.tmp-'))) {
+    if (!d.endsWith(`-${process.pid}`)) rmSync(join(root, d), { recursive: true, force: true });
+  }
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  state: CheckpointState;
+  weights: Weights;
+  optimizer: Weights;
+}
+
+/** The newest complete checkpoint of a run, or undefined when it has none. */
+export function readLatestCheckpoint(runDir: string): LoadedCheckpoint | undefined {
+  const latestPath = join(runDir, 'checkpoints', 'latest.json');
+  if (!existsSync(latestPath)) return undefined;
+  const { dir: name } = Latest.parse(JSON.parse(readFileSync(latestPath, 'utf8')));
+  const dir = join(runDir, 'checkpoints', name);
+  const statePath = join(dir, 'run.json');
+  const parsed = CheckpointState.safeParse(JSON.parse(readFileSync(statePath, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`${statePath}: not a checkpoint of this version (${parsed.error.issues[0]?.message}); start a new run or remove the folder`);
+  }
+  return {
+    dir,
+    state: parsed.data,
+    weights: readSafetensors(join(dir, 'weights.safetensors')).weights,
+    optimizer: readSafetensors(join(dir, 'optimizer.safetensors')).weights,
+  };
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { TASKS, createBatchStream, openCache, writeFileAtomic, type Batch } from '@cxr-ssl/data';
+import {
+  encoderOnnx,
+  encoderSpec,
+  headSpec,
+  initWeights,
+  readSafetensors,
+  writeSafetensors,
+  type Weights,
+} from '@cxr-ssl/models';
+import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { PretextConfig } from './config.ts';
+import type { Engine, StepResult } from './engine.ts';
+import { MetricsLog } from './metrics-log.ts';
+import { resolveTaskOptions } from './task-options.ts';
+
+export type PretextEvent =
+  | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
+  | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
+  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
+  | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
+  | { type: 'done'; encoderOnnx: string; encoderWeights: string };
+
+export interface RunPretextOptions {
+  runDir: string;
+  engine: Engine;
+  /** continue from the run folder's latest checkpoint */
+  resume?: boolean;
+  /** stop at the next step boundary, leaving a resumable checkpoint */
+  signal?: AbortSignal;
+  onEvent?: (e: PretextEvent) => void;
+}
+
+export class NonFiniteLossError extends Error {}
+
+/** Encoder-only weights: what a pretext run hands to evaluation (the head is pretext-specific). */
+export function encoderWeights(weights: Weights): Weights {
+  return new Map([...weights].filter(([name]) => !name.startsWith('head.')));
+}
+
+export function configHash(cfg: PretextConfig): string {
+  return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Pretext training: data -> sampler batches (worker pool) -> engine, with the study's
+ * exponentially decayed SGD, per-epoch checkpoints, resume and a final encoder export.
+ */
+export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
+  const cfg = PretextConfig.parse(rawConfig);
+  const { runDir, engine, onEvent = () => {} } = opts;
+  mkdirSync(runDir, { recursive: true });
+  const hash = configHash(cfg);
+  const configPath = join(runDir, 'config.json');
+  if (existsSync(configPath) && opts.resume) {
+    const previous = PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8')));
+    if (configHash(previous) !== hash) {
+      throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
+    }
+  } else if (existsSync(join(runDir, 'checkpoints', 'latest.json')) && !opts.resume) {
+    throw new Error(`${runDir} already holds a trained run: pass --resume to continue it, or choose another --run name`);
+  }
+  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
+
+  const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
+  const task = TASKS[cfg.task as keyof typeof TASKS];
+  if (!task) throw new Error(`unknown task '${cfg.task}': choose one of ${Object.keys(TASKS).join(', ')}`);
+  const taskOptions = resolveTaskOptions(cfg, runDir);
+  const encoder = encoderSpec(cfg.encoder);
+  const head = headSpec(cfg.task, encoder, { classes: task.classes(taskOptions as never) });
+
+  const trainIdx = cache.indices('train');
+  const valIdx = cache.indices('val');
+  if (trainIdx.length < cfg.batchSize) {
+    throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
+  }
+  const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
+  const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
+  const workers = cfg.workers ?? Math.max(1, availableParallelism() - 1);
+  const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+
+  const ckpt = opts.resume ? readLatestCheckpoint(runDir) : undefined;
+  let weights: Weights;
+  if (ckpt) {
+    weights = ckpt.weights;
+    metrics.truncateAfter(ckpt.state.step);
+  } else {
+    weights = initWeights(encoder, head, cfg.seed);
+    if (cfg.init !== 'random') {
+      for (const [name, t] of readSafetensors(cfg.init).weights) {
+        if (!weights.has(name)) continue; // e.g. an ImageNet classifier: not part of our encoder
+        weights.set(name, t);
+      }
+    }
+  }
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, seed: cfg.seed });
+  onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
+
+  let step = ckpt?.state.step ?? 0;
+  const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
+    const st = await engine.state();
+    const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
+    onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
+  };
+  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, taskOptions, batchSize: cfg.batchSize, workers };
+
+  for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
+    const lr = cfg.optimizer.lr * cfg.optimizer.decay ** epoch;
+    const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
+    const stream = createBatchStream({ ...streamOpts, indices: trainIdx, seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
+    let sumLoss = 0;
+    let sumAcc = 0;
+    let seen = 0;
+    let batch = startBatch;
+    const pending: { promise: Promise<StepResult>; size: number }[] = [];
+    let t0 = performance.now();
+    let samplesSince = 0;
+    const settle = async () => {
+      const { promise, size } = pending.shift()!;
+      const r = await promise;
+      step++;
+      batch++;
+      if (!Number.isFinite(r.loss)) {
+        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); the last good checkpoint is kept in ${join(runDir, 'checkpoints')}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+      }
+      sumLoss += r.loss;
+      sumAcc += r.accuracy;
+      seen++;
+      samplesSince += size;
+      if (step % cfg.logEvery === 0 || batch === stepsPerEpoch) {
+        const now = performance.now();
+        const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
+        t0 = now;
+        samplesSince = 0;
+        metrics.append({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+        onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+      }
+    };
+    try {
+      for await (const b of stream) {
+        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0] });
+        if (pending.length >= (engine.inFlight ?? 1)) await settle();
+        if (opts.signal?.aborted) break;
+      }
+      while (pending.length > 0) await settle();
+    } finally {
+      await stream.return?.(undefined);
+    }
+    if (opts.signal?.aborted && batch < stepsPerEpoch) {
+      await checkpoint(epoch, batch, 'interrupt');
+      return { runDir };
+    }
+    const val = valIdx.length >= 1 ? await evaluatePretext(engine, createBatchStream({ ...streamOpts, indices: valIdx, seed: cfg.seed + 1, epoch: 0, startBatch: 0, batchSize: Math.min(cfg.batchSize, valIdx.length), batches: undefined })) : undefined;
+    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr };
+    metrics.append({ kind: 'epoch', step, ...line });
+    onEvent(line);
+    await checkpoint(epoch + 1, 0, 'epoch');
+    if (opts.signal?.aborted) return { runDir };
+  }
+
+  const { weights: finalWeights } = await engine.state();
+  const enc = encoderWeights(finalWeights);
+  const weightsPath = join(runDir, 'encoder.safetensors');
+  writeSafetensors(weightsPath, enc, { encoder: cfg.encoder, task: cfg.task });
+  const onnxPath = join(runDir, 'encoder.onnx');
+  writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
+  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath });
+  return { runDir };
+}
+
+/** Pretext loss and accuracy over a whole split, without updates (fixed samples: comparable across epochs). */
+async function evaluatePretext(engine: Engine, stream: AsyncIterable<Batch>): Promise<StepResult> {
+  let loss = 0;
+  let acc = 0;
+  let n = 0;
+  for await (const b of stream) {
+    const r = await engine.evalStep(b);
+    loss += r.loss * b.shape[0];
+    acc += r.accuracy * b.shape[0];
+    n += b.shape[0];
+  }
+  return { loss: loss / Math.max(1, n), accuracy: acc / Math.max(1, n) };
+}

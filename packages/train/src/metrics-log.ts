@@ -1,0 +1,39 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@cxr-ssl/data';
+
+/** One line of metrics.jsonl. `step` is the global step, so a resumed run can drop what came after its checkpoint. */
+export interface MetricsLine {
+  kind: 'step' | 'epoch';
+  step: number;
+  epoch: number;
+  [key: string]: unknown;
+}
+
+export class MetricsLog {
+  constructor(readonly path: string) {}
+
+  append(line: MetricsLine): void {
+    appendFileSync(this.path, `${JSON.stringify(line)}\n`);
+  }
+
+  /** Keep only lines up to `step` (inclusive): the part a checkpoint at `step` vouches for. */
+  truncateAfter(step: number): void {
+    if (!existsSync(this.path)) return;
+    const kept = this.read().filter((l) => l.step <= step);
+    writeFileAtomic(this.path, kept.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  }
+
+  read(): MetricsLine[] {
+    if (!existsSync(this.path)) return [];
+    return readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((s) => s.trim() !== '')
+      .flatMap((s) => {
+        try {
+          return [JSON.parse(s) as MetricsLine];
+        } catch {
+          return []; // a line torn by a kill mid-append: the checkpoint, not the log, is the truth
+        }
+      });
+  }
+}
