@@ -152,7 +152,7 @@ function forward(
       const wo = k * dim;
       for (let j = 0; j < dim; j++) acc += s.x[xo + j] * w1[wo + j];
       s.z1[zo + k] = acc;
-      s.a1[zo + k] = acc > 0 ? acc : 0;
+      s.a1[zo + k] = Math.max(acc, 0);
     }
     let l0 = b2[0];
     let l1 = b2[1];

@@ -32,6 +32,6 @@ export function thumbnailSplit(fx: FixtureImages, indices: number[], mode: 'diag
     }
   }
   const features = new Float32Array(rows.length * t * t);
-  rows.forEach((r, k) => features.set(r, k * t * t));
+  for (let k = 0; k < rows.length; k++) features.set(rows[k], k * t * t);
   return { features, labels: Int32Array.from(labels) };
 }
