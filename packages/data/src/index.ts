@@ -1,2 +1,4 @@
 export * from './types.ts';
-export * from './atomic.ts';
+export * from './rng.ts';
+export * from './samplers/index.ts';
+export * from './testing.ts';

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { Image, Rng, Sample } from '../types.ts';
+import { checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import type { PretextTask } from './task.ts';
+
+/**
+ * Context / relative patch location (Doersch et al. 2015): the centre patch of a 3x3 grid and one
+ * of its 8 neighbours; predict which neighbour. Views: [centre, neighbour]. Labels number the
+ * neighbours in row-major order, skipping the centre:
+ *     0 1 2
+ *     3 . 4
+ *     5 6 7
+ * RNG draws, in order: label, centre (y, x) jitter, neighbour (y, x) jitter.
+ */
+export const contextOptions = z.object({ patch: gridPatchOption }).strict();
+export type ContextOptions = z.infer<typeof contextOptions>;
+
+/** (row, col) of neighbour label 0..7 */
+export const CONTEXT_NEIGHBOURS: ReadonlyArray<readonly [number, number]> = [
+  [0, 0],
+  [0, 1],
+  [0, 2],
+  [1, 0],
+  [1, 2],
+  [2, 0],
+  [2, 1],
+  [2, 2],
+];
+
+export const context: PretextTask<ContextOptions> = {
+  name: 'context',
+  options: contextOptions,
+  classes: () => 8,
+  shape: (size, opts) => ({ views: 2, patch: grid(size, opts.patch).patch }),
+  sample(img: Image, rng: Rng, opts: ContextOptions): Sample {
+    checkImage(img.pixels, img.size, 'context');
+    const g = grid(img.size, opts.patch);
+    const int = (n: number) => rng.int(n);
+    const y = rng.int(8);
+    const x = new Uint8Array(2 * g.patch * g.patch);
+    const [ct, cl] = jitteredCorner(g, 1, 1, int);
+    const [nr, nc] = CONTEXT_NEIGHBOURS[y];
+    const [nt, nl] = jitteredCorner(g, nr, nc, int);
+    copyPatch(img.pixels, img.size, ct, cl, g.patch, x, 0);
+    copyPatch(img.pixels, img.size, nt, nl, g.patch, x, g.patch * g.patch);
+    return { x, y };
+  },
+};

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { Image, Rng, Sample } from '../types.ts';
+import { checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { permutationSet, validatePermutationSet } from './permutations.ts';
+import type { PretextTask } from './task.ts';
+
+/**
+ * Jigsaw (Noroozi & Favaro 2016): a random `patch` crop inside each cell of the 3x3 grid
+ * (cells numbered 0..8 row-major), shuffled by permutation p of the set; label = p.
+ * View i is the tile cut from cell perm[i]. RNG draws, in order: p, then (y, x) jitter for
+ * cells 0..8. The set is `set` when given (as saved with a run), else
+ * permutationSet(permutations, permutationSeed) (memoised: computed once per process).
+ */
+export const jigsawOptions = z
+  .object({
+    patch: gridPatchOption,
+    permutations: z.number().int().min(2).max(362_880).default(100),
+    permutationSeed: z.number().int().default(0),
+    set: z.array(z.array(z.number().int())).optional(),
+  })
+  .strict();
+export type JigsawOptions = z.infer<typeof jigsawOptions>;
+
+const checked = new WeakSet<object>();
+
+export function jigsawSet(opts: JigsawOptions): number[][] {
+  if (opts.set) {
+    if (!checked.has(opts.set)) {
+      validatePermutationSet(opts.set);
+      checked.add(opts.set);
+    }
+    return opts.set;
+  }
+  return permutationSet(opts.permutations, opts.permutationSeed);
+}
+
+export const jigsaw: PretextTask<JigsawOptions> = {
+  name: 'jigsaw',
+  options: jigsawOptions,
+  classes: (opts) => (opts.set ? opts.set.length : opts.permutations),
+  shape: (size, opts) => ({ views: 9, patch: grid(size, opts.patch).patch }),
+  sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
+    checkImage(img.pixels, img.size, 'jigsaw');
+    const g = grid(img.size, opts.patch);
+    const set = jigsawSet(opts);
+    const y = rng.int(set.length);
+    const int = (n: number) => rng.int(n);
+    const corners = Array.from({ length: 9 }, (_, c) => jitteredCorner(g, Math.floor(c / 3), c % 3, int));
+    const area = g.patch * g.patch;
+    const x = new Uint8Array(9 * area);
+    const perm = set[y];
+    for (let i = 0; i < 9; i++) {
+      const [t, l] = corners[perm[i]];
+      copyPatch(img.pixels, img.size, t, l, g.patch, x, i * area);
+    }
+    return { x, y };
+  },
+};

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { Image, Rng, Sample } from '../types.ts';
+import { checkImage } from './geometry.ts';
+import type { PretextTask } from './task.ts';
+
+/**
+ * Rotation (Gidaris et al. 2018): the whole image rotated counter-clockwise by k * 90 degrees,
+ * label k in 0..3. Same convention as numpy.rot90(img, k): for k = 1 the pixel at (row r, col c)
+ * lands at (S - 1 - c, r).
+ */
+export const rotationOptions = z.object({}).strict();
+export type RotationOptions = z.infer<typeof rotationOptions>;
+
+export function rotate90(src: Uint8Array, size: number, k: number, dst = new Uint8Array(size * size)): Uint8Array {
+  const n = size - 1;
+  switch (((k % 4) + 4) % 4) {
+    case 0:
+      dst.set(src);
+      break;
+    case 1: // out[i][j] = in[j][n - i]
+      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) dst[i * size + j] = src[j * size + (n - i)];
+      break;
+    case 2: // out[i][j] = in[n - i][n - j]
+      for (let i = 0, o = 0; i < size; i++) for (let j = 0; j < size; j++, o++) dst[o] = src[(n - i) * size + (n - j)];
+      break;
+    case 3: // out[i][j] = in[n - j][i]
+      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) dst[i * size + j] = src[(n - j) * size + i];
+      break;
+  }
+  return dst;
+}
+
+export const rotation: PretextTask<RotationOptions> = {
+  name: 'rotation',
+  options: rotationOptions,
+  classes: () => 4,
+  shape: (size) => ({ views: 1, patch: size }),
+  sample(img: Image, rng: Rng): Sample {
+    checkImage(img.pixels, img.size, 'rotation');
+    const k = rng.int(4);
+    return { x: rotate90(img.pixels, img.size, k), y: k };
+  },
+};

@@ -1,0 +1,188 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../rng.ts';
+import { fixtureDir } from '../testing.ts';
+import type { Image, Sampler } from '../types.ts';
+import { CONTEXT_NEIGHBOURS, context } from './context.ts';
+import { grid } from './geometry.ts';
+import { jigsaw, jigsawOptions } from './jigsaw.ts';
+import { permutationSet } from './permutations.ts';
+import { TASKS, getTask } from './index.ts';
+import { rotate90, rotation } from './rotation.ts';
+
+/** Two images whose pixels hold their own row / column: sampling both with the same seed tells
+ * exactly where every output pixel came from. */
+function coordImages(size: number): { rows: Image; cols: Image } {
+  const rows = new Uint8Array(size * size);
+  const cols = new Uint8Array(size * size);
+  for (let r = 0; r < size; r++)
+    for (let c = 0; c < size; c++) {
+      rows[r * size + c] = r;
+      cols[r * size + c] = c;
+    }
+  return { rows: { pixels: rows, size }, cols: { pixels: cols, size } };
+}
+
+/** Top-left (row, col) of every view, checking each view is one contiguous, unflipped square. */
+function viewOrigins<O>(s: Sampler<O>, size: number, seed: number, opts: O) {
+  const { rows, cols } = coordImages(size);
+  const a = s.sample(rows, createRng(seed), opts);
+  const b = s.sample(cols, createRng(seed), opts);
+  expect(a.y).toBe(b.y);
+  const { views, patch } = s.shape(size, opts);
+  expect(a.x.length).toBe(views * patch * patch);
+  const origins: [number, number][] = [];
+  for (let v = 0; v < views; v++) {
+    const o = v * patch * patch;
+    const top = a.x[o];
+    const left = b.x[o];
+    for (let i = 0; i < patch; i++)
+      for (let j = 0; j < patch; j++) {
+        if (a.x[o + i * patch + j] !== top + i || b.x[o + i * patch + j] !== left + j) {
+          throw new Error(`view ${v} is not a contiguous patch at (${i}, ${j})`);
+        }
+      }
+    origins.push([top, left]);
+  }
+  return { y: a.y, origins };
+}
+
+function cellOf(size: number, patch: number, [top, left]: [number, number]): number {
+  const g = grid(size, patch);
+  const r = Math.floor((top - g.offset) / g.cell);
+  const c = Math.floor((left - g.offset) / g.cell);
+  // the whole patch must stay inside that cell
+  expect(top + patch).toBeLessThanOrEqual(g.offset + (r + 1) * g.cell);
+  expect(left + patch).toBeLessThanOrEqual(g.offset + (c + 1) * g.cell);
+  return r * 3 + c;
+}
+
+describe('grid geometry', () => {
+  it('scales with the image size', () => {
+    expect(grid(256)).toEqual({ cell: 85, patch: 64, offset: 0 });
+    expect(grid(128)).toEqual({ cell: 42, patch: 32, offset: 1 });
+    expect(grid(64, 20)).toEqual({ cell: 21, patch: 20, offset: 0 });
+    expect(() => grid(128, 43)).toThrow(/patch <= 42/);
+  });
+});
+
+describe('rotation', () => {
+  it('k = 1 turns counter-clockwise like numpy.rot90', () => {
+    // 3x3: [[0,1,2],[3,4,5],[6,7,8]] -> rot90 -> [[2,5,8],[1,4,7],[0,3,6]]
+    const src = Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(rotate90(src, 3, 1))).toEqual([2, 5, 8, 1, 4, 7, 0, 3, 6]);
+    expect(Array.from(rotate90(src, 3, 2))).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    expect(Array.from(rotate90(src, 3, 3))).toEqual([6, 3, 0, 7, 4, 1, 8, 5, 2]);
+    expect(Array.from(rotate90(rotate90(src, 3, 1), 3, 3))).toEqual(Array.from(src));
+  });
+
+  it('sample: pixel (r, c) lands at (S-1-c, r) for label 1, labels uniform over 0..3', () => {
+    const size = 32;
+    const { rows, cols } = coordImages(size);
+    const counts = [0, 0, 0, 0];
+    for (let seed = 0; seed < 400; seed++) {
+      const a = rotation.sample(rows, createRng(seed), {});
+      const b = rotation.sample(cols, createRng(seed), {});
+      counts[a.y]++;
+      if (a.y === 1) {
+        // output (i, j) came from input (j, S-1-i)
+        expect(a.x[(size - 1 - 5) * size + 3]).toBe(3);
+        expect(b.x[(size - 1 - 5) * size + 3]).toBe(5);
+      }
+      if (a.y === 0) expect(a.x).toEqual(rows.pixels);
+    }
+    for (const c of counts) expect(c).toBeGreaterThan(60);
+  });
+});
+
+describe('context', () => {
+  it.each([128, 256, 64])('centre + labelled neighbour patches at %i px, jitter inside cells', (size) => {
+    const opts = context.options.parse({});
+    const patch = context.shape(size, opts).patch;
+    const counts = new Array(8).fill(0);
+    const tops = new Set<number>();
+    for (let seed = 0; seed < 800; seed++) {
+      const { y, origins } = viewOrigins(context, size, seed, opts);
+      counts[y]++;
+      expect(cellOf(size, patch, origins[0])).toBe(4);
+      const [r, c] = CONTEXT_NEIGHBOURS[y];
+      expect(cellOf(size, patch, origins[1])).toBe(r * 3 + c);
+      tops.add(origins[0][0]);
+    }
+    for (const c of counts) expect(c).toBeGreaterThan(60);
+    // the jitter covers every position of the cell's slack
+    const g = grid(size);
+    expect(tops.size).toBe(g.cell - g.patch + 1);
+  });
+
+  it('honours a patch override and rejects one that does not fit', () => {
+    const opts = context.options.parse({ patch: 40 });
+    expect(context.shape(128, opts)).toEqual({ views: 2, patch: 40 });
+    expect(() => context.shape(128, { patch: 50 })).toThrow(/choose patch <= 42/);
+    expect(() => context.options.parse({ patch: 0 })).toThrow();
+    expect(() => context.options.parse({ pach: 3 })).toThrow();
+  });
+});
+
+describe('jigsaw', () => {
+  it('view i is a crop of cell perm[y][i]', () => {
+    const opts = jigsawOptions.parse({ permutations: 10 });
+    const size = 96;
+    const patch = jigsaw.shape(size, opts).patch;
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 200; seed++) {
+      const { y, origins } = viewOrigins(jigsaw, size, seed, opts);
+      seen.add(y);
+      expect(y).toBeLessThan(10);
+      const perm = origins.map((o) => cellOf(size, patch, o));
+      expect(new Set(perm).size).toBe(9);
+      expect(perm).toEqual(permutationSet(10, 0)[y]);
+    }
+    expect(seen.size).toBe(10);
+  });
+
+  it('uses an explicit set when given, validating it', () => {
+    const set = [
+      [0, 1, 2, 3, 4, 5, 6, 7, 8],
+      [8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const opts = jigsawOptions.parse({ set });
+    expect(jigsaw.classes(opts)).toBe(2);
+    const { y, origins } = viewOrigins(jigsaw, 64, 5, opts);
+    expect(origins.map((o) => cellOf(64, grid(64).patch, o))).toEqual(set[y]);
+    expect(() => jigsaw.sample(coordImages(64).rows, createRng(0), jigsawOptions.parse({ set: [[0, 1, 2]] }))).toThrow(
+      /not a permutation of 0..8/,
+    );
+  });
+});
+
+
+describe('samplers on real X-rays', () => {
+  it.each(Object.keys(TASKS))('%s: shapes, labels in range, deterministic per seed', async (name) => {
+    const task = getTask(name);
+    const opts = task.options.parse({});
+    const dir = join(fixtureDir(), 'train', 'PNEUMONIA');
+    const file = join(dir, readdirSync(dir).sort()[0]);
+    for (const size of [64, 128]) {
+      const pixels = new Uint8Array(
+        await sharp(file).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer(),
+      );
+      const img = { pixels, size };
+      const { views, patch } = task.shape(size, opts);
+      const a = task.sample(img, createRng(9), opts);
+      const b = task.sample(img, createRng(9), opts);
+      expect(a.x.length).toBe(views * patch * patch);
+      expect(a).toEqual(b);
+      expect(a.y).toBeGreaterThanOrEqual(0);
+      expect(a.y).toBeLessThan(task.classes(opts));
+      // real anatomy: views are not flat
+      expect(new Set(a.x).size).toBeGreaterThan(20);
+    }
+  });
+
+  it('getTask names the choices for an unknown task', () => {
+    expect(() => getTask('colorize')).toThrow(/rotation, context, jigsaw/);
+  });
+});
