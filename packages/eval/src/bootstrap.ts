@@ -1,4 +1,4 @@
-import { localRng } from './rng.ts';
+import { createRng } from '@cxr-ssl/data';
 import type { Labels, Scores } from './metrics.ts';
 
 export interface BootstrapOptions {
@@ -39,7 +39,7 @@ export function bootstrapCI(
   const pos: number[] = [];
   const neg: number[] = [];
   for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? pos : neg).push(i);
-  const rng = localRng(opts.seed);
+  const rng = createRng(opts.seed);
   const m = labels.length;
   const l = new Int32Array(m);
   const s = new Float64Array(m);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LinearOptions, predictProba, trainLinearHead } from './linear.ts';
 import { accuracy, auc, majorityAccuracy } from './metrics.ts';
-import { localRng, shuffleInPlace } from './rng.ts';
+import { createRng, shuffleInPlace } from '@cxr-ssl/data';
 import { type FixtureImages, loadFixture, splitIndices } from './testing/fixture.ts';
 import { thumbnailSplit } from './testing/thumbnails.ts';
 
@@ -45,7 +45,7 @@ describe('trainLinearHead on real fixture X-rays (8x8 thumbnails as features, he
     const train = thumbnailSplit(fx, splitIndices(fx, 'train'), 'mirror');
     const test = thumbnailSplit(fx, splitIndices(fx, 'test'), 'mirror');
     const shuffled = Int32Array.from(train.labels as Int32Array);
-    shuffleInPlace(shuffled, localRng(9));
+    shuffleInPlace(shuffled, createRng(9));
     const r = trainLinearHead({ dim: 64, train: { ...train, labels: shuffled }, test, options: { seed: 1, epochs: 20 } });
     expect(accuracy(test.labels, r.testProbs!)).toBeLessThan(0.75);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { localRng, shuffleInPlace } from './rng.ts';
+import { createRng, shuffleInPlace } from '@cxr-ssl/data';
 
 /**
  * The study's linear evaluation head: frozen encoder features -> dense(hidden) + ReLU -> dense(2),
@@ -245,7 +245,7 @@ export function trainLinearHead(input: TrainLinearInput): LinearResult {
   if (input.val) checkSplit(input.val, dim, 'val');
   if (input.test) checkSplit(input.test, dim, 'test');
 
-  const rng = localRng(opts.seed);
+  const rng = createRng(opts.seed);
   const H = opts.hidden;
   const head: LinearHead = {
     dim,

@@ -11,7 +11,7 @@ import {
   specificity,
   thinRoc,
 } from './metrics.ts';
-import { localRng } from './rng.ts';
+import { createRng } from '@cxr-ssl/data';
 
 /** Independent reference: AUC as the fraction of (positive, negative) pairs ordered right, ties 1/2. */
 function pairwiseAuc(labels: number[], scores: number[]): number {
@@ -82,7 +82,7 @@ describe('auc', () => {
     expect(auc([0, 0, 1], [0.5, 0.4, 0.3])).toBe(0);
   });
   it('agrees with the pairwise count on random data with many ties', () => {
-    const rng = localRng(7);
+    const rng = createRng(7);
     const labels = Array.from({ length: 300 }, () => rng.int(2));
     const scores = labels.map((y) => Math.round((rng.next() + 0.3 * y) * 10) / 10);
     expect(auc(labels, scores)).toBeCloseTo(pairwiseAuc(labels, scores), 12);
@@ -103,7 +103,7 @@ describe('rocCurve', () => {
     ]);
   });
   it('has a trapezoid area equal to the rank AUC', () => {
-    const rng = localRng(3);
+    const rng = createRng(3);
     const labels = Array.from({ length: 200 }, () => rng.int(2));
     const scores = labels.map((y) => Math.round((rng.next() + 0.5 * y) * 20) / 20);
     expect(trapezoid(rocCurve(labels, scores))).toBeCloseTo(auc(labels, scores), 12);
@@ -118,7 +118,7 @@ describe('rocCurve', () => {
 });
 
 describe('bootstrapCI', () => {
-  const rng = localRng(11);
+  const rng = createRng(11);
   const labels = Array.from({ length: 120 }, () => rng.int(2));
   const scores = labels.map((y) => Math.min(1, Math.max(0, rng.next() * 0.8 + 0.25 * y)));
 
