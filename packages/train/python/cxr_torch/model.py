@@ -1,0 +1,154 @@
+"""Builds an nn.Module from the TypeScript EncoderSpec / HeadSpec JSON (packages/models/src/spec.ts).
+
+Parameters are registered in nested container modules named after the canonical weight names
+(`features.0.weight`, `head.fc1.bias`, ...), so `state_dict()` keys ARE the canonical names and
+safetensors files written by TypeScript load without any mapping.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+EPS = 1e-5
+
+
+def _container(root, dotted):
+    """Returns (parent module, last name) for a dotted name, creating plain containers on the way."""
+    parts = dotted.split('.')
+    node = root
+    for part in parts[:-1]:
+        child = node._modules.get(part)
+        if child is None:
+            child = nn.Module()
+            node.add_module(part, child)
+        node = child
+    return node, parts[-1]
+
+
+def _register(root, dotted, module):
+    parent, last = _container(root, dotted)
+    if last in parent._modules:
+        raise ValueError('weight name "%s" is used twice in the spec' % dotted)
+    parent.add_module(last, module)
+    return module
+
+
+def same_padding(size, k, stride):
+    """TF 'SAME' padding (before, after) for one spatial dimension; may be asymmetric."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def normalise(x, mode):
+    """uint8 [B, V, P, P] -> float32, the spec's inputNorm (always computed in float32)."""
+    x = x.float()
+    if mode == 'per-view':
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        var = x.var(dim=(2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
+        return (x - mean) / torch.sqrt(var + EPS)
+    if mode == 'minus1to1':
+        return x / 127.5 - 1.0
+    raise ValueError('unknown inputNorm "%s": expected per-view or minus1to1' % mode)
+
+
+class Graph:
+    """Runs the ops graph on [N, 1, P, P] float input and returns [N, features]. A plain object, not
+    a module: its layers are registered on the root module under their canonical names."""
+
+    def __init__(self, spec, root):
+        self.spec = spec
+        self.steps = []  # (op dict, module or None); modules live in `root` under canonical names
+        for op in spec['ops']:
+            module = None
+            if op['op'] == 'conv':
+                pad = op.get('pad', 0)
+                module = nn.Conv2d(
+                    op['in'], op['out'], op['k'], stride=op.get('stride', 1),
+                    padding=0 if pad == 'same' else pad,
+                    groups=op.get('groups', 1), bias=op.get('bias', True))
+                _register(root, op['name'], module)
+            elif op['op'] not in ('relu', 'relu6', 'maxpool', 'add', 'gap'):
+                raise ValueError('unknown op "%s" (id %s) in encoder %s' % (op['op'], op.get('id'), spec.get('name')))
+            self.steps.append((op, module))
+
+    def __call__(self, x):
+        values = {}
+        prev = x
+        for op, module in self.steps:
+            kind = op['op']
+            if kind == 'add':
+                a, b = op['inputs']
+                y = values[a] + values[b]
+            else:
+                inp = values[op['input']] if op.get('input') else prev
+                if kind == 'conv':
+                    if op.get('pad', 0) == 'same':
+                        k, s = op['k'], op.get('stride', 1)
+                        top, bottom = same_padding(inp.shape[2], k, s)
+                        left, right = same_padding(inp.shape[3], k, s)
+                        if top or bottom or left or right:
+                            inp = F.pad(inp, (left, right, top, bottom))
+                    y = module(inp)
+                elif kind == 'relu':
+                    y = F.relu(inp)
+                elif kind == 'relu6':
+                    y = F.relu6(inp)
+                elif kind == 'maxpool':
+                    y = F.max_pool2d(inp, op['k'], op['stride'])
+                else:  # gap
+                    y = inp.mean(dim=(2, 3))
+            values[op['id']] = y
+            prev = y
+        return prev
+
+
+class PretextNet(nn.Module):
+    """Shared encoder per view -> optional proj (linear+relu) -> concat -> fc1 + relu -> fc2."""
+
+    def __init__(self, encoder_spec, head_spec=None):
+        super().__init__()
+        self.input_norm = encoder_spec['inputNorm']
+        self.graph = Graph(encoder_spec, self)
+        self.head_spec = head_spec
+        if head_spec is not None:
+            features = encoder_spec['features']
+            width = features
+            if head_spec.get('proj'):
+                _register(self, 'head.proj', nn.Linear(features, head_spec['proj']))
+                width = head_spec['proj']
+            _register(self, 'head.fc1', nn.Linear(head_spec['views'] * width, head_spec['hidden']))
+            _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['classes']))
+
+    def encode(self, x):
+        """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""
+        b, v, p, q = x.shape
+        z = normalise(x, self.input_norm).reshape(b * v, 1, p, q)
+        if x.is_cuda:
+            z = z.contiguous(memory_format=torch.channels_last)
+        return self.graph(z).reshape(b, v, -1)
+
+    def forward(self, x):
+        f = self.encode(x)
+        b, v, _ = f.shape
+        if self.head_spec is None:
+            return f
+        if self.head_spec.get('proj'):
+            f = F.relu(self.head.proj(f))
+        h = F.relu(self.head.fc1(f.reshape(b, -1)))
+        return self.head.fc2(h)
+
+
+def canonical_names(encoder_spec, head_spec=None):
+    """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
+    names = []
+    for op in encoder_spec['ops']:
+        if op['op'] == 'conv':
+            names.append(op['name'] + '.weight')
+            if op.get('bias', True):
+                names.append(op['name'] + '.bias')
+    if head_spec is not None:
+        for layer in (['head.proj'] if head_spec.get('proj') else []) + ['head.fc1', 'head.fc2']:
+            names += [layer + '.weight', layer + '.bias']
+    return names

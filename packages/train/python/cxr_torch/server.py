@@ -1,0 +1,112 @@
+"""`python -m cxr_torch.server`: the torch engine's child process. Protocol: see protocol.py.
+
+Requests: init, train, eval, forward, save, close. Train/eval answers are resolved lazily (see
+trainer.py) but always sent in request order, one line per request.
+"""
+import signal
+import sys
+import traceback
+
+from .protocol import FrameReader, LineWriter, ProtocolError
+
+
+def log(msg):
+    sys.stderr.write('[cxr_torch] %s\n' % msg)
+    sys.stderr.flush()
+
+
+class Server:
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+        self.trainer = None
+        self.pending = None  # the last launched train/eval step, not answered yet
+
+    def flush(self):
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.writer.send(self.trainer.resolve(pending))
+
+    def serve(self):
+        try:
+            return self._loop()
+        except BaseException:
+            try:
+                self.flush()  # answers owed for earlier, successful steps go out before the error line
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+
+    def _loop(self):
+        reader = self.reader
+        while True:
+            if self.pending is not None and not reader.has_input():
+                self.flush()
+            header = reader.read_header()
+            if header is None:
+                log('stdin closed: exiting')
+                return 0
+            kind = header['type']
+            if kind not in ('init', 'close', 'fail') and self.trainer is None:
+                raise ProtocolError('"%s" before "init": send init first' % kind)
+            if kind in ('train', 'eval'):
+                self.step(kind, header)
+                continue
+            self.flush()
+            if kind == 'close':
+                self.writer.send({'ok': True})
+                return 0
+            self.writer.send(self.handle(kind, header))
+
+    def step(self, kind, header):
+        x, y = self.trainer.read_batch(self.reader, header)
+        lr = None
+        if kind == 'train':
+            lr = header.get('lr')
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0:
+                raise ProtocolError('train: "lr" must be a non-negative number, got %r' % (lr,))
+        launched = self.trainer.launch(x, y, lr)
+        self.flush()  # the step just launched keeps the device busy while we wait on the previous one
+        self.pending = launched
+
+    def handle(self, kind, header):
+        if kind == 'init':
+            import torch
+
+            from .trainer import Trainer
+
+            if header.get('bytes'):
+                self.reader.read_payload(header['bytes'])
+            self.trainer = Trainer(header)
+            return {'ok': True, 'device': self.trainer.describe(), 'dtype': self.trainer.dtype,
+                    'torch': torch.__version__, 'names': self.trainer.names()}
+        if kind == 'forward':
+            x, _ = self.trainer.read_batch(self.reader, dict(header, labels=False))
+            shape = self.trainer.features(x, header['outPath'])
+            return {'ok': True, 'path': header['outPath'], 'shape': shape}
+        if kind == 'save':
+            self.trainer.save(header['weightsPath'], header['optimizerPath'])
+            return {'ok': True, 'step': self.trainer.steps}
+        if kind == 'fail':  # test hook: proves that errors travel back as they should
+            raise RuntimeError(header.get('message', 'failure requested by the test hook'))
+        raise ProtocolError('unknown request type "%s": expected init, train, eval, forward, save or close' % kind)
+
+
+def main():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; EOF ends us
+    writer = LineWriter()
+    try:
+        return Server(FrameReader(0), writer).serve()
+    except BrokenPipeError:
+        return 1  # parent gone
+    except BaseException as e:  # noqa: BLE001 - every failure must reach TypeScript as one line
+        tb = traceback.format_exc()
+        log(tb)
+        try:
+            writer.send({'error': '%s: %s' % (type(e).__name__, e), 'traceback': tb})
+        except BrokenPipeError:
+            pass
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Model + SGD on one device, fed uint8 batches; answers lazily so the GPU queue never drains.
+
+A step's loss/accuracy stay on the device until `resolve()` reads them; the server resolves step n
+only after step n+1 has been launched (or when no further request is waiting), so the host never
+waits on an idle GPU.
+"""
+import time
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+
+from .model import PretextNet, canonical_names
+from .protocol import ProtocolError, buffer_of
+from .safetensors_io import read_safetensors, write_safetensors
+
+RING = 4  # staging slots: a slot is reused only after its host->device copy has finished
+
+
+def pick_device(asked):
+    if asked == 'cpu':
+        return torch.device('cpu')
+    if asked == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError('device "cuda" was asked for but torch %s sees no CUDA device' % torch.__version__)
+    if asked in ('cuda', 'auto') and torch.cuda.is_available():
+        return torch.device('cuda', torch.cuda.current_device())
+    if asked == 'auto':
+        return torch.device('cpu')
+    raise ValueError('unknown device "%s": expected auto, cpu or cuda' % asked)
+
+
+def load_named(model, path, what):
+    tensors = read_safetensors(path)
+    params = OrderedDict(model.named_parameters())
+    missing = [n for n in params if n not in tensors]
+    extra = [n for n in tensors if n not in params]
+    if missing or extra:
+        raise ValueError('%s (%s): names do not match the spec: missing %s, unexpected %s' % (path, what, missing[:8], extra[:8]))
+    for name, p in params.items():
+        if tuple(tensors[name].shape) != tuple(p.shape):
+            raise ValueError('%s (%s): %s has shape %s, the spec needs %s' % (path, what, name, list(tensors[name].shape), list(p.shape)))
+    return tensors
+
+
+class Pending:
+    __slots__ = ('stats', 'batch', 'step', 'kind')
+
+    def __init__(self, stats, batch, step, kind):
+        self.stats, self.batch, self.step, self.kind = stats, batch, step, kind
+
+
+class Trainer:
+    def __init__(self, req):
+        self.device = pick_device(req.get('device', 'auto'))
+        self.cuda = self.device.type == 'cuda'
+        torch.manual_seed(int(req.get('seed', 0)))
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        else:
+            threads = int(req.get('threads') or 0)
+            if threads > 0:
+                torch.set_num_threads(threads)
+        self.model = PretextNet(req['encoder'], req['head'])
+        weights = load_named(self.model, req['weightsPath'], 'weights')
+        with torch.no_grad():
+            for name, p in self.model.named_parameters():
+                p.copy_(weights[name])
+        self.model.to(self.device)
+        if self.cuda:
+            self.model.to(memory_format=torch.channels_last)
+        o = req['optimizer']
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=float(o['lr']), momentum=float(o.get('momentum', 0)),
+                                   weight_decay=float(o.get('weightDecay', 0)))
+        if req.get('optimizerStatePath'):
+            bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state')
+            for name, p in self.model.named_parameters():
+                self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
+        self.dtype = 'bf16' if self.cuda else 'fp32'
+        self.forward = self.model
+        if req.get('compile') and hasattr(torch, 'compile'):
+            self.forward = torch.compile(self.model)
+        self.steps = 0
+        self.slots = [None] * RING
+        self.slot = 0
+        self.last_resolved = None  # (time, samples) for samplesPerSec
+
+    def describe(self):
+        if self.cuda:
+            return 'cuda:%d %s %s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype)
+        return 'cpu (%d threads) torch %s' % (torch.get_num_threads(), torch.__version__)
+
+    # -- staging: the reader fills host buffers in place, then they go to the device -------------
+    def staging(self, nx, ny):
+        """-> (x host tensor uint8 [nx], y host tensor int32 [ny], slot); pinned on CUDA."""
+        self.slot = (self.slot + 1) % RING
+        slot = self.slots[self.slot]
+        if slot is not None and slot[2] is not None:
+            slot[2].synchronize()  # the copy that last used this slot has landed
+        if slot is None or slot[0].numel() < nx or slot[1].numel() < ny:
+            pin = self.cuda
+            slot = [torch.empty(max(nx, 1), dtype=torch.uint8, pin_memory=pin),
+                    torch.empty(max(ny, 1), dtype=torch.int32, pin_memory=pin), None]
+            self.slots[self.slot] = slot
+        return slot[0][:nx], slot[1][:ny], slot
+
+    def read_batch(self, reader, header):
+        shape = header.get('shape')
+        if not (isinstance(shape, list) and len(shape) == 4 and all(isinstance(d, int) and d > 0 for d in shape)):
+            raise ProtocolError('%s: "shape" must be [B, views, P, P] positive integers, got %r' % (header['type'], shape))
+        b, v, p, q = shape
+        nx = b * v * p * q
+        ny = b if header.get('labels', True) else 0
+        if header.get('bytes') != nx + 4 * ny:
+            raise ProtocolError('%s: payload is %s bytes, shape %s needs %d (uint8 x) + %d (int32 y)' % (
+                header['type'], header.get('bytes'), shape, nx, 4 * ny))
+        hx, hy, slot = self.staging(nx, ny)
+        if not reader.read_into(buffer_of(hx)) or (ny and not reader.read_into(buffer_of(hy))):
+            raise ProtocolError('stdin closed inside a %s payload' % header['type'])
+        if self.cuda:
+            x = hx.to(self.device, non_blocking=True)
+            y = hy.to(self.device, non_blocking=True)
+            ev = torch.cuda.Event()
+            ev.record()
+            slot[2] = ev
+        else:
+            x, y = hx, hy
+        return x.view(b, v, p, q), y.long()
+
+    def autocast(self):
+        if self.cuda:
+            return torch.autocast(device_type='cuda', dtype=torch.bfloat16)
+        return torch.autocast(device_type='cpu', enabled=False)
+
+    def launch(self, x, y, lr=None):
+        """Queues one step (train when lr is given, else eval) and returns its Pending result."""
+        train = lr is not None
+        if train:
+            self.model.train()
+            for g in self.opt.param_groups:
+                g['lr'] = float(lr)
+            with self.autocast():
+                logits = self.forward(x)
+            loss = F.cross_entropy(logits.float(), y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.steps += 1
+        else:
+            self.model.eval()
+            with torch.no_grad(), self.autocast():
+                logits = self.forward(x)
+                loss = F.cross_entropy(logits.float(), y)
+        correct = (logits.detach().argmax(1) == y).sum().float()
+        return Pending(torch.stack([loss.detach().float(), correct]), x.shape[0], self.steps, 'train' if train else 'eval')
+
+    def resolve(self, pending):
+        loss, correct = pending.stats.tolist()  # the one device sync per step
+        now = time.perf_counter()
+        out = {'loss': loss, 'accuracy': correct / pending.batch}
+        if pending.kind == 'train':
+            out['step'] = pending.step
+            if self.last_resolved is not None and now > self.last_resolved:
+                out['samplesPerSec'] = pending.batch / (now - self.last_resolved)
+            self.last_resolved = now
+        return out
+
+    def features(self, x, out_path):
+        """fp32 forward (no autocast): per-view features [B, V, F] and logits, written as safetensors."""
+        self.model.eval()
+        with torch.no_grad():
+            feats = self.model.encode(x)
+            b, v, _ = feats.shape
+            f = feats
+            if self.model.head_spec.get('proj'):
+                f = F.relu(self.model.head.proj(f))
+            logits = self.model.head.fc2(F.relu(self.model.head.fc1(f.reshape(b, -1))))
+        write_safetensors(out_path, OrderedDict([('features', feats.float().cpu()), ('logits', logits.float().cpu())]))
+        return list(feats.shape)
+
+    def save(self, weights_path, optimizer_path):
+        params = OrderedDict(self.model.named_parameters())
+        write_safetensors(weights_path, OrderedDict((n, p.detach()) for n, p in params.items()))
+        bufs = OrderedDict()
+        for n, p in params.items():
+            buf = self.opt.state.get(p, {}).get('momentum_buffer')
+            bufs[n] = buf.detach() if buf is not None else torch.zeros_like(p)
+        write_safetensors(optimizer_path, bufs)
+
+    def names(self):
+        return [n for n, _ in self.model.named_parameters()]
+
+
+__all__ = ['Trainer', 'canonical_names']

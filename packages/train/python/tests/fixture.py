@@ -1,0 +1,103 @@
+"""Real X-rays for the Python tests: the committed kermany-mini PNGs, decoded with zlib (no PIL)."""
+import os
+import struct
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+FIXTURE = os.path.join(ROOT, 'fixtures', 'kermany-mini', 'train')
+
+
+def _unfilter(rows, width, bpp):
+    out = []
+    prev = bytearray(width * bpp)
+    for ftype, line in rows:
+        cur = bytearray(line)
+        for i in range(len(cur)):
+            a = cur[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ftype == 1:
+                cur[i] = (cur[i] + a) & 255
+            elif ftype == 2:
+                cur[i] = (cur[i] + b) & 255
+            elif ftype == 3:
+                cur[i] = (cur[i] + ((a + b) >> 1)) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                cur[i] = (cur[i] + pred) & 255
+        out.append(cur)
+        prev = cur
+    return out
+
+
+def read_png_grey(path):
+    """8-bit grey/RGB/RGBA non-interlaced PNG -> uint8 tensor [H, W] (first channel: the images are grey)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise ValueError('%s is not a PNG' % path)
+    pos, idat, width = 8, b'', 0
+    while pos < len(data):
+        (n,) = struct.unpack('>I', data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b'IHDR':
+            width, height, depth, colour, _, _, interlace = struct.unpack('>IIBBBBB', body)
+            if depth != 8 or interlace or colour not in (0, 2, 4, 6):
+                raise ValueError('%s: only 8-bit non-interlaced grey/RGB(A) PNGs are supported' % path)
+            bpp = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+        elif kind == b'IDAT':
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = width * bpp + 1
+    rows = [(raw[r * stride], raw[r * stride + 1:(r + 1) * stride]) for r in range(height)]
+    pixels = bytearray().join(_unfilter(rows, width, bpp))
+    t = torch.frombuffer(pixels, dtype=torch.uint8).reshape(height, width, bpp)
+    return t[:, :, 0].clone()
+
+
+def xrays(count, size):
+    """`count` real fixture X-rays (NORMAL and PNEUMONIA alternating), resized to size x size: uint8 [N, S, S]."""
+    normal = sorted(os.listdir(os.path.join(FIXTURE, 'NORMAL')))
+    pneu = sorted(os.listdir(os.path.join(FIXTURE, 'PNEUMONIA')))
+    paths = []
+    for i in range(count):
+        folder, names = ('NORMAL', normal) if i % 2 == 0 else ('PNEUMONIA', pneu)
+        paths.append(os.path.join(FIXTURE, folder, names[(i // 2) % len(names)]))
+    imgs = torch.stack([read_png_grey(p) for p in paths]).float().unsqueeze(1)
+    if imgs.shape[-1] != size:
+        imgs = F.interpolate(imgs, size=(size, size), mode='area')
+    return imgs.round().clamp(0, 255).to(torch.uint8).squeeze(1)
+
+
+def rotation_batch(count, size):
+    """Rotation pretext batch from real X-rays: x uint8 [B, 1, S, S], y = quarter turns."""
+    imgs = xrays(count, size)
+    y = torch.arange(count) % 4
+    x = torch.stack([torch.rot90(img, int(k), dims=(0, 1)) for img, k in zip(imgs, y)]).unsqueeze(1)
+    return x.contiguous(), y.to(torch.int32)
+
+
+def vgg_spec(name, blocks, input_norm='per-view'):
+    """The same VGG spec packages/models/src/encoders/vgg.ts builds (torchvision indexing)."""
+    ops, index, channels = [], 0, 1
+    for block in blocks:
+        for width in block:
+            ops.append({'op': 'conv', 'id': 'features.%d' % index, 'name': 'features.%d' % index, 'in': channels,
+                        'out': width, 'k': 3, 'stride': 1, 'pad': 1, 'groups': 1, 'bias': True})
+            ops.append({'op': 'relu', 'id': 'features.%d' % (index + 1)})
+            index += 2
+            channels = width
+        ops.append({'op': 'maxpool', 'id': 'features.%d' % index, 'k': 2, 'stride': 2})
+        index += 1
+    ops.append({'op': 'gap', 'id': 'gap'})
+    return {'name': name, 'channels': 1, 'inputNorm': input_norm, 'ops': ops, 'features': channels}
+
+
+TINY = vgg_spec('tiny', [[8], [16]])

@@ -1,0 +1,95 @@
+import os
+import sys
+import unittest
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fixture import TINY, rotation_batch, vgg_spec, xrays  # noqa: E402
+
+from cxr_torch.model import PretextNet, canonical_names, normalise, same_padding  # noqa: E402
+
+VGG16 = vgg_spec('vgg16', [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]])
+
+
+class ModelNames(unittest.TestCase):
+    def test_vgg16_state_dict_uses_torchvision_names_in_canonical_order(self):
+        head = {'views': 2, 'proj': 128, 'hidden': 256, 'classes': 8}
+        net = PretextNet(VGG16, head)
+        convs = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
+        expected = [n for i in convs for n in ('features.%d.weight' % i, 'features.%d.bias' % i)]
+        expected += ['head.proj.weight', 'head.proj.bias', 'head.fc1.weight', 'head.fc1.bias', 'head.fc2.weight', 'head.fc2.bias']
+        self.assertEqual(list(net.state_dict().keys()), expected)
+        self.assertEqual(canonical_names(VGG16, head), expected)
+        self.assertEqual(tuple(net.state_dict()['features.0.weight'].shape), (64, 1, 3, 3))
+        self.assertEqual(tuple(net.state_dict()['head.fc1.weight'].shape), (256, 2 * 128))
+
+    def test_duplicate_weight_name_is_an_error(self):
+        spec = dict(TINY, ops=[dict(TINY['ops'][0]), dict(TINY['ops'][0], id='again')] + TINY['ops'][1:])
+        with self.assertRaisesRegex(ValueError, 'features.0'):
+            PretextNet(spec, None)
+
+
+class InputNorm(unittest.TestCase):
+    def test_per_view_standardises_each_view_with_population_variance(self):
+        imgs = xrays(4, 32)
+        x = imgs.reshape(2, 2, 32, 32)
+        z = normalise(x, 'per-view')
+        for b in range(2):
+            for v in range(2):
+                vals = [float(p) for p in x[b, v].flatten().tolist()]
+                mean = sum(vals) / len(vals)
+                var = sum((p - mean) ** 2 for p in vals) / len(vals)
+                want = (vals[37] - mean) / (var + 1e-5) ** 0.5
+                self.assertAlmostEqual(float(z[b, v].flatten()[37]), want, places=4)
+        self.assertNotAlmostEqual(float(x[0, 0].float().mean()), float(x[0, 1].float().mean()), places=1)
+
+    def test_minus1to1(self):
+        x = xrays(1, 32).reshape(1, 1, 32, 32)
+        z = normalise(x, 'minus1to1')
+        self.assertAlmostEqual(float(z[0, 0, 5, 7]), int(x[0, 0, 5, 7]) / 127.5 - 1, places=6)
+
+
+class Graph(unittest.TestCase):
+    def test_tf_same_padding_is_asymmetric_for_stride_2(self):
+        self.assertEqual(same_padding(8, 3, 2), (0, 1))
+        self.assertEqual(same_padding(7, 3, 2), (1, 1))
+        self.assertEqual(same_padding(8, 3, 1), (1, 1))
+
+    def test_graph_ops_match_a_hand_composition(self):
+        spec = {'name': 'g', 'channels': 1, 'inputNorm': 'minus1to1', 'features': 8, 'ops': [
+            {'op': 'conv', 'id': 'a', 'name': 'stem', 'in': 1, 'out': 8, 'k': 3, 'stride': 2, 'pad': 'same'},
+            {'op': 'relu6', 'id': 'a6'},
+            {'op': 'conv', 'id': 'dw', 'name': 'dw', 'in': 8, 'out': 8, 'k': 3, 'pad': 1, 'groups': 8, 'bias': False},
+            {'op': 'add', 'id': 'sum', 'inputs': ['a6', 'dw']},
+            {'op': 'maxpool', 'id': 'mp', 'k': 2, 'stride': 2},
+            {'op': 'gap', 'id': 'gap'}]}
+        torch.manual_seed(0)
+        net = PretextNet(spec, None)
+        self.assertEqual(list(net.state_dict().keys()), ['stem.weight', 'stem.bias', 'dw.weight'])
+        x = xrays(2, 16).reshape(2, 1, 16, 16)
+        got = net(x)
+        sd = net.state_dict()
+        z = x.float() / 127.5 - 1
+        a6 = F.conv2d(F.pad(z, (0, 1, 0, 1)), sd['stem.weight'], sd['stem.bias'], stride=2).clamp(0, 6)
+        dw = F.conv2d(a6, sd['dw.weight'], None, padding=1, groups=8)
+        want = F.max_pool2d(a6 + dw, 2, 2).mean(dim=(2, 3))
+        self.assertEqual(tuple(got.shape), (2, 1, 8))
+        self.assertLess(float((got[:, 0] - want).abs().max()), 1e-5)
+
+    def test_head_concatenates_views_in_order_then_fc1_relu_fc2(self):
+        head = {'views': 2, 'proj': 6, 'hidden': 5, 'classes': 3}
+        torch.manual_seed(1)
+        net = PretextNet(TINY, head)
+        x, _ = rotation_batch(4, 32)
+        x = x.reshape(2, 2, 32, 32)
+        f = net.encode(x)
+        p = F.relu(net.head.proj(f))
+        h = F.relu(F.linear(torch.cat([p[:, 0], p[:, 1]], dim=1), net.head.fc1.weight, net.head.fc1.bias))
+        want = F.linear(h, net.head.fc2.weight, net.head.fc2.bias)
+        self.assertLess(float((net(x) - want).abs().max()), 1e-6)
+
+
+if __name__ == '__main__':
+    unittest.main()

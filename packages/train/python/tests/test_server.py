@@ -1,0 +1,102 @@
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from client import batch_payload, frame, init_request, initial_weights, start  # noqa: E402
+from fixture import TINY, rotation_batch  # noqa: E402
+
+from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
+
+HEAD = {'views': 1, 'hidden': 16, 'classes': 4}
+
+
+def answers(proc, stdin_bytes, timeout=120):
+    out, err = proc.communicate(stdin_bytes, timeout=timeout)
+    return [json.loads(line) for line in out.decode().splitlines()], err.decode(), proc.returncode
+
+
+class ServerRoundTrip(unittest.TestCase):
+    def test_pipelined_train_eval_forward_save_close(self):
+        folder = tempfile.mkdtemp()
+        net, path = initial_weights(folder, TINY, HEAD)
+        x, y = rotation_batch(8, 32)
+        shape = list(x.shape)
+        payload = batch_payload(x, y)
+        feats = os.path.join(folder, 'features.safetensors')
+        w, o = os.path.join(folder, 'w.safetensors'), os.path.join(folder, 'o.safetensors')
+        # everything is written before any answer is read: the server must keep the order
+        stream = frame(init_request(TINY, HEAD, path))
+        stream += b''.join(frame({'type': 'train', 'shape': shape, 'lr': 0.05}, payload) for _ in range(3))
+        stream += frame({'type': 'eval', 'shape': shape}, payload)
+        stream += frame({'type': 'forward', 'shape': shape, 'outPath': feats}, batch_payload(x))
+        stream += frame({'type': 'save', 'weightsPath': w, 'optimizerPath': o})
+        stream += frame({'type': 'close'})
+        lines, err, code = answers(start(), stream)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(lines), 8, lines)
+        self.assertTrue(lines[0]['ok'])
+        self.assertEqual(lines[0]['dtype'], 'fp32')
+        self.assertEqual(lines[0]['names'][:2], ['features.0.weight', 'features.0.bias'])
+        self.assertEqual([a['step'] for a in lines[1:4]], [1, 2, 3])
+        for a in lines[1:5]:
+            self.assertGreater(a['loss'], 0)
+            self.assertTrue(0 <= a['accuracy'] <= 1)
+        self.assertNotIn('step', lines[4])
+        self.assertEqual(lines[5]['shape'], [8, 1, 16])
+        self.assertEqual(lines[6:], [{'ok': True, 'step': 3}, {'ok': True}])
+        saved, momentum = read_safetensors(w), read_safetensors(o)
+        self.assertEqual(list(saved.keys()), [n for n, _ in net.named_parameters()])
+        self.assertEqual(list(momentum.keys()), list(saved.keys()))
+        self.assertGreater(float((saved['head.fc2.weight'] - net.head.fc2.weight).abs().max()), 1e-5)
+        # features written by `forward` are the trained model's, in float32
+        net.load_state_dict(saved)
+        got = read_safetensors(feats)
+        with torch.no_grad():
+            self.assertLess(float((got['features'] - net.encode(x)).abs().max()), 1e-5)
+            self.assertLess(float((got['logits'] - net(x)).abs().max()), 1e-5)
+
+    def test_exits_quietly_when_stdin_closes(self):
+        folder = tempfile.mkdtemp()
+        _, path = initial_weights(folder, TINY, HEAD)
+        lines, err, code = answers(start(), frame(init_request(TINY, HEAD, path)))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(lines), 1)
+        self.assertIn('stdin closed', err)
+
+
+class ServerErrors(unittest.TestCase):
+    def test_request_before_init_gives_one_error_line_and_nonzero_exit(self):
+        x, y = rotation_batch(2, 32)
+        lines, _, code = answers(start(), frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y)))
+        self.assertNotEqual(code, 0)
+        self.assertEqual(len(lines), 1)
+        self.assertIn('before "init"', lines[0]['error'])
+        self.assertIn('Traceback', lines[0]['traceback'])
+
+    def test_payload_size_mismatch_names_the_shape_after_earlier_answers(self):
+        folder = tempfile.mkdtemp()
+        _, path = initial_weights(folder, TINY, HEAD)
+        x, y = rotation_batch(4, 32)
+        good = frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y))
+        bad = frame({'type': 'train', 'shape': [4, 1, 32, 31], 'lr': 0.1}, batch_payload(x, y))
+        lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)) + good + bad)
+        self.assertNotEqual(code, 0)
+        self.assertEqual(len(lines), 3, lines)
+        self.assertEqual(lines[1]['step'], 1)
+        self.assertIn('[4, 1, 32, 31]', lines[2]['error'])
+
+    def test_weights_that_do_not_match_the_spec_are_named(self):
+        folder = tempfile.mkdtemp()
+        _, path = initial_weights(folder, TINY, {'views': 1, 'hidden': 16, 'classes': 5})
+        lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)))
+        self.assertNotEqual(code, 0)
+        self.assertIn('head.fc2.weight has shape [5, 16]', lines[0]['error'])
+
+
+if __name__ == '__main__':
+    unittest.main()
