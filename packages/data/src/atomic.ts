@@ -1,40 +1,35 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** fsync a directory so a rename inside it survives a crash (no-op where dirs cannot be opened). */
+/** fsyncs a directory so a rename inside it survives a crash (no-op where unsupported). */
 export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
   try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
   } catch {
-    // some filesystems refuse to open directories: the rename is still atomic, only less durable
+    // some platforms/filesystems cannot fsync a directory: the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /**
- * Write a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder + fsync + rename + fsync of the folder.
+ * Writes a file so readers see either the old or the new content, never a torn one:
+ * write + fsync a temp file in the same directory, then rename over the target.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const fd = openSync(tmp, 'w');
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    fsyncDir(dirname(path));
-  } catch (err) {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
     rmSync(tmp, { force: true });
-    throw err;
+    throw e;
   }
+  closeSync(fd);
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
 }

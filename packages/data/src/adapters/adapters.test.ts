@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureDir, sharedDataDir } from '../testing.ts';
+import { ADAPTERS, getAdapter } from './index.ts';
+import { patientFromName } from './patient.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cxr-adapters-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('folder adapter', () => {
+  it('scans the fixture: splits, labels, patients', async () => {
+    const { entries, problems } = await ADAPTERS.folder.scan(fixtureDir(), ADAPTERS.folder.options.parse({}));
+    expect(problems).toEqual([]);
+    expect(entries).toHaveLength(96);
+    const count = (split: string, label: number) => entries.filter((e) => e.split === split && e.label === label).length;
+    expect([count('train', 0), count('train', 1), count('test', 0), count('test', 1)]).toEqual([32, 32, 16, 16]);
+    const e = entries.find((x) => x.id === 'train/PNEUMONIA/person1000_bacteria_2931.png');
+    expect(e).toMatchObject({ label: 1, findings: ['PNEUMONIA'], split: 'train', patient: 'person1000' });
+    const n = entries.find((x) => x.id === 'test/NORMAL/IM-0011-0001-0002.png');
+    expect(n).toMatchObject({ label: 0, split: 'test', patient: 'IM-0011', path: join(fixtureDir(), 'test/NORMAL/IM-0011-0001-0002.png') });
+    expect(new Set(entries.map((x) => x.id)).size).toBe(96);
+  });
+
+  it('scans a class-only layout, with configurable normal class', async () => {
+    const { entries } = await ADAPTERS.folder.scan(
+      join(fixtureDir(), 'test'),
+      ADAPTERS.folder.options.parse({ normalClasses: ['PNEUMONIA'], patientPattern: null }),
+    );
+    expect(entries).toHaveLength(32);
+    expect(entries.every((e) => e.split === undefined && e.patient === undefined)).toBe(true);
+    expect(entries.filter((e) => e.label === 0).every((e) => e.id.startsWith('PNEUMONIA/'))).toBe(true);
+  });
+
+  it('fails clearly on an empty folder', async () => {
+    await expect(ADAPTERS.folder.scan(tmp, ADAPTERS.folder.options.parse({}))).rejects.toThrow(/no images under/);
+  });
+});
+
+describe('csv adapter', () => {
+  it('reads a manifest relative to the CSV, reporting bad rows with line numbers', async () => {
+    const csvPath = join(tmp, 'list.csv');
+    const fx = fixtureDir();
+    writeFileSync(
+      csvPath,
+      [
+        'path,label,split,patient',
+        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
+        `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,PNEUMONIA,,`,
+        `${fx}/test/NORMAL/IM-0001-0001.png,NORMAL,validation,p3`,
+        `,1,train,p4`,
+        `${fx}/test/NORMAL/IM-0003-0001.png,1,holdout,p5`,
+        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
+      ].join('\n'),
+    );
+    const { entries, problems } = await getAdapter('csv').scan(csvPath, ADAPTERS.csv.options.parse({}));
+    expect(entries.map((e) => [e.label, e.split, e.patient])).toEqual([
+      [0, 'train', 'p1'],
+      [1, undefined, 'person1000'],
+      [0, 'val', 'p3'],
+    ]);
+    expect(problems.map((p) => p.where)).toEqual([`${csvPath}:5`, `${csvPath}:6`, `${csvPath}:7`]);
+    expect(problems[0].message).toMatch(/path: empty path/);
+    expect(problems[1].message).toMatch(/split/);
+    expect(problems[2].message).toMatch(/duplicate/);
+  });
+
+  it('names the missing column', async () => {
+    const p = join(tmp, 'bad.csv');
+    writeFileSync(p, 'file,label\na.png,0\n');
+    await expect(ADAPTERS.csv.scan(p, ADAPTERS.csv.options.parse({}))).rejects.toThrow(/no 'path' column \(found: file, label\)/);
+  });
+
+  const kermany = sharedDataDir() && join(sharedDataDir()!, 'kermany-pneumonia-224');
+  describe.skipIf(!kermany)('on ../shared/data/kermany-pneumonia-224 (skipped: shared data absent)', () => {
+    it('reads labels.csv with class-name labels', async () => {
+      const { entries, problems } = await ADAPTERS.csv.scan(kermany!, ADAPTERS.csv.options.parse({}));
+      expect(problems).toEqual([]);
+      expect(entries.filter((e) => e.split === 'train').length).toBe(5216);
+      expect(entries.filter((e) => e.split === 'test' && e.label === 0).length).toBe(234);
+    });
+  });
+});
+
+describe('patientFromName', () => {
+  it('knows the Kermany names', () => {
+    const p = ADAPTERS.folder.options.parse({}).patientPattern!;
+    expect(patientFromName('person1000_bacteria_2931', p)).toBe('person1000');
+    expect(patientFromName('IM-0011-0001-0002', p)).toBe('IM-0011');
+    expect(patientFromName('NORMAL2-IM-1427-0001', p)).toBe('NORMAL2-IM-1427');
+    expect(patientFromName('00000001_000', p)).toBeUndefined();
+  });
+});

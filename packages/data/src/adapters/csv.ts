@@ -1,0 +1,112 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { KERMANY_PATIENT_PATTERN, patientFromName } from './patient.ts';
+import { DEFAULT_NORMAL_CLASSES, type DatasetAdapter, type Entry, type Problem, isNormalClass } from './types.ts';
+
+/**
+ * A CSV manifest: one row per image. Columns: `path` (relative to the CSV's folder, or absolute),
+ * the label column (0/1, or a class name: `normalClasses` -> 0, anything else -> 1), and optionally
+ * `split` (train/val/validation/test), `patient`, `findings` ('|'-separated), `id` (default: path).
+ * `root` is the CSV file itself, or a folder holding `file` (default labels.csv).
+ */
+export const csvOptions = z
+  .object({
+    file: z.string().default('labels.csv'),
+    labelColumn: z.string().default('label'),
+    normalClasses: z.array(z.string()).min(1).default(DEFAULT_NORMAL_CLASSES),
+    /** used when there is no patient column: regex on the image's base name */
+    patientPattern: z.string().nullable().default(KERMANY_PATIENT_PATTERN),
+  })
+  .strict();
+export type CsvOptions = z.infer<typeof csvOptions>;
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((s) => (s?.trim() ? s.trim() : undefined));
+
+const Row = z.object({
+  path: z.string().trim().min(1, 'empty path'),
+  label: z.string().trim().min(1, 'empty label'),
+  split: z
+    .string()
+    .optional()
+    .transform((s) => s?.trim().toLowerCase() || undefined)
+    .pipe(z.enum(['train', 'val', 'validation', 'test']).optional()),
+  patient: optionalText,
+  findings: optionalText,
+  id: optionalText,
+});
+
+export async function resolveCsvFile(root: string, file: string): Promise<string> {
+  try {
+    return (await stat(root)).isDirectory() ? join(root, file) : root;
+  } catch {
+    throw new Error(`csv adapter: ${root} does not exist: give the CSV manifest or the folder that holds ${file}`);
+  }
+}
+
+export function parseLabel(raw: string, normal: readonly string[]): 0 | 1 {
+  if (raw === '0' || raw === '1') return raw === '1' ? 1 : 0;
+  return isNormalClass(raw, normal) ? 0 : 1;
+}
+
+export const csv: DatasetAdapter<CsvOptions> = {
+  name: 'csv',
+  options: csvOptions,
+  async scan(root, opts) {
+    const file = await resolveCsvFile(root, opts.file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new Error(`csv adapter: cannot read ${file} (${(e as Error).message})`);
+    }
+    const records = parse(text, { columns: true, skip_empty_lines: true, info: true, bom: true }) as {
+      record: Record<string, string>;
+      info: { lines: number };
+    }[];
+    const header = records.length ? Object.keys(records[0].record) : [];
+    for (const col of ['path', opts.labelColumn]) {
+      if (records.length && !header.includes(col)) {
+        throw new Error(
+          `csv adapter: ${file} has no '${col}' column (found: ${header.join(', ')}); ` +
+            `name the image column 'path' and pass labelColumn for the label`,
+        );
+      }
+    }
+    const base = dirname(resolve(file));
+    const entries: Entry[] = [];
+    const problems: Problem[] = [];
+    const seen = new Set<string>();
+    for (const { record, info } of records) {
+      const where = `${file}:${info.lines}`;
+      const parsed = Row.safeParse({ ...record, label: record[opts.labelColumn] });
+      if (!parsed.success) {
+        const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
+        problems.push({ where, message: `${msg}: row skipped` });
+        continue;
+      }
+      const r = parsed.data;
+      const id = r.id ?? r.path;
+      if (seen.has(id)) {
+        problems.push({ where, message: `duplicate image '${id}': row skipped` });
+        continue;
+      }
+      seen.add(id);
+      const patient = r.patient ?? patientFromName(basename(r.path, extname(r.path)), opts.patientPattern ?? undefined);
+      entries.push({
+        id,
+        path: isAbsolute(r.path) ? r.path : join(base, r.path),
+        label: parseLabel(r.label, opts.normalClasses),
+        findings: r.findings ? r.findings.split('|').map((s) => s.trim()) : /^[01]$/.test(r.label) ? undefined : [r.label],
+        ...(r.split ? { split: r.split === 'validation' ? 'val' : r.split } : {}),
+        ...(patient ? { patient } : {}),
+      } as Entry);
+    }
+    if (entries.length === 0) throw new Error(`csv adapter: ${file} lists no usable images (${problems.length} problems)`);
+    return { entries, problems };
+  },
+};
