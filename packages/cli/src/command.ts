@@ -9,6 +9,8 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   summary: string;
   flags: [flag: string, help: string][];
   schema: S;
+  /** the command reads --config itself (its config file is its input, not a bag of flag defaults) */
+  ownsConfig?: boolean;
   run(opts: z.infer<S>): Promise<void>;
 }
 

@@ -3,10 +3,11 @@ import { demo } from './commands/demo.ts';
 import { linear } from './commands/linear.ts';
 import { prepare } from './commands/prepare.ts';
 import { pretext } from './commands/pretext.ts';
+import { reproduce } from './commands/reproduce.ts';
 import type { CommandSpec } from './command.ts';
 import { UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
@@ -19,6 +20,10 @@ export function buildProgram(): Command {
     for (const [f, help] of spec.flags) cmd.option(f, help);
     cmd.action(async (flags: Record<string, unknown>) => {
       const { config, ...given } = flags;
+      if (spec.ownsConfig) {
+        await spec.run(validate(spec.schema, flags, 'flags'));
+        return;
+      }
       const fromFile = typeof config === 'string' ? readConfigFile(config) : {};
       const opts = validate(spec.schema, { ...fromFile, ...given }, typeof config === 'string' ? `${config} + flags` : 'flags');
       await spec.run(opts);

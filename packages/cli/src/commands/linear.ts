@@ -30,7 +30,7 @@ export const LinearOptions = z
   .strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
-interface ResolvedEncoder {
+export interface ResolvedEncoder {
   init: string;
   onnx: Uint8Array;
   source: string;
@@ -51,44 +51,52 @@ function resolveEncoder(ref: string, o: LinearOptions): ResolvedEncoder {
   return { init: cfg.task ?? ref, onnx: new Uint8Array(readFileSync(onnxPath)), source: dir };
 }
 
-/** Frozen features of every split -> the study's linear evaluation, one row per encoder. */
+export type DatasetCache = ReturnType<typeof openCache>;
+
+/** One encoder's linear-evaluation row: frozen ONNX features of every split -> 2-layer head. */
+export async function linearRow(
+  enc: ResolvedEncoder,
+  cache: DatasetCache,
+  o: Pick<LinearOptions, 'size' | 'epochs' | 'hidden' | 'seed' | 'provider' | 'batchSize' | 'quiet'>,
+): Promise<ResultRow> {
+  const splits = { train: cache.indices('train'), val: cache.indices('val'), test: cache.indices('test') };
+  if (splits.test.length === 0) throw new UsageError(`${cache.manifest.name ?? 'the data set'} at ${o.size} px has no test split: prepare a data set with one`);
+  const labelsOf = (idx: number[]) => Int32Array.from(idx, (i) => cache.manifest.entries[i].label);
+  const { session, provider, note } = await openEncoderSession(enc.onnx, { provider: o.provider });
+  if (note && !o.quiet) process.stderr.write(`${note}\n`);
+  const total = splits.train.length + splits.val.length + splits.test.length;
+  const bar = progress(`features ${enc.init}`, total, o.quiet);
+  let base = 0;
+  const features: Record<string, Float32Array> = {};
+  let dim = 0;
+  for (const [split, idx] of Object.entries(splits)) {
+    const r = await extractFeatures({ session, images: cache, indices: idx, batchSize: o.batchSize, onProgress: (d: number) => bar.update(base + d) });
+    features[split] = r.features;
+    dim = r.dim;
+    base += idx.length;
+  }
+  bar.stop();
+  await session.release?.();
+  const row = linearEvaluation({
+    init: enc.init,
+    size: o.size,
+    dim,
+    train: { features: features.train, labels: labelsOf(splits.train) },
+    val: { features: features.val, labels: labelsOf(splits.val) },
+    test: { features: features.test, labels: labelsOf(splits.test) },
+    options: { epochs: o.epochs, hidden: o.hidden, seed: o.seed },
+  });
+  if (!o.quiet) process.stderr.write(`${enc.init} (${enc.source}, ${provider}): accuracy ${(100 * row.accuracy).toFixed(1)}%, AUC ${row.auc.toFixed(3)}, majority ${(100 * row.majority_accuracy).toFixed(1)}%\n`);
+  return row;
+}
+
+/** The `linear` command: one row per named encoder, written as results.json / results.md. */
 export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: ResultRow[]; out: string }> {
   const out = resolve(o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`));
   mkdirSync(out, { recursive: true });
   const cache = openCache(resolve(o.cacheDir), o.data, o.size);
-  const splits = { train: cache.indices('train'), val: cache.indices('val'), test: cache.indices('test') };
-  if (splits.test.length === 0) throw new UsageError(`${o.data}-${o.size} has no test split: prepare a data set with one`);
-  const labelsOf = (idx: number[]) => Int32Array.from(idx, (i) => cache.manifest.entries[i].label);
   const rows: ResultRow[] = [];
-  for (const ref of o.encoders) {
-    const enc = resolveEncoder(ref, o);
-    const { session, provider, note } = await openEncoderSession(enc.onnx, { provider: o.provider });
-    if (note && !o.quiet) process.stderr.write(`${note}\n`);
-    const total = splits.train.length + splits.val.length + splits.test.length;
-    const bar = progress(`features ${enc.init}`, total, o.quiet);
-    let base = 0;
-    const features: Record<string, Float32Array> = {};
-    let dim = 0;
-    for (const [split, idx] of Object.entries(splits)) {
-      const r = await extractFeatures({ session, images: cache, indices: idx, batchSize: o.batchSize, onProgress: (d: number) => bar.update(base + d) });
-      features[split] = r.features;
-      dim = r.dim;
-      base += idx.length;
-    }
-    bar.stop();
-    await session.release?.();
-    const row = linearEvaluation({
-      init: enc.init,
-      size: o.size,
-      dim,
-      train: { features: features.train, labels: labelsOf(splits.train) },
-      val: { features: features.val, labels: labelsOf(splits.val) },
-      test: { features: features.test, labels: labelsOf(splits.test) },
-      options: { epochs: o.epochs, hidden: o.hidden, seed: o.seed },
-    });
-    if (!o.quiet) process.stderr.write(`${enc.init} (${enc.source}, ${provider}): accuracy ${(100 * row.accuracy).toFixed(1)}%, AUC ${row.auc.toFixed(3)}, majority ${(100 * row.majority_accuracy).toFixed(1)}%\n`);
-    rows.push(row);
-  }
+  for (const ref of o.encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o));
   writeResults(out, rows, `Linear evaluation on ${o.data} at ${o.size} px`);
   return { rows, out };
 }

@@ -16,6 +16,7 @@ export const PrepareOptions = z
     valFraction: num().min(0).max(0.5).default(0.1),
     seed: int().nonnegative().default(0),
     force: flag().default(false),
+    allowMissing: flag().default(false),
     quiet: flag().default(false),
   })
   .strict();
@@ -36,6 +37,7 @@ export async function runPrepare(o: PrepareOptions) {
     valFraction: o.valFraction,
     seed: o.seed,
     overwrite: o.force,
+    allowMissing: o.allowMissing,
     onProgress: (done: number, total: number) => {
       bar ??= progress(`prepare ${name}`, total, o.quiet);
       bar.update(done);
@@ -58,6 +60,7 @@ export const prepare = defineCommand({
     ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
     ['--seed <n>', 'seed of the validation carve-out (default 0)'],
     ['--force', 'rebuild a cache that was prepared with other options'],
+    ['--allow-missing', 'go on when images listed by the metadata are absent (a partial download)'],
     ['--quiet', 'no progress output'],
   ],
   schema: PrepareOptions,

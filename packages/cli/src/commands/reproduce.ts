@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
+import { ResultRow } from '@cxr-ssl/eval';
+import { ENCODERS, encoderOnnx, encoderSpec } from '@cxr-ssl/models';
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+import { UsageError, readConfigFile, validate } from '../config-file.ts';
+import { loadImagenetWeights } from '../imagenet.ts';
+import { flag, intList } from '../options.ts';
+import { type CurvePoint, writePlots } from '../plots.ts';
+import { writeStudyReport } from '../study-report.ts';
+import { linearRow } from './linear.ts';
+import { PrepareOptions, runPrepare } from './prepare.ts';
+import { PretextOptions, runPretextCommand } from './pretext.ts';
+
+const encoderName = z.enum(Object.keys(ENCODERS) as [string, ...string[]]);
+
+/** The study's grid as a config file (see configs/*.yaml). Relative paths are relative to the file. */
+export const ReproduceConfig = z
+  .object({
+    out: z.string().default('runs/reproduce'),
+    data: z
+      .object({
+        source: z.string(),
+        adapter: z.enum(['auto', 'folder', 'csv', 'nih']).default('auto'),
+        name: z.string().regex(/^[\w.-]+$/),
+        valFraction: z.number().min(0).max(0.5).default(0.1),
+        allowMissing: z.boolean().default(false),
+      })
+      .strict(),
+    sizes: intList().default([128, 256]),
+    inits: z.array(z.enum(['random', 'imagenet', ...(Object.keys(TASKS) as string[])] as [string, ...string[]])).min(1),
+    /** the encoder the pretext tasks train (and the random baseline uses) */
+    encoder: encoderName.default('vgg16'),
+    imagenet: z
+      .object({
+        encoder: encoderName,
+        /** canonical safetensors, or a TensorFlow.js layers folder (model.json + shards) */
+        weights: z.string(),
+      })
+      .strict()
+      .optional(),
+    /** where pretext training starts: the study starts from ImageNet weights */
+    pretextInit: z.enum(['random', 'imagenet']).default('random'),
+    pretext: z
+      .object({
+        epochs: z.number().int().positive().default(100),
+        batchSize: z.number().int().positive().default(64),
+        stepsPerEpoch: z.number().int().positive().optional(),
+        lr: z.number().positive().default(0.001),
+        momentum: z.number().min(0).max(1).default(0.9),
+        decay: z.number().positive().max(1).default(0.9),
+        permutations: z.number().int().min(2).default(100),
+        engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
+        device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+        python: z.string().optional(),
+        workers: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, decay: 0.9, permutations: 100, engine: 'auto' as const, device: 'auto' as const })),
+    linear: z
+      .object({
+        epochs: z.number().int().positive().default(10),
+        hidden: z.number().int().positive().default(256),
+        provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+        batchSize: z.number().int().positive().default(64),
+      })
+      .strict()
+      .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, batchSize: 64 })),
+    seed: z.number().int().nonnegative().default(0),
+    workers: z.number().int().positive().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const needsImagenet = c.inits.includes('imagenet') || c.pretextInit === 'imagenet';
+    if (needsImagenet && !c.imagenet) ctx.addIssue({ code: 'custom', path: ['imagenet'], message: "the 'imagenet' init needs imagenet: { encoder, weights }" });
+    if (c.pretextInit === 'imagenet' && c.imagenet && c.imagenet.encoder !== c.encoder) {
+      ctx.addIssue({ code: 'custom', path: ['pretextInit'], message: `pretext tasks train ${c.encoder} but the ImageNet weights are for ${c.imagenet.encoder}` });
+    }
+  });
+export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
+
+const ReproduceFlags = z.object({ config: z.string(), quiet: flag().default(false) }).strict();
+
+/**
+ * The study's table in one command: prepare every size, train every pretext task at every size,
+ * evaluate every init, write results.md / results.json / plots. Finished cells are skipped, an
+ * interrupted pretext run resumes from its checkpoint.
+ */
+export async function runReproduce(configPath: string, quiet: boolean): Promise<string> {
+  const base = dirname(resolve(configPath));
+  const cfg = validate(ReproduceConfig, readConfigFile(configPath), configPath);
+  const at = (p: string) => resolve(base, p);
+  const out = at(cfg.out);
+  const cacheDir = join(out, 'cache');
+  const rowsDir = join(out, 'rows');
+  mkdirSync(rowsDir, { recursive: true });
+  writeFileAtomic(join(out, 'config.json'), JSON.stringify(cfg, null, 2));
+
+  await runPrepare(
+    PrepareOptions.parse({ source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet, workers: cfg.workers, allowMissing: cfg.data.allowMissing }),
+  );
+  const imagenet = cfg.imagenet ? await loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
+  const tasks = cfg.inits.filter((i) => i in TASKS);
+  const rows: ResultRow[] = [];
+  const curves: CurvePoint[] = [];
+
+  for (const size of cfg.sizes) {
+    const cache = openCache(cacheDir, cfg.data.name, size);
+    for (const init of cfg.inits) {
+      const rowPath = join(rowsDir, `${init}-${size}.json`);
+      let onnx: Uint8Array;
+      let source: string;
+      if (tasks.includes(init)) {
+        const runDir = join(out, 'runs', `${init}-${size}`);
+        if (!existsSync(join(runDir, 'encoder.onnx'))) {
+          await runPretextCommand(
+            PretextOptions.parse({
+              task: init,
+              encoder: cfg.encoder,
+              data: cfg.data.name,
+              size,
+              cacheDir,
+              runsDir: join(out, 'runs'),
+              run: `${init}-${size}`,
+              epochs: cfg.pretext.epochs,
+              batchSize: cfg.pretext.batchSize,
+              stepsPerEpoch: cfg.pretext.stepsPerEpoch,
+              lr: cfg.pretext.lr,
+              momentum: cfg.pretext.momentum,
+              decay: cfg.pretext.decay,
+              permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
+              seed: cfg.seed,
+              init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
+              engine: cfg.pretext.engine,
+              device: cfg.pretext.device,
+              python: cfg.pretext.python,
+              workers: cfg.pretext.workers,
+              resume: existsSync(join(runDir, 'config.json')),
+              quiet,
+            }),
+          );
+        }
+        curves.push(...epochCurve(runDir, init, size));
+        onnx = new Uint8Array(readFileSync(join(runDir, 'encoder.onnx')));
+        source = runDir;
+      } else if (init === 'imagenet') {
+        onnx = imagenet!.onnx;
+        source = `${cfg.imagenet!.encoder} ImageNet weights`;
+      } else {
+        const { initWeights } = await import('@cxr-ssl/models');
+        const spec = encoderSpec(cfg.encoder);
+        onnx = encoderOnnx(spec, initWeights(spec, undefined, cfg.seed));
+        source = `${cfg.encoder}, random init`;
+      }
+      if (existsSync(rowPath)) {
+        rows.push(ResultRow.parse(JSON.parse(readFileSync(rowPath, 'utf8'))));
+        continue;
+      }
+      const row = await linearRow({ init, onnx, source }, cache, { size, ...cfg.linear, seed: cfg.seed, quiet });
+      writeFileAtomic(rowPath, JSON.stringify(row));
+      rows.push(row);
+    }
+  }
+  writeStudyReport(out, rows, cfg);
+  await writePlots(out, rows, curves);
+  return out;
+}
+
+function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"kind":"epoch"'))
+    .map((l) => JSON.parse(l) as { epoch: number; loss: number; accuracy: number; valAccuracy?: number })
+    .map((m) => ({ task, size, epoch: m.epoch + 1, loss: m.loss, accuracy: m.accuracy, valAccuracy: m.valAccuracy }));
+}
+
+export const reproduce = defineCommand({
+  name: 'reproduce',
+  summary: "Run the study's grid (inits x sizes) from a config: pretext, linear evaluation, results.md, plots",
+  flags: [['--quiet', 'no progress output']],
+  schema: ReproduceFlags,
+  ownsConfig: true,
+  async run(o) {
+    if (!o.config) throw new UsageError('reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)');
+    const out = await runReproduce(o.config, o.quiet);
+    console.log(readFileSync(join(out, 'results.md'), 'utf8'));
+  },
+});

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@cxr-ssl/data';
+import type { ResultRow } from '@cxr-ssl/eval';
+import sharp from 'sharp';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** Render a Vega-Lite spec headless to SVG (vega's own renderer) and PNG (sharp rasterises the SVG). */
+export async function renderChart(spec: TopLevelSpec, outBase: string): Promise<void> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  writeFileAtomic(`${outBase}.svg`, svg);
+  writeFileAtomic(`${outBase}.png`, await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
+}
+
+export interface CurvePoint {
+  task: string;
+  size: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valAccuracy?: number;
+}
+
+/** Pretext loss and accuracy per epoch, one line per task, a column per image size. */
+export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
+  const long = points.flatMap((p) => [
+    { ...p, metric: 'train loss', value: p.loss },
+    { ...p, metric: 'train accuracy', value: p.accuracy },
+    ...(p.valAccuracy === undefined ? [] : [{ ...p, metric: 'val accuracy', value: p.valAccuracy }]),
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Pretext training',
+    data: { values: long },
+    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 260,
+      height: 160,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        color: { field: 'task', type: 'nominal' },
+      },
+    },
+  };
+}
+
+/** Accuracy and AUC per init with 95% bootstrap CIs, a column per size; the majority baseline as a rule. */
+export function resultBarsSpec(rows: ResultRow[]): TopLevelSpec {
+  const long = rows.flatMap((r) => [
+    { init: r.init, size: r.size, metric: 'accuracy', value: r.accuracy, lo: r.ci?.accuracy[0], hi: r.ci?.accuracy[1], majority: r.majority_accuracy },
+    { init: r.init, size: r.size, metric: 'AUC', value: r.auc, lo: r.ci?.auc[0], hi: r.ci?.auc[1], majority: 0.5 },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Linear evaluation (95% bootstrap CI; dashed: majority class / chance)',
+    data: { values: long },
+    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
+    spec: {
+      width: 220,
+      height: 160,
+      layer: [
+        { mark: 'bar', encoding: { x: { field: 'init', type: 'nominal', title: null }, y: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: null }, color: { field: 'init', type: 'nominal', legend: null } } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'init', type: 'nominal' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        { mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { aggregate: 'max', field: 'majority', type: 'quantitative' } } },
+      ],
+    },
+  };
+}
+
+/** ROC curves per init, a column per size. */
+export function rocSpec(rows: ResultRow[]): TopLevelSpec {
+  const values = rows.flatMap((r) => r.roc.map(([fpr, tpr], i) => ({ init: r.init, size: r.size, fpr, tpr, order: i })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'ROC, test split',
+    data: { values },
+    facet: { column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
+    spec: {
+      width: 220,
+      height: 220,
+      mark: 'line',
+      encoding: {
+        x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
+        y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
+        color: { field: 'init', type: 'nominal' },
+        order: { field: 'order', type: 'quantitative' },
+      },
+    },
+  };
+}
+
+export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePoint[]): Promise<string[]> {
+  const written: string[] = [];
+  const out = (name: string) => {
+    written.push(`${name}.svg`, `${name}.png`);
+    return join(dir, name);
+  };
+  if (curves.length > 0) await renderChart(pretextCurvesSpec(curves), out('pretext-curves'));
+  if (rows.length > 0) {
+    await renderChart(resultBarsSpec(rows), out('linear-eval'));
+    await renderChart(rocSpec(rows), out('roc'));
+  }
+  return written;
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@cxr-ssl/data';
+import { type ResultRow, ResultsFile } from '@cxr-ssl/eval';
+import { resultsMarkdown, sortRows } from './report.ts';
+import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
+
+const pct = (x: number) => (100 * x).toFixed(2);
+
+/**
+ * results.md in the layout of the study's Table 1: accuracy per init (rows) and size (columns), and
+ * each init's accuracy as a percentage of the ImageNet row at the same size (how the study compares
+ * SSL with supervised pretraining), the published numbers beside ours, then the full metrics table.
+ */
+export function studyTable(rows: ResultRow[], sizes: number[]): string {
+  const inits = [...new Set(sortRows(rows).map((r) => r.init))].sort((a, b) => rank(a) - rank(b));
+  const get = (init: string, size: number) => rows.find((r) => r.init === init && r.size === size);
+  const head = ['init', ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const init of inits) {
+    const cells = sizes.flatMap((s) => {
+      const r = get(init, s);
+      const ref = get('imagenet', s);
+      const study = STUDY_ACCURACY[init]?.[s];
+      return [r ? pct(r.accuracy) : '–', r && ref ? ((100 * r.accuracy) / ref.accuracy).toFixed(1) : '–', study === undefined ? '–' : study.toFixed(2)];
+    });
+    lines.push(`| ${init} | ${cells.join(' | ')} |`);
+  }
+  const majority = sizes.flatMap((s) => {
+    const r = rows.find((x) => x.size === s);
+    return [r ? pct(r.majority_accuracy) : '–', '', ''];
+  });
+  lines.push(`| majority class | ${majority.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function rank(init: string): number {
+  const i = INIT_ORDER.indexOf(init);
+  return i < 0 ? INIT_ORDER.length : i;
+}
+
+export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string }): void {
+  const file = ResultsFile.parse({ version: 1, created: new Date().toISOString(), rows: sortRows(rows) });
+  writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+  const md = [
+    `# Reproduction on ${cfg.data.name} (${cfg.encoder})`,
+    '',
+    "Accuracy (%) of the linear evaluation, normal vs abnormal, on the test split, in the layout of the study's Table 1.",
+    '',
+    studyTable(rows, cfg.sizes),
+    '',
+    'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png.',
+    '',
+    resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),
+  ].join('\n');
+  writeFileAtomic(join(dir, 'results.md'), md);
+}
