@@ -1,1 +1,7 @@
-export {};
+export * from './metrics.ts';
+export * from './bootstrap.ts';
+export * from './linear.ts';
+export * from './evaluate.ts';
+export * from './session.ts';
+export * from './extract.ts';
+export * from './feature-cache.ts';
