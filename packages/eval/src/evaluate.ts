@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
+import { type KnnOptions, knnScores } from './knn.ts';
 import { type EpochLog, type FeatureSplit, type LinearOptions, trainLinearHead } from './linear.ts';
 import {
   accuracy,
@@ -129,5 +130,31 @@ export function linearEvaluation(input: LinearEvaluationInput): ResultRow {
     n_train: train.labels.length,
     seed,
     history: r.history,
+  });
+}
+
+export interface KnnEvaluationInput {
+  features: { train: FeatureSplit; test: FeatureSplit };
+  dim: number;
+  init: string;
+  size: number;
+  options?: KnnOptions;
+  bootstrap?: number;
+  seed?: number;
+}
+
+/** Cosine kNN probe on the same features: a row with protocol `knn-<k>`. */
+export function knnEvaluation(input: KnnEvaluationInput): ResultRow {
+  const { train, test } = input.features;
+  const k = input.options?.k ?? 20;
+  const scores = knnScores(input.dim, train, test, input.options);
+  const seed = input.seed ?? 0;
+  return ResultRow.parse({
+    init: input.init,
+    size: input.size,
+    ...scoreRow(test.labels, scores, { n: input.bootstrap ?? 1000, seed }),
+    protocol: `knn-${k}`,
+    n_train: train.labels.length,
+    seed,
   });
 }

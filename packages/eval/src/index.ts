@@ -5,3 +5,4 @@ export * from './evaluate.ts';
 export * from './session.ts';
 export * from './extract.ts';
 export * from './feature-cache.ts';
+export * from './knn.ts';

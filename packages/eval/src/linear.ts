@@ -79,7 +79,13 @@ function checkSplit(split: FeatureSplit, dim: number, name: string): number {
   return rows;
 }
 
-function standardiser(train: FeatureSplit, dim: number): { mean: Float32Array; invStd: Float32Array } {
+export interface Standardiser {
+  mean: Float32Array;
+  invStd: Float32Array;
+}
+
+/** Per-feature mean and 1/std of a split (1 where a feature is constant). */
+export function standardiser(train: FeatureSplit, dim: number): Standardiser {
   const rows = train.labels.length;
   const sum = new Float64Array(dim);
   const sq = new Float64Array(dim);

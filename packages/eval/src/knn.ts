@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { type FeatureSplit, type Standardiser, standardiser } from './linear.ts';
+
+/**
+ * Cosine k-nearest-neighbour classifier on frozen features: a second, training-free probe of
+ * representation quality. Rows are L2-normalised; each test row's score is the share of
+ * abnormal labels among its k most similar train rows (ties in similarity: lower train row first).
+ * Cost is test rows x train rows x dim: fine for fixture and subset runs, minutes for full NIH.
+ */
+export const KnnOptions = z
+  .object({
+    k: z.number().int().positive().default(20),
+    /**
+     * standardise features with the train split's mean/std first (as the linear head does):
+     * post-ReLU features are all positive, and uncentred cosine mostly compares their mean
+     */
+    standardise: z.boolean().default(true),
+  })
+  .strict();
+export type KnnOptions = z.input<typeof KnnOptions>;
+
+function normalisedRows(features: Float32Array, dim: number, z?: Standardiser): Float32Array {
+  const out = new Float32Array(features.length);
+  for (let o = 0; o < features.length; o += dim) {
+    for (let j = 0; j < dim; j++) out[o + j] = z ? (features[o + j] - z.mean[j]) * z.invStd[j] : features[o + j];
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += out[o + j] * out[o + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) out[o + j] *= inv;
+  }
+  return out;
+}
+
+/** P(abnormal) per test row: the abnormal share of its k nearest train rows by cosine similarity. */
+export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, options: KnnOptions = {}): Float32Array {
+  const { k: kWanted, standardise } = KnnOptions.parse(options);
+  const nTrain = train.labels.length;
+  const nTest = test.labels.length;
+  if (train.features.length !== nTrain * dim || test.features.length !== nTest * dim) {
+    throw new Error(`knnScores: features do not match labels x dim ${dim} (train ${train.features.length}, test ${test.features.length})`);
+  }
+  if (nTrain === 0) throw new Error('knnScores: the train split is empty');
+  const k = Math.min(kWanted, nTrain);
+  const z = standardise ? standardiser(train, dim) : undefined;
+  const a = normalisedRows(train.features, dim, z);
+  const b = normalisedRows(test.features, dim, z);
+  const topSim = new Float64Array(k);
+  const topIdx = new Int32Array(k);
+  const out = new Float32Array(nTest);
+  for (let t = 0; t < nTest; t++) {
+    topSim.fill(Number.NEGATIVE_INFINITY);
+    topIdx.fill(-1);
+    const bo = t * dim;
+    for (let r = 0; r < nTrain; r++) {
+      const ao = r * dim;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += a[ao + j] * b[bo + j];
+      if (s <= topSim[k - 1]) continue; // strict: an equal later row never displaces an earlier one
+      let p = k - 1;
+      while (p > 0 && topSim[p - 1] < s) {
+        topSim[p] = topSim[p - 1];
+        topIdx[p] = topIdx[p - 1];
+        p--;
+      }
+      topSim[p] = s;
+      topIdx[p] = r;
+    }
+    let pos = 0;
+    for (let q = 0; q < k; q++) pos += train.labels[topIdx[q]] === 1 ? 1 : 0;
+    out[t] = pos / k;
+  }
+  return out;
+}
