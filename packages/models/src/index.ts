@@ -5,3 +5,6 @@ export * from './init.ts';
 export * from './safetensors.ts';
 export * from './encoders/index.ts';
 export * from './tasks/index.ts';
+export * from './onnx/index.ts';
+export * from './tfjs/index.ts';
+export * from './import/index.ts';

@@ -1,4 +1,5 @@
 import type { EncoderSpec } from '../spec.ts';
+import { mobileNetV2_035 } from './mobilenetv2.ts';
 import { vggSmall } from './vgg-small.ts';
 import { vgg16 } from './vgg16.ts';
 
@@ -6,6 +7,7 @@ import { vgg16 } from './vgg16.ts';
 export const ENCODERS: Record<string, EncoderSpec> = {
   vgg16,
   'vgg-small': vggSmall,
+  'mobilenetv2-0.35': mobileNetV2_035,
 };
 
 export function encoderSpec(name: string): EncoderSpec {
@@ -17,3 +19,4 @@ export function encoderSpec(name: string): EncoderSpec {
 }
 
 export { vggSpec } from './vgg.ts';
+export { makeDivisible, mobileNetV2Spec } from './mobilenetv2.ts';

@@ -1,0 +1,1 @@
+export { encoderOnnx } from './encoder.ts';

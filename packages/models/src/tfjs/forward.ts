@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import type { EncoderSpec, HeadSpec, Op } from '../spec.ts';
+
+/**
+ * tfjs forward passes over canonical parameters: `params` maps canonical names to tensors in
+ * canonical layouts (conv OIHW, dense [out, in]), so the same Map serves training variables,
+ * checkpoints and the ONNX writer. Layout conversions happen inside the graph (cheap next to
+ * the convolutions, and the gradient flows through them back to the canonical variables).
+ *
+ * Images are NHWC, [N, H, W, 1] float32 raw pixel values 0..255 (tfjs convolutions are
+ * channels-last; the ONNX model takes NCHW, which for one channel is the same memory).
+ */
+export type Params = Map<string, tf.Tensor>;
+
+/** Per-view standardisation: population variance, eps 1e-5 (same as ONNX and torch). */
+export const NORM_EPS = 1e-5;
+
+function param(params: Params, name: string): tf.Tensor {
+  const t = params.get(name);
+  if (!t) throw new Error(`Missing weight "${name}". Initialise or load weights for this model spec.`);
+  return t;
+}
+
+function normalise(x: tf.Tensor4D, norm: EncoderSpec['inputNorm']): tf.Tensor4D {
+  if (norm === 'minus1to1') return tf.sub(tf.div(x, 127.5), 1);
+  const mean = tf.mean(x, [1, 2, 3], true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), [1, 2, 3], true);
+  return tf.div(centred, tf.sqrt(tf.add(variance, NORM_EPS)));
+}
+
+type ConvOp = Extract<Op, { op: 'conv' }>;
+
+function conv(x: tf.Tensor4D, op: ConvOp, params: Params): tf.Tensor4D {
+  const weight = param(params, `${op.name}.weight`) as tf.Tensor4D; // [out, in/groups, k, k]
+  const pad = op.pad === 'same' ? 'same' : op.pad === 0 ? 'valid' : op.pad;
+  let y: tf.Tensor4D;
+  if (op.groups === 1) {
+    y = tf.conv2d(x, tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D, op.stride, pad);
+  } else if (op.groups === op.in) {
+    // depthwise: torch output channel i * mult + m  ==  tfjs depthwise channel i * mult + m
+    const mult = op.out / op.in;
+    const filter = tf.transpose(tf.reshape(weight, [op.in, mult, op.k, op.k]), [2, 3, 0, 1]) as tf.Tensor4D;
+    y = tf.depthwiseConv2d(x, filter, op.stride, pad);
+  } else {
+    const xs = tf.split(x, op.groups, 3) as tf.Tensor4D[];
+    const ws = tf.split(weight, op.groups, 0);
+    y = tf.concat<tf.Tensor4D>(
+      xs.map((xi, g) => tf.conv2d(xi, tf.transpose(ws[g], [2, 3, 1, 0]) as tf.Tensor4D, op.stride, pad)),
+      3,
+    );
+  }
+  if (!op.bias) return y;
+  return tf.add(y, param(params, `${op.name}.bias`));
+}
+
+/** Runs the encoder graph: [N, H, W, 1] raw pixels -> [N, features]. */
+export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D): tf.Tensor2D {
+  const outputs = new Map<string, tf.Tensor>();
+  let previous: tf.Tensor = normalise(x, spec.inputNorm);
+  for (const op of spec.ops) {
+    const input = (name?: string) => {
+      if (name === undefined) return previous;
+      const t = outputs.get(name);
+      if (!t) throw new Error(`Encoder "${spec.name}": op "${op.id}" reads unknown op "${name}".`);
+      return t;
+    };
+    let y: tf.Tensor;
+    switch (op.op) {
+      case 'conv':
+        y = conv(input(op.input) as tf.Tensor4D, op, params);
+        break;
+      case 'relu':
+        y = tf.relu(input(op.input));
+        break;
+      case 'relu6':
+        y = tf.relu6(input(op.input));
+        break;
+      case 'maxpool':
+        y = tf.maxPool(input(op.input) as tf.Tensor4D, op.k, op.stride, 'valid');
+        break;
+      case 'add':
+        y = tf.add(input(op.inputs[0]), input(op.inputs[1]));
+        break;
+      case 'gap':
+        y = tf.mean(input(op.input), [1, 2]);
+        break;
+    }
+    outputs.set(op.id, y);
+    previous = y;
+  }
+  return previous as tf.Tensor2D;
+}
+
+/** x [B, in] times a torch-layout [out, in] kernel, plus bias. */
+function dense(x: tf.Tensor2D, params: Params, name: string): tf.Tensor2D {
+  return tf.add(tf.matMul(x, param(params, `${name}.weight`) as tf.Tensor2D, false, true), param(params, `${name}.bias`));
+}
+
+/** Pretext head: per-view (shared) projection, concatenation, fc1 + relu, fc2 -> logits [B, classes]. */
+export function headForward(head: HeadSpec, params: Params, views: tf.Tensor2D[]): tf.Tensor2D {
+  if (views.length !== head.views) throw new Error(`Head expects ${head.views} views, got ${views.length}.`);
+  const projected = head.proj ? views.map((v) => tf.relu(dense(v, params, 'head.proj'))) : views;
+  const joined = projected.length === 1 ? projected[0] : tf.concat(projected, 1);
+  return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
+}
+
+/**
+ * Logits of a pretext batch. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype,
+ * view-major per sample as in data's Batch): every view goes through the shared encoder.
+ */
+export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D): tf.Tensor2D {
+  const [b, views, h, w] = x.shape;
+  if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
+  const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
+  const feats = tf.reshape(encoderForward(encoder, params, pixels), [b, views, encoder.features]);
+  const perView = tf.unstack(feats, 1) as tf.Tensor2D[];
+  return headForward(head, params, perView);
+}
+
+/** Canonical Weights -> tensors (the caller owns and disposes them). */
+export function paramsFromWeights(weights: Map<string, { shape: number[]; data: Float32Array }>): Params {
+  const params: Params = new Map();
+  for (const [name, t] of weights) params.set(name, tf.tensor(t.data, t.shape, 'float32'));
+  return params;
+}
