@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { decodeDicomFile, isDicomFile } from './decode-dicom.ts';
 
 /**
  * Decoding and resizing with sharp (libvips).
@@ -16,6 +17,7 @@ export const DECODE_VERSION = 1;
 export const RESIZE = { fit: 'fill', kernel: 'lanczos3' } as const;
 
 async function greyRaster(path: string): Promise<{ data: Buffer; width: number; height: number }> {
+  if (await isDicomFile(path)) return decodeDicomFile(path); // .dcm or DICM magic: windowed to 8 bits there
   try {
     const { data, info } = await sharp(path, { failOn: 'error' })
       .greyscale()
