@@ -8,36 +8,41 @@ import type { PretextTask } from './task.ts';
  * Jigsaw (Noroozi & Favaro 2016): a random `patch` crop inside each cell of the 3x3 grid
  * (cells numbered 0..8 row-major), shuffled by permutation p of the set; label = p.
  * View i is the tile cut from cell perm[i]. RNG draws, in order: p, then (y, x) jitter for
- * cells 0..8. The set is `set` when given (as saved with a run), else
- * permutationSet(permutations, permutationSeed) (memoised: computed once per process).
+ * cells 0..8. `permutations` is either the set itself (number[][], as saved with a run) or a
+ * count n, meaning permutationSet(n, permutationSeed) (memoised: computed once per process).
  */
 export const jigsawOptions = z
   .object({
     patch: gridPatchOption,
-    permutations: z.number().int().min(2).max(362_880).default(100),
+    permutations: z
+      .union([z.number().int().min(2).max(362_880), z.array(z.array(z.number().int())).min(2)])
+      .default(100),
     permutationSeed: z.number().int().default(0),
-    set: z.array(z.array(z.number().int())).optional(),
   })
   .strict();
 export type JigsawOptions = z.infer<typeof jigsawOptions>;
 
 const checked = new WeakSet<object>();
 
-export function jigsawSet(opts: JigsawOptions): number[][] {
-  if (opts.set) {
-    if (!checked.has(opts.set)) {
-      validatePermutationSet(opts.set);
-      checked.add(opts.set);
+export function jigsawSet(opts: Pick<JigsawOptions, 'permutations' | 'permutationSeed'>): number[][] {
+  const p = opts.permutations ?? 100;
+  if (Array.isArray(p)) {
+    if (!checked.has(p)) {
+      validatePermutationSet(p);
+      checked.add(p);
     }
-    return opts.set;
+    return p;
   }
-  return permutationSet(opts.permutations, opts.permutationSeed);
+  return permutationSet(p, opts.permutationSeed ?? 0);
 }
 
 export const jigsaw: PretextTask<JigsawOptions> = {
   name: 'jigsaw',
   options: jigsawOptions,
-  classes: (opts) => (opts.set ? opts.set.length : opts.permutations),
+  classes: (opts) => {
+    const p = opts.permutations ?? 100;
+    return Array.isArray(p) ? p.length : p;
+  },
   shape: (size, opts) => ({ views: 9, patch: grid(size, opts.patch).patch }),
   sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
     checkImage(img.pixels, img.size, 'jigsaw');

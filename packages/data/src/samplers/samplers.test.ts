@@ -143,16 +143,16 @@ describe('jigsaw', () => {
     expect(seen.size).toBe(10);
   });
 
-  it('uses an explicit set when given, validating it', () => {
+  it('uses an explicit set (as saved with a run) when given, validating it', () => {
     const set = [
       [0, 1, 2, 3, 4, 5, 6, 7, 8],
       [8, 7, 6, 5, 4, 3, 2, 1, 0],
     ];
-    const opts = jigsawOptions.parse({ set });
+    const opts = jigsawOptions.parse({ permutations: set });
     expect(jigsaw.classes(opts)).toBe(2);
     const { y, origins } = viewOrigins(jigsaw, 64, 5, opts);
     expect(origins.map((o) => cellOf(64, grid(64).patch, o))).toEqual(set[y]);
-    expect(() => jigsaw.sample(coordImages(64).rows, createRng(0), jigsawOptions.parse({ set: [[0, 1, 2]] }))).toThrow(
+    expect(() => jigsaw.sample(coordImages(64).rows, createRng(0), jigsawOptions.parse({ permutations: [[0, 1, 2], [2, 1, 0]] }))).toThrow(
       /not a permutation of 0..8/,
     );
   });

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getAdapter } from './adapters/index.ts';
+import type { DatasetAdapter, Problem, Split } from './adapters/types.ts';
+import { type BadImage, Manifest } from './cache/format.ts';
+import { type SizeResult, writeCache } from './cache/write.ts';
+import { carveValidation } from './split.ts';
+
+export interface PrepareOptions {
+  /** adapter name in ADAPTERS, or an adapter object */
+  adapter: string | DatasetAdapter<unknown>;
+  /** adapter-specific options (validated by the adapter's zod schema) */
+  adapterOptions?: unknown;
+  root: string;
+  sizes: number[];
+  cacheDir: string;
+  name: string;
+  workers?: number;
+  /** share of the training pool carved out for validation, by patient (default 0.1) */
+  valFraction?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+}
+
+export type SplitCounts = Record<Split, { normal: number; abnormal: number }>;
+
+export interface PrepareSummary {
+  name: string;
+  root: string;
+  adapter: string;
+  sizes: SizeResult[];
+  /** images in the cache per split and label (bad images excluded) */
+  counts: SplitCounts;
+  total: number;
+  /** images that could not be decoded: skipped, listed in <name>-<size>.bad.json */
+  bad: BadImage[];
+  /** source problems found by the scan (bad CSV rows, stray files): skipped */
+  problems: Problem[];
+}
+
+/** Scan a data set, carve validation out of train, decode + resize into the cache at each size. */
+export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
+  if (!/^[\w.-]+$/.test(o.name)) throw new Error(`data set name '${o.name}': use letters, digits, . _ - only`);
+  const adapter = typeof o.adapter === 'string' ? getAdapter(o.adapter) : o.adapter;
+  const parsed = adapter.options.safeParse(o.adapterOptions ?? {});
+  if (!parsed.success) {
+    throw new Error(`options of the ${adapter.name} adapter: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const root = resolve(o.root);
+  const { entries, problems } = await adapter.scan(root, parsed.data);
+  const valFraction = o.valFraction ?? 0.1;
+  const seed = o.seed ?? 0;
+  const split = carveValidation(entries, { fraction: valFraction, seed });
+  const written = await writeCache({
+    dir: o.cacheDir,
+    name: o.name,
+    sizes: o.sizes,
+    entries: split,
+    root,
+    options: { adapter: adapter.name, adapterOptions: parsed.data, valFraction, seed },
+    workers: o.workers,
+    onProgress: o.onProgress,
+    overwrite: o.overwrite,
+    signal: o.signal,
+  });
+  const manifest = Manifest.parse(JSON.parse(readFileSync(written.sizes[0].files.json, 'utf8')));
+  const counts: SplitCounts = { train: { normal: 0, abnormal: 0 }, val: { normal: 0, abnormal: 0 }, test: { normal: 0, abnormal: 0 } };
+  for (const e of manifest.entries) counts[e.split][e.label ? 'abnormal' : 'normal']++;
+  return { name: o.name, root, adapter: adapter.name, sizes: written.sizes, counts, total: manifest.count, bad: written.bad, problems };
+}
