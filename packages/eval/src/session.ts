@@ -52,8 +52,11 @@ export async function openEncoderSession(onnx: Uint8Array | string, options: Ses
   };
   let note: string | undefined;
   if (opts.provider !== 'cpu') {
+    // fatal-only logging for the probe: a missing CUDA library is reported through `note`
+    // rather than as a stderr dump from onnxruntime's provider bridge
+    const logLevel = ort.env.logLevel;
+    ort.env.logLevel = 'fatal';
     try {
-      // fatal-only logging: a missing CUDA library is reported through `note`, not a stderr dump
       const session = await ort.InferenceSession.create(bytes, {
         ...base,
         executionProviders: ['cuda'],
@@ -64,6 +67,8 @@ export async function openEncoderSession(onnx: Uint8Array | string, options: Ses
     } catch (err) {
       const reason = ((err as Error).message ?? String(err)).split('\n')[0];
       note = `asked for '${opts.provider}': the CUDA provider failed (${reason}); running on the CPU`;
+    } finally {
+      ort.env.logLevel = logLevel;
     }
   }
   let session: ort.InferenceSession;
