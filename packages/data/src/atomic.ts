@@ -1,35 +1,40 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** fsyncs a directory so a rename inside it survives a crash (no-op where unsupported). */
+/** fsync a directory so a rename inside it survives a crash (no-op where dirs cannot be opened). */
 export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
   try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // some platforms/filesystems cannot fsync a directory: the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    // some filesystems refuse to open directories: the rename is still atomic, only less durable
   }
 }
 
 /**
- * Writes a file so readers see either the old or the new content, never a torn one:
- * write + fsync a temp file in the same directory, then rename over the target.
+ * Write a file so that readers see either the old or the new content, never a torn one:
+ * temp file in the same folder + fsync + rename + fsync of the folder.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const fd = openSync(tmp, 'w');
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    fsyncDir(dirname(path));
+  } catch (err) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw err;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
 }
