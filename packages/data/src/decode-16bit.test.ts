@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeGrey } from './decode.ts';
 import { fixtureDir, sharedDataDir } from './testing.ts';
@@ -33,7 +33,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** grey 16-bit PNG whose sample i is `value(i)`, written from a uint16 raster */
 async function write16(path: string, values: Uint16Array, size: number): Promise<void> {
-  await sharp(Buffer.from(values.buffer), { raw: { width: size, height: size, channels: 1, premultiplied: false } })
+  // A Uint16Array raw input is read as 16-bit samples (sharp infers the depth from the array type).
+  await sharp(values, { raw: { width: size, height: size, channels: 1 } })
     .toColourspace('grey16')
     .png()
     .toFile(path);
@@ -78,10 +79,10 @@ describe('colour and palette PNGs of an X-ray decode to its grey', () => {
   it('RGB, RGBA, grey+alpha, 16-bit RGB and palette PNGs match the grey original within 1 level', async () => {
     const src = fixtureXrays[1];
     const { px, size } = await raw8(src);
-    const variants: Record<string, (s: sharp.Sharp) => sharp.Sharp> = {
+    const variants: Record<string, (s: Sharp) => Sharp> = {
       rgb: (s) => s.toColourspace('srgb').png(),
       rgba: (s) => s.toColourspace('srgb').ensureAlpha().png(),
-      greyAlpha: (s) => s.ensureAlpha().png(),
+      greyAlpha: (s) => s.toColourspace('b-w').ensureAlpha().png(),
       rgb16: (s) => s.toColourspace('rgb16').png(),
       palette: (s) => s.toColourspace('srgb').png({ palette: true, colours: 256, dither: 0 }),
     };
