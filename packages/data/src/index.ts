@@ -9,3 +9,4 @@ export * from './rng.ts';
 export * from './samplers/index.ts';
 export * from './split.ts';
 export * from './testing.ts';
+export * from './batches.ts';
