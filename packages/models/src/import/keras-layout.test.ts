@@ -9,7 +9,8 @@ import { depthwiseToOihw, foldBatchNorm, hwioToOihw, kerasWeight, sumInputChanne
  * the converted canonical weights run through a plain-loop NCHW convolution written here, so
  * neither side shares code with the conversions under test.
  */
-function convNchw(x: Float32Array, [cin, h, w]: number[], weight: Tensor, bias: Tensor | undefined, groups: number): Float32Array {
+/** x: [C, h, w] NCHW for one image (C implied by the weight and groups). */
+function convNchw(x: Float32Array, [, h, w]: number[], weight: Tensor, bias: Tensor | undefined, groups: number): Float32Array {
   const [cout, cinPerGroup, k] = weight.shape;
   const pad = (k - 1) / 2; // stride 1, 'same' for odd k
   const outPerGroup = cout / groups;

@@ -61,7 +61,7 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
     await tf.setBackend('cpu');
     const images = await fixtureImages(n, size);
     grey = new Float32Array(n * size * size);
-    images.forEach((img, i) => grey.set(img, i * size * size));
+    for (const [i, img] of images.entries()) grey.set(img, i * size * size);
 
     const modelJson = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8'));
     const bin = readFileSync(join(MODEL_DIR, 'weights.bin'));
