@@ -1,0 +1,209 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { z } from 'zod';
+
+/**
+ * The torch engine's pipe (the other half is packages/train/python/cxr_torch/protocol.py).
+ * Request frame on the child's stdin: u32 LE header length, UTF-8 JSON header (with `bytes`, the
+ * payload length), then the raw payload. The child answers one JSON line per request, in order;
+ * a failure is one line {error, traceback} and then the child exits non-zero.
+ */
+
+export const ErrorAnswer = z.object({ error: z.string(), traceback: z.string().optional() });
+export const StepAnswer = z.object({
+  loss: z.number(),
+  accuracy: z.number().min(0).max(1),
+  step: z.number().int().optional(),
+  samplesPerSec: z.number().optional(),
+});
+export const InitAnswer = z.object({
+  ok: z.literal(true),
+  device: z.string(),
+  dtype: z.string(),
+  torch: z.string(),
+  names: z.array(z.string()),
+});
+export const OkAnswer = z.looseObject({ ok: z.literal(true) });
+
+/** An error raised by the Python side (its message, with its traceback kept for debugging). */
+export class TorchProcessError extends Error {
+  constructor(
+    message: string,
+    readonly pythonTraceback?: string,
+  ) {
+    super(message);
+    this.name = 'TorchProcessError';
+  }
+}
+
+export function encodeHeader(header: Record<string, unknown>, payloadBytes: number): Buffer {
+  const json = Buffer.from(JSON.stringify({ ...header, bytes: payloadBytes }), 'utf8');
+  const out = Buffer.allocUnsafe(4 + json.length);
+  out.writeUInt32LE(json.length, 0);
+  json.copy(out, 4);
+  return out;
+}
+
+interface Waiting {
+  what: string;
+  resolve: (line: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+const STDERR_TAIL = 40;
+
+/**
+ * Spawns the child and matches answer lines to requests (FIFO). Requests may be pipelined: each
+ * `request` writes its frame at once and resolves when its own line arrives. After the first
+ * failure every pending and later request rejects with that same error.
+ */
+export class PipeClient {
+  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  private readonly waiting: Waiting[] = [];
+  private readonly stderrTail: string[] = [];
+  private failure: Error | undefined;
+  private exited = false;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    command: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string; onLog?: (line: string) => void; label: string },
+  ) {
+    this.child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    trackChild(this.child);
+    this.exit = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        untrackChild(this.child);
+        const tail = this.stderrTail.slice(-12).join('\n');
+        this.fail(
+          new TorchProcessError(
+            `${opts.label}: the Python process exited (code ${code}, signal ${signal}) with requests unanswered.` +
+              (tail ? `\nLast stderr lines:\n${tail}` : ''),
+          ),
+        );
+        resolve({ code, signal });
+      });
+    });
+    this.child.on('error', (err) => {
+      this.fail(new TorchProcessError(`${opts.label}: cannot start "${command}": ${err.message}. Pass --python or set CXR_SSL_PYTHON to a Python with torch (tools/setup-python.sh makes one).`));
+    });
+    // EPIPE when the child died mid-write: the exit handler reports the real cause
+    this.child.stdin.on('error', () => {});
+    createInterface({ input: this.child.stderr }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+      opts.onLog?.(line);
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => this.onLine(line, opts.label));
+    this.setActive(false);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  /** Writes one frame and resolves with its answer line (parsed JSON, not yet validated). */
+  request(what: string, header: Record<string, unknown>, payload: Uint8Array[] = []): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const bytes = payload.reduce((n, p) => n + p.byteLength, 0);
+    const answer = new Promise<unknown>((resolve, reject) => this.waiting.push({ what, resolve, reject }));
+    this.setActive(true);
+    // Node queues the writes in order; the payload buffers are not copied, so callers must not
+    // mutate them until the answer arrives (by then Python has read every byte).
+    this.child.stdin.write(encodeHeader(header, bytes));
+    for (const p of payload) if (p.byteLength) this.child.stdin.write(p);
+    return answer;
+  }
+
+  /** Closes stdin (the child exits on EOF) and waits, killing it after `graceMs`. */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    if (!this.exited) this.child.stdin.end();
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exit;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  stderr(): string {
+    return this.stderrTail.join('\n');
+  }
+
+  private onLine(line: string, label: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.fail(new TorchProcessError(`${label}: the Python process wrote a line that is not JSON: ${line.slice(0, 200)}`));
+      return;
+    }
+    const err = ErrorAnswer.safeParse(parsed);
+    if (err.success) {
+      const head = this.waiting[0]?.what ?? 'no request';
+      this.fail(new TorchProcessError(`${label}: Python failed on "${head}": ${err.data.error}`, err.data.traceback));
+      return;
+    }
+    const next = this.waiting.shift();
+    if (!next) {
+      this.fail(new TorchProcessError(`${label}: an answer arrived with no request waiting: ${line.slice(0, 200)}`));
+      return;
+    }
+    if (this.waiting.length === 0) this.setActive(false);
+    next.resolve(parsed);
+  }
+
+  private fail(err: Error): void {
+    if (!this.failure) this.failure = err;
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    this.setActive(false);
+    if (!this.exited) this.child.stdin.end();
+  }
+
+  /** An idle engine must not keep the parent's event loop alive; a busy one must. */
+  private setActive(active: boolean): void {
+    const handles = [this.child, this.child.stdout, this.child.stderr, this.child.stdin] as unknown as { ref(): void; unref(): void }[];
+    for (const h of handles) {
+      if (typeof h.ref === 'function') active ? h.ref() : h.unref();
+    }
+  }
+}
+
+/** Every live child, killed when this process exits (see trackChild). */
+const live = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
+let hooked = false;
+
+/**
+ * Children die with us. A normal exit runs the 'exit' hook; SIGINT/SIGTERM kill the children and
+ * re-raise the default action, unless the application has its own handler (it then owns the
+ * shutdown and calls close()). SIGKILL cannot be trapped: the Python side exits on stdin EOF.
+ */
+function trackChild(child: { kill(signal?: NodeJS.Signals): boolean }): void {
+  live.add(child);
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(sig) > 1) return;
+      for (const c of live) c.kill('SIGKILL');
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+function untrackChild(child: { kill(signal?: NodeJS.Signals): boolean }): void {
+  live.delete(child);
+}

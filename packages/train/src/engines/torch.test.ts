@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Batch } from '@cxr-ssl/data';
+import { encoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { describe, expect, it } from 'vitest';
+import type { EngineInit } from '../engine.ts';
+import { fixtureImages, taskBatch } from './fixture-batches.ts';
+import { TorchProcessError } from './protocol.ts';
+import { findTorchPython } from './python.ts';
+import { TorchEngine } from './torch.ts';
+
+const python = findTorchPython();
+const noTorch = 'error' in python;
+if (noTorch) console.warn(`\n!!! torch engine tests SKIPPED: ${python.error}\n`);
+
+const OPT = { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0.0005 };
+
+function setup(task: 'rotation' | 'context' | 'jigsaw', classes: number, seed = 3): EngineInit {
+  const encoder = encoderSpec('vgg-small');
+  const head = headSpec(task, encoder, { classes, hidden: 64 });
+  return { encoder, head, weights: initWeights(encoder, head, seed), optimizer: OPT, seed };
+}
+
+async function trainLosses(engine: TorchEngine, batch: Batch, steps: number, lr: number): Promise<number[]> {
+  // all steps are sent at once, like the loop does with inFlight: answers must come back in order
+  const results = await Promise.all(Array.from({ length: steps }, () => engine.trainStep(batch, lr)));
+  return results.map((r) => r.loss);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
+  const cases = [
+    { task: 'rotation', size: 32, opts: {} },
+    { task: 'context', size: 64, opts: {} },
+    { task: 'jigsaw', size: 64, opts: { permutations: 6 } },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.task}: loss on real X-ray batches goes down`, async () => {
+      const images = await fixtureImages(8, c.size);
+      const { batch, classes } = taskBatch(c.task, images, 11, c.opts);
+      const engine = new TorchEngine({ device: 'cpu', threads: 2 });
+      try {
+        await engine.init(setup(c.task, classes));
+        expect(engine.device).toMatch(/^cpu/);
+        const before = await engine.evalStep(batch);
+        const losses = await trainLosses(engine, batch, 8, 0.1);
+        const after = await engine.evalStep(batch);
+        expect(losses.every(Number.isFinite)).toBe(true);
+        expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)));
+        expect(after.loss).toBeLessThan(before.loss - 0.02);
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+
+  it('state() returns the canonical names and moved weights; a new engine resumes from it', async () => {
+    const images = await fixtureImages(8, 32);
+    const { batch, classes } = taskBatch('rotation', images, 5);
+    const init = setup('rotation', classes);
+    const a = new TorchEngine({ device: 'cpu', threads: 2 });
+    const b = new TorchEngine({ device: 'cpu', threads: 2 });
+    const c = new TorchEngine({ device: 'cpu', threads: 2 });
+    try {
+      await a.init(init);
+      await trainLosses(a, batch, 2, 0.05);
+      const { weights, optimizer } = await a.state();
+      expect([...weights.keys()]).toEqual([...init.weights.keys()]);
+      expect([...optimizer.keys()]).toEqual([...init.weights.keys()]);
+      for (const [name, t] of weights) expect(t.shape, name).toEqual(init.weights.get(name)!.shape);
+      expect(maxDiff(weights, init.weights)).toBeGreaterThan(1e-4);
+      // 2 steps + resume + 1 step == 3 uninterrupted steps (momentum buffers travel too)
+      await b.init({ ...init, weights, optimizerState: optimizer });
+      await c.init(init);
+      const [resumed] = await trainLosses(b, batch, 1, 0.05);
+      const straight = await trainLosses(c, batch, 3, 0.05);
+      expect(resumed).toBeCloseTo(straight[2], 5);
+      expect(maxDiff((await b.state()).weights, (await c.state()).weights)).toBeLessThan(1e-5);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it('a Python exception becomes a TorchProcessError carrying the Python message', async () => {
+    const engine = new TorchEngine({ device: 'cpu', threads: 1 });
+    await engine.init(setup('rotation', 4));
+    const failure = engine.fail('planted failure 42');
+    await expect(failure).rejects.toBeInstanceOf(TorchProcessError);
+    await expect(failure).rejects.toThrow(/Python failed on "fail": RuntimeError: planted failure 42/);
+    const images = await fixtureImages(2, 32);
+    await expect(engine.trainStep(taskBatch('rotation', images, 1).batch, 0.01)).rejects.toThrow(/planted failure 42/);
+    await engine.close();
+  });
+
+  it('weights that do not fit the spec fail init with the name and both shapes', async () => {
+    const init = setup('rotation', 4);
+    const wrong = new Map(init.weights);
+    wrong.set('head.fc2.weight', { shape: [5, 64], data: new Float32Array(5 * 64) });
+    const engine = new TorchEngine({ device: 'cpu', threads: 1 });
+    await expect(engine.init({ ...init, weights: wrong })).rejects.toThrow(/head.fc2.weight has shape \[5, 64\], the spec needs \[4, 64\]/);
+    await engine.close();
+  });
+
+  it('a batch whose bytes do not match its shape is refused before it reaches Python', async () => {
+    const engine = new TorchEngine({ device: 'cpu', threads: 1 });
+    await engine.init(setup('rotation', 4));
+    const bad: Batch = { x: new Uint8Array(10), y: new Int32Array(1), shape: [1, 1, 4, 4] };
+    await expect(engine.trainStep(bad, 0.01)).rejects.toThrow(/10 bytes, shape \[1,1,4,4\] needs 16/);
+    await engine.close();
+  });
+
+  it('the Python child dies with its parent, even on SIGKILL', async () => {
+    const script = join(import.meta.dirname, 'orphan-parent.script.ts');
+    const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      parent.on('exit', (code) => reject(new Error(`helper exited early (${code})`)));
+    });
+    const child = JSON.parse(line).child as number;
+    expect(alive(child)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(child)).toBe(false);
+  });
+});
+
+function maxDiff(a: Weights, b: Weights): number {
+  let m = 0;
+  for (const [name, t] of a) {
+    const u = b.get(name)!.data;
+    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i] - u[i]));
+  }
+  return m;
+}
+
+/** a zombie (exited, not yet reaped by init) counts as gone */
+function alive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (existsSync('/proc/self/stat')) return existsSync(stat) && !/\) Z /.test(readFileSync(stat, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

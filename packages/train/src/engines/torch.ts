@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Batch } from '@cxr-ssl/data';
+import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
+import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
+import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
+
+export interface TorchEngineOptions {
+  /** interpreter; default: findTorchPython() */
+  python?: string;
+  device?: 'auto' | 'cpu' | 'cuda';
+  /** CPU threads for torch (default: all cores) */
+  threads?: number;
+  /** steps the loop may keep pending (default 4): the next batches travel while the device computes */
+  inFlight?: number;
+  /** torch.compile the model (torch >= 2 only; ignored elsewhere) */
+  compile?: boolean;
+  /** Python's stderr lines (logs); by default only kept to explain failures */
+  onLog?: (line: string) => void;
+}
+
+const LABEL = 'torch engine';
+
+/**
+ * PyTorch in a Python child process, fed over a pipe (see protocol.ts). uint8 batches go across
+ * as they are; the model normalises them on the device. Answers for step n arrive once step n+1
+ * is queued, so keep `inFlight` steps pending to keep the device busy.
+ */
+export class TorchEngine implements Engine {
+  readonly name = 'torch';
+  device = 'not started';
+  readonly inFlight: number;
+  /** throughput Python measured at its last answered train step (device-side view) */
+  lastSamplesPerSec: number | undefined;
+  private client: PipeClient | undefined;
+  private tmp: string | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: TorchEngineOptions = {}) {
+    this.inFlight = opts.inFlight ?? 4;
+  }
+
+  /** the child's pid (tests check it dies with us) */
+  get pid(): number | undefined {
+    return this.client?.pid;
+  }
+
+  async init(init: EngineInit): Promise<void> {
+    if (this.client) throw new Error(`${LABEL}: init() was already called; create a new engine`);
+    let python = this.opts.python;
+    if (!python) {
+      const found = findTorchPython();
+      if ('error' in found) throw new Error(`${LABEL}: ${found.error}`);
+      python = found.path;
+    }
+    this.tmp = mkdtempSync(join(tmpdir(), 'cxr-torch-'));
+    const weightsPath = join(this.tmp, 'init-weights.safetensors');
+    writeSafetensors(weightsPath, init.weights);
+    let optimizerStatePath: string | undefined;
+    if (init.optimizerState) {
+      optimizerStatePath = join(this.tmp, 'init-optimizer.safetensors');
+      writeSafetensors(optimizerStatePath, init.optimizerState);
+    }
+    const env = { ...process.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
+    this.client = new PipeClient(python, ['-m', 'cxr_torch.server'], { env, label: LABEL, onLog: this.opts.onLog });
+    const answer = InitAnswer.parse(
+      await this.client.request('init', {
+        type: 'init',
+        encoder: init.encoder,
+        head: init.head,
+        optimizer: init.optimizer,
+        seed: init.seed,
+        device: this.opts.device ?? 'auto',
+        threads: this.opts.threads ?? availableParallelism(),
+        compile: this.opts.compile ?? false,
+        weightsPath,
+        ...(optimizerStatePath ? { optimizerStatePath } : {}),
+      }),
+    );
+    const missing = [...init.weights.keys()].filter((n) => !answer.names.includes(n));
+    if (missing.length) throw new Error(`${LABEL}: the Python model has no weights named ${missing.slice(0, 5).join(', ')}`);
+    this.device = `${answer.device} (torch ${answer.torch})`;
+  }
+
+  trainStep(batch: Batch, lr: number): Promise<StepResult> {
+    return this.step('train', batch, { lr });
+  }
+
+  evalStep(batch: Batch): Promise<StepResult> {
+    return this.step('eval', batch, {});
+  }
+
+  /** fp32 forward without update: per-view encoder features [B, V, F] and the head's logits [B, classes]. */
+  async forward(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }> {
+    const client = this.ready();
+    const outPath = join(this.tmp!, `forward-${process.hrtime.bigint()}.safetensors`);
+    checkShape(x.length, shape, 'forward');
+    OkAnswer.parse(await client.request('forward', { type: 'forward', shape, outPath }, [x]));
+    const { weights } = readSafetensors(outPath);
+    rmSync(outPath, { force: true });
+    return { features: weights.get('features')!, logits: weights.get('logits')! };
+  }
+
+  async state(): Promise<{ weights: Weights; optimizer: OptimizerState }> {
+    const client = this.ready();
+    const weightsPath = join(this.tmp!, 'state-weights.safetensors');
+    const optimizerPath = join(this.tmp!, 'state-optimizer.safetensors');
+    OkAnswer.parse(await client.request('save', { type: 'save', weightsPath, optimizerPath }));
+    return { weights: readSafetensors(weightsPath).weights, optimizer: readSafetensors(optimizerPath).weights };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const client = this.client;
+    if (client) {
+      if (client.pending === 0) {
+        await client.request('close', { type: 'close' }).catch(() => {});
+      }
+      await client.shutdown();
+    }
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  /** test hook: asks Python to raise, to check how errors come back */
+  fail(message: string): Promise<unknown> {
+    return this.ready().request('fail', { type: 'fail', message });
+  }
+
+  private async step(type: 'train' | 'eval', batch: Batch, extra: { lr?: number }): Promise<StepResult> {
+    const client = this.ready();
+    checkShape(batch.x.length, batch.shape, type);
+    if (batch.y.length !== batch.shape[0]) {
+      throw new Error(`${LABEL}: ${type} batch has ${batch.y.length} labels for ${batch.shape[0]} samples`);
+    }
+    const y = new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.y.byteLength);
+    const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, ...extra }, [batch.x, y]));
+    if (answer.samplesPerSec !== undefined) this.lastSamplesPerSec = answer.samplesPerSec;
+    return { loss: answer.loss, accuracy: answer.accuracy };
+  }
+
+  private ready(): PipeClient {
+    if (this.closed) throw new Error(`${LABEL}: used after close()`);
+    if (!this.client) throw new Error(`${LABEL}: call init() first`);
+    return this.client;
+  }
+}
+
+function checkShape(bytes: number, shape: Batch['shape'], what: string): void {
+  const want = shape.reduce((a, b) => a * b, 1);
+  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}] needs ${want}`);
+}
+
+export { TorchProcessError };
