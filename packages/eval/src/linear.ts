@@ -118,6 +118,35 @@ function uniformInit(n: number, fanIn: number, rng: { next(): number }): Float32
   return a;
 }
 
+/** sum_j a[ao + j] * b[bo + j], four partial sums (the JIT keeps them in registers). */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += a[ao + j] * b[bo + j];
+    s1 += a[ao + j + 1] * b[bo + j + 1];
+    s2 += a[ao + j + 2] * b[bo + j + 2];
+    s3 += a[ao + j + 3] * b[bo + j + 3];
+  }
+  for (; j < n; j++) s0 += a[ao + j] * b[bo + j];
+  return s0 + s1 + s2 + s3;
+}
+
+/** y[yo + j] += alpha * x[xo + j] for j < n. */
+function axpy(alpha: number, x: Float32Array, xo: number, y: Float32Array, yo: number, n: number): void {
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    y[yo + j] += alpha * x[xo + j];
+    y[yo + j + 1] += alpha * x[xo + j + 1];
+    y[yo + j + 2] += alpha * x[xo + j + 2];
+    y[yo + j + 3] += alpha * x[xo + j + 3];
+  }
+  for (; j < n; j++) y[yo + j] += alpha * x[xo + j];
+}
+
 /** Work buffers for one batch, reused across batches. */
 interface Scratch {
   x: Float32Array; // [B, dim] standardised
@@ -154,9 +183,7 @@ function forward(
     for (let j = 0; j < dim; j++) s.x[xo + j] = (split.features[src + j] - mean[j]) * invStd[j];
     const zo = b * hidden;
     for (let k = 0; k < hidden; k++) {
-      let acc = b1[k];
-      const wo = k * dim;
-      for (let j = 0; j < dim; j++) acc += s.x[xo + j] * w1[wo + j];
+      const acc = b1[k] + dot(s.x, xo, w1, k * dim, dim);
       s.z1[zo + k] = acc;
       s.a1[zo + k] = Math.max(acc, 0);
     }
@@ -313,8 +340,7 @@ export function trainLinearHead(input: TrainLinearInput): LinearResult {
           const d = dz1[zo + k];
           if (d === 0) continue;
           g.b1[k] += d;
-          const wo = k * dim;
-          for (let j = 0; j < dim; j++) g.w1[wo + j] += d * s.x[xo + j];
+          axpy(d, s.x, xo, g.w1, k * dim, dim);
         }
       }
       t++;
