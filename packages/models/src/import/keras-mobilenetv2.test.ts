@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data';
 import * as tf from '@tensorflow/tfjs';
@@ -7,16 +9,34 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encoderSpec } from '../encoders/index.ts';
 import { makeDivisible } from '../encoders/mobilenetv2.ts';
 import { encoderOnnx } from '../onnx/encoder.ts';
+import { writeSafetensors } from '../safetensors.ts';
 import { encoderWeightsShapes } from '../shapes.ts';
 import type { Weights } from '../spec.ts';
 import { fixtureImages } from '../testing/fixture-images.ts';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { mobilenetV2FromKeras } from './keras-mobilenetv2.ts';
 import { importTfjsLayers } from './tfjs-layers.ts';
+import { TORCH_PYTHON_DIR } from './torchvision.ts';
 
 const spec = encoderSpec('mobilenetv2-0.35');
 const MODEL_DIR = resolve(repoRoot(), '..', 'shared', 'weights', 'mobilenetv2-0.35-imagenet-tfjs');
 const haveModel = existsSync(join(MODEL_DIR, 'model.json'));
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+/** Our Python torch engine's model (cxr_torch.model.PretextNet) on the imported weights: max |ours - keras|. */
+const TORCH_DIFF = `
+import json, sys, torch
+from cxr_torch.model import PretextNet
+from cxr_torch.safetensors_io import read_safetensors
+folder, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+load = lambda name: torch.frombuffer(bytearray(open(folder + '/' + name, 'rb').read()), dtype=torch.float32)
+net = PretextNet(json.load(open(folder + '/spec.json'))).eval()
+net.load_state_dict(read_safetensors(folder + '/weights.safetensors'))
+with torch.no_grad():
+    got = net.encode(load('pixels.f32').reshape(n, 1, size, size)).reshape(n, -1)
+print((got - load('keras.f32').reshape(n, -1)).abs().max().item())
+`;
 
 describe('mobilenetv2-0.35 spec', () => {
   it('follows Keras: 52 convs (17 depthwise), 10 residual adds, 1280 features, widths from _make_divisible', () => {
@@ -126,5 +146,25 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
     const tfjsDiff = maxAbsDiff(ours, onnx);
     console.log(`mobilenetv2-0.35 ImageNet: max |tfjs encoderForward - onnx| = ${tfjsDiff.toExponential(2)}`);
     expect(tfjsDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.skipIf(!hasTorch)(`our torch engine model equals the Keras model too (skipped: ${PYTHON} lacks torch)`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mobilenetv2-torch-'));
+    try {
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+      writeSafetensors(join(dir, 'weights.safetensors'), weights);
+      writeFileSync(join(dir, 'pixels.f32'), grey);
+      writeFileSync(join(dir, 'keras.f32'), keras);
+      const run = spawnSync(PYTHON, ['-c', TORCH_DIFF, dir, String(n), String(size)], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: TORCH_PYTHON_DIR },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const diff = Number(run.stdout.trim());
+      console.log(`mobilenetv2-0.35 ImageNet: max |cxr_torch - keras| = ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThanOrEqual(1e-4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
