@@ -41,14 +41,22 @@ export function bootstrapCI(
   for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? pos : neg).push(i);
   const rng = createRng(opts.seed);
   const m = labels.length;
+  // Resamples are emitted in ascending score order (draw multiplicities, then walk the rows
+  // pre-sorted by score): metrics are order-free, and a rank metric's sort of already-sorted
+  // input is linear, which makes an AUC interval on 25k rows ~10x cheaper.
+  const byScore = Array.from({ length: m }, (_, i) => i).sort((a, b) => scores[a] - scores[b] || a - b);
+  const times = new Int32Array(m);
   const l = new Int32Array(m);
   const s = new Float64Array(m);
   const stats = new Float64Array(n);
   for (let r = 0; r < n; r++) {
-    let k = 0;
+    times.fill(0);
     for (const group of [pos, neg]) {
-      for (let i = 0; i < group.length; i++) {
-        const idx = group[rng.int(group.length)];
+      for (let i = 0; i < group.length; i++) times[group[rng.int(group.length)]]++;
+    }
+    let k = 0;
+    for (const idx of byScore) {
+      for (let t = 0; t < times[idx]; t++) {
         l[k] = labels[idx];
         s[k] = scores[idx];
         k++;
