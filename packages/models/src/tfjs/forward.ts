@@ -76,9 +76,16 @@ export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D
       case 'relu6':
         y = tf.relu6(input(op.input));
         break;
-      case 'maxpool':
-        y = tf.maxPool(input(op.input) as tf.Tensor4D, op.k, op.stride, 'valid');
+      case 'maxpool': {
+        const from = input(op.input) as tf.Tensor4D;
+        if (from.shape[1] < op.k || from.shape[2] < op.k) {
+          throw new Error(
+            `Encoder "${spec.name}": input of ${x.shape[1]}x${x.shape[2]} px shrinks to ${from.shape[1]}x${from.shape[2]} before pool "${op.id}"; use larger images or patches.`,
+          );
+        }
+        y = tf.maxPool(from, op.k, op.stride, 'valid');
         break;
+      }
       case 'add':
         y = tf.add(input(op.inputs[0]), input(op.inputs[1]));
         break;
@@ -97,25 +104,32 @@ function dense(x: tf.Tensor2D, params: Params, name: string): tf.Tensor2D {
   return tf.add(tf.matMul(x, param(params, `${name}.weight`) as tf.Tensor2D, false, true), param(params, `${name}.bias`));
 }
 
+/** concatenated per-view vectors [B, views * width] -> fc1 + relu -> fc2 -> logits [B, classes] */
+function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
+  return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
+}
+
 /** Pretext head: per-view (shared) projection, concatenation, fc1 + relu, fc2 -> logits [B, classes]. */
 export function headForward(head: HeadSpec, params: Params, views: tf.Tensor2D[]): tf.Tensor2D {
   if (views.length !== head.views) throw new Error(`Head expects ${head.views} views, got ${views.length}.`);
   const projected = head.proj ? views.map((v) => tf.relu(dense(v, params, 'head.proj'))) : views;
-  const joined = projected.length === 1 ? projected[0] : tf.concat(projected, 1);
-  return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
+  return classify(params, projected.length === 1 ? projected[0] : tf.concat(projected, 1));
 }
 
 /**
  * Logits of a pretext batch. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype,
- * view-major per sample as in data's Batch): every view goes through the shared encoder.
+ * view-major per sample as in data's Batch): every view goes through the shared encoder in one
+ * batch of B * views images. Same maths as headForward over per-view features, but joins views
+ * with a reshape ([B * views, F] rows are view-major per sample), which also keeps the gradient
+ * tape simple (tfjs's unstack gradient fails when fed partial gradients).
  */
 export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D): tf.Tensor2D {
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
-  const feats = tf.reshape(encoderForward(encoder, params, pixels), [b, views, encoder.features]);
-  const perView = tf.unstack(feats, 1) as tf.Tensor2D[];
-  return headForward(head, params, perView);
+  const feats = encoderForward(encoder, params, pixels);
+  const perView = head.proj ? tf.relu(dense(feats, params, 'head.proj')) : feats;
+  return classify(params, tf.reshape(perView, [b, -1]) as tf.Tensor2D);
 }
 
 /** Canonical Weights -> tensors (the caller owns and disposes them). */

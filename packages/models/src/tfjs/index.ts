@@ -1,3 +1,3 @@
 export * from './forward.ts';
 export * from './setup.ts';
-export { registerWasmConv2dBackpropFilter } from './conv2d-backprop-filter-wasm.ts';
+export { registerWasmConvGradients } from './wasm-kernels.ts';

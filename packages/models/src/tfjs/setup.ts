@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConv2dBackpropFilter } from './conv2d-backprop-filter-wasm.ts';
+import { registerWasmConvGradients } from './wasm-kernels.ts';
 
 export type TfjsBackendChoice = 'auto' | 'wasm' | 'cpu';
 
@@ -26,7 +26,7 @@ function describe(backend: string): string {
 /**
  * Picks and initialises the tfjs backend; returns a human-readable description.
  *  auto: native tfjs-node-gpu, then tfjs-node, when installed; else wasm.
- *  wasm: XNNPACK in WebAssembly (the wasm Conv2DBackpropFilter kernel is registered here).
+ *  wasm: XNNPACK in WebAssembly (our conv gradient kernels are registered here).
  *  cpu:  plain JavaScript, slow, the reference the wasm kernels are checked against.
  */
 export async function setupTfjs(prefer: TfjsBackendChoice = 'auto'): Promise<string> {
@@ -41,7 +41,7 @@ export async function setupTfjs(prefer: TfjsBackendChoice = 'auto'): Promise<str
   const backend = prefer === 'cpu' ? 'cpu' : 'wasm';
   if (backend === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConv2dBackpropFilter();
+    registerWasmConvGradients();
   }
   if (!(await tf.setBackend(backend))) {
     throw new Error(`Could not initialise the tfjs "${backend}" backend. Try --backend cpu, or reinstall @tensorflow/tfjs-backend-wasm.`);

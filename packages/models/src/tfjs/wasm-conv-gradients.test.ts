@@ -20,8 +20,8 @@ interface Case {
   pad: 'same' | 'valid' | number;
 }
 
-/** dLoss/dFilter for loss = sum(conv(x, w) * r): exercises Conv2DBackpropFilter with a random dy. */
-async function filterGrad(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {
+/** d/dx and d/dw of sum(conv(x, w) * r): Conv2DBackpropInput and -Filter with a random dy. */
+async function convGrads(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array[]> {
   await setupTfjs(backend);
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   return tf.tidy(() => {
@@ -29,14 +29,14 @@ async function filterGrad(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Arra
     const w = tf.tensor4d(randoms(size(c.filter), 2), c.filter);
     const outShape = tf.conv2d(x, w, c.stride, c.pad).shape;
     const r = tf.tensor(randoms(size(outShape), 3), outShape);
-    const g = tf.grad((wv: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, wv as tf.Tensor4D, c.stride, c.pad), r)))(w);
-    return g.dataSync() as Float32Array;
+    const f = (xv: tf.Tensor, wv: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, c.stride, c.pad), r));
+    return tf.grads(f)([x, w]).map((g) => g.dataSync() as Float32Array);
   });
 }
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-describe('wasm Conv2DBackpropFilter', () => {
+describe('wasm convolution gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
   const cases: Case[] = [
     { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 1 },
     { x: [2, 8, 8, 3], filter: [3, 3, 3, 5], stride: 2, pad: 'same' },
@@ -44,14 +44,18 @@ describe('wasm Conv2DBackpropFilter', () => {
     { x: [3, 10, 10, 4], filter: [3, 3, 4, 2], stride: 2, pad: 'valid' },
     { x: [2, 6, 6, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' },
     { x: [2, 12, 12, 2], filter: [5, 5, 2, 3], stride: 3, pad: 2 },
+    { x: [1, 11, 10, 3], filter: [3, 3, 3, 2], stride: 2, pad: 1 },
+    { x: [2, 7, 7, 2], filter: [2, 2, 2, 3], stride: 2, pad: 'same' },
   ];
   for (const c of cases) {
-    it(`equals the cpu backend: x ${c.x} filter ${c.filter} stride ${c.stride} pad ${c.pad}`, async () => {
-      const cpu = await filterGrad('cpu', c);
-      const wasm = await filterGrad('wasm', c);
-      expect(wasm.length).toBe(cpu.length);
-      expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4);
-      expect(Math.max(...cpu.map(Math.abs))).toBeGreaterThan(0.1); // not a trivially-zero gradient
+    it(`equal the cpu backend's: x ${c.x} filter ${c.filter} stride ${c.stride} pad ${c.pad}`, async () => {
+      const cpu = await convGrads('cpu', c);
+      const wasm = await convGrads('wasm', c);
+      for (const [i, what] of ['dx', 'dw'].entries()) {
+        expect(wasm[i].length, what).toBe(cpu[i].length);
+        expect(maxAbsDiff(wasm[i], cpu[i]), what).toBeLessThan(1e-4);
+        expect(Math.max(...cpu[i].map(Math.abs)), what).toBeGreaterThan(0.1); // not a trivially-zero gradient
+      }
     });
   }
 
