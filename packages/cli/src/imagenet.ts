@@ -1,27 +1,43 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
-import * as models from '@cxr-ssl/models';
-import { encoderOnnx, encoderSpec, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import {
+  type KerasWeights,
+  type Weights,
+  encoderOnnx,
+  encoderSpec,
+  encoderWeightsShapes,
+  importTfjsLayers,
+  mobilenetV2FromKeras,
+  readSafetensors,
+  vgg16FromKeras,
+  writeSafetensors,
+} from '@cxr-ssl/models';
 import { UsageError } from './config-file.ts';
+
+/** Keras (TensorFlow.js layers) weights -> canonical grey weights, per encoder. */
+const KERAS_IMPORTERS: Record<string, (k: KerasWeights) => Weights> = {
+  'mobilenetv2-0.35': (k) => mobilenetV2FromKeras(k),
+  vgg16: (k) => vgg16FromKeras(k),
+};
 
 /**
  * ImageNet weights for an encoder, from canonical safetensors or a TensorFlow.js layers folder
  * (model.json + shards), as canonical safetensors (for pretext init) and an ONNX encoder (for eval).
  */
-export async function loadImagenetWeights(encoder: string, path: string, outDir: string): Promise<{ safetensors: string; onnx: Uint8Array }> {
+export function loadImagenetWeights(encoder: string, path: string, outDir: string): { safetensors: string; onnx: Uint8Array } {
   if (!existsSync(path)) throw new UsageError(`ImageNet weights not found: ${path}`);
   const spec = encoderSpec(encoder);
   let weights: Weights;
   if (statSync(path).isDirectory()) {
     if (!existsSync(join(path, 'model.json'))) throw new UsageError(`${path}: expected a TensorFlow.js layers folder with model.json`);
-    const importer = (models as Record<string, unknown>).importKerasEncoder as ((encoder: string, dir: string) => Promise<Weights>) | undefined;
-    if (!importer) throw new UsageError(`no importer for ${encoder} from TensorFlow.js layers weights`);
-    weights = await importer(encoder, path);
+    const importer = KERAS_IMPORTERS[encoder];
+    if (!importer) throw new UsageError(`no importer for ${encoder} from TensorFlow.js layers weights (have: ${Object.keys(KERAS_IMPORTERS).join(', ')})`);
+    weights = importer(importTfjsLayers(path));
   } else {
     weights = readSafetensors(path).weights;
   }
-  for (const name of models.encoderWeightsShapes(spec).map((s) => s.name)) {
+  for (const name of encoderWeightsShapes(spec).map((s) => s.name)) {
     if (!weights.has(name)) throw new UsageError(`${path}: weight '${name}' of ${encoder} is missing`);
   }
   mkdirSync(outDir, { recursive: true });

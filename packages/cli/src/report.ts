@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
-import { type ResultRow, ResultsFile } from '@cxr-ssl/eval';
+import { type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -40,7 +40,6 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
 }
 
 export function writeResults(dir: string, rows: ResultRow[], title: string): void {
-  const file = ResultsFile.parse({ version: 1, created: new Date().toISOString(), rows: sortRows(rows) });
-  writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+  writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   writeFileAtomic(join(dir, 'results.md'), resultsMarkdown(rows, title));
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
-import { type ResultRow, ResultsFile } from '@cxr-ssl/eval';
+import { type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { resultsMarkdown, sortRows } from './report.ts';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
@@ -39,8 +39,7 @@ function rank(init: string): number {
 }
 
 export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string }): void {
-  const file = ResultsFile.parse({ version: 1, created: new Date().toISOString(), rows: sortRows(rows) });
-  writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+  writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const md = [
     `# Reproduction on ${cfg.data.name} (${cfg.encoder})`,
     '',

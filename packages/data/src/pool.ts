@@ -16,6 +16,8 @@ export function createPool(file: URL, threads: number): Piscina {
     filename: file.href,
     minThreads: threads,
     maxThreads: threads,
-    execArgv: ['--import', 'tsx'],
+    // resolved from here, not from the user's working directory (which has no node_modules)
+    // (resolved lazily: evaluating import.meta.resolve inside a tsx-loaded worker breaks its loader)
+    execArgv: ['--import', import.meta.resolve('tsx')],
   });
 }

@@ -1,2 +1,6 @@
 export * from './engine.ts';
 export * from './engines/index.ts';
+export * from './config.ts';
+export * from './checkpoint.ts';
+export * from './metrics-log.ts';
+export * from './loop.ts';

@@ -81,9 +81,11 @@ export async function linearRow(
     init: enc.init,
     size: o.size,
     dim,
-    train: { features: features.train, labels: labelsOf(splits.train) },
-    val: { features: features.val, labels: labelsOf(splits.val) },
-    test: { features: features.test, labels: labelsOf(splits.test) },
+    features: {
+      train: { features: features.train, labels: labelsOf(splits.train) },
+      val: splits.val.length > 0 ? { features: features.val, labels: labelsOf(splits.val) } : undefined,
+      test: { features: features.test, labels: labelsOf(splits.test) },
+    },
     options: { epochs: o.epochs, hidden: o.hidden, seed: o.seed },
   });
   if (!o.quiet) process.stderr.write(`${enc.init} (${enc.source}, ${provider}): accuracy ${(100 * row.accuracy).toFixed(1)}%, AUC ${row.auc.toFixed(3)}, majority ${(100 * row.majority_accuracy).toFixed(1)}%\n`);

@@ -37,7 +37,7 @@ export async function runPrepare(o: PrepareOptions) {
     valFraction: o.valFraction,
     seed: o.seed,
     overwrite: o.force,
-    allowMissing: o.allowMissing,
+    adapterOptions: o.allowMissing ? { allowMissing: true } : undefined,
     onProgress: (done: number, total: number) => {
       bar ??= progress(`prepare ${name}`, total, o.quiet);
       bar.update(done);
@@ -66,6 +66,6 @@ export const prepare = defineCommand({
   schema: PrepareOptions,
   async run(o) {
     const { name, summary } = await runPrepare(o);
-    console.log(JSON.stringify({ name, ...summary }, null, 2));
+    console.log(JSON.stringify(summary, null, 2));
   },
 });

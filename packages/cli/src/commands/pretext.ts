@@ -45,7 +45,7 @@ export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'dat
 /** Train one pretext task; returns the run folder. Ctrl-C leaves a resumable checkpoint. */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
-  const { engine, reason } = await createEngine(o.engine, { python: o.python, device: o.device, threads: o.threads });
+  const { engine, reason } = await createEngine(o.engine, { torch: { python: o.python, device: o.device, threads: o.threads } });
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason})\n`);
   const abort = new AbortController();
   const onSigint = () => {

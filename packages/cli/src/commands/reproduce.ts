@@ -101,7 +101,7 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
   await runPrepare(
     PrepareOptions.parse({ source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet, workers: cfg.workers, allowMissing: cfg.data.allowMissing }),
   );
-  const imagenet = cfg.imagenet ? await loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
+  const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
   const tasks = cfg.inits.filter((i) => i in TASKS);
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
