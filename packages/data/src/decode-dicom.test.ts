@@ -1,11 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCache } from './cache/read.ts';
 import { decodeGrey } from './decode.ts';
 import { decodeDicom, isDicom, isDicomFile } from './decode-dicom.ts';
+import { prepare } from './prepare.ts';
 import { sharedDataDir } from './testing.ts';
 
 const shared = sharedDataDir();
@@ -191,6 +193,26 @@ describe.skipIf(!have)(`DICOM decoding of a real radiograph (needs ${dcmPath || 
     expect(maxAbsDiff(a, b)).toBe(0);
     const small = await sharp(g, { raw: { width: S, height: S, channels: 1 } }).resize(128, 128, { fit: 'fill' }).toColourspace('b-w').raw().toBuffer();
     expect(maxAbsDiff(a, small)).toBeLessThanOrEqual(8); // 1024->128 vs 1024->256->128: same picture
+  });
+
+  it('prepare caches a folder of DICOM files (folder adapter) like decodeGrey decodes them', async () => {
+    const root = join(dir, 'dicom-set');
+    for (const cls of ['NORMAL', 'PNEUMONIA']) mkdirSync(join(root, 'train', cls), { recursive: true });
+    writeFileSync(join(root, 'train', 'NORMAL', 'siim.dcm'), bytes);
+    const m1 = writeDicom(IMPLICIT_LE, imageElements({ w: S, h: S, photometric: 'MONOCHROME1', bits: 8, pixels: Uint8Array.from(g, (p) => 255 - p) }));
+    writeFileSync(join(root, 'train', 'PNEUMONIA', 'mono1.dcm'), m1);
+    const summary = await prepare({ adapter: 'folder', adapterOptions: { patientPattern: null }, root, sizes: [64], cacheDir: join(dir, 'cache'), name: 'dicom', workers: 1, valFraction: 0 });
+    expect(summary.bad).toEqual([]);
+    expect(summary.problems).toEqual([]);
+    expect(summary.total).toBe(2);
+    const cache = openCache(join(dir, 'cache'), 'dicom', 64);
+    try {
+      for (const [i, e] of cache.manifest.entries.entries()) {
+        expect(cache.image(i), e.id).toEqual(await decodeGrey(join(root, e.id), 64));
+      }
+    } finally {
+      cache.close();
+    }
   });
 
   it('12-bit unsigned in 16 (overlay bits set above HighBit), no window: min-max gives the picture back', async () => {

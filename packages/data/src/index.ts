@@ -3,6 +3,8 @@ export * from './adapters/index.ts';
 export * from './atomic.ts';
 export * from './cache/index.ts';
 export * from './decode.ts';
+export * from './decode-dicom.ts';
+export * from './nih-metadata.ts';
 export * from './pool.ts';
 export * from './prepare.ts';
 export * from './rng.ts';

@@ -41,7 +41,7 @@ export interface DatasetAdapter<O = unknown> {
   scan(root: string, opts: O): Promise<ScanResult>;
 }
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.dcm'];
 
 /** Class names that mean "normal" unless an adapter is told otherwise (case-insensitive). */
 export const DEFAULT_NORMAL_CLASSES = ['NORMAL', 'No Finding'];
