@@ -118,7 +118,8 @@ export async function closeBatchPools(): Promise<void> {
 /** Async iterator of the epoch's batches, produced in order, `prefetch` ahead, in worker threads. */
 export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<Batch> {
   const task = getTask(o.task);
-  const opts = task.options.parse(o.taskOptions ?? {});
+  const parsed = task.options.parse(o.taskOptions ?? {});
+  const opts = task.resolve ? task.resolve(parsed) : parsed;
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
   const order = epochOrder(o.indices, o.seed, o.epoch);
   const total = batchesPerEpoch(order.length, o.batchSize, o.dropLast ?? true);

@@ -44,6 +44,7 @@ export const jigsaw: PretextTask<JigsawOptions> = {
     return Array.isArray(p) ? p.length : p;
   },
   shape: (size, opts) => ({ views: 9, patch: grid(size, opts.patch).patch }),
+  resolve: (opts) => ({ ...opts, permutations: jigsawSet(opts) }),
   sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
     checkImage(img.pixels, img.size, 'jigsaw');
     const g = grid(img.size, opts.patch);

@@ -143,6 +143,14 @@ describe('jigsaw', () => {
     expect(seen.size).toBe(10);
   });
 
+  it('resolve() swaps a count for its set, giving identical samples', () => {
+    const opts = jigsawOptions.parse({ permutations: 12, permutationSeed: 4 });
+    const resolved = jigsaw.resolve!(opts);
+    expect(resolved.permutations).toEqual(permutationSet(12, 4));
+    const img = coordImages(64).rows;
+    expect(jigsaw.sample(img, createRng(3), resolved)).toEqual(jigsaw.sample(img, createRng(3), opts));
+  });
+
   it('uses an explicit set (as saved with a run) when given, validating it', () => {
     const set = [
       [0, 1, 2, 3, 4, 5, 6, 7, 8],
