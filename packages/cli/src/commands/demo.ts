@@ -12,7 +12,7 @@ export const DemoOptions = z
   .object({
     dir: z.string().default('runs/demo'),
     size: int().min(32).default(64),
-    epochs: int().positive().default(4),
+    epochs: int().positive().default(15),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('tfjs'),
     seed: int().nonnegative().default(0),
     quiet: flag().default(false),
@@ -29,7 +29,7 @@ export const demo = defineCommand({
   flags: [
     ['--dir <dir>', 'output folder (default runs/demo)'],
     ['--size <px>', 'image size (default 64)'],
-    ['--epochs <n>', 'pretext epochs per task (default 4)'],
+    ['--epochs <n>', 'pretext epochs per task (default 15)'],
     ['--engine <name>', 'tfjs | torch | auto (default tfjs: no Python needed)'],
     ['--seed <n>', 'seed (default 0)'],
     ['--quiet', 'no progress output'],

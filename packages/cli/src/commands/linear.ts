@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
-import { type ResultRow, extractFeatures, linearEvaluation, openEncoderSession } from '@cxr-ssl/eval';
+import { type ResultRow, cachedFeatures, extractFeatures, linearEvaluation, openEncoderSession } from '@cxr-ssl/eval';
 import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -51,6 +51,14 @@ function resolveEncoder(ref: string, o: LinearOptions): ResolvedEncoder {
   return { init: cfg.task ?? ref, onnx: new Uint8Array(readFileSync(onnxPath)), source: dir };
 }
 
+const said = new Set<string>();
+/** The provider fallback note is worth reading once, not once per encoder. */
+function sayOnce(note: string | undefined, quiet: boolean): void {
+  if (!note || quiet || said.has(note)) return;
+  said.add(note);
+  process.stderr.write(`${note}\n`);
+}
+
 export type DatasetCache = ReturnType<typeof openCache>;
 
 /** One encoder's linear-evaluation row: frozen ONNX features of every split -> 2-layer head. */
@@ -58,19 +66,29 @@ export async function linearRow(
   enc: ResolvedEncoder,
   cache: DatasetCache,
   o: Pick<LinearOptions, 'size' | 'epochs' | 'hidden' | 'seed' | 'provider' | 'batchSize' | 'quiet'>,
+  /** folder whose features/ keeps extracted features, reused while encoder and data are unchanged */
+  featuresDir: string,
 ): Promise<ResultRow> {
   const splits = { train: cache.indices('train'), val: cache.indices('val'), test: cache.indices('test') };
   if (splits.test.length === 0) throw new UsageError(`${cache.manifest.name ?? 'the data set'} at ${o.size} px has no test split: prepare a data set with one`);
   const labelsOf = (idx: number[]) => Int32Array.from(idx, (i) => cache.manifest.entries[i].label);
-  const { session, provider, note } = await openEncoderSession(enc.onnx, { provider: o.provider });
-  if (note && !o.quiet) process.stderr.write(`${note}\n`);
+  const opened = await openEncoderSession(enc.onnx, { provider: o.provider });
+  const { session, provider } = opened;
+  sayOnce(opened.note, o.quiet);
   const total = splits.train.length + splits.val.length + splits.test.length;
   const bar = progress(`features ${enc.init}`, total, o.quiet);
   let base = 0;
   const features: Record<string, Float32Array> = {};
   let dim = 0;
   for (const [split, idx] of Object.entries(splits)) {
-    const r = await extractFeatures({ session, images: cache, indices: idx, batchSize: o.batchSize, onProgress: (d: number) => bar.update(base + d) });
+    const r = await cachedFeatures({
+      runDir: featuresDir,
+      key: `${enc.init}-${o.size}-${split}`,
+      onnx: enc.onnx,
+      indices: idx,
+      dataHash: cache.manifest.planHash,
+      compute: () => extractFeatures({ session, images: cache, indices: idx, batchSize: o.batchSize, onProgress: (d: number) => bar.update(base + d) }),
+    });
     features[split] = r.features;
     dim = r.dim;
     base += idx.length;
@@ -98,7 +116,7 @@ export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: Result
   mkdirSync(out, { recursive: true });
   const cache = openCache(resolve(o.cacheDir), o.data, o.size);
   const rows: ResultRow[] = [];
-  for (const ref of o.encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o));
+  for (const ref of o.encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o, out));
   writeResults(out, rows, `Linear evaluation on ${o.data} at ${o.size} px`);
   return { rows, out };
 }

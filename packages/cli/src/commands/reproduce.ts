@@ -158,7 +158,7 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
         rows.push(ResultRow.parse(JSON.parse(readFileSync(rowPath, 'utf8'))));
         continue;
       }
-      const row = await linearRow({ init, onnx, source }, cache, { size, ...cfg.linear, seed: cfg.seed, quiet });
+      const row = await linearRow({ init, onnx, source }, cache, { size, ...cfg.linear, seed: cfg.seed, quiet }, out);
       writeFileAtomic(rowPath, JSON.stringify(row));
       rows.push(row);
     }
