@@ -151,10 +151,16 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
     p.catch(() => {}); // a consumer that stops early leaves these behind
     pending.push({ k, p });
   };
-  while (next < end || pending.length) {
-    while (next < end && pending.length < prefetch) submit();
-    const { k, p } = pending.shift()!;
-    const n = slice(k).length;
-    yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch]);
+  try {
+    while (next < end || pending.length) {
+      while (next < end && pending.length < prefetch) submit();
+      const { k, p } = pending.shift()!;
+      const n = slice(k).length;
+      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch]);
+    }
+  } finally {
+    // a consumer that stops early (interrupt, error) must not leave tasks running into a pool
+    // that is about to be destroyed: Piscina throws on results arriving after destroy()
+    await Promise.allSettled(pending.map((x) => x.p));
   }
 }

@@ -94,9 +94,7 @@ export class TfjsEngine implements Engine {
   private async read(loss: tf.Scalar, correct: tf.Scalar, batch: Batch): Promise<StepResult> {
     try {
       const [l, c] = await Promise.all([loss.data(), correct.data()]);
-      if (!Number.isFinite(l[0])) {
-        throw new Error(`tfjs engine: loss is ${l[0]} (diverged). Lower the learning rate or check the input batch.`);
-      }
+      // a non-finite loss is reported, not thrown: the loop names the step and keeps the last checkpoint
       return { loss: l[0], accuracy: c[0] / batch.shape[0] };
     } finally {
       loss.dispose();

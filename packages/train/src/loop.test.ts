@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeBatchPools, fixtureDir, prepare } from '@cxr-ssl/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLatestCheckpoint } from './checkpoint.ts';
+import type { PretextConfig } from './config.ts';
+import { TfjsEngine } from './engines/tfjs.ts';
+import { MetricsLog } from './metrics-log.ts';
+import { NonFiniteLossError, runPretext } from './loop.ts';
+
+// The orchestration on real fixture X-rays with the in-process engine: tiny encoder work, real
+// cache, real checkpoints. Rotation at 32 px keeps each step to a few milliseconds.
+let tmp: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'cxr-loop-'));
+  cacheDir = join(tmp, 'cache');
+  await prepare({ adapter: 'folder', root: fixtureDir(), sizes: [32], cacheDir, name: 'fx', workers: 1 });
+});
+afterAll(async () => {
+  await closeBatchPools();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const config = (over: Partial<PretextConfig> = {}) => ({
+  task: 'rotation',
+  encoder: 'vgg-small',
+  cache: { dir: cacheDir, name: 'fx', size: 32 },
+  epochs: 2,
+  batchSize: 8,
+  stepsPerEpoch: 3,
+  optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 },
+  seed: 3,
+  workers: 1,
+  logEvery: 1,
+  ...over,
+});
+
+async function train(runDir: string, cfg: unknown, opts: { resume?: boolean; stopAfterStep?: number } = {}) {
+  const engine = new TfjsEngine({ backend: 'wasm' });
+  const abort = new AbortController();
+  try {
+    await runPretext(cfg, {
+      runDir,
+      engine,
+      resume: opts.resume,
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === opts.stopAfterStep) abort.abort();
+      },
+    });
+  } finally {
+    await engine.close();
+  }
+}
+
+describe('runPretext', () => {
+  it('trains, logs every step and epoch, checkpoints, and exports the encoder', async () => {
+    const run = join(tmp, 'plain');
+    await train(run, config());
+    const lines = new MetricsLog(join(run, 'metrics.jsonl')).read();
+    expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lines.filter((l) => l.kind === 'epoch').map((l) => l.epoch)).toEqual([0, 1]);
+    const ckpt = readLatestCheckpoint(run)!;
+    expect(ckpt.state).toMatchObject({ epoch: 2, batch: 0, step: 6, engine: 'tfjs' });
+    expect([...ckpt.weights.keys()]).toContain('head.fc2.weight');
+    expect(readFileSync(join(run, 'encoder.onnx')).length).toBeGreaterThan(1000);
+  });
+
+  it('an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
+    const whole = join(tmp, 'whole');
+    const split = join(tmp, 'split');
+    await train(whole, config());
+    await train(split, config(), { stopAfterStep: 4 }); // mid-epoch 2: checkpoint at (epoch 1, batch 1)
+    expect(readLatestCheckpoint(split)!.state).toMatchObject({ epoch: 1, batch: 1, step: 4 });
+    await train(split, config(), { resume: true });
+    expect(readFileSync(join(split, 'encoder.safetensors')).equals(readFileSync(join(whole, 'encoder.safetensors')))).toBe(true);
+    const losses = (dir: string) => new MetricsLog(join(dir, 'metrics.jsonl')).read().filter((l) => l.kind === 'step').map((l) => l.loss);
+    expect(losses(split)).toEqual(losses(whole));
+  });
+
+  it('refuses to resume with other options, and to overwrite a finished run without --resume', async () => {
+    const run = join(tmp, 'plain');
+    await expect(train(run, config({ seed: 4 }), { resume: true })).rejects.toThrow(/different configuration/);
+    await expect(train(run, config())).rejects.toThrow(/--resume/);
+  });
+
+  it('stops on a non-finite loss naming the step, keeping the last good checkpoint', async () => {
+    const run = join(tmp, 'nan');
+    await train(run, config({ epochs: 1 }));
+    const good = readLatestCheckpoint(run)!;
+    const err = await train(run, config({ epochs: 3, optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } }), { resume: true }).catch((e) => e);
+    // a changed lr is a different configuration: start the diverging run fresh from the same state instead
+    expect(String(err)).toMatch(/different configuration/);
+    const fresh = join(tmp, 'nan2');
+    const boom = await train(fresh, config({ optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } })).catch((e) => e);
+    expect(boom).toBeInstanceOf(NonFiniteLossError);
+    expect(String(boom)).toMatch(/at step \d+.*lower learning rate/s);
+    expect(readLatestCheckpoint(run)!.state).toEqual(good.state);
+  });
+});
