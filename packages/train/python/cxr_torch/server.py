@@ -3,6 +3,7 @@
 Requests: init, train, eval, forward, save, close. Train/eval answers are resolved lazily (see
 trainer.py) but always sent in request order, one line per request.
 """
+import collections
 import signal
 import sys
 import traceback
@@ -19,12 +20,13 @@ class Server:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
         self.trainer = None
-        self.pending = None  # the last launched train/eval step, not answered yet
+        self.pending = collections.deque()  # launched train/eval steps, not answered yet (oldest first)
+        self.lag = 1
 
-    def flush(self):
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            self.writer.send(self.trainer.resolve(pending))
+    def flush(self, keep=0):
+        """Answers the oldest pending steps until `keep` remain (each answer waits for its step only)."""
+        while len(self.pending) > keep:
+            self.writer.send(self.trainer.resolve(self.pending.popleft()))
 
     def serve(self):
         try:
@@ -39,8 +41,8 @@ class Server:
     def _loop(self):
         reader = self.reader
         while True:
-            if self.pending is not None and not reader.has_input():
-                self.flush()
+            if self.pending and not reader.has_input():
+                self.flush()  # nothing else to do: answer now rather than make the parent wait
             header = reader.read_header()
             if header is None:
                 log('stdin closed: exiting')
@@ -64,9 +66,8 @@ class Server:
             lr = header.get('lr')
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0:
                 raise ProtocolError('train: "lr" must be a non-negative number, got %r' % (lr,))
-        launched = self.trainer.launch(x, y, lr)
-        self.flush()  # the step just launched keeps the device busy while we wait on the previous one
-        self.pending = launched
+        self.pending.append(self.trainer.launch(x, y, lr))
+        self.flush(keep=self.lag)  # the steps still queued keep the device busy while we wait on older ones
 
     def handle(self, kind, header):
         if kind == 'init':
@@ -77,6 +78,8 @@ class Server:
             if header.get('bytes'):
                 self.reader.read_payload(header['bytes'])
             self.trainer = Trainer(header)
+            # on CUDA keep 2 steps queued behind the one being answered; on CPU steps are synchronous anyway
+            self.lag = int(header.get('lag', 2 if self.trainer.cuda else 1))
             return {'ok': True, 'device': self.trainer.describe(), 'dtype': self.trainer.dtype,
                     'torch': torch.__version__, 'names': self.trainer.names()}
         if kind == 'forward':
@@ -91,8 +94,19 @@ class Server:
         raise ProtocolError('unknown request type "%s": expected init, train, eval, forward, save or close' % kind)
 
 
+def widen_stdin_pipe(size=1 << 20):
+    """Bigger pipe buffer (Linux F_SETPIPE_SZ): fewer wake-ups per multi-MB batch. Best effort."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(0, getattr(fcntl, 'F_SETPIPE_SZ', 1031), size)
+    except (ImportError, OSError):
+        pass
+
+
 def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; EOF ends us
+    widen_stdin_pipe()
     writer = LineWriter()
     try:
         return Server(FrameReader(0), writer).serve()

@@ -89,7 +89,7 @@ class Trainer:
     def describe(self):
         if self.cuda:
             return 'cuda:%d %s %s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype)
-        return 'cpu (%d threads) torch %s' % (torch.get_num_threads(), torch.__version__)
+        return 'cpu (%d threads)' % torch.get_num_threads()
 
     # -- staging: the reader fills host buffers in place, then they go to the device -------------
     def staging(self, nx, ny):

@@ -29,8 +29,9 @@ class ServerRoundTrip(unittest.TestCase):
         payload = batch_payload(x, y)
         feats = os.path.join(folder, 'features.safetensors')
         w, o = os.path.join(folder, 'w.safetensors'), os.path.join(folder, 'o.safetensors')
-        # everything is written before any answer is read: the server must keep the order
-        stream = frame(init_request(TINY, HEAD, path))
+        # everything is written before any answer is read: the server must keep the order, also
+        # when it holds back up to `lag` answers to keep the device queue full
+        stream = frame(init_request(TINY, HEAD, path, lag=2))
         stream += b''.join(frame({'type': 'train', 'shape': shape, 'lr': 0.05}, payload) for _ in range(3))
         stream += frame({'type': 'eval', 'shape': shape}, payload)
         stream += frame({'type': 'forward', 'shape': shape, 'outPath': feats}, batch_payload(x))

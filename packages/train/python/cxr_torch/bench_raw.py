@@ -1,0 +1,86 @@
+"""Raw PyTorch reference for tools/device/gpu-check.sh: the same model (built from the same spec
+JSON by cxr_torch), the same batch shape, SGD + bf16 autocast + channels_last, data already on
+the device, no pipe, no per-step sync. Prints one JSON line {samplesPerSec, ...}.
+
+  python -m cxr_torch.bench_raw --spec spec.json --shape 128,1,128,128 --classes 4
+(spec.json: {"encoder": EncoderSpec, "head": HeadSpec}, written by tools/device/spec.ts)
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .model import PretextNet
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--spec', required=True)
+    ap.add_argument('--shape', required=True, help='B,V,P,P')
+    ap.add_argument('--device', default='cuda')
+    ap.add_argument('--warmup-seconds', type=float, default=5)
+    ap.add_argument('--seconds', type=float, default=12)
+    ap.add_argument('--threads', type=int, default=0)
+    args = ap.parse_args()
+    with open(args.spec) as f:
+        spec = json.load(f)
+    shape = [int(s) for s in args.shape.split(',')]
+    device = torch.device(args.device)
+    cuda = device.type == 'cuda'
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    elif args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = PretextNet(spec['encoder'], spec['head']).to(device)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    classes = spec['head']['classes']
+    xs = [torch.randint(0, 256, shape, dtype=torch.uint8, device=device) for _ in range(4)]
+    ys = [torch.randint(0, classes, (shape[0],), device=device) for _ in range(4)]
+
+    autocast = (lambda: torch.autocast(device_type='cuda', dtype=torch.bfloat16)) if cuda else (
+        lambda: torch.autocast(device_type='cpu', enabled=False))
+
+    def step(i):
+        with autocast():
+            logits = model(xs[i % 4])
+        loss = F.cross_entropy(logits.float(), ys[i % 4])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    i = 0
+    t = time.perf_counter()
+    while time.perf_counter() - t < args.warmup_seconds:
+        for _ in range(10):
+            step(i)
+            i += 1
+        sync()
+    # measured: chunks of 10 async steps, synced per chunk so the clock is honest
+    n = 0
+    t = time.perf_counter()
+    while time.perf_counter() - t < args.seconds:
+        for _ in range(10):
+            loss = step(i)
+            i += 1
+        sync()
+        n += 10
+    elapsed = time.perf_counter() - t
+    print(json.dumps({'kind': 'raw', 'shape': shape, 'samplesPerSec': n * shape[0] / elapsed, 'steps': n,
+                      'loss': float(loss), 'device': torch.cuda.get_device_name(device) if cuda else 'cpu',
+                      'torch': torch.__version__}))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,107 @@
+/**
+ * One measurement of the real pipeline: dataset cache -> TS samplers in worker threads (batch
+ * stream) -> torch engine over the pipe. Prints one JSON line: {samplesPerSec, ...}.
+ * Run on the GPU box by gpu-check.sh (with lite-hooks.mjs); runs here too (`--device cpu`).
+ *   node --import tsx [--import ./tools/device/lite-hooks.mjs] tools/device/gpu-run.ts \
+ *     --cache .device/cache --name kermany --size 128 --task rotation --encoder vgg16 --batch 128
+ */
+import { parseArgs } from 'node:util';
+import { type Batch, closeBatchPools, createBatchStream, getTask, openCache } from '@cxr-ssl/data';
+import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
+import type { StepResult } from '../../packages/train/src/engine.ts';
+import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    cache: { type: 'string', default: '.device/cache' },
+    name: { type: 'string', default: 'kermany' },
+    size: { type: 'string', default: '128' },
+    task: { type: 'string', default: 'rotation' },
+    encoder: { type: 'string', default: 'vgg16' },
+    batch: { type: 'string', default: '128' },
+    device: { type: 'string', default: 'auto' },
+    python: { type: 'string' },
+    workers: { type: 'string', default: '8' },
+    'in-flight': { type: 'string', default: '4' },
+    'warmup-seconds': { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '15' },
+    compile: { type: 'boolean', default: false },
+  },
+});
+const size = Number(a.size);
+const batchSize = Number(a.batch);
+const cache = openCache(a.cache!, a.name!, size);
+const rows = Array.from({ length: cache.count }, (_, i) => i);
+cache.close();
+const task = getTask(a.task!);
+const taskOptions = task.options.parse(a.task === 'jigsaw' ? { permutations: 100 } : {});
+const encoder = encoderSpec(a.encoder!);
+const head = headSpec(a.task!, encoder, { classes: task.classes(taskOptions) });
+const engine = new TorchEngine({
+  device: a.device as 'auto' | 'cpu' | 'cuda',
+  python: a.python,
+  inFlight: Number(a['in-flight']),
+  compile: a.compile,
+  onLog: (l) => process.stderr.write(`  [py] ${l}\n`),
+});
+const t0 = performance.now();
+await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 });
+const initSeconds = (performance.now() - t0) / 1000;
+
+// one long "epoch" over the rows repeated, so no epoch boundary drains the prefetch queue
+const indices = Array.from({ length: Math.max(200_000, batchSize * 4000) }, (_, i) => rows[i % rows.length]);
+const stream = createBatchStream({
+  cache: { dir: a.cache!, name: a.name!, size },
+  task: a.task!,
+  taskOptions,
+  indices,
+  batchSize,
+  seed: 7,
+  epoch: 0,
+  workers: Number(a.workers),
+  prefetch: 4 * Number(a.workers),
+});
+
+const warmup = Number(a['warmup-seconds']) * 1000;
+const window = Number(a.seconds) * 1000;
+const pending: Promise<StepResult>[] = [];
+let start = 0;
+let counted = 0;
+let steps = 0;
+let first: StepResult | undefined;
+let last: StepResult | undefined;
+const begin = performance.now();
+let shape: Batch['shape'] | undefined;
+for await (const batch of stream) {
+  shape = batch.shape;
+  pending.push(engine.trainStep(batch, 0.001));
+  if (pending.length < engine.inFlight) continue;
+  last = await pending.shift()!;
+  first ??= last;
+  steps++;
+  const now = performance.now();
+  if (!start && now - begin >= warmup) start = now;
+  else if (start) counted += batchSize;
+  if (start && now - start >= window) break;
+}
+const elapsed = (performance.now() - start) / 1000;
+await Promise.all(pending);
+await stream.return(undefined);
+await engine.close();
+await closeBatchPools();
+console.log(
+  JSON.stringify({
+    kind: 'ours',
+    task: a.task,
+    size,
+    encoder: a.encoder,
+    batch: batchSize,
+    shape,
+    device: engine.device,
+    samplesPerSec: counted / elapsed,
+    steps,
+    initSeconds,
+    firstLoss: first?.loss,
+    lastLoss: last?.loss,
+  }),
+);

