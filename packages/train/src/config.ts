@@ -19,8 +19,8 @@ export const PretextConfig = z
     seed: z.number().int().nonnegative().default(0),
     /** where the encoder starts: random init, or a safetensors file of canonical encoder weights */
     init: z.string().default('random'),
-    /** batch-producing worker threads; default: cores - 1 (the engine needs one) */
-    workers: z.number().int().positive().optional(),
+    /** batch-sampling worker threads; 0 = in the training thread; default: cores - 2 (max 8) from 4 cores up, else 0 */
+    workers: z.number().int().nonnegative().optional(),
     /** log a metrics line every N steps */
     logEvery: z.number().int().positive().default(10),
   })

@@ -12,7 +12,7 @@ export const PrepareOptions = z
     name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
     sizes: intList().default([128]),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
-    workers: int().positive().default(defaultWorkers()),
+    workers: int().nonnegative().default(defaultWorkers()),
     valFraction: num().min(0).max(0.5).default(0.1),
     seed: int().nonnegative().default(0),
     force: flag().default(false),
@@ -56,7 +56,7 @@ export const prepare = defineCommand({
     ['--name <name>', 'name of the prepared set in the cache (default: the source folder name)'],
     ['--sizes <list>', 'image sizes in px, comma-separated (default 128)'],
     ['--cache-dir <dir>', `where prepared sets live (default ${DEFAULT_CACHE_DIR})`],
-    ['--workers <n>', 'decoding worker threads (default: cores - 1)'],
+    ['--workers <n>', 'decoding worker threads, 0 = in-process (default: cores - 1 from 4 cores up, else 0)'],
     ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
     ['--seed <n>', 'seed of the validation carve-out (default 0)'],
     ['--force', 'rebuild a cache that was prepared with other options'],
@@ -65,7 +65,7 @@ export const prepare = defineCommand({
   ],
   schema: PrepareOptions,
   async run(o) {
-    const { name, summary } = await runPrepare(o);
+    const { summary } = await runPrepare(o);
     console.log(JSON.stringify(summary, null, 2));
   },
 });

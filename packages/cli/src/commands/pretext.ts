@@ -31,7 +31,7 @@ export const PretextOptions = z
     python: z.string().optional(),
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     threads: int().positive().optional(),
-    workers: int().positive().optional(),
+    workers: int().nonnegative().optional(),
     resume: flag().default(false),
     quiet: flag().default(false),
   })
@@ -130,7 +130,7 @@ export const pretext = defineCommand({
     ['--python <path>', 'python interpreter for the torch engine (env CXR_SSL_PYTHON)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
     ['--threads <n>', 'torch CPU threads'],
-    ['--workers <n>', 'batch-sampling worker threads (default: cores - 1)'],
+    ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],
   ],

@@ -55,7 +55,7 @@ export const ReproduceConfig = z
         engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
         python: z.string().optional(),
-        workers: z.number().int().positive().optional(),
+        workers: z.number().int().nonnegative().optional(),
       })
       .strict()
       .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, decay: 0.9, permutations: 100, engine: 'auto' as const, device: 'auto' as const })),
@@ -69,7 +69,7 @@ export const ReproduceConfig = z
       .strict()
       .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, batchSize: 64 })),
     seed: z.number().int().nonnegative().default(0),
-    workers: z.number().int().positive().optional(),
+    workers: z.number().int().nonnegative().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
