@@ -17,16 +17,21 @@ T0=$SECONDS
 say() { echo "== [$((SECONDS - T0))s] $*" | tee -a "$LOG"; }
 [[ -f $DEV/node.xz ]] || { echo "no .device/node.xz: run tools/device/pack.sh here and carry .device" >&2; exit 2; }
 
+# xz may be missing on the box: Python's lzma/tarfile do the same job
+PY0=$(command -v python3 || command -v /usr/bin/python3)
+unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" > "$2"; else "$PY0" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
+untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1" -C "$2"; else "$PY0" -c 'import sys,tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' "$1" "$2"; fi; }
+
 say "unpack node, node_modules, dataset cache"
-[[ -x $W/node ]] || { xz -dc "$DEV/node.xz" > "$W/node.tmp" && chmod +x "$W/node.tmp" && mv "$W/node.tmp" "$W/node"; }
+[[ -x $W/node ]] || { unxz_to "$DEV/node.xz" "$W/node.tmp" && chmod +x "$W/node.tmp" && mv "$W/node.tmp" "$W/node"; }
 NODE=$W/node
 if [[ ! -e node_modules ]]; then
-  mkdir -p "$W/nm" && tar -xJf "$DEV/node_modules.tar.xz" -C "$W/nm"
+  mkdir -p "$W/nm" && untar_xz "$DEV/node_modules.tar.xz" "$W/nm"
   ln -s "$W/nm/node_modules" node_modules
 fi
 mkdir -p node_modules/@cxr-ssl
 for p in data models train; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
-[[ -d $W/cache ]] || tar -xJf "$DEV/cache.tar.xz" -C "$W"
+[[ -d $W/cache ]] || untar_xz "$DEV/cache.tar.xz" "$W"
 "$NODE" --version | tee -a "$LOG"
 
 PY=${CXR_SSL_PYTHON:-}
