@@ -97,12 +97,13 @@ export function parseNihCsv(text: string, file: string): { rows: NihRow[]; probl
       },
     });
   } catch (e) {
-    throw new Error(`nih adapter: ${file} is not valid CSV (${(e as Error).message}); re-download it`);
+    const line = (e as { lines?: number }).lines ?? 1;
+    throw new Error(`nih adapter: ${file}:${line}: not valid CSV (${(e as Error).message}); re-download it`);
   }
-  if (!header || !index) throw new Error(`nih adapter: ${file} is empty`);
+  if (!header || !index) throw new Error(`nih adapter: ${file}:1: the file is empty; re-download it`);
   const absent = (Object.keys(COLUMNS) as (keyof typeof COLUMNS)[]).filter((k) => index![k] < 0).map((k) => `'${COLUMNS[k]}'`);
   if (absent.length) {
-    throw new Error(`nih adapter: ${file} has no ${absent.join(', ')} column (header: ${header.join(', ')}): is it Data_Entry_2017.csv?`);
+    throw new Error(`nih adapter: ${file}:1: no ${absent.join(', ')} column (header: ${header.join(', ')}): is it Data_Entry_2017.csv?`);
   }
   const rows: NihRow[] = [];
   const problems: Problem[] = [];

@@ -29,7 +29,12 @@ const optionalText = z
 
 const Row = z.object({
   path: z.string().trim().min(1, 'empty path'),
-  label: z.string().trim().min(1, 'empty label'),
+  label: z
+    .string()
+    .trim()
+    .min(1, 'empty label')
+    // a class name, or 0/1: a number like 2 or -1 is a mistake, not an "abnormal" class
+    .refine((s) => !/^[-+]?\d*\.?\d+$/.test(s) || s === '0' || s === '1', 'a numeric label must be 0 (normal) or 1 (abnormal)'),
   split: z
     .string()
     .optional()
@@ -64,15 +69,22 @@ export const csv: DatasetAdapter<CsvOptions> = {
     } catch (e) {
       throw new Error(`csv adapter: cannot read ${file} (${(e as Error).message})`);
     }
-    const records = parse(text, { columns: true, skip_empty_lines: true, info: true, bom: true }) as {
-      record: Record<string, string>;
-      info: { lines: number };
-    }[];
-    const header = records.length ? Object.keys(records[0].record) : [];
+    let table: string[][];
+    try {
+      table = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true, info: true }).map(
+        (r: { record: string[]; info: { lines: number } }) => [String(r.info.lines), ...r.record],
+      );
+    } catch (e) {
+      // csv-parse knows the line where the structure broke (an unclosed quote, a stray one)
+      const line = (e as { lines?: number }).lines ?? 1;
+      throw new Error(`csv adapter: ${file}:${line}: not valid CSV (${(e as Error).message}); fix the quoting there`);
+    }
+    const [headerRow, ...rows] = table;
+    const header = (headerRow ?? []).slice(1).map((h) => h.trim());
     for (const col of ['path', opts.labelColumn]) {
-      if (records.length && !header.includes(col)) {
+      if (rows.length && !header.includes(col)) {
         throw new Error(
-          `csv adapter: ${file} has no '${col}' column (found: ${header.join(', ')}); ` +
+          `csv adapter: ${file}:${headerRow[0]}: no '${col}' column (found: ${header.join(', ')}); ` +
             `name the image column 'path' and pass labelColumn for the label`,
         );
       }
@@ -81,8 +93,14 @@ export const csv: DatasetAdapter<CsvOptions> = {
     const entries: Entry[] = [];
     const problems: Problem[] = [];
     const seen = new Set<string>();
-    for (const { record, info } of records) {
-      const where = `${file}:${info.lines}`;
+    for (const [lineText, ...fields] of rows) {
+      const where = `${file}:${lineText}`;
+      // a row with more or fewer fields than the header would shift columns (an unquoted comma in a path)
+      if (fields.length !== header.length) {
+        problems.push({ where, message: `${fields.length} fields, the header has ${header.length}: quote fields that contain commas; row skipped` });
+        continue;
+      }
+      const record = Object.fromEntries(header.map((h, i) => [h, fields[i]]));
       const parsed = Row.safeParse({ ...record, label: record[opts.labelColumn] });
       if (!parsed.success) {
         const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
@@ -106,7 +124,10 @@ export const csv: DatasetAdapter<CsvOptions> = {
         ...(patient ? { patient } : {}),
       } as Entry);
     }
-    if (entries.length === 0) throw new Error(`csv adapter: ${file} lists no usable images (${problems.length} problems)`);
+    if (entries.length === 0) {
+      const first = problems.slice(0, 3).map((p) => `${p.where}: ${p.message}`);
+      throw new Error(`csv adapter: ${file}:${headerRow?.[0] ?? 1}: lists no usable images${first.length ? ` (${problems.length} problems; ${first.join('; ')})` : ''}`);
+    }
     return { entries, problems };
   },
 };

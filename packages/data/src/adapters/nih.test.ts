@@ -109,7 +109,7 @@ describe.skipIf(!haveMeta)(`NIH ChestX-ray14 metadata (needs ${metaDir || '<repo
     expect(problems[1].message).toMatch(/'No Finding' together with findings/);
     expect(problems[2].message).toMatch(/Patient ID/);
     expect(problems[3].message).toMatch(/duplicate image '00000001_000.png'/);
-    expect(() => parseNihCsv('Image,Labels\na.png,Mass\n', 'x.csv')).toThrow(/x\.csv has no 'Image Index', 'Finding Labels', 'Patient ID' column/);
+    expect(() => parseNihCsv('Image,Labels\na.png,Mass\n', 'x.csv')).toThrow(/x\.csv:1: no 'Image Index', 'Finding Labels', 'Patient ID' column/);
   });
 });
 
