@@ -1,0 +1,62 @@
+/**
+ * tfjs training speed: ms per train step of vgg-small on the rotation task (batch 32 by default),
+ * wasm backend (XNNPACK + our forward-conv gradient kernels) against the pure-JS cpu backend, same
+ * weights, same real fixture batch, same process. Prints a table and the cpu/wasm ratio per size.
+ * The cpu backend is ~30x slower: it gets fewer timed steps and no warm-up (it has no compile).
+ *
+ *   npx tsx tools/bench/tfjs-train-step.ts [--sizes 64,128] [--batch 32] [--steps 3] [--cpu-steps 1]
+ *                                          [--backends wasm,cpu] [--encoder vgg-small]
+ */
+import { parseArgs } from 'node:util';
+import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
+import { z } from 'zod';
+import { OptimizerConfig } from '../../packages/train/src/engine.ts';
+import { fixtureImages, taskBatch } from '../../packages/train/src/engines/fixture-batches.ts';
+import { TfjsEngine } from '../../packages/train/src/engines/tfjs.ts';
+
+const list = (s: string) => s.split(',').map((v) => v.trim());
+const Args = z.object({
+  sizes: z.string().default('64,128').transform((s) => list(s).map(Number)).pipe(z.array(z.number().int().min(16))),
+  batch: z.coerce.number().int().positive().default(32),
+  steps: z.coerce.number().int().positive().default(3),
+  'cpu-steps': z.coerce.number().int().positive().default(1),
+  backends: z.string().default('wasm,cpu').transform(list).pipe(z.array(z.enum(['wasm', 'cpu']))),
+  encoder: z.string().default('vgg-small'),
+});
+const { values } = parseArgs({
+  options: Object.fromEntries(Object.keys(Args.shape).map((k) => [k, { type: 'string' as const }])),
+});
+const args = Args.parse(values);
+
+async function msPerStep(backend: 'wasm' | 'cpu', size: number): Promise<{ ms: number; device: string }> {
+  const images = await fixtureImages(args.batch, size);
+  const { batch } = taskBatch('rotation', images, 1);
+  const encoder = encoderSpec(args.encoder);
+  const head = headSpec('rotation', encoder);
+  const engine = new TfjsEngine({ backend });
+  await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: OptimizerConfig.parse({}), seed: 1 });
+  const steps = backend === 'wasm' ? args.steps : args['cpu-steps'];
+  if (backend === 'wasm') await engine.trainStep(batch, 0.001); // wasm compile + XNNPACK operator set-up
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await engine.trainStep(batch, 0.001);
+  const ms = (performance.now() - t0) / steps;
+  await engine.close();
+  return { ms, device: engine.device };
+}
+
+const rows: string[][] = [];
+for (const size of args.sizes) {
+  const result: Partial<Record<'wasm' | 'cpu', number>> = {};
+  for (const backend of args.backends) {
+    const { ms, device } = await msPerStep(backend, size);
+    result[backend] = ms;
+    console.error(`${args.encoder} ${size} px batch ${args.batch}: ${device}: ${ms.toFixed(0)} ms/step`);
+  }
+  const ratio = result.cpu && result.wasm ? `${(result.cpu / result.wasm).toFixed(1)}x` : '-';
+  const fmt = (v?: number) => (v === undefined ? '-' : v.toFixed(0));
+  rows.push([`${size}`, fmt(result.wasm), fmt(result.cpu), ratio]);
+}
+console.log(`\ntfjs train step, ${args.encoder}, rotation, batch ${args.batch}`);
+console.log('| size px | wasm ms/step | cpu ms/step | cpu / wasm |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
