@@ -21,8 +21,15 @@ export interface PrepareOptions {
   seed?: number;
   onProgress?: (done: number, total: number) => void;
   overwrite?: boolean;
+  /** fail (after writing the cache and its bad-image list) when any image could not be read */
+  strict?: boolean;
+  /** write the resume point every this many images (default 256) */
+  checkpointEvery?: number;
   signal?: AbortSignal;
 }
+
+/** prepare() finished the cache but the result is not usable as asked (nothing left, or --strict). */
+export class PrepareError extends Error {}
 
 export type SplitCounts = Record<Split, { normal: number; abnormal: number }>;
 
@@ -63,8 +70,21 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
     workers: o.workers,
     onProgress: o.onProgress,
     overwrite: o.overwrite,
+    checkpointEvery: o.checkpointEvery,
     signal: o.signal,
   });
+  const badFile = written.sizes[0].files.bad;
+  const listed = (b: BadImage[]) => b.slice(0, 3).map((x) => `${x.source}: ${x.reason}`).join('\n  ');
+  if (written.bad.length > 0 && written.bad.length >= split.length) {
+    throw new PrepareError(
+      `none of the ${split.length} images of ${root} could be read (all listed in ${badFile}), e.g.\n  ${listed(written.bad)}\nCheck that --source points at the images and that they are PNG/JPEG/DICOM files.`,
+    );
+  }
+  if (o.strict && written.bad.length > 0) {
+    throw new PrepareError(
+      `${written.bad.length} of ${split.length} images could not be read (--strict); they are listed in ${badFile}, e.g.\n  ${listed(written.bad)}\nFix or remove them and rerun with --force, or rerun without --strict to skip them (the ${split.length - written.bad.length} good images are already cached).`,
+    );
+  }
   const manifest = Manifest.parse(JSON.parse(readFileSync(written.sizes[0].files.json, 'utf8')));
   const counts: SplitCounts = { train: { normal: 0, abnormal: 0 }, val: { normal: 0, abnormal: 0 }, test: { normal: 0, abnormal: 0 } };
   for (const e of manifest.entries) counts[e.split][e.label ? 'abnormal' : 'normal']++;

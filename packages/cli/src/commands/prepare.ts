@@ -16,6 +16,8 @@ export const PrepareOptions = z
     valFraction: num().min(0).max(0.5).default(0.1),
     seed: int().nonnegative().default(0),
     force: flag().default(false),
+    strict: flag().default(false),
+    checkpointEvery: int().positive().default(256),
     allowMissing: flag().default(false),
     quiet: flag().default(false),
   })
@@ -37,6 +39,8 @@ export async function runPrepare(o: PrepareOptions) {
     valFraction: o.valFraction,
     seed: o.seed,
     overwrite: o.force,
+    strict: o.strict,
+    checkpointEvery: o.checkpointEvery,
     adapterOptions: o.allowMissing ? { allowMissing: true } : undefined,
     onProgress: (done: number, total: number) => {
       bar ??= progress(`prepare ${name}`, total, o.quiet);
@@ -60,12 +64,17 @@ export const prepare = defineCommand({
     ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
     ['--seed <n>', 'seed of the validation carve-out (default 0)'],
     ['--force', 'rebuild a cache that was prepared with other options'],
+    ['--strict', 'exit non-zero when any image cannot be read (default: list them in <name>-<size>.bad.json and skip them)'],
+    ['--checkpoint-every <n>', 'save the resume point every n images (default 256)'],
     ['--allow-missing', 'go on when images listed by the metadata are absent (a partial download)'],
     ['--quiet', 'no progress output'],
   ],
   schema: PrepareOptions,
   async run(o) {
     const { summary } = await runPrepare(o);
+    if (summary.bad.length > 0) {
+      process.stderr.write(`${summary.bad.length} images could not be read: skipped, listed in ${summary.sizes[0].files.bad} (--strict makes this an error)\n`);
+    }
     console.log(JSON.stringify(summary, null, 2));
   },
 });

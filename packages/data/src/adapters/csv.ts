@@ -71,9 +71,11 @@ export const csv: DatasetAdapter<CsvOptions> = {
     }
     let table: string[][];
     try {
-      table = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true, info: true }).map(
-        (r: { record: string[]; info: { lines: number } }) => [String(r.info.lines), ...r.record],
-      );
+      const records = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true, info: true }) as unknown as {
+        record: string[];
+        info: { lines: number };
+      }[];
+      table = records.map((r) => [String(r.info.lines), ...r.record]);
     } catch (e) {
       // csv-parse knows the line where the structure broke (an unclosed quote, a stray one)
       const line = (e as { lines?: number }).lines ?? 1;

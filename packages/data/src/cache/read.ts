@@ -35,6 +35,9 @@ export function openCache(dir: string, name: string, size: number, opts: { whole
   const manifest = parseJsonFile(Manifest, readFileSync(files.json, 'utf8'), files.json, 'dataset cache manifest');
   if (manifest.size !== size) throw new Error(`${files.json} holds ${manifest.size} px images, not ${size}: prepare again`);
   const rowBytes = size * size;
+  if (!existsSync(files.u8)) {
+    throw new Error(`${files.u8} is missing although its manifest ${files.json} is there: run \`cxr-ssl prepare --name ${name} --sizes ${size}\` again`);
+  }
   const fd = openSync(files.u8, 'r');
   const bytes = fstatSync(fd).size;
   if (bytes !== manifest.count * rowBytes) {

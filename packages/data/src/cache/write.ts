@@ -1,6 +1,6 @@
 import { existsSync, ftruncateSync, fsyncSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Entry, Split } from '../adapters/types.ts';
 import { writeFileAtomic } from '../atomic.ts';
 import { DECODE_VERSION, RESIZE, decodeGreySizes } from '../decode.ts';
@@ -108,10 +108,23 @@ function mismatch(file: string, what: string): Error {
 function openSize(o: WriteCacheOptions, size: number, optionsHash: string, planHash: string): SizeState | undefined {
   const files = cacheFiles(o.dir, o.name, size);
   const rowBytes = size * size;
+  if (o.overwrite && existsSync(files.json)) {
+    // another cache version may not even parse: --force must rebuild it without reading it
+    const m = Manifest.safeParse(safeJson(files.json));
+    if (!(m.success && m.data.optionsHash === optionsHash && m.data.planHash === planHash)) {
+      for (const f of [files.json, files.u8, files.bad, files.progress, files.partial]) rmSync(f, { force: true });
+    }
+  }
+  if (o.overwrite && existsSync(files.progress) && !Progress.safeParse(safeJson(files.progress)).success) {
+    rmSync(files.progress, { force: true });
+  }
   if (existsSync(files.json)) {
     const m = parseJsonFile(Manifest, readFileSync(files.json, 'utf8'), files.json, 'dataset cache manifest');
     const u8ok = existsSync(files.u8) && statSync(files.u8).size === m.count * rowBytes;
-    if (u8ok && m.optionsHash === optionsHash && m.planHash === planHash) return undefined;
+    if (u8ok && m.optionsHash === optionsHash && m.planHash === planHash) {
+      rmSync(files.progress, { force: true }); // left by a kill after the manifest was renamed in
+      return undefined;
+    }
     if (u8ok && !o.overwrite) {
       throw mismatch(files.json, m.optionsHash !== optionsHash ? 'other options' : 'other or changed source images');
     }
@@ -137,6 +150,14 @@ function openSize(o: WriteCacheOptions, size: number, optionsHash: string, planH
   return st;
 }
 
+function safeJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function checkpoint(st: SizeState): void {
   fsyncSync(st.fd);
   writeFileAtomic(st.files.progress, JSON.stringify(st.progress));
@@ -145,6 +166,7 @@ function checkpoint(st: SizeState): void {
 function finish(st: SizeState, planned: Planned[], o: WriteCacheOptions): number {
   checkpoint(st);
   closeSync(st.fd);
+  st.fd = -1;
   const badIds = new Set(st.progress.bad.map((b) => b.id));
   const entries = planned.filter((p) => !badIds.has(p.entry.id)).map((p) => p.entry);
   if (entries.length !== st.progress.rows) {
@@ -169,6 +191,28 @@ function finish(st: SizeState, planned: Planned[], o: WriteCacheOptions): number
 }
 
 type Decoded = Uint8Array | { error: string };
+
+/** Runs a write, turning an I/O failure (ENOSPC, EIO, EROFS...) into a message with the file and the fix. */
+function ioStep<T>(file: string, dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new Error(
+      `cannot write ${file} (${code}: ${(e as Error).message}): free space in ${dir} (or choose another --cache-dir) and rerun; ` +
+        'prepare resumes from its last checkpoint and the caches already there are untouched',
+    );
+  }
+}
+
+/** Appends one row at its place, looping over short writes (a nearly full disk may write part of it). */
+function writeRow(st: SizeState, got: Uint8Array, offset: number, bytes: number): void {
+  ioStep(st.files.partial, dirname(st.files.partial), () => {
+    const at = st.progress.rows * bytes;
+    for (let done = 0; done < bytes; ) done += writeSync(st.fd, got, offset + done, bytes - done, at + done);
+  });
+}
 
 /**
  * Decodes and resizes every entry into the cache (see format.ts), in Piscina workers, writing
@@ -238,7 +282,7 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
       if (o.signal?.aborted) {
         // like a kill: no final checkpoint; the rerun truncates to the last one and redoes the rest
         for (const st of states) closeSync(st.fd);
-        states.length = 0;
+        for (const st of states) st.fd = -1;
         throw new Error(`prepare of ${o.name} aborted at image ${i} of ${total}: rerun to resume`);
       }
       let offset = 0;
@@ -247,11 +291,11 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
         if (st.progress.processed <= i) {
           if ('error' in got) st.progress.bad.push({ id: planned[i].entry.id, source: planned[i].path, reason: got.error });
           else {
-            writeSync(st.fd, got, offset, bytes, st.progress.rows * bytes);
+            writeRow(st, got, offset, bytes);
             st.progress.rows++;
           }
           st.progress.processed = i + 1;
-          if ((i + 1) % every === 0) checkpoint(st);
+          if ((i + 1) % every === 0) ioStep(st.files.progress, o.dir, () => checkpoint(st));
         }
         offset += bytes;
       }
@@ -260,13 +304,15 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
     for (const st of states) {
       results.push({
         size: st.size,
-        count: finish(st, planned, o),
+        count: ioStep(st.files.u8, o.dir, () => finish(st, planned, o)),
         status: st.resumedFrom > 0 ? 'resumed' : 'written',
         resumedFrom: st.resumedFrom,
         files: st.files,
       });
     }
   } finally {
+    // a failed write (disk full) must not leave the partial files open: the rerun resumes them
+    for (const st of states) if (st.fd >= 0) closeSync(st.fd);
     await pool?.destroy();
   }
   results.sort((a, b) => a.size - b.size);

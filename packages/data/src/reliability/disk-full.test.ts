@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cacheFiles } from '../cache/format.ts';
+import { openCache } from '../cache/read.ts';
+import { prepare } from '../prepare.ts';
+import { fixtureDir } from '../testing.ts';
+
+/**
+ * A really full disk: a 1 MiB tmpfs (needs root and a kernel that lets us mount; skipped with a
+ * message elsewhere). The fixture at 32 px (96 KiB) fits, at 128 px (1.5 MiB) it does not.
+ */
+const tmp = mkdtempSync(join(tmpdir(), 'cxr-diskfull-'));
+const disk = join(tmp, 'disk');
+mkdirSync(disk);
+let mounted = false;
+try {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'pipe' });
+  mounted = true;
+} catch (e) {
+  console.warn(`disk-full test SKIPPED: cannot mount a 1 MiB tmpfs (${(e as Error).message.split('\n')[0]})`);
+}
+afterAll(() => {
+  if (mounted) execFileSync('umount', ['-l', disk]); // lazy: a leaked handle must not fail the cleanup
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!mounted)('dataset cache on a full disk (1 MiB tmpfs)', () => {
+  it('fails naming the file and the fix; the cache already there stays intact and readable', async () => {
+    const o = { adapter: 'folder', root: fixtureDir(), cacheDir: disk, name: 'fx', workers: 0 };
+    await prepare({ ...o, sizes: [32] });
+    const small = cacheFiles(disk, 'fx', 32);
+    const before = { u8: readFileSync(small.u8), json: readFileSync(small.json, 'utf8') };
+    const err = await prepare({ ...o, sizes: [128] }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/ENOSPC/);
+    expect(err.message).toMatch(/fx-128\.(u8\.partial|progress\.json)/);
+    expect(err.message).toMatch(/free space in .*disk \(or choose another --cache-dir\) and rerun/);
+    // no file handle left open on the full disk (the partial file is kept for the resume)
+    const open = execFileSync('ls', ['-l', `/proc/${process.pid}/fd`], { encoding: 'utf8' });
+    expect(open).not.toContain(disk);
+    expect(readFileSync(small.u8).equals(before.u8)).toBe(true);
+    expect(readFileSync(small.json, 'utf8')).toBe(before.json);
+    expect(openCache(disk, 'fx', 32).count).toBe(96);
+    expect(() => openCache(disk, 'fx', 128)).toThrow(/no dataset cache .*fx-128\.json \(an interrupted prepare/);
+  });
+});
