@@ -24,7 +24,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       const weights = initWeights(encoder, head, 17);
       const images = await fixtureImages(n, size);
       const x = new Uint8Array(n * size * size);
-      images.forEach((img, i) => x.set(img.pixels, i * size * size));
+      for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
       const pixels = Float32Array.from(x);
 
       const engine = new TorchEngine({ device: 'cpu', threads: 2 });
