@@ -170,7 +170,9 @@ export async function readNihMetadata(dir: string, labelsFile?: string): Promise
   const splitOf = new Map<string, 'train' | 'test'>();
   for (const [split, name] of Object.entries(NIH_SPLIT_FILES) as ['train' | 'test', string][]) {
     const listFile = join(dir, name);
-    for (const image of parseSplitList(await readText(listFile, 'official split list'))) {
+    const names = parseSplitList(await readText(listFile, 'official split list'));
+    if (names.length === 0) problems.push({ where: `${listFile}:1`, message: `the list is empty: no image goes to ${split}; re-download it` });
+    for (const image of names) {
       const prev = splitOf.get(image);
       if (prev && prev !== split) problems.push({ where: listFile, message: `${image} is in both split lists: kept in ${prev}` });
       else splitOf.set(image, split);
