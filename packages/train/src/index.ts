@@ -4,3 +4,4 @@ export * from './config.ts';
 export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';
+export { taskProblem } from './task-options.ts';

@@ -16,7 +16,7 @@ import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './c
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
-import { resolveTaskOptions } from './task-options.ts';
+import { resolveTaskOptions, taskProblem } from './task-options.ts';
 
 export type PretextEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
@@ -53,6 +53,10 @@ export function configHash(cfg: PretextConfig): string {
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
   const cfg = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
+  // everything that can be checked without training is checked before the run folder exists
+  const problem = taskProblem(cfg.task, cfg.taskOptions, cfg.cache.size);
+  if (problem) throw new Error(problem);
+  openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   mkdirSync(runDir, { recursive: true });
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { permutationSet, writeFileAtomic } from '@cxr-ssl/data';
+import { TASKS, permutationSet, writeFileAtomic } from '@cxr-ssl/data';
 import type { PretextConfig } from './config.ts';
 
 /**
@@ -20,4 +20,23 @@ export function resolveTaskOptions(cfg: PretextConfig, runDir: string): Record<s
     writeFileAtomic(path, JSON.stringify(perms));
   }
   return { ...cfg.taskOptions, permutations: perms };
+}
+
+/**
+ * What is wrong with a task and its options at an image size (unknown task, options its schema
+ * rejects, a patch larger than its grid cell), or undefined. Checked before any work starts.
+ */
+export function taskProblem(task: string, taskOptions: Record<string, unknown>, size: number): string | undefined {
+  const t = TASKS[task as keyof typeof TASKS];
+  if (!t) return `unknown task '${task}': choose one of ${Object.keys(TASKS).join(', ')}`;
+  const parsed = t.options.safeParse(taskOptions);
+  if (!parsed.success) {
+    return `options of the ${task} task: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`;
+  }
+  try {
+    t.shape(size, parsed.data as never);
+  } catch (e) {
+    return `${task} at ${size} px: ${(e as Error).message}`;
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { type PretextEvent, createEngine, runPretext } from '@cxr-ssl/train';
+import { type PretextEvent, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
@@ -35,7 +35,13 @@ export const PretextOptions = z
     resume: flag().default(false),
     quiet: flag().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // e.g. a patch larger than the grid cell: found now, not after the engine started
+    const taskOptions = o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions;
+    const problem = taskProblem(o.task, taskOptions, o.size);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
+  });
 export type PretextOptions = z.infer<typeof PretextOptions>;
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
