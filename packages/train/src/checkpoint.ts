@@ -40,11 +40,21 @@ export function writeCheckpoint(
   const name = `step-${String(state.step).padStart(8, '0')}`;
   const tmp = join(root, `.tmp-${name}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeSafetensors(join(tmp, 'weights.safetensors'), weights, { format: 'pt' });
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), optimizer, { format: 'pt' });
-  writeFileAtomic(join(tmp, 'run.json'), JSON.stringify(state, null, 2));
   const final = join(root, name);
+  try {
+    mkdirSync(tmp);
+    writeSafetensors(join(tmp, 'weights.safetensors'), weights, { format: 'pt' });
+    writeSafetensors(join(tmp, 'optimizer.safetensors'), optimizer, { format: 'pt' });
+    writeFileAtomic(join(tmp, 'run.json'), JSON.stringify(state, null, 2));
+  } catch (e) {
+    // a failed write (disk full) must not leave a half checkpoint filling the disk; latest.json is untouched
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(
+      `cannot write checkpoint ${final} (${code ? `${code}: ` : ''}${(e as Error).message}); ` +
+        `the previous checkpoint in ${root} is kept: free space there and continue with --resume`,
+    );
+  }
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   fsyncDir(root);
