@@ -1,0 +1,110 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtureDir, prepare } from '@cxr-ssl/data';
+import { findTorchPython, readLatestCheckpoint } from '@cxr-ssl/train';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Running, alive, cmdline, descendants, startCli, waitFor } from './spawn.ts';
+
+/**
+ * The torch engine's Python child dies (SIGKILL, an import error, the OOM killer's exit 137):
+ * the CLI names the exit code and the child's last message, exits non-zero, keeps the last
+ * checkpoint, and leaves no process behind.
+ */
+const python = findTorchPython();
+if ('error' in python) console.warn(`torch child-fault tests SKIPPED: ${python.error}`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'cxr-childfault-'));
+const cacheDir = join(tmp, 'cache');
+beforeAll(async () => {
+  await prepare({ adapter: 'folder', root: fixtureDir(), sizes: [32], cacheDir, name: 'fx', workers: 0 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const args = (run: string, extra: string[] = []) => [
+  'pretext', '--task', 'rotation', '--data', 'fx', '--size', '32', '--cache-dir', cacheDir, '--epochs', '200',
+  '--batch-size', '8', '--steps-per-epoch', '3', '--engine', 'torch', '--device', 'cpu', '--threads', '1',
+  '--workers', '0', '--runs-dir', join(tmp, 'runs'), '--run', run, '--quiet', ...extra,
+];
+
+function script(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+/** Runs the CLI to its end, noting every process it started on the way; checks none outlives it. */
+async function runWatched(cliArgs: string[], during?: (r: Running, seen: Set<number>) => Promise<void>) {
+  const r = startCli(tmp, cliArgs);
+  const seen = new Set<number>();
+  const watch = setInterval(() => {
+    for (const p of descendants(r.child.pid!)) seen.add(p);
+  }, 20);
+  try {
+    await during?.(r, seen);
+    const { code } = await r.exited;
+    const deadline = Date.now() + 10_000;
+    while ([...seen].some(alive) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const left = [...seen].filter(alive).map((p) => `${p} ${cmdline(p)}`);
+    expect(left, 'processes left behind').toEqual([]);
+    return { code, err: r.err(), seen };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+describe.skipIf('error' in python)('the Python child of the torch engine dies', () => {
+  it('SIGKILLed mid-run: exit 1 naming the signal; the last checkpoint is intact', async () => {
+    const run = join(tmp, 'runs', 'killed-child');
+    const r = await runWatched(args('killed-child'), async (cli, seen) => {
+      await waitFor(cli, 'a checkpoint', () => existsSync(join(run, 'checkpoints', 'latest.json')));
+      const child = [...seen, ...descendants(cli.child.pid!)].find((p) => cmdline(p).includes('cxr_torch.server'));
+      expect(child, 'the python child').toBeDefined();
+      process.kill(child!, 'SIGKILL');
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cxr-ssl: torch engine: the Python process exited \(code null, signal SIGKILL\) with requests unanswered/);
+    expect(readLatestCheckpoint(run)!.state.step).toBeGreaterThanOrEqual(3);
+  });
+
+  it('an interpreter that cannot import torch: exit 1 with its exit code and last stderr line', async () => {
+    const fake = script('no-torch-python', [
+      '#!/bin/sh',
+      'echo "Traceback (most recent call last):" >&2',
+      `echo "ModuleNotFoundError: No module named 'torch'" >&2`,
+      'exit 1',
+    ].join('\n'));
+    const r = await runWatched(args('no-torch', ['--python', fake]));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/the Python process exited \(code 1, signal null\)/);
+    expect(r.err).toMatch(/Last stderr lines:\n.*\nModuleNotFoundError: No module named 'torch'/);
+    expect(existsSync(join(tmp, 'runs', 'no-torch', 'checkpoints'))).toBe(false);
+  });
+
+  it('killed for memory (exit 137) after a few steps: the code and its last words are reported', async () => {
+    const wrapper = script('oom_server.py', [
+      'import os, sys',
+      `sys.path.insert(0, ${JSON.stringify(join(import.meta.dirname, '..', '..', '..', 'train', 'python'))})`,
+      'from cxr_torch import server',
+      'steps = [0]',
+      'real_step = server.Server.step',
+      'def step(self, kind, header):',
+      '    steps[0] += 1',
+      '    if steps[0] > 4:',
+      "        sys.stderr.write('RuntimeError: simulated out of memory (the kernel OOM killer exits us with 137)\\n')",
+      '        sys.stderr.flush()',
+      '        os._exit(137)',
+      '    return real_step(self, kind, header)',
+      'server.Server.step = step',
+      'sys.exit(server.main())',
+    ].join('\n'));
+    const fake = script('oom-python', `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+    const r = await runWatched(args('oom', ['--python', fake]));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/the Python process exited \(code 137, signal null\)/);
+    expect(r.err).toMatch(/simulated out of memory/);
+    expect(r.seen.size).toBeGreaterThan(0);
+    expect(readFileSync(join(tmp, 'runs', 'oom', 'config.json'), 'utf8')).toContain('"rotation"');
+  });
+});
