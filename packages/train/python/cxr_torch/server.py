@@ -42,7 +42,12 @@ class Server:
         reader = self.reader
         while True:
             if self.pending and not reader.has_input():
-                self.flush()  # nothing else to do: answer now rather than make the parent wait
+                # The parent may be waiting for an answer before it sends more: answer the oldest
+                # step only (the later ones keep the device busy), then look for input again.
+                # Flushing everything here drained the GPU queue whenever the parent was a moment
+                # late, a bubble per step (measured on an H100: ours/raw 0.87 -> see closing note).
+                self.flush(keep=len(self.pending) - 1)
+                continue
             header = reader.read_header()
             if header is None:
                 log('stdin closed: exiting')
