@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { demo } from './commands/demo.ts';
+import { importWeights } from './commands/import-weights.ts';
 import { linear } from './commands/linear.ts';
 import { prepare } from './commands/prepare.ts';
 import { pretext } from './commands/pretext.ts';
@@ -7,7 +8,7 @@ import { reproduce } from './commands/reproduce.ts';
 import type { CommandSpec } from './command.ts';
 import { UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, importWeights, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
