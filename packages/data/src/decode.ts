@@ -27,7 +27,11 @@ async function greyRaster(path: string): Promise<{ data: Buffer; width: number; 
     if (info.channels !== 1) throw new Error(`decoded to ${info.channels} channels, expected 1`);
     return { data, width: info.width, height: info.height };
   } catch (e) {
-    throw new Error(`cannot decode image ${path}: ${(e as Error).message}. Check the file, or remove it from the data set`);
+    // libvips keeps one error buffer per process: under concurrency a failed decode can come back as a
+    // bare "Unknown error", which tells the user nothing
+    const msg = (e as Error).message?.trim() ?? '';
+    const why = /^(unknown error)?$/i.test(msg) ? 'the image data is unreadable (corrupt or truncated)' : msg;
+    throw new Error(`cannot decode image ${path}: ${why}. Check the file, or remove it from the data set`);
   }
 }
 

@@ -53,7 +53,7 @@ const GOOD: Record<string, number> = {
 };
 const BAD: Record<string, RegExp> = {
   'g-zero-byte.png': /cannot decode image .*g-zero-byte\.png: .*Check the file, or remove it/,
-  'h-truncated.png': /cannot decode image .*h-truncated\.png: .*(read error|premature|truncated).*Check the file, or remove it/i,
+  'h-truncated.png': /cannot decode image .*h-truncated\.png: .*(read error|premature|truncated|corrupt).*Check the file, or remove it/i,
   'i-truncated.jpg': /cannot decode image .*i-truncated\.jpg: .*premature end.*Check the file, or remove it/i,
   'j-text.png': /cannot decode image .*j-text\.png: .*Check the file, or remove it/,
   'k-huge.png': /cannot decode image .*k-huge\.png: .*pixel limit.*Check the file, or remove it/,
