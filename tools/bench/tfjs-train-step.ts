@@ -2,7 +2,7 @@
  * tfjs training speed: ms per train step of vgg-small on the rotation task (batch 32 by default),
  * wasm backend (XNNPACK + our forward-conv gradient kernels) against the pure-JS cpu backend, same
  * weights, same real fixture batch, same process. Prints a table and the cpu/wasm ratio per size.
- * The cpu backend is ~200x slower on training steps (its conv gradients are plain JS loops): it
+ * The cpu backend is 200-400x slower on training steps (its conv gradients are plain JS loops): it
  * gets fewer timed steps, no warm-up (it has no compile), and runs only up to --cpu-max-size
  * (default 32 px, where one cpu step at batch 32 already takes about 5 minutes on 2 cores;
  * measured: 32 px 685 ms wasm vs 292 s cpu, 426x; wasm 64 px 2.3 s, 128 px 11.1 s per step).
