@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -27,4 +28,19 @@ export function fixtureDir(): string {
 export function sharedDataDir(): string | undefined {
   const dir = resolve(repoRoot(), '..', 'shared', 'data');
   return existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * A really small disk for disk-full tests: a tmpfs of `size` mounted on `dir` (needs root and a
+ * kernel that allows it). Returns an unmount function, or undefined (after saying why) where the
+ * mount is refused, so the caller can skip with that message.
+ */
+export function mountTinyDisk(dir: string, size: string, what: string): (() => void) | undefined {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    console.warn(`${what} SKIPPED: cannot mount a ${size} tmpfs (${(e as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+  return () => execFileSync('umount', ['-l', dir]); // lazy: a leaked handle must not fail the cleanup
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cacheFiles } from '../cache/format.ts';
 import { openCache } from '../cache/read.ts';
 import { prepare } from '../prepare.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir, mountTinyDisk } from '../testing.ts';
 
 /**
  * A really full disk: a 1 MiB tmpfs (needs root and a kernel that lets us mount; skipped with a
@@ -15,15 +15,10 @@ import { fixtureDir } from '../testing.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-diskfull-'));
 const disk = join(tmp, 'disk');
 mkdirSync(disk);
-let mounted = false;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  console.warn(`disk-full test SKIPPED: cannot mount a 1 MiB tmpfs (${(e as Error).message.split('\n')[0]})`);
-}
+const unmount = mountTinyDisk(disk, '1m', 'disk-full test');
+const mounted = unmount !== undefined;
 afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', disk]); // lazy: a leaked handle must not fail the cleanup
+  unmount?.();
   rmSync(tmp, { recursive: true, force: true });
 });
 

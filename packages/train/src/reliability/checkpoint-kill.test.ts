@@ -1,8 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mountTinyDisk } from '@cxr-ssl/data';
 import { type LoadedCheckpoint, readLatestCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 
 /**
@@ -58,15 +59,10 @@ describe('checkpoints under kill -9', () => {
 
 const disk = join(tmp, 'disk');
 mkdirSync(disk);
-let mounted = false;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  console.warn(`checkpoint disk-full test SKIPPED: cannot mount a 1 MiB tmpfs (${(e as Error).message.split('\n')[0]})`);
-}
+const unmount = mountTinyDisk(disk, '1m', 'checkpoint disk-full test');
+const mounted = unmount !== undefined;
 afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', disk]);
+  unmount?.();
 });
 
 describe.skipIf(!mounted)('a checkpoint on a full disk (1 MiB tmpfs)', () => {
