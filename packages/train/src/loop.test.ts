@@ -7,6 +7,7 @@ import { readLatestCheckpoint } from './checkpoint.ts';
 import type { PretextConfig } from './config.ts';
 import { TfjsEngine } from './engines/tfjs.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { writeSafetensors } from '@cxr-ssl/models';
 import { NonFiniteLossError, runPretext } from './loop.ts';
 
 // The orchestration on real fixture X-rays with the in-process engine: tiny encoder work, real
@@ -99,5 +100,12 @@ describe('runPretext', () => {
     expect(boom).toBeInstanceOf(NonFiniteLossError);
     expect(String(boom)).toMatch(/at step \d+.*lower learning rate/s);
     expect(readLatestCheckpoint(run)!.state).toEqual(good.state);
+  });
+
+  it('refuses init weights of another shape (e.g. an RGB first conv), naming the weight and the fix', async () => {
+    const file = join(tmp, 'rgb.safetensors');
+    writeSafetensors(file, new Map([['features.0.weight', { shape: [32, 3, 3, 3], data: new Float32Array(32 * 27) }]]));
+    const err = await train(join(tmp, 'rgb'), config({ init: file })).catch((e) => e);
+    expect(String(err)).toMatch(/features\.0\.weight has shape 32x3x3x3, vgg-small needs 32x1x3x3.*import-weights/);
   });
 });

@@ -79,6 +79,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
 
   const trainIdx = cache.indices('train');
   const valIdx = cache.indices('val');
+  cache.close(); // the batch stream opens its own readers
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
@@ -99,7 +100,11 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
       for (const [name, t] of readSafetensors(cfg.init).weights) {
-        if (!weights.has(name)) continue; // e.g. an ImageNet classifier: not part of our encoder
+        const want = weights.get(name);
+        if (!want) continue; // e.g. an ImageNet classifier: not part of our encoder
+        if (want.shape.join('x') !== t.shape.join('x')) {
+          throw new Error(`${cfg.init}: ${name} has shape ${t.shape.join('x')}, ${cfg.encoder} needs ${want.shape.join('x')}; import the weights for this encoder with cxr-ssl import-weights`);
+        }
         weights.set(name, t);
       }
     }
