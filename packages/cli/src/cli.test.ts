@@ -90,5 +90,10 @@ describe('reproduce', () => {
     const again = cli('reproduce', '--config', cfg, '--quiet');
     expect(again.code).toBe(0);
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
+    // a finished cell trained with other settings is refused, not silently reused
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lr: 0.01', 'lr: 0.02'));
+    const changed = cli('reproduce', '--config', cfg, '--quiet');
+    expect(changed.code).toBe(1);
+    expect(changed.err).toMatch(/rotation-32.*different configuration/s);
   });
 });

@@ -114,34 +114,34 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
       let source: string;
       if (tasks.includes(init)) {
         const runDir = join(out, 'runs', `${init}-${size}`);
-        if (!existsSync(join(runDir, 'encoder.onnx'))) {
-          await runPretextCommand(
-            PretextOptions.parse({
-              task: init,
-              encoder: cfg.encoder,
-              data: cfg.data.name,
-              size,
-              cacheDir,
-              runsDir: join(out, 'runs'),
-              run: `${init}-${size}`,
-              epochs: cfg.pretext.epochs,
-              batchSize: cfg.pretext.batchSize,
-              stepsPerEpoch: cfg.pretext.stepsPerEpoch,
-              lr: cfg.pretext.lr,
-              momentum: cfg.pretext.momentum,
-              decay: cfg.pretext.decay,
-              permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
-              seed: cfg.seed,
-              init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
-              engine: cfg.pretext.engine,
-              device: cfg.pretext.device,
-              python: cfg.pretext.python,
-              workers: cfg.pretext.workers,
-              resume: existsSync(join(runDir, 'config.json')),
-              quiet,
-            }),
-          );
-        }
+        // always through runPretext: a finished run resumes at its end (cheap), an interrupted one
+        // continues, and one trained with other settings is refused instead of silently reused
+        await runPretextCommand(
+          PretextOptions.parse({
+            task: init,
+            encoder: cfg.encoder,
+            data: cfg.data.name,
+            size,
+            cacheDir,
+            runsDir: join(out, 'runs'),
+            run: `${init}-${size}`,
+            epochs: cfg.pretext.epochs,
+            batchSize: cfg.pretext.batchSize,
+            stepsPerEpoch: cfg.pretext.stepsPerEpoch,
+            lr: cfg.pretext.lr,
+            momentum: cfg.pretext.momentum,
+            decay: cfg.pretext.decay,
+            permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
+            seed: cfg.seed,
+            init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
+            engine: cfg.pretext.engine,
+            device: cfg.pretext.device,
+            python: cfg.pretext.python,
+            workers: cfg.pretext.workers,
+            resume: existsSync(join(runDir, 'config.json')),
+            quiet,
+          }),
+        );
         curves.push(...epochCurve(runDir, init, size));
         onnx = new Uint8Array(readFileSync(join(runDir, 'encoder.onnx')));
         source = runDir;
