@@ -81,7 +81,7 @@ export const ReproduceConfig = z
   });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 
-const ReproduceFlags = z.object({ config: z.string(), quiet: flag().default(false) }).strict();
+const ReproduceFlags = z.object({ config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }), quiet: flag().default(false) }).strict();
 
 /**
  * The study's table in one command: prepare every size, train every pretext task at every size,
