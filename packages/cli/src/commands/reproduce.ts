@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
 import { ResultRow } from '@cxr-ssl/eval';
-import { ENCODERS, encoderOnnx, encoderSpec } from '@cxr-ssl/models';
+import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
@@ -149,7 +149,6 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
         onnx = imagenet!.onnx;
         source = `${cfg.imagenet!.encoder} ImageNet weights`;
       } else {
-        const { initWeights } = await import('@cxr-ssl/models');
         const spec = encoderSpec(cfg.encoder);
         onnx = encoderOnnx(spec, initWeights(spec, undefined, cfg.seed));
         source = `${cfg.encoder}, random init`;
