@@ -38,3 +38,10 @@ export function fillNormal(out: Float32Array, std: number, seed: number, name: s
   }
   return out;
 }
+
+/** Fills `out` with uniform(-bound, bound) draws, seeded from (seed, name). */
+export function fillUniform(out: Float32Array, bound: number, seed: number, name: string): Float32Array {
+  const uniform = mulberry32(hashSeed(seed, name));
+  for (let i = 0; i < out.length; i++) out[i] = (2 * uniform() - 1) * bound;
+  return out;
+}

@@ -1,29 +1,46 @@
 import { headWeightsShapes } from './heads.ts';
-import { fillNormal } from './init-rng.ts';
+import { fillNormal, fillUniform } from './init-rng.ts';
 import { encoderWeightsShapes, type WeightShape } from './shapes.ts';
 import type { EncoderSpec, HeadSpec, Weights } from './spec.ts';
 
-/** torchvision VGG's init: dense layers normal(0, 0.01). */
-const DENSE_STD = 0.01;
+/** Input width of the dense layer that owns bias `name` (its `.weight` is [out, in]). */
+type FanIn = (biasName: string) => number | undefined;
 
-function initOne(w: WeightShape, seed: number): Float32Array {
+function initOne(w: WeightShape, seed: number, denseFanIn: FanIn): Float32Array {
   const size = w.shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
-  if (w.kind === 'bias') return data;
-  if (w.kind === 'dense.weight') return fillNormal(data, DENSE_STD, seed, w.name);
-  // Kaiming normal, mode fan_out, relu gain: std = sqrt(2 / (out * k * k)) (torch's fan_out for OIHW).
-  const [out, , kh, kw] = w.shape;
-  return fillNormal(data, Math.sqrt(2 / (out * kh * kw)), seed, w.name);
+  switch (w.kind) {
+    case 'conv.weight': {
+      // Kaiming normal, mode fan_out, relu gain (torchvision VGG/ResNet): std = sqrt(2 / (out * k * k))
+      const [out, , kh, kw] = w.shape;
+      return fillNormal(data, Math.sqrt(2 / (out * kh * kw)), seed, w.name);
+    }
+    case 'dense.weight':
+      // torch.nn.Linear's default: U(-1/sqrt(in), 1/sqrt(in)). torchvision's N(0, 0.01) was meant for a
+      // 25088 -> 4096 classifier; on 256-d pooled features it gives logits ~1e-4 and no gradient.
+      return fillUniform(data, 1 / Math.sqrt(w.shape[1]), seed, w.name);
+    case 'bias': {
+      const fanIn = denseFanIn(w.name);
+      return fanIn ? fillUniform(data, 1 / Math.sqrt(fanIn), seed, w.name) : data; // conv and BN biases: 0
+    }
+    case 'bn.weight':
+    case 'bn.running_var':
+      return data.fill(1);
+    case 'bn.running_mean':
+      return data;
+  }
 }
 
 /**
- * Fresh canonical weights (encoder, then head if given), initialised like torchvision's VGG:
- * Kaiming normal (fan_out, relu) conv kernels, normal(0, 0.01) dense kernels, zero biases.
+ * Fresh canonical weights (encoder, then head if given), initialised like PyTorch/torchvision:
+ * Kaiming normal (fan_out, relu) conv kernels with zero bias, BatchNorm scale 1 / shift 0 /
+ * running statistics (0, 1), dense layers torch.nn.Linear's fan-in uniform (weight and bias).
  * Deterministic: the same (specs, seed) always gives the same bytes.
  */
 export function initWeights(encoder: EncoderSpec, head: HeadSpec | undefined, seed: number): Weights {
   const shapes = [...encoderWeightsShapes(encoder), ...(head ? headWeightsShapes(encoder, head) : [])];
+  const fanIn = new Map(shapes.filter((w) => w.kind === 'dense.weight').map((w) => [`${w.name.slice(0, -'.weight'.length)}.bias`, w.shape[1]]));
   const weights: Weights = new Map();
-  for (const w of shapes) weights.set(w.name, { shape: w.shape, data: initOne(w, seed) });
+  for (const w of shapes) weights.set(w.name, { shape: w.shape, data: initOne(w, seed, (name) => fanIn.get(name)) });
   return weights;
 }

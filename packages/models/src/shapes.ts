@@ -4,16 +4,26 @@ import type { EncoderSpec } from './spec.ts';
 export interface WeightShape {
   name: string;
   shape: number[];
-  kind: 'conv.weight' | 'dense.weight' | 'bias';
+  kind: 'conv.weight' | 'dense.weight' | 'bias' | 'bn.weight' | 'bn.running_mean' | 'bn.running_var';
 }
 
-/** Encoder weights in canonical order: conv kernels OIHW [out, in/groups, k, k], then bias [out]. */
+/**
+ * Encoder weights in canonical order (torch's state_dict order): conv kernels OIHW
+ * [out, in/groups, k, k] then bias [out]; BatchNorm weight, bias, running_mean, running_var [C].
+ */
 export function encoderWeightsShapes(encoder: EncoderSpec): WeightShape[] {
   const shapes: WeightShape[] = [];
   for (const op of encoder.ops) {
-    if (op.op !== 'conv') continue;
-    shapes.push({ name: `${op.name}.weight`, shape: [op.out, op.in / op.groups, op.k, op.k], kind: 'conv.weight' });
-    if (op.bias) shapes.push({ name: `${op.name}.bias`, shape: [op.out], kind: 'bias' });
+    if (op.op === 'conv') {
+      shapes.push({ name: `${op.name}.weight`, shape: [op.out, op.in / op.groups, op.k, op.k], kind: 'conv.weight' });
+      if (op.bias) shapes.push({ name: `${op.name}.bias`, shape: [op.out], kind: 'bias' });
+    } else if (op.op === 'bn') {
+      const c = [op.channels];
+      shapes.push({ name: `${op.name}.weight`, shape: c, kind: 'bn.weight' });
+      shapes.push({ name: `${op.name}.bias`, shape: c, kind: 'bias' });
+      shapes.push({ name: `${op.name}.running_mean`, shape: c, kind: 'bn.running_mean' });
+      shapes.push({ name: `${op.name}.running_var`, shape: c, kind: 'bn.running_var' });
+    }
   }
   return shapes;
 }

@@ -32,6 +32,21 @@ export const Op = z.discriminatedUnion('op', [
     bias: z.boolean().default(true),
     input: z.string().optional(),
   }),
+  z.object({
+    op: z.literal('bn'),
+    id: z.string(),
+    /**
+     * canonical prefix (torch BatchNorm2d): trainable `${name}.weight` / `${name}.bias` [C], buffers
+     * `${name}.running_mean` / `${name}.running_var` [C]. Training normalises with the batch's
+     * statistics and updates the buffers (torch's momentum convention, unbiased running variance);
+     * inference uses the buffers.
+     */
+    name: z.string(),
+    channels: z.number().int().positive(),
+    eps: z.number().positive().default(1e-5),
+    momentum: z.number().positive().max(1).default(0.1),
+    input: z.string().optional(),
+  }),
   z.object({ op: z.literal('relu'), id: z.string(), input: z.string().optional() }),
   z.object({ op: z.literal('relu6'), id: z.string(), input: z.string().optional() }),
   z.object({
@@ -39,6 +54,8 @@ export const Op = z.discriminatedUnion('op', [
     id: z.string(),
     k: z.number().int().positive(),
     stride: z.number().int().positive(),
+    /** symmetric padding; padded positions never win the max (torch, tfjs and ONNX alike) */
+    pad: z.number().int().nonnegative().default(0),
     input: z.string().optional(),
   }),
   z.object({ op: z.literal('add'), id: z.string(), inputs: z.tuple([z.string(), z.string()]) }),
@@ -75,5 +92,14 @@ export interface Tensor {
   shape: number[];
   data: Float32Array;
 }
-/** Canonical weights: name -> tensor. Insertion order is the canonical order. */
+/**
+ * Canonical weights: name -> tensor. Insertion order is the canonical order. Besides trainable
+ * parameters a Weights map holds buffers (BatchNorm running statistics, see isBuffer): they travel
+ * with the weights in checkpoints and encoder files, but have no optimiser state and no gradient.
+ */
 export type Weights = Map<string, Tensor>;
+
+/** BatchNorm running statistics: state that training updates without gradients (torch buffers). */
+export function isBuffer(name: string): boolean {
+  return name.endsWith('.running_mean') || name.endsWith('.running_var');
+}

@@ -1,13 +1,8 @@
-import { vggSpec } from './vgg.ts';
+import { VGG_SMALL_BLOCKS, vggSpec } from './vgg.ts';
 
 /**
- * The CPU encoder: VGG16's shape at a fraction of its cost: 4 blocks of 2 convs (32-64-128-256),
- * a max pool after each, global average pool -> 256 features. Names follow the same features.N
- * scheme (convs at features.0, .2, .5, .7, .10, .12, .15, .17).
+ * The small VGG without normalisation: 4 blocks of 2 convs (32-64-128-256), a max pool after each,
+ * global average pool -> 256 features (convs at features.0, .2, .5, .7, .10, .12, .15, .17). Kept
+ * to show the difference BatchNorm makes; vgg-small-bn is the one that learns from scratch.
  */
-export const vggSmall = vggSpec('vgg-small', [
-  [32, 32],
-  [64, 64],
-  [128, 128],
-  [256, 256],
-]);
+export const vggSmall = vggSpec('vgg-small', VGG_SMALL_BLOCKS);

@@ -81,6 +81,15 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
         previous = node('Conv', inputs, op.id, attrs);
         break;
       }
+      case 'bn':
+        // inference form: running statistics (opset 13 BatchNormalization has no training mode)
+        previous = node(
+          'BatchNormalization',
+          [from(op.input), ...['weight', 'bias', 'running_mean', 'running_var'].map((p) => weight(`${op.name}.${p}`))],
+          op.id,
+          [{ name: 'epsilon', type: ATTR.FLOAT, f: op.eps }],
+        );
+        break;
       case 'relu':
         previous = node('Relu', [from(op.input)], op.id);
         break;
@@ -91,6 +100,7 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
         previous = node('MaxPool', [from(op.input)], op.id, [
           ints('kernel_shape', [op.k, op.k]),
           ints('strides', [op.stride, op.stride]),
+          ints('pads', [op.pad, op.pad, op.pad, op.pad]),
         ]);
         break;
       case 'add':

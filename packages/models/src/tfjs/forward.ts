@@ -30,6 +30,38 @@ function normalise(x: tf.Tensor4D, norm: EncoderSpec['inputNorm']): tf.Tensor4D 
 }
 
 type ConvOp = Extract<Op, { op: 'conv' }>;
+type BnOp = Extract<Op, { op: 'bn' }>;
+
+/** A BatchNorm's statistics over one training batch, for the running-average update. */
+export interface BatchStats {
+  name: string;
+  momentum: number;
+  mean: tf.Tensor1D;
+  /** unbiased (n / (n - 1)), as torch keeps in running_var */
+  variance: tf.Tensor1D;
+}
+
+export interface ForwardOptions {
+  /** batch statistics (training) instead of the running ones (inference, the default) */
+  training?: boolean;
+  /** receives each BatchNorm's batch statistics in training mode */
+  onBatchStats?: (stats: BatchStats) => void;
+}
+
+/** BatchNorm over NHWC: per channel, over batch and space. */
+function batchNorm(x: tf.Tensor4D, op: BnOp, params: Params, opts: ForwardOptions): tf.Tensor4D {
+  const scale = param(params, `${op.name}.weight`);
+  const shift = param(params, `${op.name}.bias`);
+  if (!opts.training) {
+    return tf.batchNorm(x, param(params, `${op.name}.running_mean`), param(params, `${op.name}.running_var`), shift, scale, op.eps) as tf.Tensor4D;
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  if (opts.onBatchStats) {
+    const n = x.shape[0] * x.shape[1] * x.shape[2];
+    opts.onBatchStats({ name: op.name, momentum: op.momentum, mean: mean as tf.Tensor1D, variance: tf.mul(variance, n / Math.max(1, n - 1)) as tf.Tensor1D });
+  }
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, op.eps))), scale), shift) as tf.Tensor4D;
+}
 
 function conv(x: tf.Tensor4D, op: ConvOp, params: Params): tf.Tensor4D {
   const weight = param(params, `${op.name}.weight`) as tf.Tensor4D; // [out, in/groups, k, k]
@@ -55,7 +87,7 @@ function conv(x: tf.Tensor4D, op: ConvOp, params: Params): tf.Tensor4D {
 }
 
 /** Runs the encoder graph: [N, H, W, 1] raw pixels -> [N, features]. */
-export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D): tf.Tensor2D {
+export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
   const outputs = new Map<string, tf.Tensor>();
   let previous: tf.Tensor = normalise(x, spec.inputNorm);
   for (const op of spec.ops) {
@@ -70,6 +102,9 @@ export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D
       case 'conv':
         y = conv(input(op.input) as tf.Tensor4D, op, params);
         break;
+      case 'bn':
+        y = batchNorm(input(op.input) as tf.Tensor4D, op, params, opts);
+        break;
       case 'relu':
         y = tf.relu(input(op.input));
         break;
@@ -78,12 +113,12 @@ export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D
         break;
       case 'maxpool': {
         const from = input(op.input) as tf.Tensor4D;
-        if (from.shape[1] < op.k || from.shape[2] < op.k) {
+        if (from.shape[1] + 2 * op.pad < op.k || from.shape[2] + 2 * op.pad < op.k) {
           throw new Error(
             `Encoder "${spec.name}": input of ${x.shape[1]}x${x.shape[2]} px shrinks to ${from.shape[1]}x${from.shape[2]} before pool "${op.id}"; use larger images or patches.`,
           );
         }
-        y = tf.maxPool(from, op.k, op.stride, 'valid');
+        y = tf.maxPool(from, op.k, op.stride, op.pad === 0 ? 'valid' : op.pad);
         break;
       }
       case 'add':
@@ -123,11 +158,11 @@ export function headForward(head: HeadSpec, params: Params, views: tf.Tensor2D[]
  * with a reshape ([B * views, F] rows are view-major per sample), which also keeps the gradient
  * tape simple (tfjs's unstack gradient fails when fed partial gradients).
  */
-export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D): tf.Tensor2D {
+export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
-  const feats = encoderForward(encoder, params, pixels);
+  const feats = encoderForward(encoder, params, pixels, opts);
   const perView = head.proj ? tf.relu(dense(feats, params, 'head.proj')) : feats;
   return classify(params, tf.reshape(perView, [b, -1]) as tf.Tensor2D);
 }

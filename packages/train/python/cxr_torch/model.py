@@ -5,6 +5,7 @@ Parameters are registered in nested container modules named after the canonical 
 safetensors files written by TypeScript load without any mapping.
 """
 import math
+from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
@@ -69,6 +70,9 @@ class Graph:
                     padding=0 if pad == 'same' else pad,
                     groups=op.get('groups', 1), bias=op.get('bias', True))
                 _register(root, op['name'], module)
+            elif op['op'] == 'bn':
+                module = nn.BatchNorm2d(op['channels'], eps=op.get('eps', EPS), momentum=op.get('momentum', 0.1))
+                _register(root, op['name'], module)
             elif op['op'] not in ('relu', 'relu6', 'maxpool', 'add', 'gap'):
                 raise ValueError('unknown op "%s" (id %s) in encoder %s' % (op['op'], op.get('id'), spec.get('name')))
             self.steps.append((op, module))
@@ -91,12 +95,14 @@ class Graph:
                         if top or bottom or left or right:
                             inp = F.pad(inp, (left, right, top, bottom))
                     y = module(inp)
+                elif kind == 'bn':
+                    y = module(inp)
                 elif kind == 'relu':
                     y = F.relu(inp)
                 elif kind == 'relu6':
                     y = F.relu6(inp)
                 elif kind == 'maxpool':
-                    y = F.max_pool2d(inp, op['k'], op['stride'])
+                    y = F.max_pool2d(inp, op['k'], op['stride'], op.get('pad', 0))
                 else:  # gap
                     y = inp.mean(dim=(2, 3))
             values[op['id']] = y
@@ -140,6 +146,20 @@ class PretextNet(nn.Module):
         return self.head.fc2(h)
 
 
+BUFFER_SUFFIXES = ('.running_mean', '.running_var')
+
+
+def is_buffer(name):
+    """BatchNorm running statistics: saved with the weights, no gradient, no optimiser state."""
+    return name.endswith(BUFFER_SUFFIXES)
+
+
+def canonical_state(model):
+    """name -> tensor of everything the canonical weights hold: parameters, then BN running stats
+    (torch's num_batches_tracked is not part of them: momentum is fixed, so it is never read)."""
+    return OrderedDict((n, t) for n, t in model.state_dict(keep_vars=True).items() if not n.endswith('.num_batches_tracked'))
+
+
 def canonical_names(encoder_spec, head_spec=None):
     """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
     names = []
@@ -148,6 +168,8 @@ def canonical_names(encoder_spec, head_spec=None):
             names.append(op['name'] + '.weight')
             if op.get('bias', True):
                 names.append(op['name'] + '.bias')
+        elif op['op'] == 'bn':
+            names += [op['name'] + s for s in ('.weight', '.bias', '.running_mean', '.running_var')]
     if head_spec is not None:
         for layer in (['head.proj'] if head_spec.get('proj') else []) + ['head.fc1', 'head.fc2']:
             names += [layer + '.weight', layer + '.bias']

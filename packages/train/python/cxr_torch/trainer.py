@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
-from .model import PretextNet, canonical_names
+from .model import PretextNet, canonical_names, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
 
@@ -29,9 +29,11 @@ def pick_device(asked):
     raise ValueError('unknown device "%s": expected auto, cpu or cuda' % asked)
 
 
-def load_named(model, path, what):
+def load_named(model, path, what, trainable_only=False):
+    """Reads a safetensors file whose names must be exactly the model's canonical weights (parameters
+    and BN running statistics) or, for optimiser state, its trainable parameters."""
     tensors = read_safetensors(path)
-    params = OrderedDict(model.named_parameters())
+    params = OrderedDict(model.named_parameters()) if trainable_only else canonical_state(model)
     missing = [n for n in params if n not in tensors]
     extra = [n for n in tensors if n not in params]
     if missing or extra:
@@ -65,8 +67,8 @@ class Trainer:
         self.model = PretextNet(req['encoder'], req['head'])
         weights = load_named(self.model, req['weightsPath'], 'weights')
         with torch.no_grad():
-            for name, p in self.model.named_parameters():
-                p.copy_(weights[name])
+            for name, t in canonical_state(self.model).items():
+                t.copy_(weights[name])
         self.model.to(self.device)
         if self.cuda:
             self.model.to(memory_format=torch.channels_last)
@@ -74,7 +76,7 @@ class Trainer:
         self.opt = torch.optim.SGD(self.model.parameters(), lr=float(o['lr']), momentum=float(o.get('momentum', 0)),
                                    weight_decay=float(o.get('weightDecay', 0)))
         if req.get('optimizerStatePath'):
-            bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state')
+            bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state', trainable_only=True)
             for name, p in self.model.named_parameters():
                 self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
         self.dtype = 'bf16' if self.cuda else 'fp32'
@@ -180,8 +182,8 @@ class Trainer:
         return list(feats.shape)
 
     def save(self, weights_path, optimizer_path):
+        write_safetensors(weights_path, OrderedDict((n, t.detach()) for n, t in canonical_state(self.model).items()))
         params = OrderedDict(self.model.named_parameters())
-        write_safetensors(weights_path, OrderedDict((n, p.detach()) for n, p in params.items()))
         bufs = OrderedDict()
         for n, p in params.items():
             buf = self.opt.state.get(p, {}).get('momentum_buffer')
@@ -189,7 +191,7 @@ class Trainer:
         write_safetensors(optimizer_path, bufs)
 
     def names(self):
-        return [n for n, _ in self.model.named_parameters()]
+        return list(canonical_state(self.model))
 
 
 __all__ = ['Trainer', 'canonical_names']

@@ -1,9 +1,21 @@
-import { encoderForward, encoderOnnx, encoderSpec, headSpec, initWeights, paramsFromWeights, setupTfjs, type Weights } from '@cxr-ssl/models';
+import {
+  encoderForward,
+  encoderOnnx,
+  encoderSpec,
+  headSpec,
+  initWeights,
+  isBuffer,
+  paramsFromWeights,
+  setupTfjs,
+  type Weights,
+} from '@cxr-ssl/models';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { fixtureImages } from './fixture-batches.ts';
+import { OptimizerConfig } from '../engine.ts';
+import { fixtureImages, taskBatch } from './fixture-batches.ts';
 import { findTorchPython } from './python.ts';
+import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
 
 const python = findTorchPython();
@@ -11,17 +23,39 @@ if ('error' in python) console.warn(`\n!!! torch parity tests SKIPPED: ${python.
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
+/**
+ * Fresh BatchNorm state is the identity (scale 1, shift 0, running mean 0, var 1), which would let a
+ * runtime that skipped BN pass. Give every BN tensor seeded values of the kind training produces.
+ */
+function withTrainedLookingBn(weights: Weights): Weights {
+  let s = 12345;
+  const next = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  const out: Weights = new Map(weights);
+  for (const [name, t] of weights) {
+    const bn = name.match(/\.(running_mean|running_var)$/)?.[1] ?? (weights.has(name.replace(/\.(weight|bias)$/, '.running_var')) ? name.split('.').pop() : undefined);
+    if (!bn) continue;
+    const value = { running_mean: () => next() - 0.5, running_var: () => 0.5 + next(), weight: () => 0.5 + next(), bias: () => 0.4 * (next() - 0.5) }[bn]!;
+    out.set(name, { shape: t.shape, data: t.data.map(() => value()) });
+  }
+  return out;
+}
+
 // The same canonical weights and real X-rays through the three runtimes: torch (the training
 // engine), onnxruntime (evaluation) and tfjs (the in-process engine) must compute one function.
 describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime vs tfjs', () => {
   for (const [name, size, n] of [
     ['vgg-small', 64, 4],
+    ['vgg-small-bn', 64, 4],
+    ['resnet18', 64, 4],
     ['vgg16', 32, 2],
   ] as const) {
-    it(`${name} at ${size} px on real X-rays: max abs difference <= 1e-4`, async () => {
+    it(`${name} at ${size} px on real X-rays (inference): max abs difference <= 1e-4`, async () => {
       const encoder = encoderSpec(name);
       const head = headSpec('rotation', encoder);
-      const weights = initWeights(encoder, head, 17);
+      const weights = withTrainedLookingBn(initWeights(encoder, head, 17));
       const images = await fixtureImages(n, size);
       const x = new Uint8Array(n * size * size);
       for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
@@ -30,7 +64,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       const engine = new TorchEngine({ device: 'cpu', threads: 2 });
       let torchFeatures: Float32Array;
       try {
-        await engine.init({ encoder, head, weights, optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 });
+        await engine.init({ encoder, head, weights, optimizer: OptimizerConfig.parse({}), seed: 1 });
         const out = await engine.forward(x, [n, 1, size, size]);
         expect(out.features.shape).toEqual([n, 1, encoder.features]);
         torchFeatures = out.features.data;
@@ -50,8 +84,44 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
 
       const scale = torchFeatures.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(scale).toBeGreaterThan(1e-3); // features are not trivially zero
-      expect(maxAbsDiff(torchFeatures, ortFeatures)).toBeLessThanOrEqual(1e-4);
-      expect(maxAbsDiff(torchFeatures, tfjsFeatures)).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(torchFeatures, ortFeatures)).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+      expect(maxAbsDiff(torchFeatures, tfjsFeatures)).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    });
+  }
+
+  // Training mode: batch statistics in the forward, running averages updated, SGD with momentum.
+  for (const name of ['vgg-small-bn', 'resnet18'] as const) {
+    it(`${name}: one train step on real X-rays gives the same weights and running statistics in tfjs and torch (<= 1e-4)`, async () => {
+      const encoder = encoderSpec(name);
+      const head = headSpec('rotation', encoder);
+      const weights = withTrainedLookingBn(initWeights(encoder, head, 5));
+      const { batch } = taskBatch('rotation', await fixtureImages(8, 64), 3);
+      const optimizer = OptimizerConfig.parse({ lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
+      const after: Weights[] = [];
+      const losses: number[] = [];
+      for (const engine of [new TorchEngine({ device: 'cpu', threads: 2 }), new TfjsEngine({ backend: 'wasm' })]) {
+        try {
+          await engine.init({ encoder, head, weights, optimizer, seed: 1 });
+          losses.push((await engine.trainStep(batch, optimizer.lr)).loss);
+          after.push((await engine.state()).weights);
+        } finally {
+          await engine.close();
+        }
+      }
+      expect(Math.abs(losses[0] - losses[1])).toBeLessThanOrEqual(1e-4);
+      let moved = 0;
+      let movedBuffers = 0;
+      for (const [key, t] of after[0]) {
+        const other = after[1].get(key)!;
+        expect(other.shape, key).toEqual(t.shape);
+        const scale = Math.max(1, t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+        expect(maxAbsDiff(t.data, other.data), key).toBeLessThanOrEqual(1e-4 * scale);
+        const change = maxAbsDiff(t.data, weights.get(key)!.data);
+        if (isBuffer(key)) movedBuffers = Math.max(movedBuffers, change);
+        else moved = Math.max(moved, change);
+      }
+      expect(moved).toBeGreaterThan(1e-3); // the step did something to compare
+      expect(movedBuffers).toBeGreaterThan(1e-3);
     });
   }
 });

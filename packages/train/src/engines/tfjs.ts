@@ -1,5 +1,5 @@
 import type { Batch } from '@cxr-ssl/data';
-import { type EncoderSpec, type HeadSpec, pretextLogits, setupTfjs, type TfjsBackendChoice, type Weights } from '@cxr-ssl/models';
+import { type BatchStats, type EncoderSpec, type HeadSpec, isBuffer, pretextLogits, setupTfjs, type TfjsBackendChoice, type Weights } from '@cxr-ssl/models';
 import * as tf from '@tensorflow/tfjs';
 import type { Engine, EngineInit, OptimizerConfig, OptimizerState, StepResult } from '../engine.ts';
 
@@ -12,9 +12,9 @@ interface Model {
   encoder: EncoderSpec;
   head: HeadSpec;
   optimizer: OptimizerConfig;
-  /** canonical name -> trainable variable, in canonical order */
+  /** canonical name -> variable, in canonical order: trainable weights and buffers (BN running stats) */
   params: Map<string, tf.Variable>;
-  /** canonical name -> momentum buffer */
+  /** canonical name -> momentum buffer, trainable weights only */
   momentum: Map<string, tf.Variable>;
 }
 
@@ -37,7 +37,9 @@ export class TfjsEngine implements Engine {
     const params = new Map<string, tf.Variable>();
     const momentum = new Map<string, tf.Variable>();
     for (const [name, t] of init.weights) {
-      params.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), true));
+      const buffer = isBuffer(name);
+      params.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), !buffer));
+      if (buffer) continue;
       const buf = init.optimizerState?.get(name);
       if (buf && buf.data.length !== t.data.length) {
         throw new Error(`Optimizer state "${name}" has shape [${buf.shape}] but the weight has [${t.shape}]: the checkpoint does not match this model.`);
@@ -53,10 +55,10 @@ export class TfjsEngine implements Engine {
   }
 
   /** Mean cross-entropy (torch's CrossEntropyLoss) and the number of correct argmax predictions. */
-  private lossAndCorrect(m: Model, batch: Batch): { loss: tf.Scalar; correct: tf.Scalar } {
+  private lossAndCorrect(m: Model, batch: Batch, onBatchStats?: (s: BatchStats) => void): { loss: tf.Scalar; correct: tf.Scalar } {
     const x = tf.tensor4d(Float32Array.from(batch.x), batch.shape, 'float32');
     const y = tf.tensor1d(batch.y, 'int32');
-    const logits = pretextLogits(m.encoder, m.head, m.params, x);
+    const logits = pretextLogits(m.encoder, m.head, m.params, x, { training: !!onBatchStats, onBatchStats });
     const logp = tf.logSoftmax(logits);
     const loss = tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, m.head.classes), logp), 1))) as tf.Scalar;
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar;
@@ -68,14 +70,24 @@ export class TfjsEngine implements Engine {
     const { momentum: mu, weightDecay } = m.optimizer;
     const [loss, correct] = tf.tidy(() => {
       let correctT: tf.Scalar | undefined;
+      const stats: BatchStats[] = [];
+      const keepStats = (s: BatchStats) => stats.push({ ...s, mean: tf.keep(s.mean), variance: tf.keep(s.variance) });
       const { value, grads } = tf.variableGrads(() => {
-        const out = this.lossAndCorrect(m, batch);
+        const out = this.lossAndCorrect(m, batch, keepStats);
         correctT = tf.keep(out.correct);
         return out.loss;
-      }, [...m.params.values()]);
-      for (const [name, w] of m.params) {
+      }, [...m.params.values()].filter((v) => v.trainable));
+      // torch's running averages: r = (1 - momentum) * r + momentum * batch statistic
+      for (const s of stats) {
+        for (const [suffix, value] of [['running_mean', s.mean], ['running_var', s.variance]] as const) {
+          const r = m.params.get(`${s.name}.${suffix}`)!;
+          r.assign(tf.add(tf.mul(r, 1 - s.momentum), tf.mul(value, s.momentum)));
+          value.dispose();
+        }
+      }
+      for (const [name, buf] of m.momentum) {
+        const w = m.params.get(name)!;
         const grad = grads[w.name];
-        const buf = m.momentum.get(name)!;
         const d = weightDecay > 0 ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
         buf.assign(tf.add(tf.mul(buf, mu), d));
         w.assign(tf.sub(w, tf.mul(buf, lr)));
