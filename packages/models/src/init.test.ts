@@ -60,7 +60,7 @@ describe('initWeights', () => {
     await setupTfjs('wasm');
     const images = await fixtureImages(16, 64);
     const x = new Float32Array(16 * 64 * 64);
-    images.forEach((img, i) => x.set(img, i * 64 * 64));
+    for (const [i, img] of images.entries()) x.set(img, i * 64 * 64);
     for (const name of ['vgg-small-bn', 'resnet18']) {
       const encoder = encoderSpec(name);
       const h = headSpec('rotation', encoder);

@@ -7,12 +7,12 @@ export const PretextConfig = z
     task: z.string().min(1),
     /** task-specific sampler options (validated by the task's own schema) */
     taskOptions: z.record(z.string(), z.unknown()).default({}),
-    encoder: z.string().default('vgg-small'),
+    encoder: z.string().default('vgg-small-bn'),
     cache: z
       .object({ dir: z.string(), name: z.string(), size: z.number().int().min(16) })
       .strict(),
     epochs: z.number().int().positive().default(100),
-    batchSize: z.number().int().positive().default(64),
+    batchSize: z.number().int().positive().default(32),
     /** cap on steps per epoch (quick runs); default: the whole train split */
     stepsPerEpoch: z.number().int().positive().optional(),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),

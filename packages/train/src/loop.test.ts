@@ -88,18 +88,28 @@ describe('runPretext', () => {
     await expect(train(run, config())).rejects.toThrow(/--resume/);
   });
 
-  it('stops on a non-finite loss naming the step, keeping the last good checkpoint', async () => {
+  it('stops on a non-finite loss naming the step, keeping the last good checkpoint of that run', async () => {
+    // the engine reports NaN from step 5 on (epoch 2 of 3 steps): what a diverging run looks like to the loop
     const run = join(tmp, 'nan');
-    await train(run, config({ epochs: 1 }));
-    const good = readLatestCheckpoint(run)!;
-    const err = await train(run, config({ epochs: 3, optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } }), { resume: true }).catch((e) => e);
-    // a changed lr is a different configuration: start the diverging run fresh from the same state instead
-    expect(String(err)).toMatch(/different configuration/);
-    const fresh = join(tmp, 'nan2');
-    const boom = await train(fresh, config({ optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } })).catch((e) => e);
+    const engine = new TfjsEngine({ backend: 'wasm' });
+    const trainStep = engine.trainStep.bind(engine);
+    let calls = 0;
+    engine.trainStep = async (batch, lr) => {
+      const r = await trainStep(batch, lr);
+      return ++calls >= 5 ? { ...r, loss: Number.NaN } : r;
+    };
+    const boom = await runPretext(config({ epochs: 3 }), { runDir: run, engine }).catch((e) => e);
+    await engine.close();
     expect(boom).toBeInstanceOf(NonFiniteLossError);
-    expect(String(boom)).toMatch(/at step \d+.*lower learning rate/s);
-    expect(readLatestCheckpoint(run)!.state).toEqual(good.state);
+    expect(String(boom)).toMatch(/loss became NaN at step 5 \(epoch 2, batch 2\).*lower learning rate/s);
+    expect(readLatestCheckpoint(run)!.state).toMatchObject({ epoch: 1, batch: 0, step: 3 });
+    expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).not.toMatch(/NaN|null/);
+  });
+
+  it('a learning rate that really diverges ends in NonFiniteLossError, not in NaN weights', async () => {
+    const boom = await train(join(tmp, 'nan2'), config({ optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } })).catch((e) => e);
+    expect(boom).toBeInstanceOf(NonFiniteLossError);
+    expect(String(boom)).toMatch(/at step \d+.*--lr 100000000000/s);
   });
 
   it('refuses init weights of another shape (e.g. an RGB first conv), naming the weight and the fix', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { TASKS, createBatchStream, openCache, writeFileAtomic, type Batch } from '@cxr-ssl/data';
+import { TASKS, createBatchStream, openCache, writeFileAtomic } from '@cxr-ssl/data';
 import {
   encoderOnnx,
   encoderSpec,
@@ -16,6 +16,7 @@ import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './c
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { heldOutPretext } from './pretext-eval.ts';
 import { resolveTaskOptions, taskProblem } from './task-options.ts';
 
 export type PretextEvent =
@@ -166,7 +167,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir };
     }
-    const val = valIdx.length >= 1 ? await evaluatePretext(engine, createBatchStream({ ...streamOpts, indices: valIdx, seed: cfg.seed + 1, epoch: 0, startBatch: 0, batchSize: Math.min(cfg.batchSize, valIdx.length), batches: undefined })) : undefined;
+    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);
@@ -182,18 +183,4 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath });
   return { runDir };
-}
-
-/** Pretext loss and accuracy over a whole split, without updates (fixed samples: comparable across epochs). */
-async function evaluatePretext(engine: Engine, stream: AsyncIterable<Batch>): Promise<StepResult> {
-  let loss = 0;
-  let acc = 0;
-  let n = 0;
-  for await (const b of stream) {
-    const r = await engine.evalStep(b);
-    loss += r.loss * b.shape[0];
-    acc += r.accuracy * b.shape[0];
-    n += b.shape[0];
-  }
-  return { loss: loss / Math.max(1, n), accuracy: acc / Math.max(1, n) };
 }
