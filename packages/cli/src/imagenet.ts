@@ -15,10 +15,10 @@ import {
 } from '@cxr-ssl/models';
 import { UsageError } from './config-file.ts';
 
-/** Keras (TensorFlow.js layers) weights -> canonical grey weights, per encoder. */
-const KERAS_IMPORTERS: Record<string, (k: KerasWeights) => Weights> = {
+/** Keras (TensorFlow.js layers) weights -> canonical weights, per encoder. */
+export const KERAS_IMPORTERS: Record<string, (k: KerasWeights) => Weights> = {
   'mobilenetv2-0.35': (k) => mobilenetV2FromKeras(k),
-  vgg16: (k) => vgg16FromKeras(k),
+  'vgg16-keras': (k) => vgg16FromKeras(k),
 };
 
 /**
@@ -35,10 +35,18 @@ export function loadImagenetWeights(encoder: string, path: string, outDir: strin
     if (!importer) throw new UsageError(`no importer for ${encoder} from TensorFlow.js layers weights (have: ${Object.keys(KERAS_IMPORTERS).join(', ')})`);
     weights = importer(importTfjsLayers(path));
   } else {
-    weights = readSafetensors(path).weights;
+    const file = readSafetensors(path);
+    // imported ImageNet weights name their encoder: its input scaling is the one they were trained with
+    const made = file.metadata.encoder;
+    if (made && made !== encoder) {
+      throw new UsageError(`${path} holds weights for encoder ${made}, not ${encoder}: set imagenet.encoder (and encoder, with pretextInit: imagenet) to ${made}`);
+    }
+    weights = file.weights;
   }
-  for (const name of encoderWeightsShapes(spec).map((s) => s.name)) {
-    if (!weights.has(name)) throw new UsageError(`${path}: weight '${name}' of ${encoder} is missing`);
+  for (const { name, shape } of encoderWeightsShapes(spec)) {
+    const t = weights.get(name);
+    if (!t) throw new UsageError(`${path}: weight '${name}' of ${encoder} is missing`);
+    if (t.shape.join() !== shape.join()) throw new UsageError(`${path}: weight '${name}' is [${t.shape}], ${encoder} expects [${shape}]`);
   }
   mkdirSync(outDir, { recursive: true });
   const safetensors = join(outDir, `${encoder}.safetensors`);

@@ -42,16 +42,29 @@ def same_padding(size, k, stride):
     return total // 2, total - total // 2
 
 
+# ImageNet models' own input scaling, channel c = (x / divide - mean[c]) / std[c] for grey x
+# (packages/models/src/spec.ts RGB_INPUT_NORMS: torchvision RGB on [0, 1], Keras VGG16 caffe BGR).
+RGB_INPUT_NORMS = {
+    'torchvision-rgb': (255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    'caffe-bgr': (1.0, (103.939, 116.779, 123.68), (1.0, 1.0, 1.0)),
+}
+
+
 def normalise(x, mode):
-    """uint8 [B, V, P, P] -> float32, the spec's inputNorm (always computed in float32)."""
+    """uint8 [N, 1, P, P] -> float32 [N, C, P, P], the spec's inputNorm (always computed in float32);
+    C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1."""
     x = x.float()
     if mode == 'per-view':
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        var = x.var(dim=(2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        var = x.var(dim=(1, 2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
         return (x - mean) / torch.sqrt(var + EPS)
     if mode == 'minus1to1':
         return x / 127.5 - 1.0
-    raise ValueError('unknown inputNorm "%s": expected per-view or minus1to1' % mode)
+    if mode in RGB_INPUT_NORMS:
+        divide, mean, std = RGB_INPUT_NORMS[mode]
+        per_channel = lambda v: torch.tensor(v, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)  # noqa: E731
+        return (x / divide - per_channel(mean)) / per_channel(std)
+    raise ValueError('unknown inputNorm "%s": expected per-view, minus1to1, %s' % (mode, ', '.join(RGB_INPUT_NORMS)))
 
 
 class Graph:
@@ -130,7 +143,7 @@ class PretextNet(nn.Module):
     def encode(self, x):
         """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""
         b, v, p, q = x.shape
-        z = normalise(x, self.input_norm).reshape(b * v, 1, p, q)
+        z = normalise(x.reshape(b * v, 1, p, q), self.input_norm)
         if x.is_cuda:
             z = z.contiguous(memory_format=torch.channels_last)
         return self.graph(z).reshape(b, v, -1)
