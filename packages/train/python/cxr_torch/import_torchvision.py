@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 import torch
 
-from cxr_torch.model import PretextNet, canonical_state
+from cxr_torch.model import encoder_shapes
 from cxr_torch.safetensors_io import write_safetensors
 
 HEADS = ('classifier.', 'fc.')
@@ -36,16 +36,9 @@ def load_state_dict(path):
     return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in obj.items())
 
 
-def expected_shapes(spec):
-    """The encoder's canonical weights and buffers, name -> shape, in canonical order."""
-    with torch.device('meta'):  # shapes only: no memory for VGG16's 14.7 M parameters
-        net = PretextNet(spec)
-    return OrderedDict((name, tuple(t.shape)) for name, t in canonical_state(net).items())
-
-
 def convert(state, source, spec, model):
     """Checks a torchvision `model` state dict against `spec`'s weights; returns (weights, dropped)."""
-    expected = expected_shapes(spec)
+    expected = encoder_shapes(spec)
     what = 'a torchvision %s state dict (for encoder %s)' % (model, spec['name'])
     out = OrderedDict()
     for name, shape in expected.items():

@@ -173,16 +173,23 @@ def canonical_state(model):
     return OrderedDict((n, t) for n, t in model.state_dict(keep_vars=True).items() if not n.endswith('.num_batches_tracked'))
 
 
-def canonical_names(encoder_spec, head_spec=None):
-    """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
-    names = []
+def encoder_shapes(encoder_spec):
+    """The encoder's canonical weights, name -> shape, in canonical order (mirrors packages/models shapes.ts)."""
+    shapes = OrderedDict()
     for op in encoder_spec['ops']:
         if op['op'] == 'conv':
-            names.append(op['name'] + '.weight')
+            shapes[op['name'] + '.weight'] = (op['out'], op['in'] // op.get('groups', 1), op['k'], op['k'])
             if op.get('bias', True):
-                names.append(op['name'] + '.bias')
+                shapes[op['name'] + '.bias'] = (op['out'],)
         elif op['op'] == 'bn':
-            names += [op['name'] + s for s in ('.weight', '.bias', '.running_mean', '.running_var')]
+            for suffix in ('.weight', '.bias', '.running_mean', '.running_var'):
+                shapes[op['name'] + suffix] = (op['channels'],)
+    return shapes
+
+
+def canonical_names(encoder_spec, head_spec=None):
+    """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
+    names = list(encoder_shapes(encoder_spec))
     if head_spec is not None:
         for layer in (['head.proj'] if head_spec.get('proj') else []) + ['head.fc1', 'head.fc2']:
             names += [layer + '.weight', layer + '.bias']
