@@ -50,21 +50,37 @@ RGB_INPUT_NORMS = {
 }
 
 
+class InputNorm(nn.Module):
+    """The spec's inputNorm: uint8 [N, 1, P, P] -> float32 [N, C, P, P] (always computed in float32);
+    C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1. Their per-channel
+    constants are non-persistent buffers: on the model's device (no host copy per step), not in
+    the state dict."""
+
+    def __init__(self, mode):
+        super().__init__()
+        if mode not in ('per-view', 'minus1to1') and mode not in RGB_INPUT_NORMS:
+            raise ValueError('unknown inputNorm "%s": expected per-view, minus1to1, %s' % (mode, ', '.join(RGB_INPUT_NORMS)))
+        self.mode = mode
+        if mode in RGB_INPUT_NORMS:
+            divide, mean, std = RGB_INPUT_NORMS[mode]
+            self.divide = divide
+            self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).reshape(1, 3, 1, 1), persistent=False)
+            self.register_buffer('std', torch.tensor(std, dtype=torch.float32).reshape(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x):
+        x = x.float()
+        if self.mode == 'per-view':
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            var = x.var(dim=(1, 2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
+            return (x - mean) / torch.sqrt(var + EPS)
+        if self.mode == 'minus1to1':
+            return x / 127.5 - 1.0
+        return (x / self.divide - self.mean) / self.std
+
+
 def normalise(x, mode):
-    """uint8 [N, 1, P, P] -> float32 [N, C, P, P], the spec's inputNorm (always computed in float32);
-    C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1."""
-    x = x.float()
-    if mode == 'per-view':
-        mean = x.mean(dim=(1, 2, 3), keepdim=True)
-        var = x.var(dim=(1, 2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
-        return (x - mean) / torch.sqrt(var + EPS)
-    if mode == 'minus1to1':
-        return x / 127.5 - 1.0
-    if mode in RGB_INPUT_NORMS:
-        divide, mean, std = RGB_INPUT_NORMS[mode]
-        per_channel = lambda v: torch.tensor(v, dtype=torch.float32, device=x.device).reshape(1, 3, 1, 1)  # noqa: E731
-        return (x / divide - per_channel(mean)) / per_channel(std)
-    raise ValueError('unknown inputNorm "%s": expected per-view, minus1to1, %s' % (mode, ', '.join(RGB_INPUT_NORMS)))
+    """InputNorm(mode) applied once (tests, tools)."""
+    return InputNorm(mode).to(x.device)(x)
 
 
 class Graph:
@@ -128,7 +144,7 @@ class PretextNet(nn.Module):
 
     def __init__(self, encoder_spec, head_spec=None):
         super().__init__()
-        self.input_norm = encoder_spec['inputNorm']
+        self.input_norm = InputNorm(encoder_spec['inputNorm'])
         self.graph = Graph(encoder_spec, self)
         self.head_spec = head_spec
         if head_spec is not None:
@@ -143,7 +159,7 @@ class PretextNet(nn.Module):
     def encode(self, x):
         """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""
         b, v, p, q = x.shape
-        z = normalise(x.reshape(b * v, 1, p, q), self.input_norm)
+        z = self.input_norm(x.reshape(b * v, 1, p, q))
         if x.is_cuda:
             z = z.contiguous(memory_format=torch.channels_last)
         return self.graph(z).reshape(b, v, -1)
