@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { importTorchvision, TORCHVISION_MODELS } from '@cxr-ssl/models';
 import { findTorchPython } from '@cxr-ssl/train';
 import { z } from 'zod';
@@ -49,8 +49,9 @@ export const importWeights = defineCommand({
       const r = importTorchvision(resolve(o.input), out, encoder, py.path);
       console.log(`wrote ${out} for encoder ${encoder}: ${r.tensors} tensors${r.dropped.length ? `; dropped ${r.dropped.length} (classifier / fc, num_batches_tracked)` : ''}`);
     } else {
-      const { safetensors } = loadImagenetWeights(encoder, resolve(o.input), resolve(out, '..'));
-      console.log(`wrote ${safetensors} (and ${encoder}.onnx beside it)`);
+      const name = basename(out, '.safetensors');
+      const { safetensors } = loadImagenetWeights(encoder, resolve(o.input), dirname(out), name);
+      console.log(`wrote ${safetensors} for encoder ${encoder} (and ${name}.onnx beside it)`);
     }
   },
 });
