@@ -41,6 +41,20 @@ class ImportTorchvision(unittest.TestCase):
         self.assertGreater(want.abs().max().item(), 1e-2)
         self.assertLessEqual(relative_diff(ours, want), 1e-4)
 
+    def test_folding_the_norm_into_a_grey_kernel_is_wrong_at_the_borders_hence_three_channels(self):
+        # per-channel mean / std folded into a summed grey kernel and a bias is exact inside the
+        # image, but zero padding pads the normalised channels, whose constants differ per channel
+        w = random_model('vgg16').state_dict()['features.0.weight']  # [64, 3, 3, 3]
+        mean, std = torch.tensor((0.485, 0.456, 0.406)), torch.tensor((0.229, 0.224, 0.225))
+        x = xrays(1, 32).unsqueeze(1).float()
+        rgb = torch.nn.functional.conv2d(imagenet_input(x), w, padding=1)
+        grey_w = (w / std.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) / 255
+        grey_b = -(w * (mean / std).view(1, 3, 1, 1)).sum(dim=(1, 2, 3))
+        folded = torch.nn.functional.conv2d(x, grey_w, grey_b, padding=1)
+        diff = (rgb - folded).abs()
+        self.assertLess(diff[:, :, 1:-1, 1:-1].max().item(), 1e-4 * rgb.abs().max().item())
+        self.assertGreater(diff[:, :, 0, :].max().item(), 1e-2 * rgb.abs().max().item())
+
     def test_reads_wrapped_and_data_parallel_state_dicts(self):
         folder = tempfile.mkdtemp()
         path = os.path.join(folder, 'wrapped.pth')
