@@ -38,6 +38,14 @@ describe('option validation happens before any work', () => {
   });
 });
 
+describe('import-weights', () => {
+  it('imports ImageNet weights only into encoders that keep their input scaling (exit 2 otherwise)', () => {
+    const r = cli('import-weights', '--from', 'torchvision', '--input', 'x.pth', '--out', 'x.safetensors', '--encoder', 'vgg16');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--encoder vgg16: --from torchvision imports into vgg16-torchvision, vgg16-bn-torchvision, resnet18-torchvision');
+  });
+});
+
 describe('demo', () => {
   it('runs prepare -> three pretext tasks -> linear evaluation and writes 4 result rows', () => {
     const r = cli('demo', '--epochs', '1', '--size', '64', '--dir', 'demo', '--quiet');

@@ -11,9 +11,35 @@ import { z } from 'zod';
  * model so engines feed uint8 and all three runtimes normalise identically.
  *  - per-view: each view standardised on its own: (x - mean) / sqrt(var + 1e-5)
  *  - minus1to1: x / 127.5 - 1 (Keras MobileNetV2 convention)
+ *  - torchvision-rgb, caffe-bgr: the grey image as the three channels an ImageNet model was
+ *    trained on (see RGB_INPUT_NORMS); the first conv keeps its 3-channel kernel.
  */
-export const InputNorm = z.enum(['per-view', 'minus1to1']);
+export const InputNorm = z.enum(['per-view', 'minus1to1', 'torchvision-rgb', 'caffe-bgr']);
 export type InputNorm = z.infer<typeof InputNorm>;
+
+/**
+ * Per-channel input scaling of ImageNet models: channel c = (x / divide - mean[c]) / std[c], for
+ * the grey x copied to every channel. Emitting three channels (instead of summing the first
+ * kernel over them) is exact at the borders too: zero padding pads the normalised channels, whose
+ * constant terms differ per channel.
+ *  - torchvision-rgb: torchvision's weights, RGB on [0, 1] with ImageNet mean / std
+ *  - caffe-bgr: Keras VGG16 (`preprocess_input`, mode 'caffe'): BGR on 0..255 minus the ImageNet
+ *    mean in BGR order, no scaling
+ */
+export const RGB_INPUT_NORMS = {
+  'torchvision-rgb': { divide: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  'caffe-bgr': { divide: 1, mean: [103.939, 116.779, 123.68], std: [1, 1, 1] },
+} as const satisfies Partial<Record<InputNorm, { divide: number; mean: readonly number[]; std: readonly number[] }>>;
+export type RgbInputNorm = keyof typeof RGB_INPUT_NORMS;
+
+export function isRgbInputNorm(norm: InputNorm): norm is RgbInputNorm {
+  return norm in RGB_INPUT_NORMS;
+}
+
+/** Channels the input norm hands to the first conv: 3 for the ImageNet RGB/BGR norms, else 1. */
+export function normChannels(norm: InputNorm): number {
+  return isRgbInputNorm(norm) ? 3 : 1;
+}
 
 /** One op of the encoder graph. `input` names an earlier op's `id`; default: the previous op. */
 export const Op = z.discriminatedUnion('op', [
@@ -64,15 +90,23 @@ export const Op = z.discriminatedUnion('op', [
 ]);
 export type Op = z.infer<typeof Op>;
 
-export const EncoderSpec = z.object({
-  name: z.string(),
-  /** 1 = grey; ImageNet 3-channel first convs are summed over RGB at import (== replicating grey) */
-  channels: z.literal(1),
-  inputNorm: InputNorm,
-  ops: z.array(Op).min(1),
-  /** feature dimension of the last op (a `gap`) */
-  features: z.number().int().positive(),
-});
+export const EncoderSpec = z
+  .object({
+    name: z.string(),
+    /** the images are grey: one channel in. The input norm may spread it over three (normChannels). */
+    channels: z.literal(1),
+    inputNorm: InputNorm,
+    ops: z.array(Op).min(1),
+    /** feature dimension of the last op (a `gap`) */
+    features: z.number().int().positive(),
+  })
+  .superRefine((spec, ctx) => {
+    const first = spec.ops[0];
+    const want = normChannels(spec.inputNorm);
+    if (first.op === 'conv' && first.in !== want) {
+      ctx.addIssue({ code: 'custom', path: ['ops', 0, 'in'], message: `inputNorm ${spec.inputNorm} gives ${want} channel(s) but the first conv takes ${first.in}` });
+    }
+  });
 export type EncoderSpec = z.infer<typeof EncoderSpec>;
 
 /**

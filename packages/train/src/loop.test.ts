@@ -118,4 +118,11 @@ describe('runPretext', () => {
     const err = await train(join(tmp, 'rgb'), config({ init: file })).catch((e) => e);
     expect(String(err)).toMatch(/features\.0\.weight has shape 32x3x3x3, vgg-small needs 32x1x3x3.*import-weights/);
   });
+
+  it('refuses init weights made for another encoder (its input scaling), naming the encoder to use', async () => {
+    const file = join(tmp, 'keras.safetensors');
+    writeSafetensors(file, new Map([['features.0.weight', { shape: [32, 1, 3, 3], data: new Float32Array(32 * 9) }]]), { encoder: 'vgg16-keras' });
+    const err = await train(join(tmp, 'keras'), config({ init: file })).catch((e) => e);
+    expect(String(err)).toContain(`${file} holds weights for encoder vgg16-keras, not vgg-small: run with --encoder vgg16-keras`);
+  });
 });

@@ -100,7 +100,13 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   } else {
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
-      for (const [name, t] of readSafetensors(cfg.init).weights) {
+      const init = readSafetensors(cfg.init);
+      // weights name the encoder they were made for: same shapes can still mean another input scaling
+      const made = init.metadata.encoder;
+      if (made && made !== cfg.encoder) {
+        throw new Error(`${cfg.init} holds weights for encoder ${made}, not ${cfg.encoder}: run with --encoder ${made}`);
+      }
+      for (const [name, t] of init.weights) {
         const want = weights.get(name);
         if (!want) continue; // e.g. an ImageNet classifier: not part of our encoder
         if (want.shape.join('x') !== t.shape.join('x')) {

@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
-import { ENCODERS, importTorchvisionVgg16 } from '@cxr-ssl/models';
+import { basename, dirname, resolve } from 'node:path';
+import { importTorchvision, TORCHVISION_MODELS } from '@cxr-ssl/models';
 import { findTorchPython } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
-import { loadImagenetWeights } from '../imagenet.ts';
+import { KERAS_IMPORTERS, loadImagenetWeights } from '../imagenet.ts';
 
 export const ImportOptions = z
   .object({
@@ -12,37 +12,46 @@ export const ImportOptions = z
     /** torchvision .pth, or a TensorFlow.js layers folder (model.json + shards) */
     input: z.string(),
     out: z.string(),
-    encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg16'),
+    /** default: vgg16-torchvision (torchvision), vgg16-keras (tfjs-layers) */
+    encoder: z.string().optional(),
     python: z.string().optional(),
   })
   .strict();
 
+/** Encoders each source imports into: the architecture plus the input scaling its weights were trained with. */
+const TARGETS = { torchvision: Object.keys(TORCHVISION_MODELS), 'tfjs-layers': Object.keys(KERAS_IMPORTERS) };
+
 /**
- * ImageNet weights a user has -> canonical grey safetensors (first conv summed over RGB, which
- * equals feeding the grey image replicated to three channels), usable as `--init` and `imagenet:`.
+ * ImageNet weights a user has -> canonical safetensors for an encoder that keeps the original
+ * input scaling (torchvision mean / std, Keras caffe BGR; MobileNetV2 [-1, 1]), usable as
+ * `--init` and `imagenet:`. The file's metadata names that encoder.
  */
 export const importWeights = defineCommand({
   name: 'import-weights',
-  summary: 'Convert ImageNet weights (torchvision VGG16 .pth, or TensorFlow.js layers) to canonical safetensors',
+  summary: 'Convert ImageNet weights (torchvision .pth, or TensorFlow.js layers) to canonical safetensors',
   flags: [
     ['--from <kind>', 'torchvision | tfjs-layers'],
     ['--input <path>', 'the .pth file (torchvision) or the folder with model.json (tfjs-layers)'],
     ['--out <file>', 'safetensors file to write'],
-    ['--encoder <name>', `encoder the weights are for (default vgg16; tfjs-layers also: mobilenetv2-0.35)`],
+    ['--encoder <name>', `torchvision: ${TARGETS.torchvision.join(' | ')} (default vgg16-torchvision); tfjs-layers: ${TARGETS['tfjs-layers'].join(' | ')} (default vgg16-keras)`],
     ['--python <path>', 'python with torch, for torchvision .pth files'],
   ],
   schema: ImportOptions,
   async run(o) {
     const out = resolve(o.out);
+    const encoder = o.encoder ?? (o.from === 'torchvision' ? 'vgg16-torchvision' : 'vgg16-keras');
+    if (!TARGETS[o.from].includes(encoder)) {
+      throw new UsageError(`--encoder ${encoder}: --from ${o.from} imports into ${TARGETS[o.from].join(', ')} (ImageNet weights keep their own input scaling)`);
+    }
     if (o.from === 'torchvision') {
-      if (o.encoder !== 'vgg16') throw new UsageError('torchvision import supports --encoder vgg16');
       const py = findTorchPython(o.python);
       if ('error' in py) throw new UsageError(`reading a .pth needs a Python with torch: ${py.error}`);
-      const r = importTorchvisionVgg16(resolve(o.input), out, py.path);
-      console.log(`wrote ${out}: ${r.tensors} tensors${r.dropped.length ? `; dropped ${r.dropped.length} (classifier)` : ''}`);
+      const r = importTorchvision(resolve(o.input), out, encoder, py.path);
+      console.log(`wrote ${out} for encoder ${encoder}: ${r.tensors} tensors${r.dropped.length ? `; dropped ${r.dropped.length} (classifier / fc, num_batches_tracked)` : ''}`);
     } else {
-      const { safetensors } = loadImagenetWeights(o.encoder, resolve(o.input), resolve(out, '..'));
-      console.log(`wrote ${safetensors} (and ${o.encoder}.onnx beside it)`);
+      const name = basename(out, '.safetensors');
+      const { safetensors } = loadImagenetWeights(encoder, resolve(o.input), dirname(out), name);
+      console.log(`wrote ${safetensors} for encoder ${encoder} (and ${name}.onnx beside it)`);
     }
   },
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encoderWeightsShapes } from '../shapes.ts';
+import { EncoderSpec } from '../spec.ts';
 import { ENCODERS, encoderSpec } from './index.ts';
 
 const convNames = (name: string) => encoderSpec(name).ops.flatMap((op) => (op.op === 'conv' ? [op.name] : []));
@@ -27,6 +28,29 @@ describe('encoder specs', () => {
     expect(spec.ops.filter((op) => op.op === 'maxpool')).toHaveLength(4);
     expect(spec.ops.at(-1)?.op).toBe('gap');
     expect(spec.features).toBe(256);
+  });
+
+  it('ImageNet variants keep the architecture and weight names, take 3 channels from their input norm', () => {
+    for (const [name, base, norm] of [
+      ['vgg16-torchvision', 'vgg16', 'torchvision-rgb'],
+      ['vgg16-bn-torchvision', 'vgg16-bn', 'torchvision-rgb'],
+      ['resnet18-torchvision', 'resnet18', 'torchvision-rgb'],
+      ['vgg16-keras', 'vgg16', 'caffe-bgr'],
+    ]) {
+      const spec = encoderSpec(name);
+      expect(spec.inputNorm).toBe(norm);
+      const [first, ...rest] = encoderWeightsShapes(spec);
+      const [baseFirst, ...baseRest] = encoderWeightsShapes(encoderSpec(base));
+      expect(first.shape).toEqual([baseFirst.shape[0], 3, ...baseFirst.shape.slice(2)]);
+      expect(rest).toEqual(baseRest);
+    }
+    // torchvision vgg16().features: 14,714,688 parameters
+    expect(encoderWeightsShapes(encoderSpec('vgg16-torchvision')).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0)).toBe(14_714_688);
+  });
+
+  it('a first conv that does not take what the input norm gives is an error', () => {
+    const spec = encoderSpec('vgg16');
+    expect(() => EncoderSpec.parse({ ...spec, inputNorm: 'caffe-bgr' })).toThrow('inputNorm caffe-bgr gives 3 channel(s) but the first conv takes 1');
   });
 
   it('names every known encoder when asked for an unknown one', () => {

@@ -1,4 +1,5 @@
 import type { EncoderSpec } from '../spec.ts';
+import { withImagenetInput } from './imagenet-input.ts';
 import { mobileNetV2_035 } from './mobilenetv2.ts';
 import { resnet18 } from './resnet18.ts';
 import { vggSmall } from './vgg-small.ts';
@@ -14,6 +15,11 @@ export const ENCODERS: Record<string, EncoderSpec> = {
   'vgg-small-bn': vggSmallBn,
   resnet18,
   'mobilenetv2-0.35': mobileNetV2_035,
+  // ImageNet inits with their own input scaling (see imagenet-input.ts)
+  'vgg16-torchvision': withImagenetInput(vgg16, 'vgg16-torchvision', 'torchvision-rgb'),
+  'vgg16-bn-torchvision': withImagenetInput(vgg16Bn, 'vgg16-bn-torchvision', 'torchvision-rgb'),
+  'resnet18-torchvision': withImagenetInput(resnet18, 'resnet18-torchvision', 'torchvision-rgb'),
+  'vgg16-keras': withImagenetInput(vgg16, 'vgg16-keras', 'caffe-bgr'),
 };
 
 export function encoderSpec(name: string): EncoderSpec {
@@ -24,5 +30,6 @@ export function encoderSpec(name: string): EncoderSpec {
   return spec;
 }
 
+export { withImagenetInput } from './imagenet-input.ts';
 export { vggSpec } from './vgg.ts';
 export { makeDivisible, mobileNetV2Spec } from './mobilenetv2.ts';

@@ -54,8 +54,9 @@ export function depthwiseToOihw(t: Tensor, what = 'depthwise kernel'): Tensor {
  * Grey input for an RGB-trained first conv: OIHW [O, 3, kh, kw] -> [O, 1, kh, kw], summed over
  * the input channels. Convolution is linear in its input, so conv(grey replicated to RGB, W) =
  * sum_c conv(grey, W[:, c]) = conv(grey, sum_c W[:, c]): the grey model computes exactly what
- * the RGB model computes on the grey image copied into all three channels. Being a sum, it does
- * not care whether the original was trained on RGB or BGR (Keras VGG16 is BGR).
+ * the RGB model computes on the grey image copied into all three channels. Exact only where every
+ * channel gets the same input scaling (MobileNetV2's [-1, 1]): with per-channel mean / std the
+ * zero-padded borders differ per channel, so those encoders keep the RGB kernel (imagenet-input.ts).
  */
 export function sumInputChannels(t: Tensor): Tensor {
   expectRank(t, 4, 'first conv kernel');

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { encoderSpec } from '../encoders/index.ts';
 
 /** The Python package holding import_torchvision.py (packages/train/python, next to the torch engine). */
 export const TORCH_PYTHON_DIR = resolve(import.meta.dirname, '..', '..', '..', 'train', 'python');
@@ -10,18 +11,31 @@ const Answer = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 
+/** Our encoders that torchvision ImageNet weights import into, with the torchvision model they mirror. */
+export const TORCHVISION_MODELS: Record<string, string> = {
+  'vgg16-torchvision': 'vgg16',
+  'vgg16-bn-torchvision': 'vgg16_bn',
+  'resnet18-torchvision': 'resnet18',
+};
+
 /**
- * torchvision VGG16 ImageNet weights (a user's .pth, e.g. vgg16-397923af.pth) -> canonical grey
- * safetensors at `outPath` for the `vgg16` encoder, by running cxr_torch/import_torchvision.py
- * with `python` (it needs torch): features.N kept, features.0 summed over RGB, classifier dropped.
+ * torchvision ImageNet weights (a user's .pth, e.g. vgg16-397923af.pth, vgg16_bn-6c64b313.pth,
+ * resnet18-f37072fd.pth) -> canonical safetensors at `outPath` for `encoder` (a key of
+ * TORCHVISION_MODELS), by running cxr_torch/import_torchvision.py with `python` (it needs torch):
+ * weights and BatchNorm statistics checked by name and shape against the encoder and kept; the
+ * classifier / fc and num_batches_tracked dropped. The safetensors metadata names the encoder.
  */
-export function importTorchvisionVgg16(
+export function importTorchvision(
   pthPath: string,
   outPath: string,
+  encoder = 'vgg16-torchvision',
   python = 'python3',
 ): { tensors: number; dropped: string[] } {
+  const model = TORCHVISION_MODELS[encoder];
+  if (!model) throw new Error(`No torchvision import for encoder "${encoder}". Choose one of: ${Object.keys(TORCHVISION_MODELS).join(', ')}.`);
   const run = spawnSync(python, ['-m', 'cxr_torch.import_torchvision', pthPath, outPath], {
     encoding: 'utf8',
+    input: JSON.stringify({ model, encoder: encoderSpec(encoder) }),
     env: { ...process.env, PYTHONPATH: [TORCH_PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') },
   });
   if (run.error) throw new Error(`Cannot run ${python} (${run.error.message}). Install Python 3 with PyTorch or pass its path.`);
@@ -35,6 +49,6 @@ export function importTorchvisionVgg16(
         'Check that this Python has torch (python3 -c "import torch").',
     );
   }
-  if (!answer.ok) throw new Error(`Importing torchvision VGG16 weights failed: ${answer.error}`);
+  if (!answer.ok) throw new Error(`Importing torchvision ${model} weights failed: ${answer.error}`);
   return { tensors: answer.tensors, dropped: answer.dropped };
 }

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import type { EncoderSpec, Weights } from '../spec.ts';
+import { type EncoderSpec, isRgbInputNorm, RGB_INPUT_NORMS, type Weights } from '../spec.ts';
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;
@@ -30,7 +30,7 @@ function floatTensor(name: string, dims: number[], data: Float32Array): ITensor 
  *   input  `pixels`   float32 [N, 1, H, W] raw pixel values 0..255 (N, H, W dynamic)
  *   output `features` float32 [N, F]
  * The spec's inputNorm is part of the graph (per-view: ReduceMean over (1, 2, 3), population
- * variance, eps 1e-5), so feature extraction feeds raw pixels exactly like training does. Weights
+ * variance, eps 1e-5; the ImageNet RGB norms broadcast the grey channel to three), so feature extraction feeds raw pixels exactly like training does. Weights
  * become initialisers under their canonical names (OIHW conv kernels are ONNX's layout already).
  */
 export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?: number } = {}): Uint8Array {
@@ -64,6 +64,16 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
     const variance = node('ReduceMean', [squared], 'norm.variance', axes);
     const std = node('Sqrt', [node('Add', [variance, constant('norm.eps', NORM_EPS)], 'norm.variance_eps')], 'norm.std');
     previous = node('Div', [centred, std], 'norm.out');
+  } else if (isRgbInputNorm(spec.inputNorm)) {
+    // [N, 1, H, W] against [1, 3, 1, 1] constants broadcasts the grey channel to three
+    const { divide, mean, std } = RGB_INPUT_NORMS[spec.inputNorm];
+    const perChannel = (name: string, values: readonly number[]) => {
+      initializers.push(floatTensor(name, [1, 3, 1, 1], Float32Array.from(values)));
+      return name;
+    };
+    const scaled = node('Div', ['pixels', constant('norm.divide', divide)], 'norm.scaled');
+    const centred = node('Sub', [scaled, perChannel('norm.mean', mean)], 'norm.centred');
+    previous = node('Div', [centred, perChannel('norm.std', std)], 'norm.out');
   } else {
     const scaled = node('Div', ['pixels', constant('norm.scale', 127.5)], 'norm.scaled');
     previous = node('Sub', [scaled, constant('norm.one', 1)], 'norm.out');

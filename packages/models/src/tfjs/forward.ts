@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EncoderSpec, HeadSpec, Op } from '../spec.ts';
+import { type EncoderSpec, type HeadSpec, isRgbInputNorm, type Op, RGB_INPUT_NORMS } from '../spec.ts';
 
 /**
  * tfjs forward passes over canonical parameters: `params` maps canonical names to tensors in
@@ -21,8 +21,14 @@ function param(params: Params, name: string): tf.Tensor {
   return t;
 }
 
+/** [N, H, W, 1] raw pixels -> the first conv's input: [N, H, W, 1], or [N, H, W, 3] for the RGB norms. */
 function normalise(x: tf.Tensor4D, norm: EncoderSpec['inputNorm']): tf.Tensor4D {
   if (norm === 'minus1to1') return tf.sub(tf.div(x, 127.5), 1);
+  if (isRgbInputNorm(norm)) {
+    const { divide, mean, std } = RGB_INPUT_NORMS[norm];
+    // broadcasting the one grey channel against [3] makes the three channels
+    return tf.div(tf.sub(tf.div(x, divide), tf.tensor1d([...mean])), tf.tensor1d([...std]));
+  }
   const mean = tf.mean(x, [1, 2, 3], true);
   const centred = tf.sub(x, mean);
   const variance = tf.mean(tf.square(centred), [1, 2, 3], true);

@@ -1,11 +1,14 @@
-"""torchvision VGG16 ImageNet weights (.pth) -> canonical grey safetensors for the `vgg16` encoder.
+"""torchvision ImageNet weights (.pth) -> canonical safetensors for one of our encoders.
 
-usage: python -m cxr_torch.import_torchvision IN.pth OUT.safetensors
+usage: python -m cxr_torch.import_torchvision IN.pth OUT.safetensors < REQUEST.json
+REQUEST: {"model": "vgg16_bn", "encoder": <EncoderSpec JSON, e.g. vgg16-bn-torchvision>}
 
-Keeps `features.N.weight/bias` (torchvision's names are already our canonical names), sums
-features.0.weight over its RGB input channels (conv is linear in its input, so this equals feeding
-the grey image replicated to RGB), and drops the classifier. Answers one JSON line on stdout:
-{"ok": true, "out": ..., "tensors": 26, "dropped": [...]}, or {"ok": false, "error": ...} and exit 1.
+torchvision's names are our canonical names, so the import checks the file against the encoder's
+weights by name and shape and keeps them as they are (the first conv keeps its RGB kernel: the
+encoder's inputNorm feeds it torchvision's own input scaling). BatchNorm running statistics are
+kept; `num_batches_tracked` (never read: momentum is fixed) and the classifier / fc are dropped.
+Answers one JSON line on stdout: {"ok": true, "out": ..., "tensors": n, "dropped": [...]}, or
+{"ok": false, "error": ...} and exit 1.
 """
 import json
 import sys
@@ -13,13 +16,10 @@ from collections import OrderedDict
 
 import torch
 
+from cxr_torch.model import encoder_shapes
 from cxr_torch.safetensors_io import write_safetensors
 
-# torchvision.models.vgg16().features: conv index -> (in, out) channels, 3x3 kernels.
-VGG16_CONVS = OrderedDict(zip(
-    [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28],
-    [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
-     (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]))
+HEADS = ('classifier.', 'fc.')
 
 
 def load_state_dict(path):
@@ -36,38 +36,41 @@ def load_state_dict(path):
     return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in obj.items())
 
 
-def convert(state, source):
+def convert(state, source, spec, model):
+    """Checks a torchvision `model` state dict against `spec`'s weights; returns (weights, dropped)."""
+    expected = encoder_shapes(spec)
+    what = 'a torchvision %s state dict (for encoder %s)' % (model, spec['name'])
     out = OrderedDict()
-    for index, (cin, cout) in VGG16_CONVS.items():
-        for param, shape in (('weight', (cout, cin, 3, 3)), ('bias', (cout,))):
-            name = 'features.%d.%s' % (index, param)
-            if name not in state:
-                raise ValueError('%s: no %s. Expected a torchvision vgg16 state dict (not vgg16_bn or another model); '
-                                 'its keys start with %s' % (source, name, ', '.join(list(state)[:4])))
-            t = state[name].detach().float()
-            if tuple(t.shape) != shape:
-                raise ValueError('%s: %s has shape %s, vgg16 expects %s' % (source, name, list(t.shape), list(shape)))
-            out[name] = t
-    out['features.0.weight'] = out['features.0.weight'].sum(dim=1, keepdim=True)
+    for name, shape in expected.items():
+        if name not in state:
+            has_bn = any(k.endswith('.running_mean') for k in state)
+            hint = ' It has BatchNorm statistics: a *_bn model?' if has_bn and not any(n.endswith('.running_mean') for n in expected) else ''
+            raise ValueError('%s: no %s. Expected %s; its keys start with %s.%s'
+                             % (source, name, what, ', '.join(list(state)[:4]), hint))
+        t = state[name].detach().float()
+        if tuple(t.shape) != shape:
+            raise ValueError('%s: %s has shape %s, %s expects %s' % (source, name, list(t.shape), spec['name'], list(shape)))
+        out[name] = t.contiguous()
     dropped = [k for k in state if k not in out]
-    unexpected = [k for k in dropped if not k.startswith('classifier.')]
+    unexpected = [k for k in dropped if not (k.startswith(HEADS) or k.endswith('.num_batches_tracked'))]
     if unexpected:
-        raise ValueError('%s: unexpected weights %s: not a plain torchvision vgg16 state dict' % (source, ', '.join(unexpected[:4])))
+        raise ValueError('%s: unexpected weights %s: not %s' % (source, ', '.join(unexpected[:4]), what))
     return out, dropped
 
 
-def main(argv):
+def main(argv, request):
     if len(argv) != 2:
-        raise ValueError('usage: python -m cxr_torch.import_torchvision IN.pth OUT.safetensors')
+        raise ValueError('usage: python -m cxr_torch.import_torchvision IN.pth OUT.safetensors < {"model", "encoder"} JSON')
     src, dst = argv
-    weights, dropped = convert(load_state_dict(src), src)
-    write_safetensors(dst, weights, {'source': 'torchvision vgg16', 'from': src, 'grey': 'features.0 summed over RGB'})
+    spec, model = request['encoder'], request['model']
+    weights, dropped = convert(load_state_dict(src), src, spec, model)
+    write_safetensors(dst, weights, {'encoder': spec['name'], 'source': 'torchvision %s' % model, 'from': src})
     return {'ok': True, 'out': dst, 'tensors': len(weights), 'dropped': dropped}
 
 
 if __name__ == '__main__':
     try:
-        print(json.dumps(main(sys.argv[1:])))
+        print(json.dumps(main(sys.argv[1:], json.load(sys.stdin))))
     except Exception as err:  # noqa: BLE001 - reported to TypeScript as a JSON line
         print(json.dumps({'ok': False, 'error': str(err)}))
         sys.exit(1)

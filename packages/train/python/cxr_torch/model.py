@@ -42,16 +42,45 @@ def same_padding(size, k, stride):
     return total // 2, total - total // 2
 
 
+# ImageNet models' own input scaling, channel c = (x / divide - mean[c]) / std[c] for grey x
+# (packages/models/src/spec.ts RGB_INPUT_NORMS: torchvision RGB on [0, 1], Keras VGG16 caffe BGR).
+RGB_INPUT_NORMS = {
+    'torchvision-rgb': (255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    'caffe-bgr': (1.0, (103.939, 116.779, 123.68), (1.0, 1.0, 1.0)),
+}
+
+
+class InputNorm(nn.Module):
+    """The spec's inputNorm: uint8 [N, 1, P, P] -> float32 [N, C, P, P] (always computed in float32);
+    C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1. Their per-channel
+    constants are non-persistent buffers: on the model's device (no host copy per step), not in
+    the state dict."""
+
+    def __init__(self, mode):
+        super().__init__()
+        if mode not in ('per-view', 'minus1to1') and mode not in RGB_INPUT_NORMS:
+            raise ValueError('unknown inputNorm "%s": expected per-view, minus1to1, %s' % (mode, ', '.join(RGB_INPUT_NORMS)))
+        self.mode = mode
+        if mode in RGB_INPUT_NORMS:
+            divide, mean, std = RGB_INPUT_NORMS[mode]
+            self.divide = divide
+            self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).reshape(1, 3, 1, 1), persistent=False)
+            self.register_buffer('std', torch.tensor(std, dtype=torch.float32).reshape(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x):
+        x = x.float()
+        if self.mode == 'per-view':
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            var = x.var(dim=(1, 2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
+            return (x - mean) / torch.sqrt(var + EPS)
+        if self.mode == 'minus1to1':
+            return x / 127.5 - 1.0
+        return (x / self.divide - self.mean) / self.std
+
+
 def normalise(x, mode):
-    """uint8 [B, V, P, P] -> float32, the spec's inputNorm (always computed in float32)."""
-    x = x.float()
-    if mode == 'per-view':
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        var = x.var(dim=(2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
-        return (x - mean) / torch.sqrt(var + EPS)
-    if mode == 'minus1to1':
-        return x / 127.5 - 1.0
-    raise ValueError('unknown inputNorm "%s": expected per-view or minus1to1' % mode)
+    """InputNorm(mode) applied once (tests, tools)."""
+    return InputNorm(mode).to(x.device)(x)
 
 
 class Graph:
@@ -115,7 +144,7 @@ class PretextNet(nn.Module):
 
     def __init__(self, encoder_spec, head_spec=None):
         super().__init__()
-        self.input_norm = encoder_spec['inputNorm']
+        self.input_norm = InputNorm(encoder_spec['inputNorm'])
         self.graph = Graph(encoder_spec, self)
         self.head_spec = head_spec
         if head_spec is not None:
@@ -130,7 +159,7 @@ class PretextNet(nn.Module):
     def encode(self, x):
         """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""
         b, v, p, q = x.shape
-        z = normalise(x, self.input_norm).reshape(b * v, 1, p, q)
+        z = self.input_norm(x.reshape(b * v, 1, p, q))
         if x.is_cuda:
             z = z.contiguous(memory_format=torch.channels_last)
         return self.graph(z).reshape(b, v, -1)
@@ -160,16 +189,23 @@ def canonical_state(model):
     return OrderedDict((n, t) for n, t in model.state_dict(keep_vars=True).items() if not n.endswith('.num_batches_tracked'))
 
 
-def canonical_names(encoder_spec, head_spec=None):
-    """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
-    names = []
+def encoder_shapes(encoder_spec):
+    """The encoder's canonical weights, name -> shape, in canonical order (mirrors packages/models shapes.ts)."""
+    shapes = OrderedDict()
     for op in encoder_spec['ops']:
         if op['op'] == 'conv':
-            names.append(op['name'] + '.weight')
+            shapes[op['name'] + '.weight'] = (op['out'], op['in'] // op.get('groups', 1), op['k'], op['k'])
             if op.get('bias', True):
-                names.append(op['name'] + '.bias')
+                shapes[op['name'] + '.bias'] = (op['out'],)
         elif op['op'] == 'bn':
-            names += [op['name'] + s for s in ('.weight', '.bias', '.running_mean', '.running_var')]
+            for suffix in ('.weight', '.bias', '.running_mean', '.running_var'):
+                shapes[op['name'] + suffix] = (op['channels'],)
+    return shapes
+
+
+def canonical_names(encoder_spec, head_spec=None):
+    """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
+    names = list(encoder_shapes(encoder_spec))
     if head_spec is not None:
         for layer in (['head.proj'] if head_spec.get('proj') else []) + ['head.fc1', 'head.fc2']:
             names += [layer + '.weight', layer + '.bias']

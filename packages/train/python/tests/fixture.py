@@ -84,15 +84,21 @@ def rotation_batch(count, size):
     return x.contiguous(), y.to(torch.int32)
 
 
-def vgg_spec(name, blocks, input_norm='per-view'):
-    """The same VGG spec packages/models/src/encoders/vgg.ts builds (torchvision indexing)."""
-    ops, index, channels = [], 0, 1
+def vgg_spec(name, blocks, input_norm='per-view', bn=False):
+    """The same VGG spec packages/models/src/encoders/vgg.ts builds (torchvision indexing); the
+    ImageNet RGB norms give the first conv 3 input channels (encoders/imagenet-input.ts)."""
+    ops, index = [], 0
+    channels = 3 if input_norm in ('torchvision-rgb', 'caffe-bgr') else 1
     for block in blocks:
         for width in block:
             ops.append({'op': 'conv', 'id': 'features.%d' % index, 'name': 'features.%d' % index, 'in': channels,
                         'out': width, 'k': 3, 'stride': 1, 'pad': 1, 'groups': 1, 'bias': True})
-            ops.append({'op': 'relu', 'id': 'features.%d' % (index + 1)})
-            index += 2
+            index += 1
+            if bn:
+                ops.append({'op': 'bn', 'id': 'features.%d' % index, 'name': 'features.%d' % index, 'channels': width})
+                index += 1
+            ops.append({'op': 'relu', 'id': 'features.%d' % index})
+            index += 1
             channels = width
         ops.append({'op': 'maxpool', 'id': 'features.%d' % index, 'k': 2, 'stride': 2})
         index += 1
@@ -100,4 +106,5 @@ def vgg_spec(name, blocks, input_norm='per-view'):
     return {'name': name, 'channels': 1, 'inputNorm': input_norm, 'ops': ops, 'features': channels}
 
 
+VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]
 TINY = vgg_spec('tiny', [[8], [16]])

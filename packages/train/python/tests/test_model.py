@@ -33,22 +33,31 @@ class ModelNames(unittest.TestCase):
 
 class InputNorm(unittest.TestCase):
     def test_per_view_standardises_each_view_with_population_variance(self):
-        imgs = xrays(4, 32)
-        x = imgs.reshape(2, 2, 32, 32)
+        x = xrays(4, 32).reshape(4, 1, 32, 32)
         z = normalise(x, 'per-view')
-        for b in range(2):
-            for v in range(2):
-                vals = [float(p) for p in x[b, v].flatten().tolist()]
-                mean = sum(vals) / len(vals)
-                var = sum((p - mean) ** 2 for p in vals) / len(vals)
-                want = (vals[37] - mean) / (var + 1e-5) ** 0.5
-                self.assertAlmostEqual(float(z[b, v].flatten()[37]), want, places=4)
-        self.assertNotAlmostEqual(float(x[0, 0].float().mean()), float(x[0, 1].float().mean()), places=1)
+        for i in range(4):
+            vals = [float(p) for p in x[i, 0].flatten().tolist()]
+            mean = sum(vals) / len(vals)
+            var = sum((p - mean) ** 2 for p in vals) / len(vals)
+            want = (vals[37] - mean) / (var + 1e-5) ** 0.5
+            self.assertAlmostEqual(float(z[i, 0].flatten()[37]), want, places=4)
+        self.assertNotAlmostEqual(float(x[0, 0].float().mean()), float(x[1, 0].float().mean()), places=1)
 
     def test_minus1to1(self):
         x = xrays(1, 32).reshape(1, 1, 32, 32)
         z = normalise(x, 'minus1to1')
         self.assertAlmostEqual(float(z[0, 0, 5, 7]), int(x[0, 0, 5, 7]) / 127.5 - 1, places=6)
+
+    def test_imagenet_norms_give_three_channels_scaled_as_the_originals(self):
+        x = xrays(2, 32).reshape(2, 1, 32, 32)
+        g = int(x[1, 0, 5, 7])
+        tv = normalise(x, 'torchvision-rgb')
+        self.assertEqual(tuple(tv.shape), (2, 3, 32, 32))
+        for c, (mean, std) in enumerate(zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))):
+            self.assertAlmostEqual(float(tv[1, c, 5, 7]), (g / 255 - mean) / std, places=5)
+        caffe = normalise(x, 'caffe-bgr')
+        for c, mean in enumerate((103.939, 116.779, 123.68)):  # B, G, R
+            self.assertAlmostEqual(float(caffe[1, c, 5, 7]), g - mean, places=4)
 
 
 class Graph(unittest.TestCase):
