@@ -55,7 +55,8 @@ async function learn(engineName: EngineName, task: string, size: number, epochs:
     cache.close();
     const taskOptions = resolveTaskOptions(cfg, runDir);
     const heldOut = await heldOutPretext(engine, { cache: cfg.cache, task, taskOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
-    const classes = headSpec(task, encoderSpec(cfg.encoder)).classes;
+    const classes = headSpec(task, encoderSpec(cfg.encoder), { classes: undefined }).classes;
+    console.log(`${engineName} ${task} ${size} px, ${epochs} epochs: held-out accuracy ${heldOut.accuracy.toFixed(3)} on ${heldOut.samples} samples (chance ${(1 / classes).toFixed(3)})`);
     return { heldOut, change: relativeChange(join(runDir, 'encoder.safetensors'), cfg.encoder, cfg.seed), classes };
   } finally {
     await engine.close();

@@ -28,34 +28,10 @@ async function trainLosses(engine: TorchEngine, batch: Batch, steps: number, lr:
   return results.map((r) => r.loss);
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const _mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
-  const cases = [
-    { task: 'rotation', size: 32, opts: {} },
-    { task: 'context', size: 64, opts: {} },
-    { task: 'jigsaw', size: 64, opts: { permutations: 6 } },
-  ] as const;
-  for (const c of cases) {
-    it(`${c.task}: loss on real X-ray batches goes down`, async () => {
-      const images = await fixtureImages(8, c.size);
-      const { batch, classes } = taskBatch(c.task, images, 11, c.opts);
-      const engine = new TorchEngine({ device: 'cpu', threads: 2 });
-      try {
-        await engine.init(setup(c.task, classes));
-        expect(engine.device).toMatch(/^cpu/);
-        const before = await engine.evalStep(batch);
-        const losses = await trainLosses(engine, batch, 8, 0.1);
-        const after = await engine.evalStep(batch);
-        expect(losses.every(Number.isFinite)).toBe(true);
-        expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)));
-        expect(after.loss).toBeLessThan(before.loss - 0.02);
-      } finally {
-        await engine.close();
-      }
-    });
-  }
-
+  // Learning itself is tested at the configured settings on held-out X-rays in ../learning.test.ts.
   it('state() returns the canonical names and moved weights; a new engine resumes from it', async () => {
     const images = await fixtureImages(8, 32);
     const { batch, classes } = taskBatch('rotation', images, 5);
