@@ -18,7 +18,7 @@ export const LinearOptions = z
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     /** architecture of the `random` encoder */
-    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small'),
+    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
     epochs: int().positive().default(10),
     hidden: int().positive().default(256),
     seed: int().nonnegative().default(0),

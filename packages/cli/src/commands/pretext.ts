@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { type PretextEvent, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
+import { OptimizerConfig, PretextConfig, type PretextEvent, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
@@ -10,17 +10,18 @@ import { type Progress, progress } from '../progress.ts';
 export const PretextOptions = z
   .object({
     task: z.enum(Object.keys(TASKS) as [string, ...string[]]),
-    encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small'),
+    encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
     data: z.string().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
-    epochs: int().positive().default(100),
-    batchSize: int().positive().default(64),
+    // training settings default to PretextConfig's (one place: packages/train/src/config.ts)
+    epochs: int().positive().optional(),
+    batchSize: int().positive().optional(),
     stepsPerEpoch: int().positive().optional(),
-    lr: num().positive().default(0.001),
-    momentum: num().min(0).max(1).default(0.9),
-    decay: num().positive().max(1).default(0.9),
-    weightDecay: num().min(0).default(0),
+    lr: num().positive().optional(),
+    momentum: num().min(0).max(1).optional(),
+    decay: num().positive().max(1).optional(),
+    weightDecay: num().min(0).optional(),
     seed: int().nonnegative().default(0),
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
@@ -96,7 +97,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         epochs: o.epochs,
         batchSize: o.batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: { lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay },
+        optimizer: OptimizerConfig.parse({ lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay }),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
@@ -111,22 +112,24 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   return runDir;
 }
 
+const DEFAULTS = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: '.', size: 16 } });
+
 export const pretext = defineCommand({
   name: 'pretext',
   summary: 'Pretrain an encoder on a pretext task (context | jigsaw | rotation)',
   flags: [
     ['--task <name>', `pretext task: ${Object.keys(TASKS).join(' | ')}`],
-    ['--encoder <name>', `encoder: ${Object.keys(ENCODERS).join(' | ')} (default vgg-small)`],
+    ['--encoder <name>', `encoder: ${Object.keys(ENCODERS).join(' | ')} (default ${DEFAULTS.encoder})`],
     ['--data <name>', 'prepared data set name (default kermany-mini)'],
     ['--size <px>', 'image size of the prepared set to use (default 128)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
-    ['--epochs <n>', 'epochs (default 100, as in the study)'],
-    ['--batch-size <n>', 'batch size (default 64)'],
+    ['--epochs <n>', `epochs (default ${DEFAULTS.epochs}, as in the study)`],
+    ['--batch-size <n>', `batch size (default ${DEFAULTS.batchSize})`],
     ['--steps-per-epoch <n>', 'cap the steps of an epoch (quick runs)'],
-    ['--lr <f>', 'SGD learning rate (default 0.001)'],
-    ['--momentum <f>', 'SGD momentum (default 0.9)'],
-    ['--decay <f>', 'learning-rate decay per epoch (default 0.9)'],
-    ['--weight-decay <f>', 'L2 weight decay (default 0)'],
+    ['--lr <f>', `SGD learning rate (default ${DEFAULTS.optimizer.lr}; the study: 0.001 from ImageNet weights)`],
+    ['--momentum <f>', `SGD momentum (default ${DEFAULTS.optimizer.momentum})`],
+    ['--decay <f>', `learning-rate decay per epoch (default ${DEFAULTS.optimizer.decay})`],
+    ['--weight-decay <f>', `L2 weight decay (default ${DEFAULTS.optimizer.weightDecay})`],
     ['--seed <n>', 'seed of init, sampling and shuffling (default 0)'],
     ['--init <file>', "'random' or a safetensors file of canonical encoder weights (e.g. ImageNet)"],
     ['--permutations <n>', 'jigsaw: number of permutations (default 100)'],
