@@ -23,6 +23,18 @@ describe('option validation happens before any work', () => {
     expect(r.err).toMatch(/epochs/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
   });
+  it('checks that schedule flags fit the schedule', () => {
+    const noDecay = cli('pretext', '--task', 'rotation', '--schedule', 'inverse-time');
+    expect(noDecay.code).toBe(2);
+    expect(noDecay.err).toMatch(/inverse-time needs --decay/);
+    const stray = cli('pretext', '--task', 'rotation', '--decay', '0.9');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toMatch(/decay.*not cosine/);
+    const warm = cli('pretext', '--task', 'rotation', '--schedule', 'step', '--decay', '0.9', '--warmup', '10');
+    expect(warm.code).toBe(2);
+    expect(warm.err).toMatch(/warmup.*cosine only/);
+    expect(existsSync(join(tmp, 'runs'))).toBe(false);
+  });
   it('rejects an unknown task, listing the known ones', () => {
     const r = cli('pretext', '--task', 'colorize');
     expect(r.code).toBe(2);

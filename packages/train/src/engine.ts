@@ -2,12 +2,13 @@ import type { Batch } from '@cxr-ssl/data';
 import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 
-/** The study's optimiser: SGD with momentum, learning rate decayed by `decay` every epoch. */
+/**
+ * SGD with momentum. `lr` is the peak learning rate; the loop scales it per step by the run's
+ * schedule (schedule.ts) and hands each step its own lr, so engines never see the schedule.
+ */
 export const OptimizerConfig = z.object({
   lr: z.number().positive().default(0.001),
   momentum: z.number().min(0).max(1).default(0.9),
-  /** multiplicative decay of lr per epoch (exponential schedule) */
-  decay: z.number().positive().max(1).default(0.9),
   weightDecay: z.number().min(0).default(0),
 });
 export type OptimizerConfig = z.infer<typeof OptimizerConfig>;

@@ -16,6 +16,7 @@ import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './c
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { lrAt } from './schedule.ts';
 import { resolveTaskOptions, taskProblem } from './task-options.ts';
 
 export type PretextEvent =
@@ -47,8 +48,8 @@ export function configHash(cfg: PretextConfig): string {
 }
 
 /**
- * Pretext training: data -> sampler batches (worker pool) -> engine, with the study's
- * exponentially decayed SGD, per-epoch checkpoints, resume and a final encoder export.
+ * Pretext training: data -> sampler batches (worker pool) -> engine, SGD with the run's lr
+ * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
  */
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
   const cfg = PretextConfig.parse(rawConfig);
@@ -113,6 +114,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
+  const totalSteps = cfg.epochs * stepsPerEpoch;
+  const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
     const st = await engine.state();
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
@@ -121,18 +124,17 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, taskOptions, batchSize: cfg.batchSize, workers };
 
   for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
-    const lr = cfg.optimizer.lr * cfg.optimizer.decay ** epoch;
     const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
     const stream = createBatchStream({ ...streamOpts, indices: trainIdx, seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
     let sumLoss = 0;
     let sumAcc = 0;
     let seen = 0;
     let batch = startBatch;
-    const pending: { promise: Promise<StepResult>; size: number }[] = [];
+    const pending: { promise: Promise<StepResult>; size: number; lr: number }[] = [];
     let t0 = performance.now();
     let samplesSince = 0;
     const settle = async () => {
-      const { promise, size } = pending.shift()!;
+      const { promise, size, lr } = pending.shift()!;
       const r = await promise;
       step++;
       batch++;
@@ -154,7 +156,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     };
     try {
       for await (const b of stream) {
-        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0] });
+        const lr = lrOf(step + pending.length); // the update this batch makes
+        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0], lr });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
         if (opts.signal?.aborted) break;
       }
@@ -167,7 +170,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       return { runDir };
     }
     const val = valIdx.length >= 1 ? await evaluatePretext(engine, createBatchStream({ ...streamOpts, indices: valIdx, seed: cfg.seed + 1, epoch: 0, startBatch: 0, batchSize: Math.min(cfg.batchSize, valIdx.length), batches: undefined })) : undefined;
-    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr };
+    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');

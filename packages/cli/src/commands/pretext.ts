@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { type PretextEvent, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
+import { type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
@@ -19,7 +19,11 @@ export const PretextOptions = z
     stepsPerEpoch: int().positive().optional(),
     lr: num().positive().default(0.001),
     momentum: num().min(0).max(1).default(0.9),
-    decay: num().positive().max(1).default(0.9),
+    schedule: z.enum(SCHEDULES).default('cosine'),
+    decay: num().positive().optional(),
+    warmup: int().nonnegative().optional(),
+    warmupEpochs: num().nonnegative().optional(),
+    minLr: num().nonnegative().optional(),
     weightDecay: num().min(0).default(0),
     seed: int().nonnegative().default(0),
     init: z.string().default('random'),
@@ -41,8 +45,33 @@ export const PretextOptions = z
     const taskOptions = o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions;
     const problem = taskProblem(o.task, taskOptions, o.size);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
+    for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
   });
 export type PretextOptions = z.infer<typeof PretextOptions>;
+
+type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr: number };
+
+/** The flags' schedule (see train/src/schedule.ts). */
+export function scheduleOf(o: ScheduleFlags): Schedule {
+  if (o.schedule === 'cosine') return { name: 'cosine', warmupSteps: o.warmup, warmupEpochs: o.warmupEpochs, minLr: o.minLr ?? 0 };
+  return { name: o.schedule, decay: o.decay ?? Number.NaN };
+}
+
+/** Flags that do not fit the chosen schedule, as [option, message]. */
+function scheduleProblems(o: ScheduleFlags): [string, string][] {
+  const out: [string, string][] = [];
+  if (o.schedule === 'cosine') {
+    if (o.decay !== undefined) out.push(['decay', 'applies to --schedule step | inverse-time, not cosine']);
+    if (o.warmup !== undefined && o.warmupEpochs !== undefined) out.push(['warmup', 'give --warmup (steps) or --warmup-epochs, not both']);
+    if ((o.minLr ?? 0) >= o.lr) out.push(['minLr', `must be below --lr (${o.lr})`]);
+    return out;
+  }
+  if (o.decay === undefined) {
+    out.push(['decay', o.schedule === 'step' ? '--schedule step needs --decay (lr x decay per epoch; the study: 0.9)' : "--schedule inverse-time needs --decay (Keras' decay: lr / (1 + decay t) per step)"]);
+  } else if (o.schedule === 'step' && o.decay > 1) out.push(['decay', `--schedule step multiplies lr by decay each epoch: give a value in (0, 1], got ${o.decay}`]);
+  for (const k of ['warmup', 'warmupEpochs', 'minLr'] as const) if (o[k] !== undefined) out.push([k, 'applies to --schedule cosine only']);
+  return out;
+}
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
   return `${o.task}-${o.encoder}-${o.data}-${o.size}`;
@@ -96,7 +125,8 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         epochs: o.epochs,
         batchSize: o.batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: { lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay },
+        optimizer: { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
+        schedule: scheduleOf(o),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
@@ -123,9 +153,13 @@ export const pretext = defineCommand({
     ['--epochs <n>', 'epochs (default 100, as in the study)'],
     ['--batch-size <n>', 'batch size (default 64)'],
     ['--steps-per-epoch <n>', 'cap the steps of an epoch (quick runs)'],
-    ['--lr <f>', 'SGD learning rate (default 0.001)'],
+    ['--lr <f>', 'SGD (peak) learning rate (default 0.001)'],
     ['--momentum <f>', 'SGD momentum (default 0.9)'],
-    ['--decay <f>', 'learning-rate decay per epoch (default 0.9)'],
+    ['--schedule <name>', 'lr schedule: cosine (default: linear warm-up, then half cosine) | step (x decay per epoch) | inverse-time (Keras: lr / (1 + decay t))'],
+    ['--decay <f>', 'step: lr factor per epoch; inverse-time: decay per step'],
+    ['--warmup <steps>', 'cosine: warm-up steps (default 5% of all steps)'],
+    ['--warmup-epochs <n>', 'cosine: warm-up in epochs instead of steps'],
+    ['--min-lr <f>', 'cosine: the lr it ends at (default 0)'],
     ['--weight-decay <f>', 'L2 weight decay (default 0)'],
     ['--seed <n>', 'seed of init, sampling and shuffling (default 0)'],
     ['--init <file>', "'random' or a safetensors file of canonical encoder weights (e.g. ImageNet)"],

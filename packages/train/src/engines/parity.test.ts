@@ -30,7 +30,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       const engine = new TorchEngine({ device: 'cpu', threads: 2 });
       let torchFeatures: Float32Array;
       try {
-        await engine.init({ encoder, head, weights, optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 });
+        await engine.init({ encoder, head, weights, optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, seed: 1 });
         const out = await engine.forward(x, [n, 1, size, size]);
         expect(out.features.shape).toEqual([n, 1, encoder.features]);
         torchFeatures = out.features.data;
