@@ -70,7 +70,10 @@ describe('runPretext', () => {
     const want = [0.005, 0.01, c(0), c(1 / 4), c(2 / 4), c(3 / 4)];
     const got = lines.filter((l) => l.kind === 'step').map((l) => l.lr as number);
     for (const [i, lr] of got.entries()) expect(lr).toBeCloseTo(want[i], 12);
-    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).schedule).toEqual({ name: 'cosine', warmupSteps: 2, minLr: 0 });
+    const saved = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(saved.schedule).toEqual({ name: 'cosine', warmupSteps: 2, minLr: 0 });
+    // the task's defaults are recorded: rotation augments by default
+    expect(saved.taskOptions.augment.map((a: { name: string }) => a.name)).toEqual(['crop', 'intensity']);
     const ckpt = readLatestCheckpoint(run)!;
     expect(ckpt.state).toMatchObject({ epoch: 2, batch: 0, step: 6, engine: 'tfjs' });
     expect([...ckpt.weights.keys()]).toContain('head.fc2.weight');

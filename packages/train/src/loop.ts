@@ -17,7 +17,7 @@ import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { lrAt } from './schedule.ts';
-import { resolveTaskOptions, taskProblem } from './task-options.ts';
+import { resolveTaskOptions, taskProblem, withTaskDefaults } from './task-options.ts';
 
 export type PretextEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
@@ -52,17 +52,18 @@ export function configHash(cfg: PretextConfig): string {
  * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
  */
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
-  const cfg = PretextConfig.parse(rawConfig);
+  const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
-  const problem = taskProblem(cfg.task, cfg.taskOptions, cfg.cache.size);
+  const problem = taskProblem(given.task, given.taskOptions, given.cache.size);
   if (problem) throw new Error(problem);
+  const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   mkdirSync(runDir, { recursive: true });
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
-    const previous = PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8')));
+    const previous = withTaskDefaults(PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8'))));
     if (configHash(previous) !== hash) {
       throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
     }
@@ -169,7 +170,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir };
     }
-    const val = valIdx.length >= 1 ? await evaluatePretext(engine, createBatchStream({ ...streamOpts, indices: valIdx, seed: cfg.seed + 1, epoch: 0, startBatch: 0, batchSize: Math.min(cfg.batchSize, valIdx.length), batches: undefined })) : undefined;
+    // held-out pretext accuracy on un-augmented samples: can the encoder solve the task on real images
+    const val = valIdx.length >= 1 ? await evaluatePretext(engine, createBatchStream({ ...streamOpts, taskOptions: { ...taskOptions, augment: [] }, indices: valIdx, seed: cfg.seed + 1, epoch: 0, startBatch: 0, batchSize: Math.min(cfg.batchSize, valIdx.length), batches: undefined })) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);
