@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data';
+import sharp from 'sharp';
 import { ResultsFile } from '@cxr-ssl/eval';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -47,6 +48,27 @@ describe('option validation happens before any work', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('bad.yaml');
     expect(r.err).toMatch(/epochz|lr/);
+  });
+});
+
+describe('samples', () => {
+  it('writes a labelled grid of real fixture X-rays, preparing the fixture cache when missing', async () => {
+    const r = cli('samples', '--task', 'jigsaw', '--size', '64', '--count', '2', '--out', 'grids/jigsaw.png', '--cache-dir', 'grid-cache', '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // jigsaw at 64 px: 16 px tiles shown x6 (96 px), the 64 px image x2 (128 px);
+    // width 6 + 128 + 12 + 9 * (96 + 6) = 1064; height 42 title + 2 rows * (128 + 22 label + 6)
+    const png = join(tmp, 'grids', 'jigsaw.png');
+    expect(r.out).toContain(`${png} (1064 x 354 px)`);
+    const meta = await sharp(png).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 1064, 354]);
+    // real anatomy in the first tile (x 146..241, y 42..137), not a blank canvas
+    const tile = await sharp(png).extract({ left: 146, top: 42, width: 96, height: 96 }).greyscale().stats();
+    expect(tile.channels[0].stdev).toBeGreaterThan(5);
+    expect(existsSync(join(tmp, 'grid-cache', 'kermany-mini-64.json'))).toBe(true);
+    const bad = cli('samples', '--task', 'context', '--size', '32', '--out', 'x.png', '--cache-dir', 'grid-cache', '--augment', 'some');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/augment/);
   });
 });
 
