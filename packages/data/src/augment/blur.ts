@@ -29,19 +29,24 @@ export function blurWith(img: Image, sigma: number): Image {
   const { size } = img;
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) / 2;
-  const at = (v: number) => Math.min(size - 1, Math.max(0, v));
+  // clamped (edge-replicating) index of every tap position -r .. size - 1 + r
+  const at = new Int32Array(size + 2 * r);
+  for (let v = 0; v < at.length; v++) at[v] = Math.min(size - 1, Math.max(0, v - r));
+  const src = img.pixels;
   const rows = new Float64Array(size * size);
-  for (let i = 0; i < size; i++)
+  for (let i = 0; i < size; i++) {
+    const o = i * size;
     for (let j = 0; j < size; j++) {
       let s = 0;
-      for (let t = -r; t <= r; t++) s += k[t + r] * img.pixels[i * size + at(j + t)];
-      rows[i * size + j] = s;
+      for (let t = 0; t <= 2 * r; t++) s += k[t] * src[o + at[j + t]];
+      rows[o + j] = s;
     }
+  }
   const pixels = new Uint8Array(size * size);
   for (let i = 0; i < size; i++)
     for (let j = 0; j < size; j++) {
       let s = 0;
-      for (let t = -r; t <= r; t++) s += k[t + r] * rows[at(i + t) * size + j];
+      for (let t = 0; t <= 2 * r; t++) s += k[t] * rows[at[i + t] * size + j];
       pixels[i * size + j] = Math.round(s);
     }
   return { pixels, size };

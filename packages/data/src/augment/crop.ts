@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Image, Rng } from '../types.ts';
-import { bilinear, uniform } from './resample.ts';
+import { uniform } from './resample.ts';
 
 /**
  * Random resized crop (Szegedy et al.; torchvision's RandomResizedCrop): a box of area
@@ -35,12 +35,29 @@ export function cropBox(size: number, rng: Rng, o: Pick<CropOptions, 'scale' | '
 
 /** The h x w box at (top, left) resized to out x out, bilinear with half-pixel centres (as cv2 / torch align_corners=False). */
 export function resizedCrop(img: Image, top: number, left: number, h: number, w: number, out = img.size): Image {
+  // separable: the column taps are the same for every row, so they are computed once (same arithmetic as bilinear())
+  const src = img.pixels;
+  const S = img.size;
+  const x0 = new Int32Array(out);
+  const x1 = new Int32Array(out);
+  const fx = new Float64Array(out);
+  for (let j = 0; j < out; j++) {
+    const x = Math.min(left + w - 1, Math.max(left, left + ((j + 0.5) * w) / out - 0.5));
+    x0[j] = Math.floor(x);
+    x1[j] = Math.min(left + w - 1, x0[j] + 1);
+    fx[j] = x - x0[j];
+  }
   const pixels = new Uint8Array(out * out);
   for (let i = 0; i < out; i++) {
-    const y = top + ((i + 0.5) * h) / out - 0.5;
+    const y = Math.min(top + h - 1, Math.max(top, top + ((i + 0.5) * h) / out - 0.5));
+    const r0 = Math.floor(y);
+    const fy = y - r0;
+    const o0 = r0 * S;
+    const o1 = Math.min(top + h - 1, r0 + 1) * S;
     for (let j = 0; j < out; j++) {
-      const x = left + ((j + 0.5) * w) / out - 0.5;
-      pixels[i * out + j] = Math.round(bilinear(img.pixels, img.size, y, x, top, left, top + h - 1, left + w - 1));
+      const a = src[o0 + x0[j]] + (src[o0 + x1[j]] - src[o0 + x0[j]]) * fx[j];
+      const b = src[o1 + x0[j]] + (src[o1 + x1[j]] - src[o1 + x0[j]]) * fx[j];
+      pixels[i * out + j] = Math.round(a + (b - a) * fy);
     }
   }
   return { pixels, size: out };

@@ -23,19 +23,21 @@ const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
 /** Deterministic part: one 256-entry lookup table built from the image's histogram, then applied. */
 export function adjustIntensity(img: Image, f: { brightness: number; contrast: number; gamma: number }): Image {
-  const hist = new Float64Array(256);
-  for (const v of img.pixels) hist[v]++;
+  const src = img.pixels;
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < src.length; i++) hist[src[i]]++;
   let mean = 0;
   for (let v = 0; v < 256; v++) mean += hist[v] * clamp01((v / 255) * f.brightness);
-  mean /= img.pixels.length;
+  mean /= src.length;
   const lut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) {
+    if (hist[v] === 0) continue; // small patches hold few grey levels: skip the pow() of absent ones
     const b = clamp01((v / 255) * f.brightness);
     const c = clamp01(mean + f.contrast * (b - mean));
     lut[v] = Math.round(255 * c ** f.gamma);
   }
-  const pixels = new Uint8Array(img.pixels.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = lut[img.pixels[i]];
+  const pixels = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i++) pixels[i] = lut[src[i]];
   return { pixels, size: img.size };
 }
 
