@@ -117,6 +117,7 @@ describe('reproduce', () => {
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     expect(md).toMatch(/\| rotation \| [\d.]+ \| /);
     expect(md).toContain('majority class');
+    expect(md).toMatch(/Pretext rows: 1 epoch of at most 2 steps, batch 8, SGD lr 0.01, momentum 0.9, lr schedule cosine \(warm-up 5% of steps, to 0\)/);
     if (withImagenet) expect(md).toMatch(/\| imagenet \| [\d.]+ \| 100\.0 \|/);
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
     const rowFile = join(out, 'rows', 'rotation-32.json');

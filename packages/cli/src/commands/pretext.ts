@@ -49,7 +49,7 @@ export const PretextOptions = z
   });
 export type PretextOptions = z.infer<typeof PretextOptions>;
 
-type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr: number };
+export type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr: number };
 
 /** The flags' schedule (see train/src/schedule.ts). */
 export function scheduleOf(o: ScheduleFlags): Schedule {
