@@ -34,6 +34,9 @@ describe('option validation happens before any work', () => {
     const warm = cli('pretext', '--task', 'rotation', '--schedule', 'step', '--decay', '0.9', '--warmup', '10');
     expect(warm.code).toBe(2);
     expect(warm.err).toMatch(/warmup.*cosine only/);
+    const aug = cli('pretext', '--task', 'rotation', '--augment', 'some');
+    expect(aug.code).toBe(2);
+    expect(aug.err).toMatch(/augment/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
   });
   it('rejects an unknown task, listing the known ones', () => {

@@ -29,6 +29,8 @@ export const PretextOptions = z
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
     permutations: int().min(2).optional(),
+    /** 'none' turns the task's default augmentations off (taskOptions.augment gives a list of your own) */
+    augment: z.enum(['default', 'none']).default('default'),
     run: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
@@ -42,12 +44,16 @@ export const PretextOptions = z
   .strict()
   .superRefine((o, ctx) => {
     // e.g. a patch larger than the grid cell: found now, not after the engine started
-    const taskOptions = o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions;
-    const problem = taskProblem(o.task, taskOptions, o.size);
+    const problem = taskProblem(o.task, taskOptionsOf(o), o.size);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
   });
 export type PretextOptions = z.infer<typeof PretextOptions>;
+
+/** The task's options with the --permutations and --augment flags folded in. */
+function taskOptionsOf(o: { taskOptions: Record<string, unknown>; permutations?: number; augment: 'default' | 'none' }): Record<string, unknown> {
+  return { ...o.taskOptions, ...(o.permutations ? { permutations: o.permutations } : {}), ...(o.augment === 'none' ? { augment: [] } : {}) };
+}
 
 export type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr: number };
 
@@ -119,7 +125,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
     await runPretext(
       {
         task: o.task,
-        taskOptions: o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions,
+        taskOptions: taskOptionsOf(o),
         encoder: o.encoder,
         cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size },
         epochs: o.epochs,
@@ -164,6 +170,7 @@ export const pretext = defineCommand({
     ['--seed <n>', 'seed of init, sampling and shuffling (default 0)'],
     ['--init <file>', "'random' or a safetensors file of canonical encoder weights (e.g. ImageNet)"],
     ['--permutations <n>', 'jigsaw: number of permutations (default 100)'],
+    ['--augment <which>', "default | none: the task's default augmentations (rotation: crop + intensity), or none"],
     ['--run <name>', 'run folder name under --runs-dir (default <task>-<encoder>-<data>-<size>)'],
     ['--runs-dir <dir>', `where run folders live (default ${DEFAULT_RUNS_DIR})`],
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],

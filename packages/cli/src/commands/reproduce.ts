@@ -57,13 +57,14 @@ export const ReproduceConfig = z
         warmupEpochs: z.number().nonnegative().optional(),
         minLr: z.number().nonnegative().optional(),
         permutations: z.number().int().min(2).default(100),
+        augment: z.enum(['default', 'none']).default('default'),
         engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
         python: z.string().optional(),
         workers: z.number().int().nonnegative().optional(),
       })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, engine: 'auto' as const, device: 'auto' as const })),
+      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
     linear: z
       .object({
         epochs: z.number().int().positive().default(10),
@@ -141,6 +142,7 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
             warmupEpochs: cfg.pretext.warmupEpochs,
             minLr: cfg.pretext.minLr,
             permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
+            augment: cfg.pretext.augment,
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
             engine: cfg.pretext.engine,
