@@ -40,7 +40,8 @@ const MIN_SHOWN = 96;
 /**
  * A labelled grid of what a task's sampler makes of real images: one row per sample, the cached
  * image first, then the views the network receives, the label written under them. It is exactly
- * the first batch of epoch 0 of a pretext run with this seed and batch size `count`, so shortcuts
+ * the first batch of epoch 0 of a pretext run with this seed and batch size `count` (jigsaw: with the
+ * set of taskOptions.permutationSeed, default 0, where a run uses its own seed), so shortcuts
  * (borders, burnt-in markers, exposure) can be seen before they cost a training run.
  */
 export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string; width: number; height: number }> {
