@@ -26,9 +26,16 @@ const file = join(dir, readdirSync(dir).sort()[0]);
 permutationSet(100, 0); // built once per process: not part of the sampling rate
 
 console.log('samples/s, single thread');
-console.log('task'.padEnd(10) + '128 px'.padStart(12) + '256 px'.padStart(12));
-for (const [name, task] of Object.entries(TASKS)) {
-  const opts = task.options.parse({}) as never;
+console.log('task'.padEnd(14) + '128 px'.padStart(12) + '256 px'.padStart(12));
+// each task with its default options, and the other side of its augmentation default (none where it
+// augments, per-view intensity jitter where it does not): what augmentation costs
+const rows = Object.entries(TASKS).flatMap(([name, task]) => {
+  const opts = task.options.parse({}) as { augment: unknown[] };
+  const other = opts.augment.length > 0 ? ['-aug', []] : ['+intensity', [{ name: 'intensity' }]];
+  return [[name, task, opts] as const, [`${name} ${other[0]}`, task, task.options.parse({ ...opts, augment: other[1] })] as const];
+});
+for (const [name, task, o] of rows) {
+  const opts = o as never;
   const row: string[] = [];
   for (const size of [128, 256]) {
     const img = { pixels: await decodeGrey(file, size), size };
@@ -38,7 +45,7 @@ for (const [name, task] of Object.entries(TASKS)) {
     while (performance.now() - t0 < budget) for (let i = 0; i < 100; i++, n++) task.sample(img, rng, opts);
     row.push((n / ((performance.now() - t0) / 1000)).toFixed(0).padStart(12));
   }
-  console.log(name.padEnd(10) + row.join(''));
+  console.log(name.padEnd(14) + row.join(''));
 }
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-samplers-'));

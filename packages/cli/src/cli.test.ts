@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data';
+import sharp from 'sharp';
 import { ResultsFile } from '@cxr-ssl/eval';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -21,6 +22,21 @@ describe('option validation happens before any work', () => {
     const r = cli('pretext', '--task', 'rotation', '--epochs', '0');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/epochs/);
+    expect(existsSync(join(tmp, 'runs'))).toBe(false);
+  });
+  it('checks that schedule flags fit the schedule', () => {
+    const noDecay = cli('pretext', '--task', 'rotation', '--schedule', 'inverse-time');
+    expect(noDecay.code).toBe(2);
+    expect(noDecay.err).toMatch(/inverse-time needs --decay/);
+    const stray = cli('pretext', '--task', 'rotation', '--decay', '0.9');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toMatch(/decay.*not cosine/);
+    const warm = cli('pretext', '--task', 'rotation', '--schedule', 'step', '--decay', '0.9', '--warmup', '10');
+    expect(warm.code).toBe(2);
+    expect(warm.err).toMatch(/warmup.*cosine only/);
+    const aug = cli('pretext', '--task', 'rotation', '--augment', 'some');
+    expect(aug.code).toBe(2);
+    expect(aug.err).toMatch(/augment/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
   });
   it('rejects an unknown task, listing the known ones', () => {
@@ -43,6 +59,27 @@ describe('import-weights', () => {
     const r = cli('import-weights', '--from', 'torchvision', '--input', 'x.pth', '--out', 'x.safetensors', '--encoder', 'vgg16');
     expect(r.code).toBe(2);
     expect(r.err).toContain('--encoder vgg16: --from torchvision imports into vgg16-torchvision, vgg16-bn-torchvision, resnet18-torchvision');
+  });
+});
+
+describe('samples', () => {
+  it('writes a labelled grid of real fixture X-rays, preparing the fixture cache when missing', async () => {
+    const r = cli('samples', '--task', 'jigsaw', '--size', '64', '--count', '2', '--out', 'grids/jigsaw.png', '--cache-dir', 'grid-cache', '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // jigsaw at 64 px: 16 px tiles shown x6 (96 px), the 64 px image x2 (128 px);
+    // width 6 + 128 + 12 + 9 * (96 + 6) = 1064; height 42 title + 2 rows * (128 + 22 label + 6)
+    const png = join(tmp, 'grids', 'jigsaw.png');
+    expect(r.out).toContain(`${png} (1064 x 354 px)`);
+    const meta = await sharp(png).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 1064, 354]);
+    // real anatomy in the first tile (x 146..241, y 42..137), not a blank canvas
+    const tile = await sharp(png).extract({ left: 146, top: 42, width: 96, height: 96 }).greyscale().stats();
+    expect(tile.channels[0].stdev).toBeGreaterThan(5);
+    expect(existsSync(join(tmp, 'grid-cache', 'kermany-mini-64.json'))).toBe(true);
+    const bad = cli('samples', '--task', 'context', '--size', '32', '--out', 'x.png', '--cache-dir', 'grid-cache', '--augment', 'some');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/augment/);
   });
 });
 
@@ -91,6 +128,7 @@ describe('reproduce', () => {
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     expect(md).toMatch(/\| rotation \| [\d.]+ \| /);
     expect(md).toContain('majority class');
+    expect(md).toMatch(/Pretext rows: 1 epoch of at most 2 steps, batch 8, SGD lr 0.01, momentum 0.9, lr schedule cosine \(warm-up 5% of steps, to 0\)/);
     if (withImagenet) expect(md).toMatch(/\| imagenet \| [\d.]+ \| 100\.0 \|/);
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
     const rowFile = join(out, 'rows', 'rotation-32.json');

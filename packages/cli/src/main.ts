@@ -5,10 +5,11 @@ import { linear } from './commands/linear.ts';
 import { prepare } from './commands/prepare.ts';
 import { pretext } from './commands/pretext.ts';
 import { reproduce } from './commands/reproduce.ts';
+import { samples } from './commands/samples.ts';
 import type { CommandSpec } from './command.ts';
 import { UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, importWeights, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, samples, importWeights, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
 import { type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
+import { describeSchedule } from '@cxr-ssl/train';
+import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
 import { resultsMarkdown, sortRows } from './report.ts';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
@@ -38,7 +40,10 @@ function rank(init: string): number {
   return i < 0 ? INIT_ORDER.length : i;
 }
 
-export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string }): void {
+type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; momentum: number };
+
+export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string; pretext?: PretextSettings }): void {
+  const p = cfg.pretext;
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const md = [
     `# Reproduction on ${cfg.data.name} (${cfg.encoder})`,
@@ -47,6 +52,12 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
     '',
     studyTable(rows, cfg.sizes),
     '',
+    ...(p
+      ? [
+          `Pretext rows: ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}${p.stepsPerEpoch ? ` of at most ${p.stepsPerEpoch} steps` : ''}, batch ${p.batchSize}, SGD lr ${p.lr}, momentum ${p.momentum}, lr schedule ${describeSchedule(scheduleOf(p))}.`,
+          '',
+        ]
+      : []),
     'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png.',
     '',
     resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),

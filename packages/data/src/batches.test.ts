@@ -65,7 +65,7 @@ describe('batch stream', () => {
     expect([...e0].sort((a, b) => a - b)).toEqual(idx);
     expect(e1).not.toEqual(e0);
     const batches = await collect(
-      createBatchStream({ cache: cacheInfo, task: 'rotation', indices: idx, batchSize: 5, seed: 3, epoch: 0, dropLast: false }),
+      createBatchStream({ cache: cacheInfo, task: 'rotation', taskOptions: { augment: [] }, indices: idx, batchSize: 5, seed: 3, epoch: 0, dropLast: false }),
     );
     expect(batches.map((b) => b.shape[0])).toEqual([5, 5, 5, 5, 5, 5, 2]);
     // rotation by label k of the image at that place in the order reproduces the sample exactly

@@ -12,3 +12,4 @@ export * from './samplers/index.ts';
 export * from './split.ts';
 export * from './testing.ts';
 export * from './batches.ts';
+export * from './augment/index.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OptimizerConfig } from './engine.ts';
+import { DEFAULT_SCHEDULE, Schedule } from './schedule.ts';
 
 /** A pretext run, fully resolved: what config.json in the run folder holds. */
 export const PretextConfig = z
@@ -16,6 +17,8 @@ export const PretextConfig = z
     /** cap on steps per epoch (quick runs); default: the whole train split */
     stepsPerEpoch: z.number().int().positive().optional(),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
+    /** how the lr changes per step (schedule.ts); default cosine with a 5% warm-up */
+    schedule: Schedule.default(DEFAULT_SCHEDULE),
     seed: z.number().int().nonnegative().default(0),
     /** where the encoder starts: random init, or a safetensors file of canonical encoder weights */
     init: z.string().default('random'),
@@ -24,5 +27,9 @@ export const PretextConfig = z
     /** log a metrics line every N steps */
     logEvery: z.number().int().positive().default(10),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.schedule.name !== 'cosine' || c.schedule.minLr < c.optimizer.lr, {
+    path: ['schedule', 'minLr'],
+    message: 'minLr must be below the peak lr (optimizer.lr)',
+  });
 export type PretextConfig = z.infer<typeof PretextConfig>;

@@ -3,14 +3,14 @@ import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 
 /**
- * SGD with momentum. The defaults train the BatchNorm encoders from scratch on CPU (measured on the
- * fixture and Kermany for all three pretext tasks); configs/nih-paper.yaml sets the study's own.
+ * SGD with momentum. `lr` is the peak learning rate; the loop scales it per step by the run's
+ * schedule (schedule.ts) and hands each step its own lr, so engines never see the schedule. The
+ * defaults train the BatchNorm encoders from scratch on CPU (measured on the fixture and Kermany
+ * for all three pretext tasks); configs/nih-paper.yaml sets the study's own.
  */
 export const OptimizerConfig = z.object({
   lr: z.number().positive().default(0.05),
   momentum: z.number().min(0).max(1).default(0.9),
-  /** multiplicative decay of lr per epoch (exponential schedule) */
-  decay: z.number().positive().max(1).default(1),
   weightDecay: z.number().min(0).default(5e-4),
 });
 export type OptimizerConfig = z.infer<typeof OptimizerConfig>;

@@ -5,3 +5,4 @@ export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';
 export { taskProblem } from './task-options.ts';
+export * from './schedule.ts';

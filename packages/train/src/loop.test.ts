@@ -32,7 +32,8 @@ const config = (over: Partial<PretextConfig> = {}) => ({
   epochs: 2,
   batchSize: 8,
   stepsPerEpoch: 3,
-  optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 },
+  optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 },
+  schedule: { name: 'cosine', warmupSteps: 2 },
   seed: 3,
   workers: 1,
   logEvery: 1,
@@ -64,6 +65,15 @@ describe('runPretext', () => {
     const lines = new MetricsLog(join(run, 'metrics.jsonl')).read();
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.filter((l) => l.kind === 'epoch').map((l) => l.epoch)).toEqual([0, 1]);
+    // lr per step, logged: 2 warm-up steps then a half cosine over the remaining 4 (6 in all)
+    const c = (p: number) => 0.005 * (1 + Math.cos(Math.PI * p));
+    const want = [0.005, 0.01, c(0), c(1 / 4), c(2 / 4), c(3 / 4)];
+    const got = lines.filter((l) => l.kind === 'step').map((l) => l.lr as number);
+    for (const [i, lr] of got.entries()) expect(lr).toBeCloseTo(want[i], 12);
+    const saved = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(saved.schedule).toEqual({ name: 'cosine', warmupSteps: 2, minLr: 0 });
+    // the task's defaults are recorded: rotation augments by default
+    expect(saved.taskOptions.augment.map((a: { name: string }) => a.name)).toEqual(['crop', 'intensity']);
     const ckpt = readLatestCheckpoint(run)!;
     expect(ckpt.state).toMatchObject({ epoch: 2, batch: 0, step: 6, engine: 'tfjs' });
     expect([...ckpt.weights.keys()]).toContain('head.fc2.weight');
@@ -107,7 +117,7 @@ describe('runPretext', () => {
   });
 
   it('a learning rate that really diverges ends in NonFiniteLossError, not in NaN weights', async () => {
-    const boom = await train(join(tmp, 'nan2'), config({ optimizer: { lr: 1e12, momentum: 0.9, decay: 1, weightDecay: 0 } })).catch((e) => e);
+    const boom = await train(join(tmp, 'nan2'), config({ optimizer: { lr: 1e12, momentum: 0.9, weightDecay: 0 } })).catch((e) => e);
     expect(boom).toBeInstanceOf(NonFiniteLossError);
     expect(String(boom)).toMatch(/at step \d+.*--lr 100000000000/s);
   });

@@ -17,7 +17,8 @@ import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
-import { resolveTaskOptions, taskProblem } from './task-options.ts';
+import { lrAt } from './schedule.ts';
+import { resolveTaskOptions, taskProblem, withTaskDefaults } from './task-options.ts';
 
 export type PretextEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
@@ -48,21 +49,22 @@ export function configHash(cfg: PretextConfig): string {
 }
 
 /**
- * Pretext training: data -> sampler batches (worker pool) -> engine, with the study's
- * exponentially decayed SGD, per-epoch checkpoints, resume and a final encoder export.
+ * Pretext training: data -> sampler batches (worker pool) -> engine, SGD with the run's lr
+ * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
  */
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
-  const cfg = PretextConfig.parse(rawConfig);
+  const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
-  const problem = taskProblem(cfg.task, cfg.taskOptions, cfg.cache.size);
+  const problem = taskProblem(given.task, given.taskOptions, given.cache.size);
   if (problem) throw new Error(problem);
+  const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   mkdirSync(runDir, { recursive: true });
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
-    const previous = PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8')));
+    const previous = withTaskDefaults(PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8'))));
     if (configHash(previous) !== hash) {
       throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
     }
@@ -120,6 +122,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
+  const totalSteps = cfg.epochs * stepsPerEpoch;
+  const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
     const st = await engine.state();
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
@@ -128,18 +132,17 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, taskOptions, batchSize: cfg.batchSize, workers };
 
   for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
-    const lr = cfg.optimizer.lr * cfg.optimizer.decay ** epoch;
     const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
     const stream = createBatchStream({ ...streamOpts, indices: trainIdx, seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
     let sumLoss = 0;
     let sumAcc = 0;
     let seen = 0;
     let batch = startBatch;
-    const pending: { promise: Promise<StepResult>; size: number }[] = [];
+    const pending: { promise: Promise<StepResult>; size: number; lr: number }[] = [];
     let t0 = performance.now();
     let samplesSince = 0;
     const settle = async () => {
-      const { promise, size } = pending.shift()!;
+      const { promise, size, lr } = pending.shift()!;
       const r = await promise;
       step++;
       batch++;
@@ -161,7 +164,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     };
     try {
       for await (const b of stream) {
-        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0] });
+        const lr = lrOf(step + pending.length); // the update this batch makes
+        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0], lr });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
         if (opts.signal?.aborted) break;
       }
@@ -173,8 +177,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir };
     }
-    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
-    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr };
+    // held-out pretext accuracy on un-augmented samples: can the encoder solve the task on real images
+    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, taskOptions: { ...taskOptions, augment: [] }, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
+    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');

@@ -23,6 +23,15 @@ export function resolveTaskOptions(cfg: PretextConfig, runDir: string): Record<s
 }
 
 /**
+ * The config with its task options completed by the task's schema (defaults filled in, e.g. the
+ * augmentations), so config.json records what the sampler really does. Call after taskProblem.
+ */
+export function withTaskDefaults(cfg: PretextConfig): PretextConfig {
+  const t = TASKS[cfg.task as keyof typeof TASKS];
+  return { ...cfg, taskOptions: t.options.parse(cfg.taskOptions) as Record<string, unknown> };
+}
+
+/**
  * What is wrong with a task and its options at an image size (unknown task, options its schema
  * rejects, a patch larger than its grid cell), or undefined. Checked before any work starts.
  */

@@ -1,11 +1,14 @@
 import { join, resolve } from 'node:path';
 import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { OptimizerConfig, PretextConfig, type PretextEvent, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
+import { OptimizerConfig, PretextConfig, type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
+
+/** PretextConfig's defaults: the one place training settings default */
+const DEFAULTS = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: '.', size: 16 } });
 
 export const PretextOptions = z
   .object({
@@ -20,12 +23,18 @@ export const PretextOptions = z
     stepsPerEpoch: int().positive().optional(),
     lr: num().positive().optional(),
     momentum: num().min(0).max(1).optional(),
-    decay: num().positive().max(1).optional(),
+    schedule: z.enum(SCHEDULES).default('cosine'),
+    decay: num().positive().optional(),
+    warmup: int().nonnegative().optional(),
+    warmupEpochs: num().nonnegative().optional(),
+    minLr: num().nonnegative().optional(),
     weightDecay: num().min(0).optional(),
     seed: int().nonnegative().default(0),
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
     permutations: int().min(2).optional(),
+    /** 'none' turns the task's default augmentations off (taskOptions.augment gives a list of your own) */
+    augment: z.enum(['default', 'none']).default('default'),
     run: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
@@ -39,11 +48,40 @@ export const PretextOptions = z
   .strict()
   .superRefine((o, ctx) => {
     // e.g. a patch larger than the grid cell: found now, not after the engine started
-    const taskOptions = o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions;
-    const problem = taskProblem(o.task, taskOptions, o.size);
+    const problem = taskProblem(o.task, taskOptionsOf(o), o.size);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
+    for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
   });
 export type PretextOptions = z.infer<typeof PretextOptions>;
+
+/** The task's options with the --permutations and --augment flags folded in. */
+function taskOptionsOf(o: { taskOptions: Record<string, unknown>; permutations?: number; augment: 'default' | 'none' }): Record<string, unknown> {
+  return { ...o.taskOptions, ...(o.permutations ? { permutations: o.permutations } : {}), ...(o.augment === 'none' ? { augment: [] } : {}) };
+}
+
+export type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr?: number };
+
+/** The flags' schedule (see train/src/schedule.ts). */
+export function scheduleOf(o: ScheduleFlags): Schedule {
+  if (o.schedule === 'cosine') return { name: 'cosine', warmupSteps: o.warmup, warmupEpochs: o.warmupEpochs, minLr: o.minLr ?? 0 };
+  return { name: o.schedule, decay: o.decay ?? Number.NaN };
+}
+
+/** Flags that do not fit the chosen schedule, as [option, message]. */
+function scheduleProblems(o: ScheduleFlags): [string, string][] {
+  const out: [string, string][] = [];
+  if (o.schedule === 'cosine') {
+    if (o.decay !== undefined) out.push(['decay', 'applies to --schedule step | inverse-time, not cosine']);
+    if (o.warmup !== undefined && o.warmupEpochs !== undefined) out.push(['warmup', 'give --warmup (steps) or --warmup-epochs, not both']);
+    if ((o.minLr ?? 0) >= (o.lr ?? DEFAULTS.optimizer.lr)) out.push(['minLr', `must be below --lr (${o.lr ?? DEFAULTS.optimizer.lr})`]);
+    return out;
+  }
+  if (o.decay === undefined) {
+    out.push(['decay', o.schedule === 'step' ? '--schedule step needs --decay (lr x decay per epoch; the study: 0.9)' : "--schedule inverse-time needs --decay (Keras' decay: lr / (1 + decay t) per step)"]);
+  } else if (o.schedule === 'step' && o.decay > 1) out.push(['decay', `--schedule step multiplies lr by decay each epoch: give a value in (0, 1], got ${o.decay}`]);
+  for (const k of ['warmup', 'warmupEpochs', 'minLr'] as const) if (o[k] !== undefined) out.push([k, 'applies to --schedule cosine only']);
+  return out;
+}
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
   return `${o.task}-${o.encoder}-${o.data}-${o.size}`;
@@ -91,13 +129,14 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
     await runPretext(
       {
         task: o.task,
-        taskOptions: o.permutations ? { ...o.taskOptions, permutations: o.permutations } : o.taskOptions,
+        taskOptions: taskOptionsOf(o),
         encoder: o.encoder,
         cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size },
         epochs: o.epochs,
         batchSize: o.batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: OptimizerConfig.parse({ lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay }),
+        optimizer: OptimizerConfig.parse({ lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay }),
+        schedule: scheduleOf(o),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
@@ -112,8 +151,6 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   return runDir;
 }
 
-const DEFAULTS = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: '.', size: 16 } });
-
 export const pretext = defineCommand({
   name: 'pretext',
   summary: 'Pretrain an encoder on a pretext task (context | jigsaw | rotation)',
@@ -126,13 +163,18 @@ export const pretext = defineCommand({
     ['--epochs <n>', `epochs (default ${DEFAULTS.epochs}, as in the study)`],
     ['--batch-size <n>', `batch size (default ${DEFAULTS.batchSize})`],
     ['--steps-per-epoch <n>', 'cap the steps of an epoch (quick runs)'],
-    ['--lr <f>', `SGD learning rate (default ${DEFAULTS.optimizer.lr}; the study: 0.001 from ImageNet weights)`],
+    ['--lr <f>', `SGD (peak) learning rate (default ${DEFAULTS.optimizer.lr}; the study: 0.001 from ImageNet weights)`],
     ['--momentum <f>', `SGD momentum (default ${DEFAULTS.optimizer.momentum})`],
-    ['--decay <f>', `learning-rate decay per epoch (default ${DEFAULTS.optimizer.decay})`],
+    ['--schedule <name>', 'lr schedule: cosine (default: linear warm-up, then half cosine) | step (x decay per epoch) | inverse-time (Keras: lr / (1 + decay t))'],
+    ['--decay <f>', 'step: lr factor per epoch; inverse-time: decay per step'],
+    ['--warmup <steps>', 'cosine: warm-up steps (default 5% of all steps)'],
+    ['--warmup-epochs <n>', 'cosine: warm-up in epochs instead of steps'],
+    ['--min-lr <f>', 'cosine: the lr it ends at (default 0)'],
     ['--weight-decay <f>', `L2 weight decay (default ${DEFAULTS.optimizer.weightDecay})`],
     ['--seed <n>', 'seed of init, sampling and shuffling (default 0)'],
     ['--init <file>', "'random' or a safetensors file of canonical encoder weights (e.g. ImageNet)"],
     ['--permutations <n>', 'jigsaw: number of permutations (default 100)'],
+    ['--augment <which>', "default | none: the task's default augmentations (rotation: crop + intensity), or none"],
     ['--run <name>', 'run folder name under --runs-dir (default <task>-<encoder>-<data>-<size>)'],
     ['--runs-dir <dir>', `where run folders live (default ${DEFAULT_RUNS_DIR})`],
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
 import { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
+import { SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
@@ -50,15 +51,20 @@ export const ReproduceConfig = z
         stepsPerEpoch: z.number().int().positive().optional(),
         lr: z.number().positive().default(0.001),
         momentum: z.number().min(0).max(1).default(0.9),
-        decay: z.number().positive().max(1).default(0.9),
+        schedule: z.enum(SCHEDULES).default('cosine'),
+        decay: z.number().positive().optional(),
+        warmup: z.number().int().nonnegative().optional(),
+        warmupEpochs: z.number().nonnegative().optional(),
+        minLr: z.number().nonnegative().optional(),
         permutations: z.number().int().min(2).default(100),
+        augment: z.enum(['default', 'none']).default('default'),
         engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
         python: z.string().optional(),
         workers: z.number().int().nonnegative().optional(),
       })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, decay: 0.9, permutations: 100, engine: 'auto' as const, device: 'auto' as const })),
+      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
     linear: z
       .object({
         epochs: z.number().int().positive().default(10),
@@ -130,8 +136,13 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
             stepsPerEpoch: cfg.pretext.stepsPerEpoch,
             lr: cfg.pretext.lr,
             momentum: cfg.pretext.momentum,
+            schedule: cfg.pretext.schedule,
             decay: cfg.pretext.decay,
+            warmup: cfg.pretext.warmup,
+            warmupEpochs: cfg.pretext.warmupEpochs,
+            minLr: cfg.pretext.minLr,
             permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
+            augment: cfg.pretext.augment,
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
             engine: cfg.pretext.engine,

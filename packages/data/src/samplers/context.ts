@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Image, Rng, Sample } from '../types.ts';
-import { checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { augmentList } from '../augment/index.ts';
+import { augmentViews, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
 import type { PretextTask } from './task.ts';
 
 /**
@@ -10,9 +11,10 @@ import type { PretextTask } from './task.ts';
  *     0 1 2
  *     3 . 4
  *     5 6 7
- * RNG draws, in order: label, centre (y, x) jitter, neighbour (y, x) jitter.
+ * RNG draws, in order: label, centre (y, x) jitter, neighbour (y, x) jitter, then the
+ * augmentations of each view (none by default: the study's task; e.g. per-patch intensity jitter).
  */
-export const contextOptions = z.object({ patch: gridPatchOption }).strict();
+export const contextOptions = z.object({ patch: gridPatchOption, augment: augmentList.default(() => []) }).strict();
 export type ContextOptions = z.infer<typeof contextOptions>;
 
 /** (row, col) of neighbour label 0..7 */
@@ -27,11 +29,14 @@ export const CONTEXT_NEIGHBOURS: ReadonlyArray<readonly [number, number]> = [
   [2, 2],
 ];
 
+const NEIGHBOUR_NAMES = ['top-left', 'top', 'top-right', 'left', 'right', 'bottom-left', 'bottom', 'bottom-right'];
+
 export const context: PretextTask<ContextOptions> = {
   name: 'context',
   options: contextOptions,
   classes: () => 8,
   shape: (size, opts) => ({ views: 2, patch: grid(size, opts.patch).patch }),
+  describe: (y) => `neighbour ${y}: ${NEIGHBOUR_NAMES[y]} of the centre`,
   sample(img: Image, rng: Rng, opts: ContextOptions): Sample {
     checkImage(img.pixels, img.size, 'context');
     const g = grid(img.size, opts.patch);
@@ -43,6 +48,7 @@ export const context: PretextTask<ContextOptions> = {
     const [nt, nl] = jitteredCorner(g, nr, nc, int);
     copyPatch(img.pixels, img.size, ct, cl, g.patch, x, 0);
     copyPatch(img.pixels, img.size, nt, nl, g.patch, x, g.patch * g.patch);
+    augmentViews(x, 2, g.patch, rng, opts.augment);
     return { x, y };
   },
 };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { type Augment, augment } from '../augment/index.ts';
+import type { Rng } from '../types.ts';
 
 /**
  * The 3x3 grid shared by the context and jigsaw tasks. cell = floor(S/3); the grid is centred
@@ -54,6 +56,16 @@ export function jitteredCorner(g: Grid, row: number, col: number, int: (n: numbe
   const top = g.offset + row * g.cell + int(slack);
   const left = g.offset + col * g.cell + int(slack);
   return [top, left];
+}
+
+/** Augments each of the `views` patch x patch views of x in place, in view order (x is the sample's own buffer). */
+export function augmentViews(x: Uint8Array, views: number, patch: number, rng: Rng, list: readonly Augment[]): void {
+  if (list.length === 0) return;
+  const area = patch * patch;
+  for (let v = 0; v < views; v++) {
+    const view = { pixels: x.subarray(v * area, (v + 1) * area), size: patch };
+    x.set(augment(view, rng, list).pixels, v * area);
+  }
 }
 
 export function checkImage(pixels: Uint8Array, size: number, task: string): void {

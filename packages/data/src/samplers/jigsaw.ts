@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Image, Rng, Sample } from '../types.ts';
-import { checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { augmentList } from '../augment/index.ts';
+import { augmentViews, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
 import { permutationSet, validatePermutationSet } from './permutations.ts';
 import type { PretextTask } from './task.ts';
 
@@ -8,7 +9,7 @@ import type { PretextTask } from './task.ts';
  * Jigsaw (Noroozi & Favaro 2016): a random `patch` crop inside each cell of the 3x3 grid
  * (cells numbered 0..8 row-major), shuffled by permutation p of the set; label = p.
  * View i is the tile cut from cell perm[i]. RNG draws, in order: p, then (y, x) jitter for
- * cells 0..8. `permutations` is either the set itself (number[][], as saved with a run) or a
+ * cells 0..8, then the augmentations of each tile (none by default). `permutations` is either the set itself (number[][], as saved with a run) or a
  * count n, meaning permutationSet(n, permutationSeed) (memoised: computed once per process).
  */
 export const jigsawOptions = z
@@ -17,7 +18,9 @@ export const jigsawOptions = z
     permutations: z
       .union([z.number().int().min(2).max(362_880), z.array(z.array(z.number().int())).min(2)])
       .default(100),
-    permutationSeed: z.number().int().default(0),
+    /** seed of the set when `permutations` is a count (default 0; a pretext run uses its own seed) */
+    permutationSeed: z.number().int().optional(),
+    augment: augmentList.default(() => []),
   })
   .strict();
 export type JigsawOptions = z.infer<typeof jigsawOptions>;
@@ -45,6 +48,7 @@ export const jigsaw: PretextTask<JigsawOptions> = {
   },
   shape: (size, opts) => ({ views: 9, patch: grid(size, opts.patch).patch }),
   resolve: (opts) => ({ ...opts, permutations: jigsawSet(opts) }),
+  describe: (y, opts) => `permutation ${y}: tiles from cells ${jigsawSet(opts)[y].join(' ')}`,
   sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
     checkImage(img.pixels, img.size, 'jigsaw');
     const g = grid(img.size, opts.patch);
@@ -59,6 +63,7 @@ export const jigsaw: PretextTask<JigsawOptions> = {
       const [t, l] = corners[perm[i]];
       copyPatch(img.pixels, img.size, t, l, g.patch, x, i * area);
     }
+    augmentViews(x, 9, g.patch, rng, opts.augment);
     return { x, y };
   },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { augment, augmentList, wholeImageAugment } from '../augment/index.ts';
 import type { Image, Rng, Sample } from '../types.ts';
 import { checkImage } from './geometry.ts';
 import type { PretextTask } from './task.ts';
@@ -6,9 +7,11 @@ import type { PretextTask } from './task.ts';
 /**
  * Rotation (Gidaris et al. 2018): the whole image rotated counter-clockwise by k * 90 degrees,
  * label k in 0..3. Same convention as numpy.rot90(img, k): for k = 1 the pixel at (row r, col c)
- * lands at (S - 1 - c, r).
+ * lands at (S - 1 - c, r). The image is augmented first (default: random crop of 50-100% of the
+ * area + intensity jitter, so borders, markers and exposure do not give k away).
+ * RNG draws, in order: k, then the augmentations'.
  */
-export const rotationOptions = z.object({}).strict();
+export const rotationOptions = z.object({ augment: augmentList.default(wholeImageAugment) }).strict();
 export type RotationOptions = z.infer<typeof rotationOptions>;
 
 export function rotate90(src: Uint8Array, size: number, k: number, dst = new Uint8Array(size * size)): Uint8Array {
@@ -35,9 +38,10 @@ export const rotation: PretextTask<RotationOptions> = {
   options: rotationOptions,
   classes: () => 4,
   shape: (size) => ({ views: 1, patch: size }),
-  sample(img: Image, rng: Rng): Sample {
+  describe: (y) => `rotated ${y * 90} deg (k=${y})`,
+  sample(img: Image, rng: Rng, opts: RotationOptions): Sample {
     checkImage(img.pixels, img.size, 'rotation');
     const k = rng.int(4);
-    return { x: rotate90(img.pixels, img.size, k), y: k };
+    return { x: rotate90(augment(img, rng, opts.augment).pixels, img.size, k), y: k };
   },
 };

@@ -6,7 +6,8 @@ import { createRng } from '../rng.ts';
 import { fixtureDir } from '../testing.ts';
 import type { Image, Sampler } from '../types.ts';
 import { CONTEXT_NEIGHBOURS, context } from './context.ts';
-import { grid } from './geometry.ts';
+import { augment, augmentList } from '../augment/index.ts';
+import { augmentViews, grid } from './geometry.ts';
 import { jigsaw, jigsawOptions } from './jigsaw.ts';
 import { permutationSet } from './permutations.ts';
 import { TASKS, getTask } from './index.ts';
@@ -83,8 +84,8 @@ describe('rotation', () => {
     const { rows, cols } = coordImages(size);
     const counts = [0, 0, 0, 0];
     for (let seed = 0; seed < 400; seed++) {
-      const a = rotation.sample(rows, createRng(seed), {});
-      const b = rotation.sample(cols, createRng(seed), {});
+      const a = rotation.sample(rows, createRng(seed), { augment: [] });
+      const b = rotation.sample(cols, createRng(seed), { augment: [] });
       counts[a.y]++;
       if (a.y === 1) {
         // output (i, j) came from input (j, S-1-i)
@@ -120,7 +121,7 @@ describe('context', () => {
   it('honours a patch override and rejects one that does not fit', () => {
     const opts = context.options.parse({ patch: 40 });
     expect(context.shape(128, opts)).toEqual({ views: 2, patch: 40 });
-    expect(() => context.shape(128, { patch: 50 })).toThrow(/choose patch <= 42/);
+    expect(() => context.shape(128, { patch: 50, augment: [] })).toThrow(/choose patch <= 42/);
     expect(() => context.options.parse({ patch: 0 })).toThrow();
     expect(() => context.options.parse({ pach: 3 })).toThrow();
   });
@@ -167,6 +168,42 @@ describe('jigsaw', () => {
 });
 
 
+describe('augmentation inside the samplers', () => {
+  const jitter = augmentList.parse([{ name: 'intensity', brightness: 0.3, contrast: 0.3, gamma: 0.3 }]);
+  const xray = async (size: number) => {
+    const dir = join(fixtureDir(), 'train', 'NORMAL');
+    const file = join(dir, readdirSync(dir).sort()[0]);
+    return { pixels: new Uint8Array(await sharp(file).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer()), size };
+  };
+
+  it('rotation: on by default (crop + intensity jitter); k is drawn first, then the augmentations, then the turn', async () => {
+    const img = await xray(64);
+    const opts = rotation.options.parse({});
+    expect(opts.augment.map((a) => a.name)).toEqual(['crop', 'intensity']);
+    for (const seed of [1, 2, 3]) {
+      const rng = createRng(seed);
+      const k = rng.int(4);
+      const want = rotate90(augment(img, rng, opts.augment).pixels, 64, k);
+      const got = rotation.sample(img, createRng(seed), opts);
+      expect(got.y).toBe(k);
+      expect(got.x).toEqual(want);
+      expect(got.x).not.toEqual(rotation.sample(img, createRng(seed), { augment: [] }).x);
+    }
+  });
+
+  it.each(['context', 'jigsaw'])('%s: off by default; when given, each view is augmented after the crops, in view order', async (name) => {
+    const task = getTask(name) as typeof context;
+    const img = await xray(96);
+    const plain = task.options.parse({});
+    expect(plain.augment).toEqual([]);
+    const { views, patch } = task.shape(96, plain);
+    const rng = createRng(11);
+    const base = task.sample(img, rng, plain);
+    augmentViews(base.x, views, patch, rng, jitter);
+    expect(task.sample(img, createRng(11), { ...plain, augment: jitter })).toEqual(base);
+  });
+});
+
 describe('samplers on real X-rays', () => {
   it.each(Object.keys(TASKS))('%s: shapes, labels in range, deterministic per seed', async (name) => {
     const task = getTask(name);
@@ -188,6 +225,13 @@ describe('samplers on real X-rays', () => {
       // real anatomy: views are not flat
       expect(new Set(a.x).size).toBeGreaterThan(20);
     }
+  });
+
+  it('describe() reads a label for a person', () => {
+    expect(rotation.describe(3, rotation.options.parse({}))).toBe('rotated 270 deg (k=3)');
+    expect(context.describe(3, context.options.parse({}))).toBe('neighbour 3: left of the centre');
+    const set = [[0, 1, 2, 3, 4, 5, 6, 7, 8], [8, 7, 6, 5, 4, 3, 2, 1, 0]];
+    expect(jigsaw.describe(1, jigsawOptions.parse({ permutations: set }))).toBe('permutation 1: tiles from cells 8 7 6 5 4 3 2 1 0');
   });
 
   it('getTask names the choices for an unknown task', () => {

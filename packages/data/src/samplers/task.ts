@@ -9,4 +9,6 @@ export interface PretextTask<O = unknown> extends Sampler<O> {
    * once in the main thread so that pool workers receive them instead of recomputing them.
    */
   resolve?(opts: O): O;
+  /** A person's reading of label y, e.g. "90 deg" (sample grids, reports). */
+  describe(y: number, opts: O): string;
 }

@@ -8,6 +8,6 @@ import { TorchEngine } from './torch.ts';
 const encoder = encoderSpec('vgg-small');
 const head = headSpec('rotation', encoder);
 const engine = new TorchEngine({ device: 'cpu', threads: 1 });
-await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 });
+await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, seed: 1 });
 process.stdout.write(`${JSON.stringify({ child: engine.pid })}\n`);
 setInterval(() => {}, 1000);

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { TASKS, batchSeed, epochOrder, getTask, makeBatch, openCache } from '@cxr-ssl/data';
+import { taskProblem } from '@cxr-ssl/train';
+import sharp from 'sharp';
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+import { DEFAULT_CACHE_DIR, flag, int } from '../options.ts';
+import { PrepareOptions, runPrepare } from './prepare.ts';
+
+export const SamplesOptions = z
+  .object({
+    task: z.enum(Object.keys(TASKS) as [string, ...string[]]),
+    out: z.string().regex(/\.png$/i, 'a .png file').default('samples.png'),
+    data: z.string().default('kermany-mini'),
+    size: int().min(16).default(128),
+    cacheDir: z.string().default(DEFAULT_CACHE_DIR),
+    count: int().min(1).max(64).default(8),
+    seed: int().nonnegative().default(0),
+    taskOptions: z.record(z.string(), z.unknown()).default({}),
+    augment: z.enum(['default', 'none']).default('default'),
+    quiet: flag().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const problem = taskProblem(o.task, samplerOptions(o), o.size);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
+  });
+export type SamplesOptions = z.infer<typeof SamplesOptions>;
+
+const samplerOptions = (o: Pick<SamplesOptions, 'taskOptions' | 'augment'>) => (o.augment === 'none' ? { ...o.taskOptions, augment: [] } : o.taskOptions);
+
+const GAP = 6;
+const LABEL = 22;
+const TITLE = 42;
+const MIN_WIDTH = 480;
+/** views are shown at least this large (nearest-neighbour, integer zoom) so small patches stay readable */
+const MIN_SHOWN = 96;
+
+/**
+ * A labelled grid of what a task's sampler makes of real images: one row per sample, the cached
+ * image first, then the views the network receives, the label written under them. It is exactly
+ * the first batch of epoch 0 of a pretext run with this seed and batch size `count` (jigsaw: with the
+ * set of taskOptions.permutationSeed, default 0, where a run uses its own seed), so shortcuts
+ * (borders, burnt-in markers, exposure) can be seen before they cost a training run.
+ */
+export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string; width: number; height: number }> {
+  const cacheDir = resolve(o.cacheDir);
+  if (o.data === 'kermany-mini' && !existsSync(join(cacheDir, `kermany-mini-${o.size}.json`))) {
+    await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
+  }
+  const cache = openCache(cacheDir, o.data, o.size);
+  const task = getTask(o.task);
+  const parsed = task.options.parse(samplerOptions(o));
+  const opts = task.resolve ? task.resolve(parsed) : parsed;
+  const indices = epochOrder(cache.indices('train'), o.seed, 0).slice(0, o.count);
+  if (indices.length === 0) throw new Error(`${o.data}-${o.size} has no train images to sample`);
+  const batch = makeBatch(cache, task, opts, indices, batchSeed(o.seed, 0, 0));
+  const { views, patch } = task.shape(o.size, opts);
+  const zoom = Math.max(1, Math.ceil(MIN_SHOWN / patch));
+  const srcZoom = Math.max(1, Math.ceil(MIN_SHOWN / o.size));
+  const cell = patch * zoom;
+  const srcCell = o.size * srcZoom;
+  const rowH = Math.max(cell, srcCell) + LABEL;
+  const width = Math.max(MIN_WIDTH, GAP + srcCell + 2 * GAP + views * (cell + GAP));
+  const height = TITLE + indices.length * (rowH + GAP);
+  const canvas = new Uint8Array(width * height).fill(32);
+  const blit = (src: Uint8Array, side: number, z: number, top: number, left: number) => {
+    for (let i = 0; i < side * z; i++) {
+      const row = Math.floor(i / z) * side;
+      for (let j = 0; j < side * z; j++) canvas[(top + i) * width + left + j] = src[row + Math.floor(j / z)];
+    }
+  };
+  const texts: string[] = [];
+  const text = (x: number, y: number, s: string, size = 13) =>
+    texts.push(`<text x="${x}" y="${y}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#f0f0f0">${escapeXml(s)}</text>`);
+  text(GAP, 17, `${o.task} on ${o.data}-${o.size}, seed ${o.seed}, augment: ${(opts as { augment?: { name: string }[] }).augment?.map((a) => a.name).join(' + ') || 'none'}`);
+  text(GAP, 35, `cached image | the view${views > 1 ? 's' : ''} the network sees (${patch} px, shown x${zoom})`);
+  const area = patch * patch;
+  indices.forEach((img, r) => {
+    const top = TITLE + r * (rowH + GAP);
+    blit(cache.image(img), o.size, srcZoom, top, GAP);
+    for (let v = 0; v < views; v++) {
+      const x = batch.x.subarray((r * views + v) * area, (r * views + v + 1) * area);
+      blit(x, patch, zoom, top, GAP + srcCell + 2 * GAP + v * (cell + GAP));
+    }
+    text(GAP, top + Math.max(cell, srcCell) + 16, `#${img}: ${task.describe(batch.y[r], opts)}`);
+  });
+  cache.close();
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${texts.join('')}</svg>`;
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}.png`;
+  await sharp(canvas, { raw: { width, height, channels: 1 } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png()
+    .toFile(tmp);
+  renameSync(tmp, out);
+  return { out, width, height };
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
+
+export const samples = defineCommand({
+  name: 'samples',
+  summary: "Write a labelled grid (PNG) of what a task's sampler makes of real X-rays, to spot shortcuts before training",
+  flags: [
+    ['--task <name>', `pretext task: ${Object.keys(TASKS).join(' | ')}`],
+    ['--out <file.png>', 'where to write the grid (default samples.png)'],
+    ['--data <name>', 'prepared data set (default kermany-mini, prepared from the bundled fixture when missing)'],
+    ['--size <px>', 'image size of the prepared set (default 128)'],
+    ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
+    ['--count <n>', 'samples, one per row (default 8)'],
+    ['--seed <n>', 'seed: the grid is the first batch of epoch 0 of a run with this seed (default 0)'],
+    ['--augment <which>', "default | none: the task's default augmentations, or none"],
+    ['--quiet', 'no progress output'],
+  ],
+  schema: SamplesOptions,
+  async run(o) {
+    const { out, width, height } = await writeSampleGrid(o);
+    console.log(`${out} (${width} x ${height} px)`);
+  },
+});

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { Image, Rng } from '../types.ts';
+import { uniform } from './resample.ts';
+
+/**
+ * Gaussian blur with sigma (px) drawn uniformly in `sigma` (one draw): a separable kernel of
+ * radius ceil(3 sigma), rows then columns in float, edges replicated, rounded once at the end.
+ */
+export const blurOptions = z
+  .object({
+    name: z.literal('blur'),
+    sigma: z.tuple([z.number().positive(), z.number().positive()]).default([0.1, 1.5]),
+    p: z.number().min(0).max(1).default(0.5),
+  })
+  .strict()
+  .refine((o) => o.sigma[0] <= o.sigma[1], { message: 'sigma is a [min, max] range' });
+export type BlurOptions = z.infer<typeof blurOptions>;
+
+export function gaussianKernel(sigma: number): Float64Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float64Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+export function blurWith(img: Image, sigma: number): Image {
+  const { size } = img;
+  const k = gaussianKernel(sigma);
+  const r = (k.length - 1) / 2;
+  // clamped (edge-replicating) index of every tap position -r .. size - 1 + r
+  const at = new Int32Array(size + 2 * r);
+  for (let v = 0; v < at.length; v++) at[v] = Math.min(size - 1, Math.max(0, v - r));
+  const src = img.pixels;
+  const rows = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) {
+    const o = i * size;
+    for (let j = 0; j < size; j++) {
+      let s = 0;
+      for (let t = 0; t <= 2 * r; t++) s += k[t] * src[o + at[j + t]];
+      rows[o + j] = s;
+    }
+  }
+  const pixels = new Uint8Array(size * size);
+  for (let i = 0; i < size; i++)
+    for (let j = 0; j < size; j++) {
+      let s = 0;
+      for (let t = 0; t <= 2 * r; t++) s += k[t] * rows[at[i + t] * size + j];
+      pixels[i * size + j] = Math.round(s);
+    }
+  return { pixels, size };
+}
+
+export function gaussianBlur(img: Image, rng: Rng, o: BlurOptions): Image {
+  return blurWith(img, uniform(() => rng.next(), o.sigma[0], o.sigma[1]));
+}
