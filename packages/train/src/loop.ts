@@ -177,8 +177,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir };
     }
-    // held-out pretext accuracy on un-augmented samples: can the encoder solve the task on real images
-    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, taskOptions: { ...taskOptions, augment: [] }, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
+    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);

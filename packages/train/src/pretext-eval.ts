@@ -22,7 +22,7 @@ export interface HeldOutResult {
 
 /**
  * Pretext loss and accuracy on images the run never trained on, without updates (BatchNorm in
- * inference mode). Draw d uses seed + d, so the same (engine state, options) always gives the
+ * inference mode) and without augmentation: can the encoder solve the task on real images. Draw d uses seed + d, so the same (engine state, options) always gives the
  * same figures: comparable across epochs and runs.
  */
 export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise<HeldOutResult> {
@@ -31,7 +31,7 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   let correct = 0;
   let samples = 0;
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
-    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
+    const stream = createBatchStream({ ...o, taskOptions: { ...(o.taskOptions as object), augment: [] }, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {
       const r = await engine.evalStep(b);
       loss += r.loss * b.shape[0];

@@ -35,9 +35,19 @@ const config = () => ({
   logEvery: 1,
 });
 
-async function train(runDir: string, engine: Engine, resume = false, epochs = 2) {
+/** trains the run (to the end, or only its first epoch), then closes the engine */
+async function train(runDir: string, engine: Engine, opts: { resume?: boolean; firstEpochOnly?: boolean } = {}) {
+  const abort = new AbortController();
   try {
-    await runPretext({ ...config(), epochs }, { runDir, engine, resume });
+    await runPretext(config(), {
+      runDir,
+      engine,
+      resume: opts.resume,
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 2 && opts.firstEpochOnly) abort.abort();
+      },
+    });
   } finally {
     await engine.close();
   }
@@ -53,9 +63,9 @@ describe.skipIf('error' in python)('checkpoints are interchangeable between engi
     it(`${first} for epoch 1, then ${second} for epoch 2 == ${second} throughout (vgg-small-bn, <= 1e-4)`, async () => {
       const make = (name: 'tfjs' | 'torch') => ENGINES[name](name === 'torch' ? { torch: { device: 'cpu', threads: 2 } } : { tfjs: { backend: 'wasm' } });
       const switched = join(tmp, `${first}-then-${second}`);
-      await train(switched, await make(first), false, 1);
-      expect(readLatestCheckpoint(switched)!.state.engine).toBe(first);
-      await train(switched, await make(second), true);
+      await train(switched, await make(first), { firstEpochOnly: true });
+      expect(readLatestCheckpoint(switched)!.state).toMatchObject({ engine: first, epoch: 1, batch: 0 });
+      await train(switched, await make(second), { resume: true });
       const straight = join(tmp, `${second}-only-${first}`);
       await train(straight, await make(second));
 
