@@ -42,7 +42,7 @@ describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vg
     // the engine's own forward on the test images agrees with ONNX features + the head in TS
     const px = fx.size * fx.size;
     const x = new Uint8Array(test.rows.length * px);
-    test.rows.forEach((r, b) => x.set(fx.image(r), b * px));
+    for (const [b, r] of test.rows.entries()) x.set(fx.image(r), b * px);
     const own = await engine.evalStep({ x, y: Int32Array.from(test.labels), shape: [test.rows.length, 1, fx.size, fx.size] });
     expect(Math.abs(own.accuracy - ft.accuracy)).toBeLessThanOrEqual(1 / test.rows.length + 1e-9);
     await engine.close();
