@@ -52,7 +52,11 @@ describe('demo', () => {
       expect(row.auc).toBeLessThanOrEqual(1);
       expect(row.n_test).toBe(32);
     }
-    expect(readFileSync(join(tmp, 'demo', 'results.md'), 'utf8')).toContain('| rotation | 64 |');
+    const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
+    expect(md).toContain('| rotation | 64 |');
+    // each pretext row names its held-out pretext accuracy and its optimiser schedule
+    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| lr 0\.01, momentum 0\.9, decay 0\.9/);
+    expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
   });
 });
 
@@ -90,6 +94,11 @@ describe('reproduce', () => {
     const again = cli('reproduce', '--config', cfg, '--quiet');
     expect(again.code).toBe(0);
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
+    // a row is reused only while its protocol options match: other head epochs recompute it
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
+    expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
+    expect(JSON.parse(readFileSync(rowFile, 'utf8')).options.epochs).toBe(3);
+    expect(JSON.parse(before).options.epochs).toBe(2);
     // a finished cell trained with other settings is refused, not silently reused
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lr: 0.01', 'lr: 0.02'));
     const changed = cli('reproduce', '--config', cfg, '--quiet');
