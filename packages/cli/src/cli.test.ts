@@ -127,5 +127,14 @@ describe('reproduce', () => {
     expect(md).toContain('## Label efficiency');
     expect(md).toMatch(/\| rotation \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
     expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
+
+    // fine-tuning of the same pretext encoder through the tfjs engine, on its 10 % draw
+    const ft = cli('eval', '--encoders', 'grid/runs/rotation-32', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--protocol', 'finetune', '--fractions', '0.1', '--ft-epochs', '2', '--engine', 'tfjs', '--out', 'ft', '--quiet');
+    expect(ft.err).toBe('');
+    expect(ft.code).toBe(0);
+    const [row] = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ft', 'results.json'), 'utf8'))).rows;
+    const draw0 = JSON.parse(readFileSync(join(tmp, 'ft', 'fractions', 'other-32-seed0.json'), 'utf8'));
+    expect(row).toMatchObject({ init: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
+    expect(row.history).toHaveLength(2);
   });
 });
