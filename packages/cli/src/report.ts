@@ -3,7 +3,7 @@ import { writeFileAtomic } from '@cxr-ssl/data';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
-const pct = (x: number) => (100 * x).toFixed(1);
+const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
 const ci = (c?: [number, number]) => (c ? ` [${pct(c[0])}, ${pct(c[1])}]` : '');
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
 const fractionLabel = (f: number) => `${+(100 * f).toPrecision(3)}%`;
