@@ -91,7 +91,9 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
       correct += r.accuracy * count;
     }
     const log: EpochLog = { epoch, trainLoss: loss / n, trainAccuracy: correct / n };
-    if (input.val && input.val.rows.length > 0) {
+    // the val split is scored after the last epoch only: a forward pass over it every epoch would
+    // cost more than the training itself at small label fractions
+    if (epoch === o.epochs && input.val && input.val.rows.length > 0) {
       const v = input.val;
       const vOrder = Int32Array.from({ length: v.rows.length }, (_, i) => i);
       let vl = 0;
