@@ -97,7 +97,11 @@ describe('demo', () => {
       expect(row.auc).toBeLessThanOrEqual(1);
       expect(row.n_test).toBe(32);
     }
-    expect(readFileSync(join(tmp, 'demo', 'results.md'), 'utf8')).toContain('| rotation | 64 |');
+    const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
+    expect(md).toContain('| rotation | 64 |');
+    // each pretext row names its held-out pretext accuracy and its optimiser schedule
+    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| lr 0\.01, momentum 0\.9, decay 0\.9/);
+    expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
   });
 });
 
@@ -131,15 +135,52 @@ describe('reproduce', () => {
     expect(md).toMatch(/Pretext rows: 1 epoch of at most 2 steps, batch 8, SGD lr 0.01, momentum 0.9, lr schedule cosine \(warm-up 5% of steps, to 0\)/);
     if (withImagenet) expect(md).toMatch(/\| imagenet \| [\d.]+ \| 100\.0 \|/);
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
-    const rowFile = join(out, 'rows', 'rotation-32.json');
+    const rowFile = join(out, 'rows', 'rotation-32-linear-1-s0.json');
     const before = readFileSync(rowFile, 'utf8');
     const again = cli('reproduce', '--config', cfg, '--quiet');
     expect(again.code).toBe(0);
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
+    // a row is reused only while its protocol options match: other head epochs recompute it
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
+    expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
+    expect(JSON.parse(readFileSync(rowFile, 'utf8')).options.epochs).toBe(3);
+    expect(JSON.parse(before).options.epochs).toBe(2);
     // a finished cell trained with other settings is refused, not silently reused
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lr: 0.01', 'lr: 0.02'));
     const changed = cli('reproduce', '--config', cfg, '--quiet');
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/rotation-32.*different configuration/s);
+  });
+
+  it('eval: a pretext encoder from the grid on another prepared set (transfer), linear + kNN at label fractions over 2 seeds, paired with random init', () => {
+    const prep = cli('prepare', '--source', fixtureDir(), '--name', 'other', '--sizes', '32', '--cache-dir', 'cache', '--quiet');
+    expect(prep.code).toBe(0);
+    const r = cli('eval', '--encoders', 'grid/runs/rotation-32,random', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--protocol', 'linear,knn', '--fractions', '0.1,1', '--seeds', '2', '--epochs', '2', '--k', '5', '--out', 'ev', '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ev', 'results.json'), 'utf8'))).rows;
+    // (init, protocol, fraction, seed): 2 x 2 x 2 x 2 rows
+    expect(new Set(rows.map((x) => `${x.init}|${x.protocol}|${x.fraction}|${x.seed}`)).size).toBe(16);
+    const rot = rows.find((x) => x.init === 'rotation' && x.protocol === 'knn' && x.fraction === 0.1 && x.seed === 1)!;
+    expect(rot).toMatchObject({ data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
+    expect(rot.paired?.random.auc.ci[0]).toBeLessThanOrEqual(rot.paired!.random.auc.diff);
+    // the draw is saved, nested and stratified: 10 % of each class of the train split, at least one image each
+    const draws = JSON.parse(readFileSync(join(tmp, 'ev', 'fractions', 'other-32-seed1.json'), 'utf8'));
+    expect(draws.draws[0].drawn.every((n: number) => n >= 1)).toBe(true);
+    expect(rot.n_train).toBe(draws.draws[0].ids.length);
+    const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
+    expect(md).toContain('other (pretext: fx)');
+    expect(md).toContain('## Label efficiency');
+    expect(md).toMatch(/\| rotation \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
+    expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
+
+    // fine-tuning of the same pretext encoder through the tfjs engine, on its 10 % draw
+    const ft = cli('eval', '--encoders', 'grid/runs/rotation-32', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--protocol', 'finetune', '--fractions', '0.1', '--ft-epochs', '2', '--engine', 'tfjs', '--out', 'ft', '--quiet');
+    expect(ft.err).toBe('');
+    expect(ft.code).toBe(0);
+    const [row] = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ft', 'results.json'), 'utf8'))).rows;
+    const draw0 = JSON.parse(readFileSync(join(tmp, 'ft', 'fractions', 'other-32-seed0.json'), 'utf8'));
+    expect(row).toMatchObject({ init: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
+    expect(row.history).toHaveLength(2);
   });
 });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { demo } from './commands/demo.ts';
+import { evalCommand } from './commands/eval.ts';
 import { importWeights } from './commands/import-weights.ts';
 import { linear } from './commands/linear.ts';
 import { prepare } from './commands/prepare.ts';
@@ -9,11 +10,11 @@ import { samples } from './commands/samples.ts';
 import type { CommandSpec } from './command.ts';
 import { UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, reproduce, samples, importWeights, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
-    .description('Self-supervised pretraining on chest X-rays and linear evaluation of the encoders')
+    .description('Self-supervised pretraining on chest X-rays and evaluation of the encoders')
     .showHelpAfterError()
     .exitOverride();
   for (const spec of COMMANDS) {

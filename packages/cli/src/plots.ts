@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
-import type { ResultRow } from '@cxr-ssl/eval';
+import type { EfficiencyCell, ResultRow } from '@cxr-ssl/eval';
 import sharp from 'sharp';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -94,16 +94,53 @@ export function rocSpec(rows: ResultRow[]): TopLevelSpec {
   };
 }
 
-export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePoint[]): Promise<string[]> {
+/** Accuracy and AUC against the label fraction (log scale), a line per init, 95% CIs as error bars. */
+export function labelEfficiencySpec(cells: EfficiencyCell[]): TopLevelSpec {
+  const long = cells.flatMap((c) => [
+    { init: c.init, panel: `${c.protocol}, ${c.size} px`, fraction: c.fraction, metric: 'accuracy', value: c.accuracy.mean, lo: c.accuracy.ci[0], hi: c.accuracy.ci[1] },
+    { init: c.init, panel: `${c.protocol}, ${c.size} px`, fraction: c.fraction, metric: 'AUC', value: c.auc.mean, lo: c.auc.ci[0], hi: c.auc.ci[1] },
+  ]);
+  const x = { field: 'fraction', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'share of training labels', axis: { format: '.0%' } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Label efficiency (mean over seeds, 95% bootstrap CI)',
+    data: { values: long },
+    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'panel', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 240,
+      height: 170,
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } }, color: { field: 'init', type: 'nominal' } } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'init', type: 'nominal' } } },
+      ],
+    },
+  };
+}
+
+/** One row per (init, size) for the bar and ROC plots: linear (else the first protocol), all labels, first seed. */
+export function headlineRows(rows: ResultRow[]): ResultRow[] {
+  if (rows.length === 0) return [];
+  const protocols = rows.map((r) => r.protocol ?? 'linear');
+  const protocol = protocols.includes('linear') ? 'linear' : protocols[0];
+  const these = rows.filter((r) => (r.protocol ?? 'linear') === protocol);
+  const fraction = Math.max(...these.map((r) => r.fraction ?? 1));
+  const seed = Math.min(...these.map((r) => r.seed ?? 0));
+  return these.filter((r) => (r.fraction ?? 1) === fraction && (r.seed ?? 0) === seed);
+}
+
+export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePoint[], cells: EfficiencyCell[] = []): Promise<string[]> {
   const written: string[] = [];
   const out = (name: string) => {
     written.push(`${name}.svg`, `${name}.png`);
     return join(dir, name);
   };
   if (curves.length > 0) await renderChart(pretextCurvesSpec(curves), out('pretext-curves'));
-  if (rows.length > 0) {
-    await renderChart(resultBarsSpec(rows), out('linear-eval'));
-    await renderChart(rocSpec(rows), out('roc'));
+  const main = headlineRows(rows);
+  if (main.length > 0) {
+    await renderChart(resultBarsSpec(main), out('linear-eval'));
+    await renderChart(rocSpec(main), out('roc'));
   }
+  if (new Set(cells.map((c) => c.fraction)).size > 1) await renderChart(labelEfficiencySpec(cells), out('label-efficiency'));
   return written;
 }

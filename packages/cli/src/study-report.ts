@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/data';
-import { type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
+import { type ResultRow, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
 import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
-import { resultsMarkdown, sortRows } from './report.ts';
+import { headlineRows } from './plots.ts';
+import { labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -13,7 +14,8 @@ const pct = (x: number) => (100 * x).toFixed(2);
  * each init's accuracy as a percentage of the ImageNet row at the same size (how the study compares
  * SSL with supervised pretraining), the published numbers beside ours, then the full metrics table.
  */
-export function studyTable(rows: ResultRow[], sizes: number[]): string {
+export function studyTable(allRows: ResultRow[], sizes: number[]): string {
+  const rows = headlineRows(allRows);
   const inits = [...new Set(sortRows(rows).map((r) => r.init))].sort((a, b) => rank(a) - rank(b));
   const get = (init: string, size: number) => rows.find((r) => r.init === init && r.size === size);
   const head = ['init', ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
@@ -58,8 +60,9 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
           '',
         ]
       : []),
-    'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png.',
+    'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png, label-efficiency.svg/png (when there are label fractions).',
     '',
+    labelEfficiencyMarkdown(labelEfficiency(rows)),
     resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),
   ].join('\n');
   writeFileAtomic(join(dir, 'results.md'), md);

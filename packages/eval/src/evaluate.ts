@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
-import { type KnnOptions, knnScores } from './knn.ts';
-import { type EpochLog, type FeatureSplit, type LinearOptions, trainLinearHead } from './linear.ts';
+import { KnnOptions, knnScores } from './knn.ts';
+import { type EpochLog, type FeatureSplit, LinearOptions, trainLinearHead } from './linear.ts';
 import {
   accuracy,
   auc,
@@ -26,6 +26,24 @@ export const EpochLogSchema = z.object({
   valAccuracy: Rate.optional(),
 });
 
+export const PretextInfo = z.object({
+  run: z.string(),
+  task: z.string(),
+  /** the data set the pretext task was trained on */
+  data: z.string(),
+  size: z.number().int().positive().optional(),
+  /** held-out pretext accuracy at the last epoch (metrics.jsonl) */
+  valAccuracy: z.number().optional(),
+  /** the run's optimiser settings as its config.json has them (lr, momentum, decay, ...) */
+  optimizer: z.record(z.string(), z.unknown()).optional(),
+});
+export type PretextInfo = z.infer<typeof PretextInfo>;
+
+const Diff = z.object({ diff: z.number(), ci: z.tuple([z.number(), z.number()]) });
+/** this row minus the reference row, with a paired bootstrap 95% CI */
+export const PairedDiff = z.object({ accuracy: Diff, auc: Diff });
+export type PairedDiff = z.infer<typeof PairedDiff>;
+
 /**
  * One row of the results table: an encoder initialisation (`imagenet`, `random`, `context`, ...)
  * evaluated at one image size. Rates are fractions in [0, 1] (the report prints percentages).
@@ -46,10 +64,25 @@ export const ResultRow = z.object({
   /** [fpr, tpr] points, thinned to at most 101 */
   roc: z.array(z.tuple([Rate, Rate])),
   // optional extras (older rows may lack them)
+  /** linear | knn | finetune (rows without one are linear) */
   protocol: z.string().optional(),
+  /** the protocol's options (k, epochs, lr, ...): a reused row must have been made with the same */
+  options: z.record(z.string(), z.unknown()).optional(),
+  /** share of the labelled train split used (drawn by drawFractions; 1 = all of it) */
+  fraction: z.number().gt(0).max(1).optional(),
   n_train: z.number().int().nonnegative().optional(),
   seed: z.number().int().optional(),
   history: z.array(EpochLogSchema).optional(),
+  /** the evaluation's data set (transfer: may differ from pretext.data) */
+  data: z.string().optional(),
+  /** where the encoder came from, when it is a pretext run */
+  pretext: PretextInfo.optional(),
+  /** P(abnormal) per test image, in test-split order: what paired comparisons resample */
+  scores: z.array(Rate).optional(),
+  /** test labels as a string of '0'/'1', same order as scores */
+  test_labels: z.string().regex(/^[01]*$/).optional(),
+  /** differences to other inits on the same test images (same size, protocol, fraction, seed) */
+  paired: z.record(z.string(), PairedDiff).optional(),
 });
 export type ResultRow = z.infer<typeof ResultRow>;
 
@@ -102,6 +135,8 @@ export function scoreRow(
       auc: bootstrapCI(auc, labels, probs, bootstrap),
     },
     roc: thinRoc(rocCurve(labels, probs)),
+    scores: Array.from(probs, (p) => Math.round(p * 1e6) / 1e6),
+    test_labels: Array.from(labels, (y) => (y === 1 ? '1' : '0')).join(''),
   };
 }
 
@@ -120,13 +155,15 @@ export interface LinearEvaluationInput {
 /** The study's protocol end to end: train the 2-layer head, score the test split. */
 export function linearEvaluation(input: LinearEvaluationInput): ResultRow {
   const { train, val, test } = input.features;
-  const r = trainLinearHead({ dim: input.dim, train, val, test, options: input.options, onEpoch: input.onEpoch });
-  const seed = input.options?.seed ?? 0;
+  const opts = LinearOptions.parse(input.options ?? {});
+  const r = trainLinearHead({ dim: input.dim, train, val, test, options: opts, onEpoch: input.onEpoch });
+  const seed = opts.seed;
   return ResultRow.parse({
     init: input.init,
     size: input.size,
     ...scoreRow(test.labels, r.testProbs!, { n: input.bootstrap ?? 1000, seed }),
     protocol: 'linear',
+    options: { epochs: opts.epochs, hidden: opts.hidden, lr: opts.lr, batchSize: opts.batchSize, weightDecay: opts.weightDecay },
     n_train: train.labels.length,
     seed,
     history: r.history,
@@ -143,17 +180,18 @@ export interface KnnEvaluationInput {
   seed?: number;
 }
 
-/** Cosine kNN probe on the same features: a row with protocol `knn-<k>`. */
+/** Cosine kNN probe on the same features: a row with protocol `knn`. */
 export function knnEvaluation(input: KnnEvaluationInput): ResultRow {
   const { train, test } = input.features;
-  const k = input.options?.k ?? 20;
-  const scores = knnScores(input.dim, train, test, input.options);
+  const opts = KnnOptions.parse(input.options ?? {});
+  const scores = knnScores(input.dim, train, test, opts);
   const seed = input.seed ?? 0;
   return ResultRow.parse({
     init: input.init,
     size: input.size,
     ...scoreRow(test.labels, scores, { n: input.bootstrap ?? 1000, seed }),
-    protocol: `knn-${k}`,
+    protocol: 'knn',
+    options: { k: opts.k, temperature: opts.temperature, standardise: opts.standardise },
     n_train: train.labels.length,
     seed,
   });

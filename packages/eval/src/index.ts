@@ -6,3 +6,7 @@ export * from './session.ts';
 export * from './extract.ts';
 export * from './feature-cache.ts';
 export * from './knn.ts';
+export * from './fractions.ts';
+export * from './paired.ts';
+export * from './compare.ts';
+export * from './finetune.ts';

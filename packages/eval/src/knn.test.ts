@@ -10,13 +10,46 @@ describe('knnScores', () => {
     // train directions: 0 deg (normal), 10 deg (abnormal), 90 deg (abnormal), 180 deg (normal); lengths differ
     const deg = (d: number, len: number) => [len * Math.cos((d * Math.PI) / 180), len * Math.sin((d * Math.PI) / 180)];
     const train = { features: Float32Array.from([...deg(0, 1), ...deg(10, 5), ...deg(90, 2), ...deg(180, 1)]), labels: [0, 1, 1, 0] };
-    // test at 3 deg: nearest 0 then 10 -> k=1: 0; k=2: 0.5; k=3 adds 90 -> 2/3
+    // test at 3 deg: nearest 0 then 10 -> k=1: 0; k=2 and T huge: 0.5; k=3 adds 90 -> 2/3
     const test = { features: Float32Array.from(deg(3, 7)), labels: [1] };
-    expect(Array.from(knnScores(2, train, test, { k: 1, standardise: false }))).toEqual([0]);
-    expect(Array.from(knnScores(2, train, test, { k: 2, standardise: false }))).toEqual([0.5]);
-    expect(knnScores(2, train, test, { k: 3, standardise: false })[0]).toBeCloseTo(2 / 3, 6);
+    const flat = { standardise: false, temperature: 1e9 };
+    expect(Array.from(knnScores(2, train, test, { k: 1, ...flat }))).toEqual([0]);
+    expect(knnScores(2, train, test, { k: 2, ...flat })[0]).toBeCloseTo(0.5, 6);
+    expect(knnScores(2, train, test, { k: 3, ...flat })[0]).toBeCloseTo(2 / 3, 6);
     // k larger than the train split uses all of it
-    expect(knnScores(2, train, test, { k: 50, standardise: false })[0]).toBeCloseTo(0.5, 6);
+    expect(knnScores(2, train, test, { k: 50, ...flat })[0]).toBeCloseTo(0.5, 6);
+    // temperature-weighted votes, by hand: cos 3 deg (normal) vs cos 7 deg (abnormal), T = 0.07
+    const c = (d: number) => Math.cos((d * Math.PI) / 180);
+    const w0 = Math.exp(c(3) / 0.07);
+    const w1 = Math.exp(c(7) / 0.07);
+    expect(knnScores(2, train, test, { k: 2, standardise: false })[0]).toBeCloseTo(w1 / (w0 + w1), 6);
+  });
+
+  it('matches a brute-force reference (full sort, exp(sim/T) votes) on real X-ray thumbnails', async () => {
+    const fx = await loadFixture(32);
+    const train = thumbnailSplit(fx, splitIndices(fx, 'train'), 'diagnosis');
+    const test = thumbnailSplit(fx, splitIndices(fx, 'test'), 'diagnosis');
+    const dim = 64;
+    const unit = (f: Float32Array, r: number) => {
+      const v = Array.from(f.subarray(r * dim, (r + 1) * dim));
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    for (const [k, temperature] of [
+      [20, 0.07],
+      [5, 0.5],
+    ]) {
+      const ours = knnScores(dim, train, test, { k, temperature, standardise: false });
+      for (let t = 0; t < test.labels.length; t++) {
+        const q = unit(test.features, t);
+        const sims = Array.from({ length: train.labels.length }, (_, r) => ({ r, s: unit(train.features, r).reduce((a, x, j) => a + x * q[j], 0) }));
+        sims.sort((a, b) => b.s - a.s || a.r - b.r);
+        const top = sims.slice(0, k);
+        const w = top.map((x) => Math.exp(x.s / temperature));
+        const expected = top.reduce((a, x, i) => a + (train.labels[x.r] === 1 ? w[i] : 0), 0) / w.reduce((a, x) => a + x, 0);
+        expect(ours[t]).toBeCloseTo(expected, 5);
+      }
+    }
   });
 
   it('ranks held-out real X-rays better than chance (NORMAL vs PNEUMONIA, thumbnails)', async () => {
@@ -27,7 +60,7 @@ describe('knnScores', () => {
     expect(auc(test.labels, scores)).toBeGreaterThan(0.7);
     expect(accuracy(test.labels, scores)).toBeGreaterThan(majorityAccuracy(test.labels));
     const row = knnEvaluation({ features: { train, test }, dim: 64, init: 'thumbnail', size: 32, options: { k: 5 }, bootstrap: 200 });
-    expect(row).toMatchObject({ protocol: 'knn-5', accuracy: accuracy(test.labels, scores), n_test: 32 });
+    expect(row).toMatchObject({ protocol: 'knn', options: { k: 5, temperature: 0.07 }, accuracy: accuracy(test.labels, scores), n_test: 32 });
   });
 
   it('rejects mismatched shapes', () => {

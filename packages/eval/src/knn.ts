@@ -3,13 +3,16 @@ import { type FeatureSplit, type Standardiser, standardiser } from './linear.ts'
 
 /**
  * Cosine k-nearest-neighbour classifier on frozen features: a second, training-free probe of
- * representation quality. Rows are L2-normalised; each test row's score is the share of
- * abnormal labels among its k most similar train rows (ties in similarity: lower train row first).
+ * representation quality, as in InstDisc (Wu et al. 2018) and DINO. Rows are L2-normalised; each
+ * of a test row's k most similar train rows votes for its label with weight exp(similarity / T),
+ * and the score is the abnormal share of the votes (ties in similarity: lower train row first).
  * Cost is test rows x train rows x dim: fine for fixture and subset runs, minutes for full NIH.
  */
 export const KnnOptions = z
   .object({
     k: z.number().int().positive().default(20),
+    /** vote temperature T (InstDisc/DINO use 0.07); larger T tends to an unweighted majority */
+    temperature: z.number().positive().default(0.07),
     /**
      * standardise features with the train split's mean/std first (as the linear head does):
      * post-ReLU features are all positive, and uncentred cosine mostly compares their mean
@@ -31,9 +34,9 @@ function normalisedRows(features: Float32Array, dim: number, z?: Standardiser): 
   return out;
 }
 
-/** P(abnormal) per test row: the abnormal share of its k nearest train rows by cosine similarity. */
+/** P(abnormal) per test row: the abnormal share of the exp(sim / T)-weighted votes of its k nearest train rows. */
 export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, options: KnnOptions = {}): Float32Array {
-  const { k: kWanted, standardise } = KnnOptions.parse(options);
+  const { k: kWanted, standardise, temperature } = KnnOptions.parse(options);
   const nTrain = train.labels.length;
   const nTest = test.labels.length;
   if (train.features.length !== nTrain * dim || test.features.length !== nTest * dim) {
@@ -65,9 +68,15 @@ export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, 
       topSim[p] = s;
       topIdx[p] = r;
     }
+    // weights relative to the nearest row: exp((s - s0) / T) in (0, 1], no overflow at small T
     let pos = 0;
-    for (let q = 0; q < k; q++) pos += train.labels[topIdx[q]] === 1 ? 1 : 0;
-    out[t] = pos / k;
+    let all = 0;
+    for (let q = 0; q < k; q++) {
+      const w = Math.exp((topSim[q] - topSim[0]) / temperature);
+      all += w;
+      if (train.labels[topIdx[q]] === 1) pos += w;
+    }
+    out[t] = pos / all;
   }
   return out;
 }

@@ -1,15 +1,13 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { openCache } from '@cxr-ssl/data';
-import { type ResultRow, cachedFeatures, extractFeatures, linearEvaluation, openEncoderSession } from '@cxr-ssl/eval';
-import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResultRow } from '@cxr-ssl/eval';
+import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { UsageError } from '../config-file.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, strList } from '../options.ts';
-import { progress } from '../progress.ts';
-import { writeResults } from '../report.ts';
+import { EvalOptions, runEval } from './eval.ts';
 
+/** The study's protocol: `eval --protocol linear` on all labels, one seed. */
 export const LinearOptions = z
   .object({
     encoders: strList(),
@@ -30,95 +28,10 @@ export const LinearOptions = z
   .strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
-export interface ResolvedEncoder {
-  init: string;
-  onnx: Uint8Array;
-  source: string;
-}
-
-/** 'random', or a pretext run folder (a path, or a name under --runs-dir). */
-function resolveEncoder(ref: string, o: LinearOptions): ResolvedEncoder {
-  if (ref === 'random') {
-    const spec = encoderSpec(o.arch);
-    return { init: 'random', onnx: encoderOnnx(spec, initWeights(spec, undefined, o.seed)), source: `${o.arch}, random init, seed ${o.seed}` };
-  }
-  const dir = existsSync(ref) ? resolve(ref) : resolve(o.runsDir, ref);
-  const onnxPath = join(dir, 'encoder.onnx');
-  if (!existsSync(onnxPath)) {
-    throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
-  }
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { task?: string };
-  return { init: cfg.task ?? ref, onnx: new Uint8Array(readFileSync(onnxPath)), source: dir };
-}
-
-const said = new Set<string>();
-/** The provider fallback note is worth reading once, not once per encoder. */
-function sayOnce(note: string | undefined, quiet: boolean): void {
-  if (!note || quiet || said.has(note)) return;
-  said.add(note);
-  process.stderr.write(`${note}\n`);
-}
-
-export type DatasetCache = ReturnType<typeof openCache>;
-
-/** One encoder's linear-evaluation row: frozen ONNX features of every split -> 2-layer head. */
-export async function linearRow(
-  enc: ResolvedEncoder,
-  cache: DatasetCache,
-  o: Pick<LinearOptions, 'size' | 'epochs' | 'hidden' | 'seed' | 'provider' | 'batchSize' | 'quiet'>,
-  /** folder whose features/ keeps extracted features, reused while encoder and data are unchanged */
-  featuresDir: string,
-): Promise<ResultRow> {
-  const splits = { train: cache.indices('train'), val: cache.indices('val'), test: cache.indices('test') };
-  if (splits.test.length === 0) throw new UsageError(`${cache.manifest.name ?? 'the data set'} at ${o.size} px has no test split: prepare a data set with one`);
-  const labelsOf = (idx: number[]) => Int32Array.from(idx, (i) => cache.manifest.entries[i].label);
-  const opened = await openEncoderSession(enc.onnx, { provider: o.provider });
-  const { session, provider } = opened;
-  sayOnce(opened.note, o.quiet);
-  const total = splits.train.length + splits.val.length + splits.test.length;
-  const bar = progress(`features ${enc.init}`, total, o.quiet);
-  let base = 0;
-  const features: Record<string, Float32Array> = {};
-  let dim = 0;
-  for (const [split, idx] of Object.entries(splits)) {
-    const r = await cachedFeatures({
-      runDir: featuresDir,
-      key: `${enc.init}-${o.size}-${split}`,
-      onnx: enc.onnx,
-      indices: idx,
-      dataHash: cache.manifest.planHash,
-      compute: () => extractFeatures({ session, images: cache, indices: idx, batchSize: o.batchSize, onProgress: (d: number) => bar.update(base + d) }),
-    });
-    features[split] = r.features;
-    dim = r.dim;
-    base += idx.length;
-  }
-  bar.stop();
-  await session.release?.();
-  const row = linearEvaluation({
-    init: enc.init,
-    size: o.size,
-    dim,
-    features: {
-      train: { features: features.train, labels: labelsOf(splits.train) },
-      val: splits.val.length > 0 ? { features: features.val, labels: labelsOf(splits.val) } : undefined,
-      test: { features: features.test, labels: labelsOf(splits.test) },
-    },
-    options: { epochs: o.epochs, hidden: o.hidden, seed: o.seed },
-  });
-  if (!o.quiet) process.stderr.write(`${enc.init} (${enc.source}, ${provider}): accuracy ${(100 * row.accuracy).toFixed(1)}%, AUC ${row.auc.toFixed(3)}, majority ${(100 * row.majority_accuracy).toFixed(1)}%\n`);
-  return row;
-}
-
 /** The `linear` command: one row per named encoder, written as results.json / results.md. */
 export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: ResultRow[]; out: string }> {
-  const out = resolve(o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`));
-  mkdirSync(out, { recursive: true });
-  const cache = openCache(resolve(o.cacheDir), o.data, o.size);
-  const rows: ResultRow[] = [];
-  for (const ref of o.encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o, out));
-  writeResults(out, rows, `Linear evaluation on ${o.data} at ${o.size} px`);
-  return { rows, out };
+  const opts = EvalOptions.parse({ ...o, protocol: ['linear'], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
+  return runEval(opts, `Linear evaluation on ${o.data} at ${o.size} px`);
 }
 
 export const linear = defineCommand({

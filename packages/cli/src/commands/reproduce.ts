@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
-import { ResultRow } from '@cxr-ssl/eval';
-import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
+import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { ENCODERS, encoderOnnx, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -11,7 +11,7 @@ import { loadImagenetWeights } from '../imagenet.ts';
 import { flag, intList } from '../options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
-import { linearRow } from './linear.ts';
+import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, rowFileName } from '../evaluation.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
 import { PretextOptions, runPretextCommand } from './pretext.ts';
 
@@ -74,6 +74,8 @@ export const ReproduceConfig = z
       })
       .strict()
       .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, batchSize: 64 })),
+    /** protocols, label fractions and seeds (the linear head's settings are `linear:` above) */
+    eval: EvalSettings.omit({ linear: true }).default(() => EvalSettings.omit({ linear: true }).parse({})),
     seed: z.number().int().nonnegative().default(0),
     workers: z.number().int().nonnegative().optional(),
   })
@@ -112,12 +114,14 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
+  const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
+  const ctx = { outDir: out, seed: cfg.seed, provider: cfg.linear.provider, batchSize: cfg.linear.batchSize, quiet };
+  const rowPath = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
+
   for (const size of cfg.sizes) {
     const cache = openCache(cacheDir, cfg.data.name, size);
     for (const init of cfg.inits) {
-      const rowPath = join(rowsDir, `${init}-${size}.json`);
-      let onnx: Uint8Array;
-      let source: string;
+      let enc: ResolvedEncoder;
       if (tasks.includes(init)) {
         const runDir = join(out, 'runs', `${init}-${size}`);
         // always through runPretext: a finished run resumes at its end (cheap), an interrupted one
@@ -154,27 +158,36 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
           }),
         );
         curves.push(...epochCurve(runDir, init, size));
-        onnx = new Uint8Array(readFileSync(join(runDir, 'encoder.onnx')));
-        source = runDir;
+        const spec = encoderSpec(cfg.encoder);
+        enc = {
+          init,
+          onnx: new Uint8Array(readFileSync(join(runDir, 'encoder.onnx'))),
+          source: runDir,
+          spec,
+          weights: () => readSafetensors(join(runDir, 'encoder.safetensors')).weights,
+          pretext: pretextInfo(runDir),
+        };
       } else if (init === 'imagenet') {
-        onnx = imagenet!.onnx;
-        source = `${cfg.imagenet!.encoder} ImageNet weights`;
+        const spec = encoderSpec(cfg.imagenet!.encoder);
+        enc = { init, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights`, spec, weights: () => readSafetensors(imagenet!.safetensors).weights };
       } else {
         const spec = encoderSpec(cfg.encoder);
-        onnx = encoderOnnx(spec, initWeights(spec, undefined, cfg.seed));
-        source = `${cfg.encoder}, random init`;
+        const weights = initWeights(spec, undefined, cfg.seed);
+        enc = { init, onnx: encoderOnnx(spec, weights), source: `${cfg.encoder}, random init`, spec, weights: () => weights };
       }
-      if (existsSync(rowPath)) {
-        rows.push(ResultRow.parse(JSON.parse(readFileSync(rowPath, 'utf8'))));
-        continue;
-      }
-      const row = await linearRow({ init, onnx, source }, cache, { size, ...cfg.linear, seed: cfg.seed, quiet }, out);
-      writeFileAtomic(rowPath, JSON.stringify(row));
-      rows.push(row);
+      rows.push(
+        ...(await evaluateEncoder(enc, cache, settings, {
+          ...ctx,
+          // a finished row is reused only when it was made with the same protocol options (checked by evaluateEncoder)
+          previous: (k) => (existsSync(rowPath(k)) ? ResultRow.parse(JSON.parse(readFileSync(rowPath(k), 'utf8'))) : undefined),
+          onRow: (row, k) => writeFileAtomic(rowPath(k), JSON.stringify(row)),
+        })),
+      );
     }
   }
-  writeStudyReport(out, rows, cfg);
-  await writePlots(out, rows, curves);
+  const paired = pairRows(rows);
+  writeStudyReport(out, paired, cfg);
+  await writePlots(out, paired, curves, labelEfficiency(paired));
   return out;
 }
 

@@ -1,0 +1,78 @@
+import { encoderSpec, initWeights } from '@cxr-ssl/models';
+import { createEngine } from '@cxr-ssl/train';
+import { describe, expect, it } from 'vitest';
+import { linearEvaluation } from './evaluate.ts';
+import { extractFeatures } from './extract.ts';
+import { finetuneEvaluation, headProbs } from './finetune.ts';
+import { openEncoderSession } from './session.ts';
+import { testEncoder } from './testing/encoder.ts';
+import { loadFixture, splitIndices } from './testing/fixture.ts';
+
+describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vgg-small from random init)', () => {
+  it('changes the encoder, scores the held-out split through the exported encoder, and is compared with linear', async () => {
+    const fx = await loadFixture(32);
+    const rows = (s: 'train' | 'test') => {
+      const r = splitIndices(fx, s);
+      return { rows: r, labels: r.map((i) => fx.labels[i]) };
+    };
+    const train = rows('train');
+    const test = rows('test');
+    const spec = encoderSpec('vgg-small');
+    const start = initWeights(spec, undefined, 1);
+    const { engine } = await createEngine('tfjs');
+    const ft = await finetuneEvaluation({
+      engine,
+      encoder: spec,
+      weights: start,
+      images: fx,
+      train,
+      test,
+      init: 'random',
+      options: { epochs: 8, lr: 0.01, batchSize: 16, seed: 0 },
+      bootstrap: 200,
+    });
+    // the encoder moved, not only the head
+    const moved = (name: string) => {
+      const a = start.get(name)!.data;
+      const b = ft.weights.get(name)!.data;
+      return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+    };
+    expect(moved('features.0.weight')).toBeGreaterThan(1e-4);
+    expect(ft.history).toHaveLength(8);
+    // the engine's own forward on the test images agrees with ONNX features + the head in TS
+    const px = fx.size * fx.size;
+    const x = new Uint8Array(test.rows.length * px);
+    for (const [b, r] of test.rows.entries()) x.set(fx.image(r), b * px);
+    const own = await engine.evalStep({ x, y: Int32Array.from(test.labels), shape: [test.rows.length, 1, fx.size, fx.size] });
+    expect(Math.abs(own.accuracy - ft.accuracy)).toBeLessThanOrEqual(1 / test.rows.length + 1e-9);
+    await engine.close();
+
+    // linear probe on the same (frozen, random) encoder
+    const { onnx } = testEncoder('vgg-small', 1);
+    const { session } = await openEncoderSession(onnx, { provider: 'cpu' });
+    const feats = async (r: { rows: number[]; labels: number[] }) => ({ ...(await extractFeatures({ session, images: fx, indices: r.rows })), labels: r.labels });
+    const ftr = await feats(train);
+    const lin = linearEvaluation({ features: { train: ftr, test: await feats(test) }, dim: ftr.dim, init: 'random', size: 32, bootstrap: 200 });
+    console.log(`fixture, 32 px, random-init vgg-small: fine-tune acc ${ft.accuracy.toFixed(3)} AUC ${ft.auc.toFixed(3)}; linear acc ${lin.accuracy.toFixed(3)} AUC ${lin.auc.toFixed(3)}`);
+    expect(ft.protocol).toBe('finetune');
+    expect(ft.auc).toBeGreaterThan(0.5);
+    // Measured: fine-tuning does NOT beat the linear probe here. A plain VGG (no BatchNorm) from random
+    // init keeps the train loss at ~ln 2 for these 8 epochs, so every test score sits near 0.5: the
+    // ranking is the random encoder's (AUC ~0.95) but the threshold is not learnt (accuracy 0.50, vs
+    // 0.875 for the linear head on standardised features). With more epochs or lr it starts to move,
+    // but only by threshold luck (train accuracy still ~0.5 at lr 0.2, 12 epochs).
+    expect(ft.accuracy).toBeLessThan(lin.accuracy);
+  });
+
+  it('headProbs is softmax(fc2(relu(fc1(f))))[1], by hand', () => {
+    const t = (data: number[], shape: number[]) => ({ data: Float32Array.from(data), shape });
+    const w = new Map([
+      ['head.fc1.weight', t([1, 0, 0, -1], [2, 2])],
+      ['head.fc1.bias', t([0, 0.5], [2])],
+      ['head.fc2.weight', t([0, 0, 1, 2], [2, 2])],
+      ['head.fc2.bias', t([0.25, 0], [2])],
+    ]);
+    // f = (2, 1): h = relu(2, -0.5) = (2, 0); logits (0.25, 2): p1 = 1 / (1 + e^(0.25 - 2))
+    expect(headProbs(w, Float32Array.from([2, 1]), 2)[0]).toBeCloseTo(1 / (1 + Math.exp(-1.75)), 6);
+  });
+});

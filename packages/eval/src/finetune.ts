@@ -1,0 +1,181 @@
+import { type Batch, createRng, deriveSeed, shuffleInPlace } from '@cxr-ssl/data';
+import { type EncoderSpec, type HeadSpec, type Weights, encoderOnnx, initWeights } from '@cxr-ssl/models';
+import type { Engine } from '@cxr-ssl/train';
+import { z } from 'zod';
+import { type ResultRow, scoreRow } from './evaluate.ts';
+import { type ImageSource, extractFeatures } from './extract.ts';
+import type { EpochLog } from './linear.ts';
+import { openEncoderSession } from './session.ts';
+
+/**
+ * Fine-tuning: the encoder unfrozen together with a dense(hidden) + ReLU -> dense(2) head, trained
+ * on the labelled images through a training engine (torch or tfjs) with the engines' SGD with
+ * momentum, lr decayed by `decay` per epoch. No augmentation (a mirrored chest X-ray is another
+ * anatomy). The final epoch is scored, as in the linear protocol.
+ */
+export const FinetuneOptions = z
+  .object({
+    epochs: z.number().int().positive().default(10),
+    lr: z.number().positive().default(0.01),
+    momentum: z.number().min(0).max(1).default(0.9),
+    decay: z.number().positive().max(1).default(0.9),
+    weightDecay: z.number().min(0).default(0),
+    batchSize: z.number().int().positive().default(32),
+    hidden: z.number().int().positive().default(256),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+export type FinetuneOptions = z.input<typeof FinetuneOptions>;
+
+export interface LabelledRows {
+  rows: number[];
+  labels: ArrayLike<number>;
+}
+
+export interface FinetuneInput {
+  engine: Engine;
+  encoder: EncoderSpec;
+  /** encoder weights to start from (canonical names; anything else is ignored) */
+  weights: Weights;
+  images: ImageSource;
+  train: LabelledRows;
+  val?: LabelledRows;
+  options?: FinetuneOptions;
+  onEpoch?: (log: EpochLog) => void;
+}
+
+export function finetuneHead(hidden: number): HeadSpec {
+  return { views: 1, hidden, classes: 2 };
+}
+
+function batchOf(images: ImageSource, rows: ArrayLike<number>, labels: ArrayLike<number>, order: ArrayLike<number>, start: number, count: number): Batch {
+  const px = images.size * images.size;
+  const x = new Uint8Array(count * px);
+  const y = new Int32Array(count);
+  for (let b = 0; b < count; b++) {
+    const k = order[start + b];
+    x.set(images.image(rows[k]), b * px);
+    y[b] = labels[k];
+  }
+  return { x, y, shape: [count, 1, images.size, images.size] };
+}
+
+/** Trains encoder + head on the labelled rows; returns the final weights (encoder and head.*). */
+export async function finetune(input: FinetuneInput): Promise<{ weights: Weights; history: EpochLog[] }> {
+  const o = FinetuneOptions.parse(input.options ?? {});
+  const { engine, encoder, images, train } = input;
+  const n = train.rows.length;
+  if (n === 0) throw new Error('finetune: the train split is empty');
+  if (train.labels.length !== n) throw new Error(`finetune: ${n} train rows but ${train.labels.length} labels`);
+  const head = finetuneHead(o.hidden);
+  const weights = initWeights(encoder, head, o.seed);
+  for (const [name, t] of input.weights) {
+    const want = weights.get(name);
+    if (!want) continue;
+    if (want.shape.join('x') !== t.shape.join('x')) throw new Error(`finetune: weight ${name} has shape ${t.shape.join('x')}, ${encoder.name} needs ${want.shape.join('x')}`);
+    weights.set(name, t);
+  }
+  await engine.init({ encoder, head, weights, optimizer: { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay }, seed: o.seed });
+  const history: EpochLog[] = [];
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    shuffleInPlace(order, createRng(deriveSeed(o.seed, epoch)));
+    const lr = o.lr * o.decay ** (epoch - 1);
+    let loss = 0;
+    let correct = 0;
+    for (let start = 0; start < n; start += o.batchSize) {
+      const count = Math.min(o.batchSize, n - start);
+      const r = await engine.trainStep(batchOf(images, train.rows, train.labels, order, start, count), lr);
+      if (!Number.isFinite(r.loss)) throw new Error(`finetune: loss became ${r.loss} in epoch ${epoch}; lower the fine-tuning lr (now ${o.lr})`);
+      loss += r.loss * count;
+      correct += r.accuracy * count;
+    }
+    const log: EpochLog = { epoch, trainLoss: loss / n, trainAccuracy: correct / n };
+    // the val split is scored after the last epoch only: a forward pass over it every epoch would
+    // cost more than the training itself at small label fractions
+    if (epoch === o.epochs && input.val && input.val.rows.length > 0) {
+      const v = input.val;
+      const vOrder = Int32Array.from({ length: v.rows.length }, (_, i) => i);
+      let vl = 0;
+      let vc = 0;
+      for (let start = 0; start < v.rows.length; start += o.batchSize) {
+        const count = Math.min(o.batchSize, v.rows.length - start);
+        const r = await engine.evalStep(batchOf(images, v.rows, v.labels, vOrder, start, count));
+        vl += r.loss * count;
+        vc += r.accuracy * count;
+      }
+      log.valLoss = vl / v.rows.length;
+      log.valAccuracy = vc / v.rows.length;
+    }
+    history.push(log);
+    input.onEpoch?.(log);
+  }
+  return { weights: (await engine.state()).weights, history };
+}
+
+/** P(abnormal) from encoder features through the fine-tuned head (fc1 + ReLU, fc2, softmax). */
+export function headProbs(weights: Weights, features: Float32Array, dim: number): Float32Array {
+  const get = (name: string) => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`headProbs: weight ${name} missing`);
+    return t.data;
+  };
+  const w1 = get('head.fc1.weight');
+  const b1 = get('head.fc1.bias');
+  const w2 = get('head.fc2.weight');
+  const b2 = get('head.fc2.bias');
+  const hidden = b1.length;
+  if (w1.length !== hidden * dim) throw new Error(`headProbs: head.fc1 takes ${w1.length / hidden} features, the encoder gives ${dim}`);
+  const rows = features.length / dim;
+  const out = new Float32Array(rows);
+  const a = new Float64Array(hidden);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < hidden; k++) {
+      let s = b1[k];
+      for (let j = 0; j < dim; j++) s += w1[k * dim + j] * features[r * dim + j];
+      a[k] = Math.max(s, 0);
+    }
+    let l0 = b2[0];
+    let l1 = b2[1];
+    for (let k = 0; k < hidden; k++) {
+      l0 += w2[k] * a[k];
+      l1 += w2[hidden + k] * a[k];
+    }
+    out[r] = 1 / (1 + Math.exp(l0 - l1));
+  }
+  return out;
+}
+
+export interface FinetuneEvaluationInput extends Omit<FinetuneInput, 'onEpoch'> {
+  test: LabelledRows;
+  init: string;
+  bootstrap?: number;
+  provider?: 'auto' | 'cpu' | 'cuda';
+  onEpoch?: (log: EpochLog) => void;
+}
+
+/**
+ * Fine-tunes, exports the tuned encoder with the project's ONNX writer, extracts the test
+ * features with onnxruntime and applies the tuned head to them: the same scoring path as the
+ * frozen protocols, and no engine API beyond init/trainStep/evalStep/state.
+ */
+export async function finetuneEvaluation(input: FinetuneEvaluationInput): Promise<ResultRow & { weights: Weights }> {
+  const o = FinetuneOptions.parse(input.options ?? {});
+  const tuned = await finetune({ ...input, options: o });
+  const encoderOnly = new Map([...tuned.weights].filter(([name]) => !name.startsWith('head.')));
+  const { session } = await openEncoderSession(encoderOnnx(input.encoder, encoderOnly), { provider: input.provider ?? 'cpu' });
+  const f = await extractFeatures({ session, images: input.images, indices: input.test.rows });
+  await session.release?.();
+  const probs = headProbs(tuned.weights, f.features, f.dim);
+  return {
+    init: input.init,
+    size: input.images.size,
+    ...scoreRow(input.test.labels, probs, { n: input.bootstrap ?? 1000, seed: o.seed }),
+    protocol: 'finetune',
+    options: { epochs: o.epochs, lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay, batchSize: o.batchSize, hidden: o.hidden },
+    n_train: input.train.rows.length,
+    seed: o.seed,
+    history: tuned.history,
+    weights: tuned.weights,
+  };
+}
