@@ -14,6 +14,7 @@ export const DemoOptions = z
     size: int().min(32).default(64),
     epochs: int().positive().default(15),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('tfjs'),
+    python: z.string().optional(),
     seed: int().nonnegative().default(0),
     quiet: flag().default(false),
   })
@@ -31,6 +32,7 @@ export const demo = defineCommand({
     ['--size <px>', 'image size (default 64)'],
     ['--epochs <n>', 'pretext epochs per task (default 15)'],
     ['--engine <name>', 'tfjs | torch | auto (default tfjs: no Python needed)'],
+    ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--seed <n>', 'seed (default 0)'],
     ['--quiet', 'no progress output'],
   ],
@@ -55,6 +57,7 @@ export const demo = defineCommand({
         lr: 0.01,
         seed: o.seed,
         engine: o.engine,
+        python: o.python,
         quiet: o.quiet,
         run: task,
         resume: false,

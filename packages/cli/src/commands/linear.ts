@@ -1,18 +1,20 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openCache } from '@cxr-ssl/data';
+import type { DatasetCache } from '@cxr-ssl/data';
 import { type ResultRow, cachedFeatures, extractFeatures, linearEvaluation, openEncoderSession } from '@cxr-ssl/eval';
 import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
+import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, strList } from '../options.ts';
 import { progress } from '../progress.ts';
 import { writeResults } from '../report.ts';
 
 export const LinearOptions = z
   .object({
-    encoders: strList(),
+    /** default: every finished pretext run under --runs-dir, and random */
+    encoders: strList().optional(),
     data: z.string().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
@@ -47,8 +49,25 @@ function resolveEncoder(ref: string, o: LinearOptions): ResolvedEncoder {
   if (!existsSync(onnxPath)) {
     throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
   }
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { task?: string };
-  return { init: cfg.task ?? ref, onnx: new Uint8Array(readFileSync(onnxPath)), source: dir };
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) {
+    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
+  }
+  const cfg = RunTask.safeParse(JSON.parse(readFileSync(configPath, 'utf8')));
+  if (!cfg.success) throw new UsageError(`encoder '${ref}': ${configPath} does not name a pretext task: is it a pretext run folder?`);
+  return { init: cfg.data.task, onnx: new Uint8Array(readFileSync(onnxPath)), source: dir };
+}
+
+const RunTask = z.object({ task: z.string() });
+
+/** The default encoders: every finished pretext run (encoder.onnx + config.json) under runsDir, then random. */
+export function finishedRuns(runsDir: string): string[] {
+  const dir = resolve(runsDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'encoder.onnx')) && existsSync(join(dir, d.name, 'config.json')))
+    .map((d) => join(dir, d.name))
+    .sort();
 }
 
 const said = new Set<string>();
@@ -58,8 +77,6 @@ function sayOnce(note: string | undefined, quiet: boolean): void {
   said.add(note);
   process.stderr.write(`${note}\n`);
 }
-
-export type DatasetCache = ReturnType<typeof openCache>;
 
 /** One encoder's linear-evaluation row: frozen ONNX features of every split -> 2-layer head. */
 export async function linearRow(
@@ -114,9 +131,15 @@ export async function linearRow(
 export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: ResultRow[]; out: string }> {
   const out = resolve(o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`));
   mkdirSync(out, { recursive: true });
-  const cache = openCache(resolve(o.cacheDir), o.data, o.size);
+  const cache = await openPrepared(o);
+  let encoders = o.encoders;
+  if (!encoders) {
+    const runs = finishedRuns(o.runsDir);
+    if (!o.quiet) process.stderr.write(`no --encoders: evaluating ${runs.length ? `the ${runs.length} finished pretext run(s) under ${resolve(o.runsDir)}` : `random init only (no finished pretext run under ${resolve(o.runsDir)})`} and random init\n`);
+    encoders = [...runs, 'random'];
+  }
   const rows: ResultRow[] = [];
-  for (const ref of o.encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o, out));
+  for (const ref of encoders) rows.push(await linearRow(resolveEncoder(ref, o), cache, o, out));
   writeResults(out, rows, `Linear evaluation on ${o.data} at ${o.size} px`);
   return { rows, out };
 }
@@ -125,7 +148,7 @@ export const linear = defineCommand({
   name: 'linear',
   summary: 'Linear evaluation (frozen encoder -> 2 dense layers, normal vs abnormal) of pretext runs and baselines',
   flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random'"],
+    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random' (default: every finished run under --runs-dir, and random)"],
     ['--data <name>', 'prepared data set name (default kermany-mini)'],
     ['--size <px>', 'image size (default 128)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],

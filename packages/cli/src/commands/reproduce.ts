@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
 import { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
@@ -81,16 +83,28 @@ export const ReproduceConfig = z
   });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 
-const ReproduceFlags = z.object({ config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }), quiet: flag().default(false) }).strict();
+/** rows/<init>-<size>.json: a result row and what made it */
+const SavedRow = z.object({ made: z.record(z.string(), z.unknown()), row: ResultRow });
+
+const sha1 = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
+
+const ReproduceFlags = z
+  .object({
+    config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }),
+    python: z.string().optional(),
+    quiet: flag().default(false),
+  })
+  .strict();
 
 /**
  * The study's table in one command: prepare every size, train every pretext task at every size,
  * evaluate every init, write results.md / results.json / plots. Finished cells are skipped, an
  * interrupted pretext run resumes from its checkpoint.
  */
-export async function runReproduce(configPath: string, quiet: boolean): Promise<string> {
+export async function runReproduce(configPath: string, quiet: boolean, python?: string): Promise<string> {
   const base = dirname(resolve(configPath));
   const cfg = validate(ReproduceConfig, readConfigFile(configPath), configPath);
+  if (python) cfg.pretext.python = python;
   const at = (p: string) => resolve(base, p);
   const out = at(cfg.out);
   const cacheDir = join(out, 'cache');
@@ -153,12 +167,16 @@ export async function runReproduce(configPath: string, quiet: boolean): Promise<
         onnx = encoderOnnx(spec, initWeights(spec, undefined, cfg.seed));
         source = `${cfg.encoder}, random init`;
       }
-      if (existsSync(rowPath)) {
-        rows.push(ResultRow.parse(JSON.parse(readFileSync(rowPath, 'utf8'))));
+      // a row is reused only for the same encoder bytes, data and linear options
+      const made = { ...cfg.linear, seed: cfg.seed, encoderSha1: sha1(onnx), dataHash: cache.manifest.planHash };
+      const saved = existsSync(rowPath) ? SavedRow.safeParse(JSON.parse(readFileSync(rowPath, 'utf8'))) : undefined;
+      if (saved?.success && isDeepStrictEqual(saved.data.made, made)) {
+        rows.push(saved.data.row);
         continue;
       }
+      if (saved && !quiet) process.stderr.write(`${init} at ${size} px: the linear row in ${rowPath} was made with other options or another encoder; evaluating again\n`);
       const row = await linearRow({ init, onnx, source }, cache, { size, ...cfg.linear, seed: cfg.seed, quiet }, out);
-      writeFileAtomic(rowPath, JSON.stringify(row));
+      writeFileAtomic(rowPath, JSON.stringify({ made, row }));
       rows.push(row);
     }
   }
@@ -180,12 +198,15 @@ function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
 export const reproduce = defineCommand({
   name: 'reproduce',
   summary: "Run the study's grid (inits x sizes) from a config: pretext, linear evaluation, results.md, plots",
-  flags: [['--quiet', 'no progress output']],
+  flags: [
+    ['--python <path>', 'python interpreter for the torch engine (overrides pretext.python of the config)'],
+    ['--quiet', 'no progress output'],
+  ],
   schema: ReproduceFlags,
   ownsConfig: true,
   async run(o) {
     if (!o.config) throw new UsageError('reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)');
-    const out = await runReproduce(o.config, o.quiet);
+    const out = await runReproduce(o.config, o.quiet, o.python);
     console.log(readFileSync(join(out, 'results.md'), 'utf8'));
   },
 });
