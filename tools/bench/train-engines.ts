@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
 import { createEngine, type Engine, type EngineInit } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { fixtureImages, taskBatch } from '../../packages/train/src/engines/fixture-batches.ts';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 
 const Args = z.object({
   encoder: z.string().default('vgg-small'),

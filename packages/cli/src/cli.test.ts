@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureDir, sharedDataDir } from '@cxr-ssl/data';
+import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
 import { ResultsFile } from '@cxr-ssl/eval';
 import { afterAll, describe, expect, it } from 'vitest';
 

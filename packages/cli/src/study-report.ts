@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { resultsMarkdown, sortRows } from './report.ts';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';

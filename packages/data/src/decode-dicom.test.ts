@@ -8,7 +8,7 @@ import { openCache } from './cache/read.ts';
 import { decodeGrey } from './decode.ts';
 import { decodeDicom, isDicom, isDicomFile } from './decode-dicom.ts';
 import { prepare } from './prepare.ts';
-import { sharedDataDir } from './testing.ts';
+import { sharedDataDir } from './testing/index.ts';
 
 const shared = sharedDataDir();
 const dcmPath = shared ? join(shared, 'cxr-samples', 'siim-chest-pa.dcm') : '';

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { ENCODERS, importTorchvisionVgg16 } from '@cxr-ssl/models';
+import { ENCODERS } from '@cxr-ssl/models';
+import { importTorchvisionVgg16 } from '@cxr-ssl/models/import';
 import { findTorchPython } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';

@@ -8,7 +8,7 @@ import { encoderSpec } from '../encoders/index.ts';
 import { encoderOnnx } from '../onnx/encoder.ts';
 import { readSafetensors } from '../safetensors.ts';
 import { encoderWeightsShapes } from '../shapes.ts';
-import { fixtureImages } from '../testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { importTorchvisionVgg16, TORCH_PYTHON_DIR } from './torchvision.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -80,7 +80,7 @@ describe.skipIf(!hasTorchvision)(`importTorchvisionVgg16 (skipped: ${PYTHON} lac
     dir = mkdtempSync(join(tmpdir(), 'torchvision-vgg16-'));
     const images = await fixtureImages(n, size);
     pixels = new Float32Array(n * size * size);
-    for (const [i, img] of images.entries()) pixels.set(img, i * size * size);
+    for (const [i, img] of images.entries()) pixels.set(img.pixels, i * size * size);
     writeFileSync(file('pixels.f32'), pixels);
     python(TORCHVISION_REFERENCE, file('vgg16.pth'), file('pixels.f32'), file('ref.f32'), String(n), String(size));
     const ref = readFileSync(file('ref.f32'));

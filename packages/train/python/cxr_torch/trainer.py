@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
-from .model import PretextNet, canonical_names
+from .model import PretextNet
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
 
@@ -192,4 +192,4 @@ class Trainer:
         return [n for n, _ in self.model.named_parameters()]
 
 
-__all__ = ['Trainer', 'canonical_names']
+__all__ = ['Trainer']

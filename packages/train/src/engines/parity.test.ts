@@ -1,8 +1,10 @@
-import { encoderForward, encoderOnnx, encoderSpec, headSpec, initWeights, paramsFromWeights, setupTfjs, type Weights } from '@cxr-ssl/models';
+import { encoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { fixtureImages } from './fixture-batches.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { findTorchPython } from './python.ts';
 import { TorchEngine } from './torch.ts';
 

@@ -1,5 +1,6 @@
 import type { Batch } from '@cxr-ssl/data';
-import { type EncoderSpec, type HeadSpec, pretextLogits, setupTfjs, type TfjsBackendChoice, type Weights } from '@cxr-ssl/models';
+import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
+import { pretextLogits, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { Engine, EngineInit, OptimizerConfig, OptimizerState, StepResult } from '../engine.ts';
 
