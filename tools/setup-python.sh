@@ -5,7 +5,7 @@
 # so the Python this script makes is found without any flag.
 #  1. one of those already has torch: nothing to install
 #  2. pip resolves torch + numpy from a package index (probed once, no retries): a venv at .venv-torch
-#  3. Debian/Ubuntu: apt-get install -y python3-torch python3-numpy (CPU build, for /usr/bin/python3)
+#  3. Debian/Ubuntu: apt-get install python3-torch python3-numpy (CPU build, for /usr/bin/python3)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/.venv-torch
@@ -41,8 +41,8 @@ if command -v apt-get >/dev/null; then
   echo "installing Debian's python3-torch (CPU) for /usr/bin/python3" >&2
   SUDO=
   [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  $SUDO apt-get update >&2
-  $SUDO apt-get install -y python3-torch python3-numpy >&2
+  $SUDO apt-get update >&2 || echo "apt-get update failed: trying the package lists already here" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-torch python3-numpy >&2
   if has_torch /usr/bin/python3; then
     echo /usr/bin/python3
     exit 0
