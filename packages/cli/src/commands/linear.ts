@@ -136,7 +136,8 @@ export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: Result
   let encoders = o.encoders;
   if (!encoders) {
     const runs = finishedRuns(o.runsDir);
-    if (!o.quiet) process.stderr.write(`no --encoders: evaluating ${runs.length ? `the ${runs.length} finished pretext run(s) under ${resolve(o.runsDir)}` : `random init only (no finished pretext run under ${resolve(o.runsDir)})`} and random init\n`);
+    const found = runs.length ? `the ${runs.length} finished pretext run(s) under ${resolve(o.runsDir)} and random init` : `random init only (no finished pretext run under ${resolve(o.runsDir)})`;
+    if (!o.quiet) process.stderr.write(`no --encoders: evaluating ${found}\n`);
     encoders = [...runs, 'random'];
   }
   const rows: ResultRow[] = [];
