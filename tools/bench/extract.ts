@@ -10,9 +10,11 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { extractFeatures, openEncoderSession } from '@cxr-ssl/eval';
-import { encoderForward, encoderOnnx, encoderSpec, initWeights, paramsFromWeights, setupTfjs } from '@cxr-ssl/models';
+import { encoderSpec, initWeights } from '@cxr-ssl/models';
+import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { z } from 'zod';
-import { loadFixture } from '../../packages/eval/src/testing/fixture.ts';
+import { loadFixture } from '@cxr-ssl/data/testing';
 
 const Args = z.object({
   encoder: z.string().default('vgg-small'),

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADAPTERS, carveValidation, type Entry, fixtureDir, sharedDataDir, writeCache } from '@cxr-ssl/data';
+import { ADAPTERS, carveValidation, type Entry, fixtureDir, writeCache } from '@cxr-ssl/data';
+import { sharedDataDir } from '@cxr-ssl/data/testing';
 
 const { values } = parseArgs({ options: { limit: { type: 'string' }, sizes: { type: 'string', default: '128' } } });
 const sizes = values.sizes!.split(',').map(Number);

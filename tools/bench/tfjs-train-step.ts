@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { OptimizerConfig } from '../../packages/train/src/engine.ts';
-import { fixtureImages, taskBatch } from '../../packages/train/src/engines/fixture-batches.ts';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TfjsEngine } from '../../packages/train/src/engines/tfjs.ts';
 
 const list = (s: string) => s.split(',').map((v) => v.trim());

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
 import { createEngine, type Engine, type EngineInit } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { fixtureImages, taskBatch } from '../../packages/train/src/engines/fixture-batches.ts';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 
 const Args = z.object({
   encoder: z.string().default('vgg-small'),
@@ -30,7 +30,7 @@ const images = await fixtureImages(args.batch, args.size);
 const { batch, classes } = taskBatch(args.task, images, 1, args.task === 'jigsaw' ? { permutations: 100 } : {});
 const encoder = encoderSpec(args.encoder);
 const head = headSpec(args.task, encoder, { classes });
-const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 };
+const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, seed: 1 };
 
 async function measure(engine: Engine): Promise<{ rate: number; loss: number }> {
   const inFlight = engine.inFlight ?? 1;

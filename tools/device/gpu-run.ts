@@ -45,7 +45,7 @@ const engine = new TorchEngine({
   onLog: (l) => process.stderr.write(`  [py] ${l}\n`),
 });
 const t0 = performance.now();
-await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, decay: 0.9, weightDecay: 0 }, seed: 1 });
+await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, seed: 1 });
 const initSeconds = (performance.now() - t0) / 1000;
 
 // one long "epoch" over the rows repeated, so no epoch boundary drains the prefetch queue

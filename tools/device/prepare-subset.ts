@@ -7,7 +7,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepare, sharedDataDir } from '@cxr-ssl/data';
+import { prepare } from '@cxr-ssl/data';
+import { sharedDataDir } from '@cxr-ssl/data/testing';
 
 const [cacheDir, countArg, ...sizes] = process.argv.slice(2);
 const shared = sharedDataDir();

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureDir, sharedDataDir } from '@cxr-ssl/data';
+import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
 import sharp from 'sharp';
 import { ResultsFile } from '@cxr-ssl/eval';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,36 @@ describe('samples', () => {
   });
 });
 
+describe('the Nx targets with no other flag (the embedded default, kermany-mini)', () => {
+  it('pretext prepares the missing cache and clamps the batch to the 57 train images; linear finds the finished run', () => {
+    const p = cli('pretext', '--task', 'rotation', '--size', '32', '--epochs', '1', '--steps-per-epoch', '1', '--batch-size', '64', '--engine', 'tfjs', '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache');
+    expect(p.code).toBe(0);
+    expect(p.err).toContain('preparing the bundled fixture kermany-mini at 32 px');
+    expect(p.err).toMatch(/train split of kermany-mini-32 has 57 images, fewer than --batch-size 64: using batches of 57/);
+    const run = join(tmp, 'nx-runs', 'rotation-vgg-small-bn-kermany-mini-32');
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).batchSize).toBe(57);
+    // a folder with an encoder but no config.json is not a finished run: left out by default, refused by name
+    const stray = join(tmp, 'nx-runs', 'stray');
+    mkdirSync(stray);
+    writeFileSync(join(stray, 'encoder.onnx'), readFileSync(join(run, 'encoder.onnx')));
+    const l = cli('linear', '--size', '32', '--epochs', '1', '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache', '--quiet');
+    expect(l.code).toBe(0);
+    const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'nx-runs', 'linear-kermany-mini-32', 'results.json'), 'utf8')));
+    expect(results.rows.map((x) => x.init)).toEqual(['rotation', 'random']);
+    const named = cli('linear', '--size', '32', '--encoders', stray, '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache');
+    expect(named.code).toBe(2);
+    expect(named.err).toMatch(/stray has encoder\.onnx but no config\.json/);
+  });
+  it('another missing data set gets the exact prepare command; a missing option is named as a flag', () => {
+    const r = cli('linear', '--data', 'mydata', '--size', '32', '--encoders', 'random', '--cache-dir', 'c2');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('cxr-ssl prepare --source <folder or csv> --name mydata --sizes 32 --cache-dir c2');
+    const t = cli('pretext');
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/--task is required: pretext task: /);
+  });
+});
+
 describe('demo', () => {
   it('runs prepare -> three pretext tasks -> linear evaluation and writes 4 result rows', () => {
     const r = cli('demo', '--epochs', '1', '--size', '64', '--dir', 'demo', '--quiet');
@@ -150,6 +180,12 @@ describe('reproduce', () => {
     const changed = cli('reproduce', '--config', cfg, '--quiet');
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/rotation-32.*different configuration/s);
+    // a linear row made with other options is evaluated again, not reused
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lr: 0.02', 'lr: 0.01').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
+    const relinear = cli('reproduce', '--config', cfg, '--quiet');
+    expect(relinear.code).toBe(0);
+    expect(JSON.parse(readFileSync(rowFile, 'utf8')).made.epochs).toBe(3);
+    expect(JSON.parse(before).made.epochs).toBe(2);
   });
 
   it('eval: a pretext encoder from the grid on another prepared set (transfer), linear + kNN at label fractions over 2 seeds, paired with random init', () => {

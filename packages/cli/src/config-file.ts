@@ -27,13 +27,20 @@ export class UsageError extends Error {}
 
 /**
  * Validate options (config file merged under command-line flags) with a zod schema and turn the
- * first problems into one readable message: `--epochs: Number must be greater than 0`.
+ * first problems into one readable message: `epochs: Too small: expected number to be >0`; a
+ * missing option reads `--task is required: <its help>` (help: flag help by camelCase name).
  */
-export function validate<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+export function validate<T extends z.ZodType>(schema: T, value: unknown, where: string, help: Record<string, string> = {}): z.infer<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const lines = r.error.issues.slice(0, 5).map((i) => {
     const key = i.path.length ? i.path.map(String).join('.') : '(options)';
+    const missing = i.path.length === 1 && typeof value === 'object' && value !== null && (value as Record<string, unknown>)[key] === undefined;
+    if (missing) {
+      const name = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const why = i.message.startsWith('Invalid') ? help[key] : i.message; // zod's default wording, or ours
+      return `  ${name} is required${why ? `: ${why}` : ''}`;
+    }
     return `  ${key}: ${i.message}`;
   });
   throw new UsageError(`invalid options (${where}):\n${lines.join('\n')}`);

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type DatasetCache, openCache, writeFileAtomic } from '@cxr-ssl/data';
+import type { DatasetCache } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { openPrepared } from './dataset.ts';
 import {
   FinetuneOptions,
   type FractionDraw,
@@ -17,7 +19,8 @@ import {
   linearEvaluation,
   openEncoderSession,
 } from '@cxr-ssl/eval';
-import { type EncoderSpec, type Weights, encoderOnnx, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
+import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { createEngine } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { UsageError } from './config-file.ts';
@@ -109,7 +112,11 @@ export function resolveEncoder(ref: string, o: EncoderRefOptions): ResolvedEncod
   if (!existsSync(onnxPath)) {
     throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
   }
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { task?: string; encoder?: string };
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) {
+    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
+  }
+  const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { task?: string; encoder?: string };
   const spec = encoderSpec(cfg.encoder ?? 'vgg-small');
   return {
     init: cfg.task ?? ref,
@@ -300,11 +307,12 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
   return rows;
 }
 
-/** Opens the prepared data set or says how to make it. */
-export function openEvalCache(cacheDir: string, data: string, size: number): DatasetCache {
+/** Opens the prepared data set (the bundled fixture is prepared on first use) or says how to make it. */
+export async function openEvalCache(cacheDir: string, data: string, size: number, quiet = false): Promise<DatasetCache> {
   try {
-    return openCache(resolve(cacheDir), data, size);
+    return await openPrepared({ cacheDir, data, size, quiet });
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message);
   }
 }

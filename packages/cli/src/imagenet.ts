@@ -1,18 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
-import {
-  type KerasWeights,
-  type Weights,
-  encoderOnnx,
-  encoderSpec,
-  encoderWeightsShapes,
-  importTfjsLayers,
-  mobilenetV2FromKeras,
-  readSafetensors,
-  vgg16FromKeras,
-  writeSafetensors,
-} from '@cxr-ssl/models';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { type Weights, encoderSpec, encoderWeightsShapes, readSafetensors, writeSafetensors } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import { type KerasWeights, importTfjsLayers, mobilenetV2FromKeras, vgg16FromKeras } from '@cxr-ssl/models/import';
 import { UsageError } from './config-file.ts';
 
 /** Keras (TensorFlow.js layers) weights -> canonical weights, per encoder. */

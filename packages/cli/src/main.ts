@@ -21,18 +21,25 @@ export function buildProgram(): Command {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
     for (const [f, help] of spec.flags) cmd.option(f, help);
+    const help = flagHelp(spec);
     cmd.action(async (flags: Record<string, unknown>) => {
       const { config, ...given } = flags;
       if (spec.ownsConfig) {
-        await spec.run(validate(spec.schema, flags, 'flags'));
+        await spec.run(validate(spec.schema, flags, 'flags', help));
         return;
       }
       const fromFile = typeof config === 'string' ? readConfigFile(config) : {};
-      const opts = validate(spec.schema, { ...fromFile, ...given }, typeof config === 'string' ? `${config} + flags` : 'flags');
+      const opts = validate(spec.schema, { ...fromFile, ...given }, typeof config === 'string' ? `${config} + flags` : 'flags', help);
       await spec.run(opts);
     });
   }
   return program;
+}
+
+/** Each flag's help by option name ('--batch-size <n>' -> batchSize), for error messages. */
+function flagHelp(spec: CommandSpec): Record<string, string> {
+  const entries = spec.flags.map(([f, help]) => [f.replace(/^--([\w-]+).*$/, '$1').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), help]);
+  return Object.fromEntries(entries);
 }
 
 export async function main(argv: string[]): Promise<void> {

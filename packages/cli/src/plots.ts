@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { EfficiencyCell, ResultRow } from '@cxr-ssl/eval';
 import sharp from 'sharp';
 import * as vega from 'vega';

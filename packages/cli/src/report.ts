@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type ResultRow, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
 import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';

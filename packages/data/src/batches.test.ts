@@ -8,7 +8,7 @@ import { prepare } from './prepare.ts';
 import { deriveSeed } from './rng.ts';
 import { TASKS } from './samplers/index.ts';
 import { rotate90 } from './samplers/rotation.ts';
-import { fixtureDir } from './testing.ts';
+import { fixtureDir } from './testing/index.ts';
 import type { Batch } from './types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-batches-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeGrey } from './decode.ts';
-import { fixtureDir, sharedDataDir } from './testing.ts';
+import { fixtureDir, sharedDataDir } from './testing/index.ts';
 
 /**
  * 16-bit and non-grey PNGs of real X-rays must decode to the same 8-bit grey as the 8-bit

@@ -8,7 +8,7 @@ import { openCache } from './cache/read.ts';
 import { decodeGrey } from './decode.ts';
 import { decodeDicom, isDicom, isDicomFile } from './decode-dicom.ts';
 import { prepare } from './prepare.ts';
-import { sharedDataDir } from './testing.ts';
+import { sharedDataDir } from './testing/index.ts';
 
 const shared = sharedDataDir();
 const dcmPath = shared ? join(shared, 'cxr-samples', 'siim-chest-pa.dcm') : '';
@@ -270,5 +270,8 @@ describe.skipIf(!have)(`DICOM decoding of a real radiograph (needs ${dcmPath || 
     const rgb = writeDicom(EXPLICIT_LE, imageElements({ w: S, h: S, photometric: 'RGB', bits: 8, pixels: g }));
     await expect(decodeDicom(rgb, 'rgb.dcm')).rejects.toThrow(/rgb\.dcm: photometric interpretation RGB/);
     await expect(decodeDicom(new Uint8Array(300), 'zeros.dcm')).rejects.toThrow(/zeros\.dcm: not a readable DICOM file/);
+    // a file cut inside its data set: the parser's own reason, not "[object Object]"
+    const cut = writeDicom(EXPLICIT_LE, imageElements({ w: S, h: S, photometric: 'MONOCHROME2', bits: 8, pixels: g })).subarray(0, 200);
+    await expect(decodeDicom(cut, 'cut.dcm')).rejects.toThrow(/cut\.dcm: not a readable DICOM file \(dicomParser[^)]*(overrun|beyond|end)[^)]*\)/);
   });
 });

@@ -68,6 +68,12 @@ function fail(where: string, what: string): never {
   throw new Error(`${where}: ${what}`);
 }
 
+/** dicom-parser throws Errors, strings, or `{ exception, dataSet }` when a file ends early. */
+function parserReason(e: unknown): string {
+  const inner = typeof e === 'object' && e !== null && 'exception' in e ? (e as { exception: unknown }).exception : e;
+  return inner instanceof Error ? inner.message : String(inner);
+}
+
 function parse(bytes: Uint8Array, where: string): DataSet {
   const inflater = (arr: Uint8Array, position: number) => {
     const inflated = inflateRawSync(arr.subarray(position));
@@ -79,7 +85,7 @@ function parse(bytes: Uint8Array, where: string): DataSet {
   try {
     return dicomParser.parseDicom(bytes, { inflater } as never);
   } catch (e) {
-    const msg = String((e as Error)?.message ?? e);
+    const msg = parserReason(e);
     // Old files often lack the 128-byte preamble + DICM: try them as a bare implicit-LE data set.
     if (/DICM prefix not found/.test(msg)) {
       try {

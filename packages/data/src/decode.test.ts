@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeGrey, decodeGreySizes } from './decode.ts';
-import { fixtureDir, sharedDataDir } from './testing.ts';
+import { fixtureDir, sharedDataDir } from './testing/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-decode-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

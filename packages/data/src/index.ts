@@ -1,6 +1,5 @@
 export * from './types.ts';
 export * from './adapters/index.ts';
-export * from './atomic.ts';
 export * from './cache/index.ts';
 export * from './decode.ts';
 export * from './decode-dicom.ts';
@@ -10,6 +9,6 @@ export * from './prepare.ts';
 export * from './rng.ts';
 export * from './samplers/index.ts';
 export * from './split.ts';
-export * from './testing.ts';
+export * from './paths.ts';
 export * from './batches.ts';
 export * from './augment/index.ts';

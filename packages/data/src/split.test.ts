@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ADAPTERS } from './adapters/index.ts';
 import type { Entry } from './adapters/types.ts';
 import { carveValidation } from './split.ts';
-import { fixtureDir } from './testing.ts';
+import { fixtureDir } from './testing/index.ts';
 
 function synthetic(): Entry[] {
   // 300 images of 100 patients (1-5 images each), plus 20 test images

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { linearEvaluation, readResultsFile, ResultRow, writeResultsFile } from './evaluate.ts';
 import { trainLinearHead } from './linear.ts';
 import { accuracy, auc } from './metrics.ts';
-import { type FixtureImages, loadFixture, splitIndices } from './testing/fixture.ts';
+import { type FixtureImages, loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 import { thumbnailSplit } from './testing/thumbnails.ts';
 
 let fx: FixtureImages;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
 import { KnnOptions, knnScores } from './knn.ts';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from './extract.ts';
 import { openEncoderSession } from './session.ts';
 import { testEncoder } from './testing/encoder.ts';
-import { type FixtureImages, loadFixture } from './testing/fixture.ts';
+import { type FixtureImages, loadFixture } from '@cxr-ssl/data/testing';
 
 let fx: FixtureImages;
 let session: Awaited<ReturnType<typeof openEncoderSession>>['session'];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { z } from 'zod';
 import type { Features } from './extract.ts';
 

@@ -6,7 +6,7 @@ import { extractFeatures } from './extract.ts';
 import { finetuneEvaluation, headProbs } from './finetune.ts';
 import { openEncoderSession } from './session.ts';
 import { testEncoder } from './testing/encoder.ts';
-import { loadFixture, splitIndices } from './testing/fixture.ts';
+import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 
 describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vgg-small from random init)', () => {
   it('changes the encoder, scores the held-out split through the exported encoder, and is compared with linear', async () => {

@@ -1,5 +1,6 @@
 import { type Batch, createRng, deriveSeed, shuffleInPlace } from '@cxr-ssl/data';
-import { type EncoderSpec, type HeadSpec, type Weights, encoderOnnx, initWeights } from '@cxr-ssl/models';
+import { type EncoderSpec, type HeadSpec, type Weights, initWeights } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import type { Engine } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { type ResultRow, scoreRow } from './evaluate.ts';

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { KERMANY_PATIENT_PATTERN, patientFromName } from '@cxr-ssl/data';
 import { describe, expect, it } from 'vitest';
 import { type LabelledImage, drawFractions } from './fractions.ts';
-import { loadFixture, splitIndices } from './testing/fixture.ts';
+import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 
 /** The fixture's train split as labelled images, patients from the Kermany file names. */
 async function fixtureTrain(): Promise<LabelledImage[]> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { knnEvaluation } from './evaluate.ts';
 import { knnScores } from './knn.ts';
 import { accuracy, auc, majorityAccuracy } from './metrics.ts';
-import { loadFixture, splitIndices } from './testing/fixture.ts';
+import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 import { thumbnailSplit } from './testing/thumbnails.ts';
 
 describe('knnScores', () => {

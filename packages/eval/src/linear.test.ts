@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type LinearHead, LinearOptions, predictProba, trainLinearHead } from './linear.ts';
 import { accuracy, auc, majorityAccuracy } from './metrics.ts';
 import { createRng, shuffleInPlace } from '@cxr-ssl/data';
-import { type FixtureImages, loadFixture, splitIndices } from './testing/fixture.ts';
+import { type FixtureImages, loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 import { thumbnailSplit } from './testing/thumbnails.ts';
 
 let fx: FixtureImages;

@@ -7,7 +7,7 @@ import { extractFeatures } from './extract.ts';
 import { cachedFeatures } from './feature-cache.ts';
 import { openEncoderSession } from './session.ts';
 import { testEncoder } from './testing/encoder.ts';
-import { loadFixture, splitIndices } from './testing/fixture.ts';
+import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 
 describe('encoder.onnx -> cached features -> linear evaluation, on real fixture X-rays (32 px)', () => {
   it('random-init vgg-small features separate NORMAL from PNEUMONIA on the held-out split, and reruns reuse the cache', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encoderSpec } from './encoders/index.ts';
 import { initWeights } from './init.ts';
 import { headSpec } from './tasks/index.ts';
-import { fixtureImages } from './testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { paramsFromWeights, pretextLogits } from './tfjs/forward.ts';
 import { setupTfjs } from './tfjs/setup.ts';
 
@@ -60,7 +60,7 @@ describe('initWeights', () => {
     await setupTfjs('wasm');
     const images = await fixtureImages(16, 64);
     const x = new Float32Array(16 * 64 * 64);
-    for (const [i, img] of images.entries()) x.set(img, i * 64 * 64);
+    for (const [i, img] of images.entries()) x.set(img.pixels, i * 64 * 64);
     for (const name of ['vgg-small-bn', 'resnet18']) {
       const encoder = encoderSpec(name);
       const h = headSpec('rotation', encoder);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { Weights } from './spec.ts';
 
 /**

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '../src/engines/python.ts';
 
-const python = findTorchPython(process.env.CXR_SSL_PYTHON || undefined);
+const python = findTorchPython();
 if ('error' in python) {
   const banner = `\n${'!'.repeat(78)}\n  cxr_torch Python tests NOT RUN: ${python.error}\n${'!'.repeat(78)}\n`;
   console.error(banner);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic } from '@cxr-ssl/data';
+import { fsyncDir, writeFileAtomic } from '@cxr-ssl/atomic';
 import { readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 

@@ -2,16 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { TASKS, createBatchStream, openCache, writeFileAtomic } from '@cxr-ssl/data';
-import {
-  encoderOnnx,
-  encoderSpec,
-  headSpec,
-  initWeights,
-  readSafetensors,
-  writeSafetensors,
-  type Weights,
-} from '@cxr-ssl/models';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { TASKS, createBatchStream, openCache } from '@cxr-ssl/data';
+import { encoderSpec, headSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';

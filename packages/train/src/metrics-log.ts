@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 
 /** One line of metrics.jsonl. `step` is the global step, so a resumed run can drop what came after its checkpoint. */
 export interface MetricsLine {

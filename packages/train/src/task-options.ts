@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TASKS, permutationSet, writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { TASKS, permutationSet } from '@cxr-ssl/data';
 import type { PretextConfig } from './config.ts';
 
 /**

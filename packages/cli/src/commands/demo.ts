@@ -35,7 +35,7 @@ export const demo = defineCommand({
     ['--size <px>', 'image size (default 64)'],
     ['--steps <n>', 'pretext optimiser steps per task (default 50)'],
     ['--engine <name>', 'auto | torch | tfjs (default auto: torch when a Python with torch is found)'],
-    ['--python <path>', 'python interpreter for the torch engine'],
+    ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--seed <n>', 'seed (default 0)'],
     ['--quiet', 'no progress output'],
   ],

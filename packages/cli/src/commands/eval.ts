@@ -59,7 +59,7 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   const settings = settingsOf(o);
   const out = resolve(o.out ?? join(o.runsDir, `eval-${o.data}-${o.size}`));
   mkdirSync(out, { recursive: true });
-  const cache = openEvalCache(o.cacheDir, o.data, o.size);
+  const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
   const refs = { runsDir: o.runsDir, arch: o.arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
   const ctx = { outDir: out, seed: o.seed, provider: o.provider, batchSize: o.batchSize, quiet: o.quiet };
   let rows: ResultRow[] = [];

@@ -1,5 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
-import { importTorchvision, TORCHVISION_MODELS } from '@cxr-ssl/models';
+import { importTorchvision, TORCHVISION_MODELS } from '@cxr-ssl/models/import';
 import { findTorchPython } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';

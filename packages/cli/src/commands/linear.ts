@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
@@ -10,7 +10,8 @@ import { EvalOptions, runEval } from './eval.ts';
 /** The study's protocol: `eval --protocol linear` on all labels, one seed. */
 export const LinearOptions = z
   .object({
-    encoders: strList(),
+    /** default: every finished pretext run under --runs-dir, and random */
+    encoders: strList().optional(),
     data: z.string().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
@@ -28,9 +29,26 @@ export const LinearOptions = z
   .strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
+/** The default encoders: every finished pretext run (encoder.onnx + config.json) under runsDir. */
+export function finishedRuns(runsDir: string): string[] {
+  const dir = resolve(runsDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'encoder.onnx')) && existsSync(join(dir, d.name, 'config.json')))
+    .map((d) => join(dir, d.name))
+    .sort();
+}
+
 /** The `linear` command: one row per named encoder, written as results.json / results.md. */
 export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: ResultRow[]; out: string }> {
-  const opts = EvalOptions.parse({ ...o, protocol: ['linear'], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
+  let encoders = o.encoders;
+  if (!encoders) {
+    const runs = finishedRuns(o.runsDir);
+    const found = runs.length ? `the ${runs.length} finished pretext run(s) under ${resolve(o.runsDir)} and random init` : `random init only (no finished pretext run under ${resolve(o.runsDir)})`;
+    if (!o.quiet) process.stderr.write(`no --encoders: evaluating ${found}\n`);
+    encoders = [...runs, 'random'];
+  }
+  const opts = EvalOptions.parse({ ...o, encoders, protocol: ['linear'], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
   return runEval(opts, `Linear evaluation on ${o.data} at ${o.size} px`);
 }
 
@@ -38,12 +56,12 @@ export const linear = defineCommand({
   name: 'linear',
   summary: 'Linear evaluation (frozen encoder -> 2 dense layers, normal vs abnormal) of pretext runs and baselines',
   flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random'"],
+    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random' (default: every finished run under --runs-dir, and random)"],
     ['--data <name>', 'prepared data set name (default kermany-mini)'],
     ['--size <px>', 'image size (default 128)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
     ['--runs-dir <dir>', `run folders (default ${DEFAULT_RUNS_DIR})`],
-    ['--arch <name>', 'architecture of the random-init encoder (default vgg-small)'],
+    ['--arch <name>', 'architecture of the random-init encoder (default vgg-small-bn)'],
     ['--epochs <n>', 'epochs of the linear head (default 10, as in the study)'],
     ['--hidden <n>', 'hidden units of the 2-layer head (default 256)'],
     ['--seed <n>', 'seed (default 0)'],

@@ -56,7 +56,7 @@ export const prepare = defineCommand({
   summary: 'Scan a data set, decode and resize its X-rays into the dataset cache (default: the bundled fixture)',
   flags: [
     ['--source <path>', 'folder per class (<root>/<split>/<CLASS>/*.png|jpg) or a CSV manifest; default: fixtures/kermany-mini'],
-    ['--adapter <name>', 'auto | folder | csv (default auto)'],
+    ['--adapter <name>', `auto | ${Object.keys(ADAPTERS).join(' | ')} (default auto: csv for a .csv source, else folder; nih for NIH ChestX-ray14)`],
     ['--name <name>', 'name of the prepared set in the cache (default: the source folder name)'],
     ['--sizes <list>', 'image sizes in px, comma-separated (default 128)'],
     ['--cache-dir <dir>', `where prepared sets live (default ${DEFAULT_CACHE_DIR})`],

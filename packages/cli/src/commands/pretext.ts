@@ -4,6 +4,7 @@ import { ENCODERS } from '@cxr-ssl/models';
 import { OptimizerConfig, PretextConfig, type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
+import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
 
@@ -87,9 +88,25 @@ export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'dat
   return `${o.task}-${o.encoder}-${o.data}-${o.size}`;
 }
 
+/**
+ * The batch size, lowered to the train split when that is smaller (e.g. the 57 train images of the
+ * bundled fixture): a clamped batch rather than a tiny last one, which BatchNorm handles badly.
+ * Prepares the bundled fixture on first use.
+ */
+async function fittingBatch(o: PretextOptions): Promise<number> {
+  const cache = await openPrepared(o);
+  const train = cache.indices('train').length;
+  cache.close();
+  const batch = o.batchSize ?? DEFAULTS.batchSize;
+  if (train === 0 || train >= batch) return batch;
+  if (!o.quiet) process.stderr.write(`note: the train split of ${o.data}-${o.size} has ${train} images, fewer than --batch-size ${batch}: using batches of ${train}\n`);
+  return train;
+}
+
 /** Train one pretext task; returns the run folder. Ctrl-C leaves a resumable checkpoint. */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
+  const batchSize = await fittingBatch(o);
   const { engine, reason } = await createEngine(o.engine, { torch: { python: o.python, device: o.device, threads: o.threads } });
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason})\n`);
   const abort = new AbortController();
@@ -133,7 +150,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         encoder: o.encoder,
         cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size },
         epochs: o.epochs,
-        batchSize: o.batchSize,
+        batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
         optimizer: OptimizerConfig.parse({ lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay }),
         schedule: scheduleOf(o),
@@ -178,7 +195,7 @@ export const pretext = defineCommand({
     ['--run <name>', 'run folder name under --runs-dir (default <task>-<encoder>-<data>-<size>)'],
     ['--runs-dir <dir>', `where run folders live (default ${DEFAULT_RUNS_DIR})`],
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],
-    ['--python <path>', 'python interpreter for the torch engine (env CXR_SSL_PYTHON)'],
+    ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
     ['--threads <n>', 'torch CPU threads'],
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],

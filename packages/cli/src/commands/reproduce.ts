@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { TASKS, openCache, writeFileAtomic } from '@cxr-ssl/data';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { TASKS, openCache } from '@cxr-ssl/data';
 import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
-import { ENCODERS, encoderOnnx, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
+import { ENCODERS, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -89,16 +91,23 @@ export const ReproduceConfig = z
   });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 
-const ReproduceFlags = z.object({ config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }), quiet: flag().default(false) }).strict();
+const ReproduceFlags = z
+  .object({
+    config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }),
+    python: z.string().optional(),
+    quiet: flag().default(false),
+  })
+  .strict();
 
 /**
  * The study's table in one command: prepare every size, train every pretext task at every size,
  * evaluate every init, write results.md / results.json / plots. Finished cells are skipped, an
  * interrupted pretext run resumes from its checkpoint.
  */
-export async function runReproduce(configPath: string, quiet: boolean): Promise<string> {
+export async function runReproduce(configPath: string, quiet: boolean, python?: string): Promise<string> {
   const base = dirname(resolve(configPath));
   const cfg = validate(ReproduceConfig, readConfigFile(configPath), configPath);
+  if (python) cfg.pretext.python = python;
   const at = (p: string) => resolve(base, p);
   const out = at(cfg.out);
   const cacheDir = join(out, 'cache');
@@ -204,12 +213,15 @@ function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
 export const reproduce = defineCommand({
   name: 'reproduce',
   summary: "Run the study's grid (inits x sizes) from a config: pretext, linear evaluation, results.md, plots",
-  flags: [['--quiet', 'no progress output']],
+  flags: [
+    ['--python <path>', 'python interpreter for the torch engine (overrides pretext.python of the config)'],
+    ['--quiet', 'no progress output'],
+  ],
   schema: ReproduceFlags,
   ownsConfig: true,
   async run(o) {
     if (!o.config) throw new UsageError('reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)');
-    const out = await runReproduce(o.config, o.quiet);
+    const out = await runReproduce(o.config, o.quiet, o.python);
     console.log(readFileSync(join(out, 'results.md'), 'utf8'));
   },
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureDir, sharedDataDir } from '../testing.ts';
+import { fixtureDir, sharedDataDir } from '../testing/index.ts';
 import { ADAPTERS, getAdapter } from './index.ts';
 import { patientFromName } from './patient.ts';
 

@@ -7,7 +7,7 @@ import { decodeGrey } from '../decode.ts';
 import { NIH_FINDINGS, type NihRecord, parseNihCsv, readNihMetadata } from '../nih-metadata.ts';
 import { prepare } from '../prepare.ts';
 import { carveValidation } from '../split.ts';
-import { fixtureDir, sharedDataDir } from '../testing.ts';
+import { fixtureDir, sharedDataDir } from '../testing/index.ts';
 import type { Entry } from './types.ts';
 import { nih, nihOptions } from './nih.ts';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeGrey } from '../decode.ts';
 import { createRng } from '../rng.ts';
 import { rotate90 } from '../samplers/rotation.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../paths.ts';
 import type { Image, Rng } from '../types.ts';
 import {
   Augment,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepare } from '../prepare.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../testing/index.ts';
 import { BadList, cacheFiles } from './format.ts';
 import { openCache } from './read.ts';
 

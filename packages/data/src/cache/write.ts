@@ -2,7 +2,7 @@ import { existsSync, ftruncateSync, fsyncSync, openSync, closeSync, readFileSync
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Entry, Split } from '../adapters/types.ts';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { DECODE_VERSION, RESIZE, decodeGreySizes } from '../decode.ts';
 import { createPool, defaultWorkers } from '../pool.ts';
 import {

@@ -8,7 +8,7 @@ import { BadList, cacheFiles } from '../cache/format.ts';
 import { openCache } from '../cache/read.ts';
 import { decodeGrey } from '../decode.ts';
 import { PrepareError, prepare } from '../prepare.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../testing/index.ts';
 
 /**
  * Every kind of broken or unusual image a real data set holds, each made from a real fixture

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../adapters/index.ts';
 import { readNihMetadata } from '../nih-metadata.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../testing/index.ts';
 
 /**
  * Manifest shapes met in the wild, each accepted as meant or reported with file:line.

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheFiles } from '../cache/format.ts';
 import { openCache } from '../cache/read.ts';
 import { prepare } from '../prepare.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../testing/index.ts';
 
 /**
  * A cache is reused only when it is provably the one asked for (version, options hash, source

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cacheFiles } from '../cache/format.ts';
 import { openCache } from '../cache/read.ts';
 import { prepare } from '../prepare.ts';
-import { fixtureDir, mountTinyDisk } from '../testing.ts';
+import { fixtureDir, mountTinyDisk } from '../testing/index.ts';
 
 /**
  * A really full disk: a 1 MiB tmpfs (needs root and a kernel that lets us mount; skipped with a

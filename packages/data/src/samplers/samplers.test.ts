@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { fixtureDir } from '../testing.ts';
+import { fixtureDir } from '../testing/index.ts';
 import type { Image, Sampler } from '../types.ts';
 import { CONTEXT_NEIGHBOURS, context } from './context.ts';
 import { augment, augmentList } from '../augment/index.ts';

@@ -1,4 +1,5 @@
-import { type EncoderSpec, encoderOnnx, encoderSpec, initWeights } from '@cxr-ssl/models';
+import { type EncoderSpec, encoderSpec, initWeights } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
 
 /** A small randomly initialised encoder exported with the project ONNX writer, for tests and benches. */
 export function testEncoder(name = 'vgg-small', seed = 1): { spec: EncoderSpec; onnx: Uint8Array } {

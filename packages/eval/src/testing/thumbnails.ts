@@ -1,5 +1,5 @@
 import type { FeatureSplit } from '../linear.ts';
-import type { FixtureImages } from './fixture.ts';
+import type { FixtureImages } from '@cxr-ssl/data/testing';
 
 /**
  * Cheap label-carrying features for head tests: a T x T average-pooled thumbnail of each real

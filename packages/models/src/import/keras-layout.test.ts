@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '../spec.ts';
-import { fixtureImages } from '../testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { depthwiseToOihw, foldBatchNorm, hwioToOihw, kerasWeight, sumInputChannels } from './keras-layout.ts';
 
 /**
@@ -44,7 +44,7 @@ describe('Keras -> canonical layouts, checked against tfjs convolutions on real 
   beforeAll(async () => {
     await tf.setBackend('cpu');
     const [image] = await fixtureImages(1, size);
-    grey = Float32Array.from(image, (v) => v / 127.5 - 1);
+    grey = Float32Array.from(image.pixels, (v) => v / 127.5 - 1);
   });
 
   it('HWIO -> OIHW: a 3 -> 5 conv gives tf.conv2d output', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { repoRoot } from '@cxr-ssl/data';
+import { repoRoot } from '@cxr-ssl/data/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { encoderOnnx } from '../onnx/encoder.ts';
 import { writeSafetensors } from '../safetensors.ts';
 import { encoderWeightsShapes } from '../shapes.ts';
 import type { Weights } from '../spec.ts';
-import { fixtureImages } from '../testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { mobilenetV2FromKeras } from './keras-mobilenetv2.ts';
 import { importTfjsLayers } from './tfjs-layers.ts';
@@ -81,7 +81,7 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
     await tf.setBackend('cpu');
     const images = await fixtureImages(n, size);
     grey = new Float32Array(n * size * size);
-    for (const [i, img] of images.entries()) grey.set(img, i * size * size);
+    for (const [i, img] of images.entries()) grey.set(img.pixels, i * size * size);
 
     const modelJson = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8'));
     const bin = readFileSync(join(MODEL_DIR, 'weights.bin'));

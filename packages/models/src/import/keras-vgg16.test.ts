@@ -5,7 +5,7 @@ import { encoderSpec } from '../encoders/index.ts';
 import { encoderOnnx } from '../onnx/encoder.ts';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { encoderWeightsShapes } from '../shapes.ts';
-import { fixtureImages } from '../testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { KERAS_VGG16_CONVS, vgg16FromKeras } from './keras-vgg16.ts';
 import { importTfjsLayers } from './tfjs-layers.ts';
 
@@ -56,7 +56,7 @@ describe('vgg16FromKeras (Keras VGG16 topology, random weights)', () => {
     model = kerasVgg16(size);
     const images = await fixtureImages(n, size);
     grey = new Float32Array(n * size * size);
-    for (const [i, img] of images.entries()) grey.set(img, i * size * size);
+    for (const [i, img] of images.entries()) grey.set(img.pixels, i * size * size);
   });
 
   it('maps block1_conv1 ... block5_conv3 to features.0 ... features.28, the first keeping its 3 BGR channels', async () => {

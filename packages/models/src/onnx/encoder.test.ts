@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encoderSpec } from '../encoders/index.ts';
 import { initWeights } from '../init.ts';
 import type { EncoderSpec, Weights } from '../spec.ts';
-import { fixtureImages } from '../testing/fixture-images.ts';
+import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { setupTfjs } from '../tfjs/setup.ts';
 import { encoderOnnx } from './encoder.ts';
@@ -41,7 +41,7 @@ describe('encoderOnnx parity with the tfjs forward on real X-rays', () => {
       const weights = initWeights(spec, undefined, 11);
       const images = await fixtureImages(n, size);
       const pixels = new Float32Array(n * size * size);
-      for (const [i, img] of images.entries()) pixels.set(img, i * size * size);
+      for (const [i, img] of images.entries()) pixels.set(img.pixels, i * size * size);
 
       const onnx = await onnxFeatures(spec, weights, pixels, n, size);
       expect(onnx.dims).toEqual([n, spec.features]);

@@ -150,18 +150,11 @@ function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
   return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
 }
 
-/** Pretext head: per-view (shared) projection, concatenation, fc1 + relu, fc2 -> logits [B, classes]. */
-export function headForward(head: HeadSpec, params: Params, views: tf.Tensor2D[]): tf.Tensor2D {
-  if (views.length !== head.views) throw new Error(`Head expects ${head.views} views, got ${views.length}.`);
-  const projected = head.proj ? views.map((v) => tf.relu(dense(v, params, 'head.proj'))) : views;
-  return classify(params, projected.length === 1 ? projected[0] : tf.concat(projected, 1));
-}
-
 /**
  * Logits of a pretext batch. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype,
  * view-major per sample as in data's Batch): every view goes through the shared encoder in one
- * batch of B * views images. Same maths as headForward over per-view features, but joins views
- * with a reshape ([B * views, F] rows are view-major per sample), which also keeps the gradient
+ * batch of B * views images, and the head (per-view projection, concatenation, fc1 + relu, fc2)
+ * joins views with a reshape ([B * views, F] rows are view-major per sample), which also keeps the gradient
  * tape simple (tfjs's unstack gradient fails when fed partial gradients).
  */
 export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {

@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
-from .model import PretextNet, canonical_names, canonical_state
+from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
 
@@ -194,4 +194,4 @@ class Trainer:
         return list(canonical_state(self.model))
 
 
-__all__ = ['Trainer', 'canonical_names']
+__all__ = ['Trainer']

@@ -1,20 +1,11 @@
-import {
-  encoderForward,
-  encoderOnnx,
-  encoderSpec,
-  headSpec,
-  initWeights,
-  isBuffer,
-  paramsFromWeights,
-  setupTfjs,
-  type Weights,
-  withImagenetInput,
-} from '@cxr-ssl/models';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
+import { encoderSpec, headSpec, initWeights, isBuffer, type Weights, withImagenetInput } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
-import { fixtureImages, taskBatch } from './fixture-batches.ts';
 import { findTorchPython } from './python.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';

@@ -23,9 +23,18 @@ const PROBE = [
   "  'gpu': torch.cuda.get_device_name(0) if cuda else None}))",
 ].join('\n');
 
-/** The interpreters tried, in order, when none is given explicitly. */
-export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [...(env.CXR_SSL_PYTHON ? [env.CXR_SSL_PYTHON] : []), '/usr/bin/python3', 'python3'];
+/** The venv tools/setup-python.sh makes where pip reaches a package index. */
+export const WORKSPACE_VENV_PYTHON = join(import.meta.dirname, '..', '..', '..', '..', '.venv-torch', 'bin', 'python');
+
+/**
+ * The interpreters tried, in order: --python alone when given (a wrong path is reported, not
+ * silently replaced), else $CXR_SSL_PYTHON, the workspace's .venv-torch, /usr/bin/python3, python3.
+ * The CLI, the tests and tools/setup-python.sh (hence CI) share this order.
+ */
+export function pythonCandidates(explicit?: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (explicit) return [explicit];
+  const all = [env.CXR_SSL_PYTHON, WORKSPACE_VENV_PYTHON, '/usr/bin/python3', 'python3'];
+  return [...new Set(all.filter((c): c is string => !!c))];
 }
 
 function probe(candidate: string): TorchPython | string {
@@ -45,17 +54,17 @@ function probe(candidate: string): TorchPython | string {
 const cache = new Map<string, TorchPython | { error: string }>();
 
 /**
- * The Python that runs the torch engine: `explicit` alone when given (--python), else the first of
- * $CXR_SSL_PYTHON, /usr/bin/python3, python3 that can `import torch`. Never throws: `{error}` says
- * what was tried and what to do (the caller falls back to tfjs, or reports it). Memoised.
+ * The Python that runs the torch engine: the first of pythonCandidates() that can `import torch`.
+ * Never throws: `{error}` names every place tried and what to do (the caller falls back to tfjs,
+ * or reports it). Memoised.
  */
 export function findTorchPython(explicit?: string): TorchPython | { error: string } {
-  const key = explicit ?? `auto:${process.env.CXR_SSL_PYTHON ?? ''}`;
+  const key = `${explicit ?? ''}|${process.env.CXR_SSL_PYTHON ?? ''}`;
   const known = cache.get(key);
   if (known) return known;
   const tried: string[] = [];
   let found: TorchPython | { error: string } | undefined;
-  for (const candidate of explicit ? [explicit] : pythonCandidates()) {
+  for (const candidate of pythonCandidates(explicit)) {
     const r = probe(candidate);
     if (typeof r !== 'string') {
       found = r;
@@ -66,7 +75,7 @@ export function findTorchPython(explicit?: string): TorchPython | { error: strin
   found ??= {
     error:
       `no Python that can "import torch" was found (tried ${tried.join('; ')}). ` +
-      'Run tools/setup-python.sh, then pass --python <path> or set CXR_SSL_PYTHON.',
+      'Run `bash tools/setup-python.sh` (it installs torch where the next run finds it), or pass --python <path> / set CXR_SSL_PYTHON.',
   };
   cache.set(key, found);
   return found;

@@ -1,8 +1,9 @@
-import { EncoderSpec, headSpec, initWeights, pretextLogits, type Weights } from '@cxr-ssl/models';
+import { EncoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { pretextLogits } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
-import { fixtureImages, taskBatch } from './fixture-batches.ts';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TfjsEngine } from './tfjs.ts';
 
 /** vgg-small's shape at a quarter of its width: the loss-decrease tests stay fast on 2 cores. */

@@ -1,5 +1,6 @@
 import type { Batch } from '@cxr-ssl/data';
-import { type BatchStats, type EncoderSpec, type HeadSpec, isBuffer, pretextLogits, setupTfjs, type TfjsBackendChoice, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
+import { type BatchStats, pretextLogits, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { Engine, EngineInit, OptimizerConfig, OptimizerState, StepResult } from '../engine.ts';
 

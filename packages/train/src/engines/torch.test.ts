@@ -5,7 +5,7 @@ import type { Batch } from '@cxr-ssl/data';
 import { encoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
-import { fixtureImages, taskBatch } from './fixture-batches.ts';
+import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
 import { findTorchPython } from './python.ts';
 import { TorchEngine } from './torch.ts';

@@ -32,8 +32,6 @@ export class TorchEngine implements Engine {
   readonly name = 'torch';
   device = 'not started';
   readonly inFlight: number;
-  /** throughput Python measured at its last answered train step (device-side view) */
-  lastSamplesPerSec: number | undefined;
   private client: PipeClient | undefined;
   private tmp: string | undefined;
   private closed = false;
@@ -137,7 +135,6 @@ export class TorchEngine implements Engine {
     }
     const y = new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.y.byteLength);
     const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, ...extra }, [batch.x, y]));
-    if (answer.samplesPerSec !== undefined) this.lastSamplesPerSec = answer.samplesPerSec;
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
 

@@ -2,24 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  encoderForward,
-  encoderOnnx,
-  encoderSpec,
-  encoderWeightsShapes,
-  headSpec,
-  importTorchvision,
-  initWeights,
-  paramsFromWeights,
-  readSafetensors,
-  setupTfjs,
-  TORCH_PYTHON_DIR,
-} from '@cxr-ssl/models';
+import { fixtureImages } from '@cxr-ssl/data/testing';
+import { encoderSpec, encoderWeightsShapes, headSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
+import { importTorchvision, TORCH_PYTHON_DIR } from '@cxr-ssl/models/import';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
-import { fixtureImages } from './fixture-batches.ts';
 import { findTorchPython } from './python.ts';
 import { TorchEngine } from './torch.ts';
 

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mountTinyDisk } from '@cxr-ssl/data';
+import { mountTinyDisk } from '@cxr-ssl/data/testing';
 import { type LoadedCheckpoint, readLatestCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** fsync a directory so a rename inside it survives a crash (no-op where dirs cannot be opened). */
+/** fsync a folder so a rename inside it survives a crash (no-op where folders cannot be opened). */
 export function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
@@ -11,13 +11,14 @@ export function fsyncDir(dir: string): void {
       closeSync(fd);
     }
   } catch {
-    // some filesystems refuse to open directories: the rename is still atomic, only less durable
+    // some filesystems refuse to open folders: the rename is still atomic, only less durable
   }
 }
 
 /**
- * Write a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder + fsync + rename + fsync of the folder.
+ * Writes a file so that readers see the old content or the new, never a torn one: a temporary
+ * file in the same folder, fsync, rename, fsync of the folder. On failure the temporary file is
+ * removed and the error names the path (the cause, e.g. ENOSPC, stays in the message).
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
@@ -32,9 +33,9 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
       closeSync(fd);
     }
     renameSync(tmp, path);
-    fsyncDir(dirname(path));
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
+  fsyncDir(dirname(path));
 }
