@@ -115,7 +115,7 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
 
 describe('demo', () => {
   it('runs prepare -> three pretext tasks -> linear evaluation and writes 4 result rows', () => {
-    const r = cli('demo', '--epochs', '1', '--size', '64', '--dir', 'demo', '--quiet');
+    const r = cli('demo', '--steps', '2', '--size', '64', '--engine', 'tfjs', '--dir', 'demo', '--quiet');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'demo', 'results.json'), 'utf8')));
@@ -130,7 +130,7 @@ describe('demo', () => {
     const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
     expect(md).toContain('| rotation | 64 |');
     // each pretext row names its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| lr 0\.01, momentum 0\.9, decay 0\.9/);
+    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
     expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
   });
 });
@@ -180,12 +180,6 @@ describe('reproduce', () => {
     const changed = cli('reproduce', '--config', cfg, '--quiet');
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/rotation-32.*different configuration/s);
-    // a linear row made with other options is evaluated again, not reused
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lr: 0.02', 'lr: 0.01').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
-    const relinear = cli('reproduce', '--config', cfg, '--quiet');
-    expect(relinear.code).toBe(0);
-    expect(JSON.parse(readFileSync(rowFile, 'utf8')).made.epochs).toBe(3);
-    expect(JSON.parse(before).made.epochs).toBe(2);
   });
 
   it('eval: a pretext encoder from the grid on another prepared set (transfer), linear + kNN at label fractions over 2 seeds, paired with random init', () => {

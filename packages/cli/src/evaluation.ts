@@ -21,7 +21,7 @@ import {
 } from '@cxr-ssl/eval';
 import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { createEngine } from '@cxr-ssl/train';
+import { Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { UsageError } from './config-file.ts';
 import { loadImagenetWeights } from './imagenet.ts';
@@ -74,6 +74,7 @@ export function pretextInfo(dir: string): PretextInfo {
     task?: string;
     cache?: { name?: string; size?: number };
     optimizer?: Record<string, unknown>;
+    schedule?: unknown;
   };
   let valAccuracy: number | undefined;
   const metrics = join(dir, 'metrics.jsonl');
@@ -84,7 +85,10 @@ export function pretextInfo(dir: string): PretextInfo {
       if (typeof m.valAccuracy === 'number') valAccuracy = m.valAccuracy;
     }
   }
-  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, valAccuracy, optimizer: cfg.optimizer };
+  // the lr schedule is part of how the encoder was optimised: shown beside lr and momentum
+  const schedule = Schedule.safeParse(cfg.schedule);
+  const optimizer = cfg.optimizer && schedule.success ? { ...cfg.optimizer, schedule: describeSchedule(schedule.data) } : cfg.optimizer;
+  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, valAccuracy, optimizer };
 }
 
 export interface EncoderRefOptions {

@@ -93,7 +93,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       const head = headSpec('rotation', encoder);
       const weights = withTrainedLookingBn(initWeights(encoder, head, 5));
       const { batch } = taskBatch('rotation', await fixtureImages(8, 64), 3);
-      const optimizer = OptimizerConfig.parse({ lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
+      const optimizer = OptimizerConfig.parse({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
       const after: Weights[] = [];
       const losses: number[] = [];
       for (const engine of [new TorchEngine({ device: 'cpu', threads: 2 }), new TfjsEngine({ backend: 'wasm' })]) {
@@ -108,16 +108,19 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       expect(Math.abs(losses[0] - losses[1])).toBeLessThanOrEqual(1e-4);
       let moved = 0;
       let movedBuffers = 0;
+      let worst = 0;
       for (const [key, t] of after[0]) {
         const other = after[1].get(key)!;
         expect(other.shape, key).toEqual(t.shape);
         const scale = Math.max(1, t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
         expect(maxAbsDiff(t.data, other.data), key).toBeLessThanOrEqual(1e-4 * scale);
+        worst = Math.max(worst, maxAbsDiff(t.data, other.data) / scale);
         const change = maxAbsDiff(t.data, weights.get(key)!.data);
         if (isBuffer(key)) movedBuffers = Math.max(movedBuffers, change);
         else moved = Math.max(moved, change);
       }
-      expect(moved).toBeGreaterThan(1e-3); // the step did something to compare
+      console.log(`${name} train step: tfjs vs torch max diff ${worst.toExponential(2)} (weights and running stats); largest change ${moved.toExponential(2)} (weights), ${movedBuffers.toExponential(2)} (running stats)`);
+      expect(moved).toBeGreaterThan(2e-4); // the step did something to compare (lr 0.01: ~10x the tolerance)
       expect(movedBuffers).toBeGreaterThan(1e-3);
     });
   }
