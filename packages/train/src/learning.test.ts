@@ -63,7 +63,7 @@ async function learn(engineName: EngineName, task: string, size: number, epochs:
   }
 }
 
-describe.skipIf(!torchEngine && process.env.CI !== 'true')('pretext training learns at the default settings (torch engine, CPU)', () => {
+describe.skipIf(!torchEngine && process.env.CI !== 'true')('pretext training learns at the default settings (torch engine, CPU)', { timeout: 600_000 }, () => {
   it('rotation (32 px, 30 steps of 32): >= 90 % held-out', async () => {
     const { heldOut, change } = await learn('torch', 'rotation', 32, 30);
     expect(heldOut.samples).toBe(128);
@@ -84,7 +84,7 @@ describe.skipIf(!torchEngine && process.env.CI !== 'true')('pretext training lea
   }
 });
 
-describe('pretext training learns at the default settings (tfjs engine, wasm)', () => {
+describe('pretext training learns at the default settings (tfjs engine, wasm)', { timeout: 600_000 }, () => {
   it('rotation (32 px, 30 steps of 32): >= 90 % held-out', async () => {
     const { heldOut, change } = await learn('tfjs', 'rotation', 32, 30);
     expect(heldOut.accuracy).toBeGreaterThanOrEqual(0.9);
