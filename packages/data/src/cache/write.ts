@@ -267,15 +267,15 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
     );
   };
 
+  const inflight: Promise<Decoded>[] = [];
   try {
     o.onProgress?.(start, total);
     const window = Math.max(1, workers) * 4;
-    const inflight: Promise<Decoded>[] = [];
     let next = start;
     for (let i = start; i < total; i++) {
       while (next < total && next < i + window) {
         const p = decode(next++);
-        p.catch(() => {}); // an abort destroys the pool under pending tasks: not an unhandled rejection
+        p.catch(() => {}); // a failed decode is awaited below; never an unhandled rejection
         inflight.push(p);
       }
       const got = await inflight.shift()!;
@@ -313,6 +313,9 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
   } finally {
     // a failed write (disk full) must not leave the partial files open: the rerun resumes them
     for (const st of states) if (st.fd >= 0) closeSync(st.fd);
+    // destroying the pool under running tasks races with their answers (piscina then throws
+    // "Unexpected message from Worker", uncaught): let the few in flight finish first
+    await Promise.allSettled(inflight);
     await pool?.destroy();
   }
   results.sort((a, b) => a.size - b.size);
