@@ -33,3 +33,6 @@ export const PretextConfig = z
     message: 'minLr must be below the peak lr (optimizer.lr)',
   });
 export type PretextConfig = z.infer<typeof PretextConfig>;
+
+/** The training settings a run gets when it names none (task and data are placeholders here). */
+export const PRETEXT_DEFAULTS = PretextConfig.parse({ task: '-', cache: { dir: '.', name: '-', size: 16 } });

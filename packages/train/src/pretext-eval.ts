@@ -22,8 +22,9 @@ export interface HeldOutResult {
 
 /**
  * Pretext loss and accuracy on images the run never trained on, without updates (BatchNorm in
- * inference mode) and without augmentation: can the encoder solve the task on real images. Draw d uses seed + d, so the same (engine state, options) always gives the
- * same figures: comparable across epochs and runs.
+ * inference mode) and without augmentation: can the encoder solve the task on real images. Draw d
+ * uses seed + d, so the same (engine state, options) always gives the same figures: comparable
+ * across epochs and runs.
  */
 export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise<HeldOutResult> {
   const draws = o.draws ?? Math.min(8, Math.max(1, Math.ceil(64 / Math.max(1, o.indices.length))));

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCache, TASKS } from '@cxr-ssl/data';
-import { findTorchPython, PretextConfig } from '@cxr-ssl/train';
+import { findTorchPython, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { flag, int } from '../options.ts';
@@ -54,7 +54,7 @@ export const demo = defineCommand({
     rmSync(runsDir, { recursive: true, force: true }); // the demo's own disposable runs: start fresh each time
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
     const cache = openCache(cacheDir, 'kermany-mini', o.size);
-    const stepsPerEpoch = Math.max(1, Math.floor(cache.indices('train').length / PretextConfig.parse({ task: 'rotation', cache: { dir: cacheDir, name: 'kermany-mini', size: o.size } }).batchSize));
+    const stepsPerEpoch = Math.max(1, Math.floor(cache.indices('train').length / PRETEXT_DEFAULTS.batchSize));
     cache.close();
     const torch = o.engine === 'torch' || (o.engine === 'auto' && !('error' in findTorchPython(o.python)));
     const steps = o.steps ?? STEPS[torch ? 'torch' : 'tfjs'];

@@ -1,15 +1,14 @@
 import { join, resolve } from 'node:path';
 import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { OptimizerConfig, PretextConfig, type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
+import { OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
 
-/** PretextConfig's defaults: the one place training settings default */
-const DEFAULTS = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: '.', size: 16 } });
+const DEFAULTS = PRETEXT_DEFAULTS;
 
 export const PretextOptions = z
   .object({
