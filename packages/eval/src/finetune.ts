@@ -84,14 +84,17 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
     const lr = o.lr * o.decay ** (epoch - 1);
     let loss = 0;
     let correct = 0;
+    let trained = 0;
     for (let start = 0; start < n; start += o.batchSize) {
       const count = Math.min(o.batchSize, n - start);
+      if (count < 2 && n >= 2) break; // a batch of one has no batch statistics for BatchNorm (shuffled: a different image each epoch)
       const r = await engine.trainStep(batchOf(images, train.rows, train.labels, order, start, count), lr);
       if (!Number.isFinite(r.loss)) throw new Error(`finetune: loss became ${r.loss} in epoch ${epoch}; lower the fine-tuning lr (now ${o.lr})`);
       loss += r.loss * count;
       correct += r.accuracy * count;
+      trained += count;
     }
-    const log: EpochLog = { epoch, trainLoss: loss / n, trainAccuracy: correct / n };
+    const log: EpochLog = { epoch, trainLoss: loss / trained, trainAccuracy: correct / trained };
     // the val split is scored after the last epoch only: a forward pass over it every epoch would
     // cost more than the training itself at small label fractions
     if (epoch === o.epochs && input.val && input.val.rows.length > 0) {
