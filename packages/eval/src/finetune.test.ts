@@ -17,7 +17,7 @@ describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vg
     };
     const train = rows('train');
     const test = rows('test');
-    const spec = encoderSpec('vgg-small');
+    const spec = encoderSpec('vgg-small-bn');
     const start = initWeights(spec, undefined, 1);
     const { engine } = await createEngine('tfjs');
     const ft = await finetuneEvaluation({
@@ -28,7 +28,7 @@ describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vg
       train,
       test,
       init: 'random',
-      options: { epochs: 8, lr: 0.01, batchSize: 16, seed: 0 },
+      options: { epochs: 8, lr: 0.05, batchSize: 16, seed: 0 },
       bootstrap: 200,
     });
     // the encoder moved, not only the head
@@ -48,19 +48,19 @@ describe('fine-tuning through the tfjs engine, on real fixture X-rays (32 px, vg
     await engine.close();
 
     // linear probe on the same (frozen, random) encoder
-    const { onnx } = testEncoder('vgg-small', 1);
+    const { onnx } = testEncoder('vgg-small-bn', 1);
     const { session } = await openEncoderSession(onnx, { provider: 'cpu' });
     const feats = async (r: { rows: number[]; labels: number[] }) => ({ ...(await extractFeatures({ session, images: fx, indices: r.rows })), labels: r.labels });
     const ftr = await feats(train);
     const lin = linearEvaluation({ features: { train: ftr, test: await feats(test) }, dim: ftr.dim, init: 'random', size: 32, bootstrap: 200 });
-    console.log(`fixture, 32 px, random-init vgg-small: fine-tune acc ${ft.accuracy.toFixed(3)} AUC ${ft.auc.toFixed(3)}; linear acc ${lin.accuracy.toFixed(3)} AUC ${lin.auc.toFixed(3)}`);
+    console.log(`fixture, 32 px, random-init vgg-small-bn: fine-tune acc ${ft.accuracy.toFixed(3)} AUC ${ft.auc.toFixed(3)}; linear acc ${lin.accuracy.toFixed(3)} AUC ${lin.auc.toFixed(3)}`);
     expect(ft.protocol).toBe('finetune');
     expect(ft.auc).toBeGreaterThan(0.5);
-    // Measured: fine-tuning does NOT beat the linear probe here. A plain VGG (no BatchNorm) from random
-    // init keeps the train loss at ~ln 2 for these 8 epochs, so every test score sits near 0.5: the
-    // ranking is the random encoder's (AUC ~0.95) but the threshold is not learnt (accuracy 0.50, vs
-    // 0.875 for the linear head on standardised features). With more epochs or lr it starts to move,
-    // but only by threshold luck (train accuracy still ~0.5 at lr 0.2, 12 epochs).
+    // Measured (vgg-small-bn from random init, 8 epochs of 57 images at lr 0.05): fine-tuning ranks the
+    // test images better than the linear probe on the frozen random encoder (AUC 0.887 vs 0.797) but
+    // its threshold is not learnt yet (accuracy 0.531 vs 0.688). Both halves are asserted, so a change
+    // to either protocol that moves them shows up here.
+    expect(ft.auc).toBeGreaterThan(lin.auc);
     expect(ft.accuracy).toBeLessThan(lin.accuracy);
   });
 
