@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  TASKS,
+  SAMPLERS,
   closeBatchPools,
   createBatchStream,
   createRng,
@@ -29,7 +29,7 @@ console.log('samples/s, single thread');
 console.log('task'.padEnd(14) + '128 px'.padStart(12) + '256 px'.padStart(12));
 // each task with its default options, and the other side of its augmentation default (none where it
 // augments, per-view intensity jitter where it does not): what augmentation costs
-const rows = Object.entries(TASKS).flatMap(([name, task]) => {
+const rows = Object.entries(SAMPLERS).flatMap(([name, task]) => {
   const opts = task.options.parse({}) as { augment: unknown[] };
   const other = opts.augment.length > 0 ? ['-aug', []] : ['+intensity', [{ name: 'intensity' }]];
   return [[name, task, opts] as const, [`${name} ${other[0]}`, task, task.options.parse({ ...opts, augment: other[1] })] as const];
@@ -55,7 +55,7 @@ await prepare({ adapter: 'folder', root: fixtureDir(), sizes: [128], cacheDir, n
 const indices = Array.from({ length: 20 }, () => openCache(cacheDir, 'mini', 128).indices('train')).flat();
 console.log(`\nbatch stream, ${indices.length} images per epoch at 128 px, batch 32, ~${(3 * budget) / 1000}s per cell`);
 console.log('task'.padEnd(10) + 'in-process'.padStart(12) + '2 workers'.padStart(12) + '  ratio');
-for (const task of Object.keys(TASKS)) {
+for (const task of Object.keys(SAMPLERS)) {
   const rate = async (workers: number) => {
     // warm-up epoch: starts the pool's threads and builds the jigsaw set in each
     for await (const _ of createBatchStream({ cache: { dir: cacheDir, name: 'mini', size: 128 }, task, indices, batchSize: 32, seed: 0, epoch: 99, workers })) void _;

@@ -6,10 +6,11 @@
  *     --cache .device/cache --name kermany --size 128 --task rotation --encoder vgg16 --batch 128
  */
 import { parseArgs } from 'node:util';
-import { type Batch, closeBatchPools, createBatchStream, getTask, openCache } from '@cxr-ssl/data';
-import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
+import { type Batch, closeBatchPools, createBatchStream, getSampler, openCache } from '@cxr-ssl/data';
+import { encoderSpec, initWeights } from '@cxr-ssl/models';
 import type { StepResult } from '../../packages/train/src/engine.ts';
 import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
+import { methodHead, methodLoss } from '../../packages/train/src/method-options.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -33,10 +34,11 @@ const batchSize = Number(a.batch);
 const cache = openCache(a.cache!, a.name!, size);
 const rows = Array.from({ length: cache.count }, (_, i) => i);
 cache.close();
-const task = getTask(a.task!);
-const taskOptions = task.options.parse(a.task === 'jigsaw' ? { permutations: 100 } : {});
+const task = getSampler(a.task!);
+const taskOptions = task.options.parse({}) as Record<string, unknown>;
 const encoder = encoderSpec(a.encoder!);
-const head = headSpec(a.task!, encoder, { classes: task.classes(taskOptions) });
+const head = methodHead(a.task!, encoder, taskOptions);
+const loss = methodLoss(a.task!, taskOptions);
 const engine = new TorchEngine({
   device: a.device as 'auto' | 'cpu' | 'cuda',
   python: a.python,
@@ -45,7 +47,7 @@ const engine = new TorchEngine({
   onLog: (l) => process.stderr.write(`  [py] ${l}\n`),
 });
 const t0 = performance.now();
-await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, seed: 1 });
+await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, loss, seed: 1 });
 const initSeconds = (performance.now() - t0) / 1000;
 
 // one long "epoch" over the rows repeated, so no epoch boundary drains the prefetch queue

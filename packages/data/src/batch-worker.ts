@@ -3,7 +3,7 @@ import { move } from 'piscina';
 import { type BatchJob, makeBatch, packBatch } from './batches.ts';
 import { cacheFiles } from './cache/format.ts';
 import { type DatasetCache, openCache } from './cache/read.ts';
-import { getTask } from './samplers/index.ts';
+import { getSampler } from './samplers/index.ts';
 
 // each worker opens a cache once and keeps it (small caches are held in memory, big ones read per image)
 const caches = new Map<string, DatasetCache>();
@@ -17,7 +17,7 @@ export default function batchJob(job: BatchJob) {
     cache = openCache(job.cache.dir, job.cache.name, job.cache.size);
     caches.set(key, cache);
   }
-  const task = getTask(job.task);
+  const task = getSampler(job.task);
   // options arrive validated by the stream; the sampler only reads them
   return move(packBatch(makeBatch(cache, task, job.taskOptions, job.indices, job.seed)));
 }

@@ -6,7 +6,7 @@ import { closeBatchPools, createBatchStream, epochOrder, makeBatch } from './bat
 import { openCache } from './cache/read.ts';
 import { prepare } from './prepare.ts';
 import { deriveSeed } from './rng.ts';
-import { TASKS } from './samplers/index.ts';
+import { SAMPLERS } from './samplers/index.ts';
 import { rotate90 } from './samplers/rotation.ts';
 import { fixtureDir } from './testing/index.ts';
 import type { Batch } from './types.ts';
@@ -23,27 +23,27 @@ afterAll(async () => {
 
 async function collect(stream: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of stream) out.push({ x: new Uint8Array(b.x), y: new Int32Array(b.y), shape: b.shape });
+  for await (const b of stream) out.push({ x: new Uint8Array(b.x), y: b.y && new Int32Array(b.y), shape: b.shape });
   return out;
 }
 
-const taskOptions = { rotation: {}, context: {}, jigsaw: { permutations: 10 } } as const;
+const taskOptions: Record<keyof typeof SAMPLERS, object> = { rotation: {}, context: {}, jigsaw: { permutations: 10 }, simclr: {}, moco: {} };
 
 describe('batch stream', () => {
-  it.each(Object.keys(TASKS) as (keyof typeof TASKS)[])('%s: identical with 0, 1 and 2 workers', async (task) => {
+  it.each(Object.keys(SAMPLERS) as (keyof typeof SAMPLERS)[])('%s: identical with 0, 1 and 2 workers', async (task) => {
     const cache = openCache(tmp, 'mini', 48);
     const base = { cache: cacheInfo, task, taskOptions: taskOptions[task], indices: cache.indices('train'), batchSize: 8, seed: 5, epoch: 2 };
     const inProcess = await collect(createBatchStream({ ...base, workers: 0 }));
     const one = await collect(createBatchStream({ ...base, workers: 1 }));
     const two = await collect(createBatchStream({ ...base, workers: 2, prefetch: 3 }));
     expect(inProcess.length).toBe(Math.floor(cache.indices('train').length / 8));
-    const { views, patch } = TASKS[task].shape(48, TASKS[task].options.parse(taskOptions[task]) as never);
+    const { views, patch } = SAMPLERS[task].shape(48, SAMPLERS[task].options.parse(taskOptions[task]) as never);
     expect(inProcess[0].shape).toEqual([8, views, patch, patch]);
     expect(one).toEqual(inProcess);
     expect(two).toEqual(inProcess);
     // and batch 0 is what makeBatch gives for the epoch's first 8 images
     const order = epochOrder(cache.indices('train'), 5, 2);
-    const direct = makeBatch(cache, TASKS[task], TASKS[task].options.parse(taskOptions[task]) as never, order.slice(0, 8), deriveSeed(5, 2, 0));
+    const direct = makeBatch(cache, SAMPLERS[task], SAMPLERS[task].options.parse(taskOptions[task]) as never, order.slice(0, 8), deriveSeed(5, 2, 0));
     expect(direct).toEqual(inProcess[0]);
   });
 
@@ -69,7 +69,7 @@ describe('batch stream', () => {
     );
     expect(batches.map((b) => b.shape[0])).toEqual([5, 5, 5, 5, 5, 5, 2]);
     // rotation by label k of the image at that place in the order reproduces the sample exactly
-    const seen = batches.flatMap((b, k) => Array.from(b.y, (y, j) => ({ y, x: b.x.subarray(j * 48 * 48, (j + 1) * 48 * 48), img: e0[k * 5 + j] })));
+    const seen = batches.flatMap((b, k) => Array.from(b.y!, (y, j) => ({ y, x: b.x.subarray(j * 48 * 48, (j + 1) * 48 * 48), img: e0[k * 5 + j] })));
     expect(seen.map((s) => s.img)).toEqual(e0);
     for (const s of seen) expect(s.x).toEqual(rotate90(cache.image(s.img), 48, s.y));
   });
@@ -78,6 +78,6 @@ describe('batch stream', () => {
     const it = createBatchStream({ cache: cacheInfo, task: 'context', taskOptions: { patch: 99 }, indices: [0, 1], batchSize: 2, seed: 0, epoch: 0 });
     await expect(it.next()).rejects.toThrow(/choose patch <= 16/);
     const it2 = createBatchStream({ cache: cacheInfo, task: 'mosaic', indices: [0], batchSize: 1, seed: 0, epoch: 0 });
-    await expect(it2.next()).rejects.toThrow(/unknown pretext task 'mosaic'/);
+    await expect(it2.next()).rejects.toThrow(/unknown method 'mosaic'/);
   });
 });

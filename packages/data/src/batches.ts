@@ -2,7 +2,7 @@ import type { Piscina } from 'piscina';
 import { type CacheInfo, openCache } from './cache/read.ts';
 import { createPool } from './pool.ts';
 import { createRng, deriveSeed, shuffleInPlace } from './rng.ts';
-import { getTask } from './samplers/index.ts';
+import { getSampler } from './samplers/index.ts';
 import type { PretextTask } from './samplers/task.ts';
 import type { Batch, Image } from './types.ts';
 
@@ -25,11 +25,11 @@ export function makeBatch<O>(source: ImageSource, task: PretextTask<O>, opts: O,
   const { views, patch } = task.shape(first.size, opts);
   const per = views * patch * patch;
   const x = new Uint8Array(indices.length * per);
-  const y = new Int32Array(indices.length);
+  const y = task.classes ? new Int32Array(indices.length) : undefined;
   indices.forEach((idx, b) => {
     const s = task.sample(b === 0 ? first : source.get(idx), rng, opts);
     x.set(s.x, b * per);
-    y[b] = s.y;
+    if (y) y[b] = s.y ?? -1;
   });
   return { x, y, shape: [indices.length, views, patch, patch] };
 }
@@ -79,22 +79,22 @@ export interface BatchJob {
   seed: number;
 }
 
-/** Packs x and y in one buffer, so the worker can hand it over with one move(). */
+/** Packs x and y (if any) in one buffer, so the worker can hand it over with one move(). */
 export function packBatch(b: Batch): Uint8Array {
   const xLen = b.x.length;
   const yAt = Math.ceil(xLen / 4) * 4;
-  const out = new Uint8Array(yAt + 4 * b.y.length);
+  const out = new Uint8Array(b.y ? yAt + 4 * b.y.length : xLen);
   out.set(b.x, 0);
-  new Int32Array(out.buffer, yAt, b.y.length).set(b.y);
+  if (b.y) new Int32Array(out.buffer, yAt, b.y.length).set(b.y);
   return out;
 }
 
-export function unpackBatch(buf: Uint8Array, shape: Batch['shape']): Batch {
+export function unpackBatch(buf: Uint8Array, shape: Batch['shape'], labels = true): Batch {
   const [n, v, p] = shape;
   const xLen = n * v * p * p;
   const yAt = Math.ceil(xLen / 4) * 4;
-  if (buf.byteOffset % 4 !== 0 || buf.length !== yAt + 4 * n) throw new Error(`unpackBatch: buffer of ${buf.length} bytes does not hold a ${shape.join('x')} batch`);
-  return { x: buf.subarray(0, xLen), y: new Int32Array(buf.buffer, buf.byteOffset + yAt, n), shape };
+  if (buf.byteOffset % 4 !== 0 || buf.length !== (labels ? yAt + 4 * n : xLen)) throw new Error(`unpackBatch: buffer of ${buf.length} bytes does not hold a ${shape.join('x')} batch`);
+  return { x: buf.subarray(0, xLen), y: labels ? new Int32Array(buf.buffer, buf.byteOffset + yAt, n) : undefined, shape };
 }
 
 const pools = new Map<number, Piscina>();
@@ -117,7 +117,7 @@ export async function closeBatchPools(): Promise<void> {
 
 /** Async iterator of the epoch's batches, produced in order, `prefetch` ahead, in worker threads. */
 export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<Batch> {
-  const task = getTask(o.task);
+  const task = getSampler(o.task);
   const parsed = task.options.parse(o.taskOptions ?? {});
   const opts = task.resolve ? task.resolve(parsed) : parsed;
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
@@ -156,7 +156,7 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
       while (next < end && pending.length < prefetch) submit();
       const { k, p } = pending.shift()!;
       const n = slice(k).length;
-      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch]);
+      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch], !!task.classes);
     }
   } finally {
     // a consumer that stops early (interrupt, error) must not leave tasks running into a pool

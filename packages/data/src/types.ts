@@ -21,12 +21,12 @@ export interface Image {
 
 /**
  * One pretext sample: `views` uint8 patches of `patch` x `patch` pixels (row-major, view-major)
- * and the pretext label. Pixels stay uint8 all the way to the engine: normalisation happens
+ * and the pretext label (none for methods whose views are their own targets, e.g. contrastive). Pixels stay uint8 all the way to the engine: normalisation happens
  * inside the model (see models/spec.ts `inputNorm`) so that the GPU path can ship raw bytes.
  */
 export interface Sample {
   x: Uint8Array;
-  y: number;
+  y?: number;
 }
 
 /** Geometry of a task's samples for a given image size. */
@@ -38,18 +38,19 @@ export interface SampleShape {
 /** A pretext sampler: a pure function of (image, rng, options). */
 export interface Sampler<O = unknown> {
   name: string;
-  /** Number of pretext classes for these options. */
-  classes(opts: O): number;
+  /** Number of pretext classes for these options; absent when samples carry no label. */
+  classes?(opts: O): number;
   shape(size: number, opts: O): SampleShape;
   sample(img: Image, rng: Rng, opts: O): Sample;
 }
 
 /**
- * A batch as the engines receive it: x is B x views x patch x patch uint8, y is B int32 labels.
+ * A batch as the engines receive it: x is B x views x patch x patch uint8, y is B int32 labels
+ * (absent when the method's samples carry none).
  */
 export interface Batch {
   x: Uint8Array;
-  y: Int32Array;
+  y?: Int32Array;
   /** [B, views, patch, patch] */
   shape: [number, number, number, number];
 }

@@ -46,7 +46,7 @@ export interface FinetuneInput {
 }
 
 export function finetuneHead(hidden: number): HeadSpec {
-  return { views: 1, hidden, classes: 2 };
+  return { kind: 'classifier', views: 1, hidden, classes: 2 };
 }
 
 function batchOf(images: ImageSource, rows: ArrayLike<number>, labels: ArrayLike<number>, order: ArrayLike<number>, start: number, count: number): Batch {

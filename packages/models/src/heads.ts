@@ -8,8 +8,9 @@ function dense(name: string, inputs: number, outputs: number): WeightShape[] {
   ];
 }
 
-/** Width of the concatenated per-view vectors that feed head.fc1. */
+/** Width of the vector that feeds head.fc1: per view for a projector, views concatenated for a classifier. */
 export function headInputWidth(encoder: EncoderSpec, head: HeadSpec): number {
+  if (head.kind === 'projector') return encoder.features;
   return head.views * (head.proj ?? encoder.features);
 }
 
@@ -18,6 +19,7 @@ export function headInputWidth(encoder: EncoderSpec, head: HeadSpec): number {
  * optional per-view `head.proj` (shared across views), then `head.fc1`, `head.fc2`.
  */
 export function headWeightsShapes(encoder: EncoderSpec, head: HeadSpec): WeightShape[] {
+  if (head.kind === 'projector') return [...dense('head.fc1', encoder.features, head.hidden), ...dense('head.fc2', head.hidden, head.out)];
   return [
     ...(head.proj ? dense('head.proj', encoder.features, head.proj) : []),
     ...dense('head.fc1', headInputWidth(encoder, head), head.hidden),

@@ -110,16 +110,32 @@ export const EncoderSpec = z
 export type EncoderSpec = z.infer<typeof EncoderSpec>;
 
 /**
- * Pretext head: shared encoder on each of `views` inputs -> optional per-view projection
- * (dense + relu, weights `head.proj.*`) -> concatenation -> dense `head.fc1` + relu -> dense `head.fc2`.
+ * Classifier head (the pretext tasks): shared encoder on each of `views` inputs -> optional
+ * per-view projection (dense + relu, weights `head.proj.*`) -> concatenation -> dense `head.fc1`
+ * + relu -> dense `head.fc2` -> `classes` logits.
  */
-export const HeadSpec = z.object({
+export const ClassifierHead = z.object({
+  kind: z.literal('classifier').default('classifier'),
   views: z.number().int().positive(),
   proj: z.number().int().positive().optional(),
   hidden: z.number().int().positive(),
   classes: z.number().int().positive(),
 });
-export type HeadSpec = z.infer<typeof HeadSpec>;
+
+/**
+ * Projector head (contrastive methods): each view's features -> dense `head.fc1` + relu -> dense
+ * `head.fc2` -> an `out`-dim embedding per view, [B, views, out]; the loss compares the views.
+ */
+export const ProjectorHead = z.object({
+  kind: z.literal('projector'),
+  views: z.number().int().positive(),
+  hidden: z.number().int().positive(),
+  out: z.number().int().positive(),
+});
+
+/** What sits on the encoder during pretraining; absent `kind` means a classifier. */
+export const HeadSpec = z.union([ProjectorHead, ClassifierHead]);
+export type HeadSpec = z.input<typeof HeadSpec>;
 
 /** A named float32 tensor. */
 export interface Tensor {
@@ -133,7 +149,10 @@ export interface Tensor {
  */
 export type Weights = Map<string, Tensor>;
 
-/** BatchNorm running statistics: state that training updates without gradients (torch buffers). */
+/**
+ * State that training updates without gradients: BatchNorm running statistics (torch buffers) and
+ * a loss's own state (`key.*`: a momentum copy of the network; `loss.*`: e.g. a queue of keys).
+ */
 export function isBuffer(name: string): boolean {
-  return name.endsWith('.running_mean') || name.endsWith('.running_var');
+  return name.endsWith('.running_mean') || name.endsWith('.running_var') || name.startsWith('key.') || name.startsWith('loss.');
 }

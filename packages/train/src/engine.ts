@@ -3,23 +3,47 @@ import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 
 /**
- * SGD with momentum. `lr` is the peak learning rate; the loop scales it per step by the run's
- * schedule (schedule.ts) and hands each step its own lr, so engines never see the schedule. The
- * defaults train the BatchNorm encoders from scratch on CPU (measured on the fixture and Kermany
- * for all three pretext tasks); configs/nih-paper.yaml sets the study's own.
+ * SGD with momentum, or LARS. `lr` is the peak learning rate; the loop scales it per step by the
+ * run's schedule (schedule.ts) and hands each step its own lr, so engines never see the schedule.
+ * The defaults train the BatchNorm encoders from scratch on CPU (measured on the fixture and
+ * Kermany for all three pretext tasks); configs/nih-paper.yaml sets the study's own.
+ *
+ * LARS (You et al. 2017, as in SimCLR; written like Barlow Twins' PyTorch LARS): for weights with
+ * more than one dimension d = g + weightDecay * w is scaled by trustCoefficient * |w| / |d|;
+ * biases and BatchNorm parameters get neither weight decay nor the scaling. Then, as in SGD,
+ * buf = momentum * buf + d and w -= lr * buf, so the optimiser state has one format.
  */
 export const OptimizerConfig = z.object({
+  name: z.enum(['sgd', 'lars']).default('sgd'),
   lr: z.number().positive().default(0.05),
   momentum: z.number().min(0).max(1).default(0.9),
   weightDecay: z.number().min(0).default(5e-4),
+  /** LARS only: eta, the trust coefficient */
+  trustCoefficient: z.number().positive().default(0.001),
 });
 export type OptimizerConfig = z.infer<typeof OptimizerConfig>;
+/** Optimiser settings as callers may give them (defaults not yet filled in). */
+export type OptimizerOptions = z.input<typeof OptimizerConfig>;
 
 export interface StepResult {
   loss: number;
-  /** fraction of the batch whose pretext label was predicted correctly */
+  /** top-1 accuracy of the loss's own logits: the pretext label, or the positive among the negatives */
   accuracy: number;
 }
+
+/**
+ * The loss an engine minimises, by name (each engine implements each name as a small function):
+ * - cross-entropy: classifier logits against the batch's labels;
+ * - nt-xent: SimCLR's normalised-temperature cross-entropy between the two views of each image,
+ *   the other 2B - 2 views of the batch as negatives;
+ * - info-nce: MoCo's: a query view against its key from a momentum copy of the network
+ *   (`key.*`), negatives from a queue of earlier keys (`loss.queue`).
+ */
+export type LossSpec =
+  | { name: 'cross-entropy' }
+  | { name: 'nt-xent'; temperature: number }
+  | { name: 'info-nce'; temperature: number; queue: number; momentum: number; shuffleGroups: number };
+export const CROSS_ENTROPY: LossSpec = { name: 'cross-entropy' };
 
 /** Optimiser state: one momentum buffer per trainable weight, same canonical names. */
 export type OptimizerState = Weights;
@@ -29,8 +53,10 @@ export interface EngineInit {
   head: HeadSpec;
   /** full canonical weights (encoder + head) to start from */
   weights: Weights;
-  optimizer: OptimizerConfig;
+  optimizer: OptimizerOptions;
   optimizerState?: OptimizerState;
+  /** default cross-entropy */
+  loss?: LossSpec;
   seed: number;
 }
 

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { TASKS, createBatchStream, openCache } from '@cxr-ssl/data';
-import { encoderSpec, headSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import { createBatchStream, openCache } from '@cxr-ssl/data';
+import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
@@ -12,7 +12,7 @@ import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
-import { resolveTaskOptions, taskProblem, withTaskDefaults } from './task-options.ts';
+import { methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
 
 export type PretextEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
@@ -33,9 +33,10 @@ export interface RunPretextOptions {
 
 export class NonFiniteLossError extends Error {}
 
-/** Encoder-only weights: what a pretext run hands to evaluation (the head is pretext-specific). */
-export function encoderWeights(weights: Weights): Weights {
-  return new Map([...weights].filter(([name]) => !name.startsWith('head.')));
+/** Encoder-only weights: what a pretext run hands to evaluation (head and loss state are the method's). */
+export function encoderWeights(weights: Weights, encoder: EncoderSpec): Weights {
+  const names = new Set(encoderWeightsShapes(encoder).map((w) => w.name));
+  return new Map([...weights].filter(([name]) => names.has(name)));
 }
 
 export function configHash(cfg: PretextConfig): string {
@@ -50,7 +51,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
-  const problem = taskProblem(given.task, given.taskOptions, given.cache.size);
+  const problem = methodProblem(given.task, given.taskOptions, given.cache.size, engine.name);
   if (problem) throw new Error(problem);
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
@@ -68,11 +69,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
   const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
-  const task = TASKS[cfg.task as keyof typeof TASKS];
-  if (!task) throw new Error(`unknown task '${cfg.task}': choose one of ${Object.keys(TASKS).join(', ')}`);
-  const taskOptions = resolveTaskOptions(cfg, runDir);
+  const taskOptions = runOptions(cfg, runDir);
   const encoder = encoderSpec(cfg.encoder);
-  const head = headSpec(cfg.task, encoder, { classes: task.classes(taskOptions as never) });
+  const head = methodHead(cfg.task, encoder, taskOptions);
 
   const trainIdx = cache.indices('train');
   const valIdx = cache.indices('val');
@@ -112,7 +111,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
       }
     }
   }
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, seed: cfg.seed });
+  const loss = methodLoss(cfg.task, taskOptions);
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
@@ -180,7 +180,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   }
 
   const { weights: finalWeights } = await engine.state();
-  const enc = encoderWeights(finalWeights);
+  const enc = encoderWeights(finalWeights, encoder);
   const weightsPath = join(runDir, 'encoder.safetensors');
   writeSafetensors(weightsPath, enc, { encoder: cfg.encoder, task: cfg.task });
   const onnxPath = join(runDir, 'encoder.onnx');

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openCache, TASKS } from '@cxr-ssl/data';
-import { findTorchPython, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
+import { openCache } from '@cxr-ssl/data';
+import { findTorchPython, METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { flag, int } from '../options.ts';
@@ -59,7 +59,12 @@ export const demo = defineCommand({
     const torch = o.engine === 'torch' || (o.engine === 'auto' && !('error' in findTorchPython(o.python)));
     const steps = o.steps ?? STEPS[torch ? 'torch' : 'tfjs'];
     const runs: string[] = [];
-    for (const task of Object.keys(TASKS)) {
+    const engineName = torch ? 'torch' : 'tfjs';
+    for (const [task, method] of Object.entries(METHODS)) {
+      if (method.engines && !method.engines.includes(engineName)) {
+        if (!o.quiet) process.stderr.write(`note: ${task} skipped: it trains on the ${method.engines.join(' or ')} engine only\n`);
+        continue;
+      }
       const opts = PretextOptions.parse({
         task,
         data: 'kermany-mini',

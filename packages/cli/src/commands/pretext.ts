@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
-import { TASKS } from '@cxr-ssl/data';
 import { ENCODERS } from '@cxr-ssl/models';
-import { OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, runPretext, taskProblem } from '@cxr-ssl/train';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { openPrepared } from '../dataset.ts';
@@ -12,7 +11,9 @@ const DEFAULTS = PRETEXT_DEFAULTS;
 
 export const PretextOptions = z
   .object({
-    task: z.enum(Object.keys(TASKS) as [string, ...string[]]),
+    /** the method; --task is its older name, kept for the study's three pretext tasks */
+    method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
+    task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
     data: z.string().default('kermany-mini'),
     size: int().min(16).default(128),
@@ -23,6 +24,8 @@ export const PretextOptions = z
     stepsPerEpoch: int().positive().optional(),
     lr: num().positive().optional(),
     momentum: num().min(0).max(1).optional(),
+    optimizer: z.enum(['sgd', 'lars']).default('sgd'),
+    trustCoefficient: num().positive().optional(),
     schedule: z.enum(SCHEDULES).default('cosine'),
     decay: num().positive().optional(),
     warmup: int().nonnegative().optional(),
@@ -32,8 +35,9 @@ export const PretextOptions = z
     seed: int().nonnegative().default(0),
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
-    permutations: int().min(2).optional(),
-    /** 'none' turns the task's default augmentations off (taskOptions.augment gives a list of your own) */
+    /** method options as key=value (JSON values where they parse), folded over taskOptions */
+    set: z.array(z.string().regex(/^\w+=/, 'key=value')).default([]),
+    /** 'none' turns the method's default augmentations off (taskOptions.augment gives a list of your own) */
     augment: z.enum(['default', 'none']).default('default'),
     run: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
@@ -47,16 +51,35 @@ export const PretextOptions = z
   })
   .strict()
   .superRefine((o, ctx) => {
+    if (!o.method === !o.task || (o.method && o.task && o.method !== o.task)) {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
+      return;
+    }
     // e.g. a patch larger than the grid cell: found now, not after the engine started
-    const problem = taskProblem(o.task, taskOptionsOf(o), o.size);
+    const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
-  });
+  })
+  .transform(({ method, task, ...o }) => ({ ...o, task: (method ?? task)! }));
 export type PretextOptions = z.infer<typeof PretextOptions>;
 
-/** The task's options with the --permutations and --augment flags folded in. */
-function taskOptionsOf(o: { taskOptions: Record<string, unknown>; permutations?: number; augment: 'default' | 'none' }): Record<string, unknown> {
-  return { ...o.taskOptions, ...(o.permutations ? { permutations: o.permutations } : {}), ...(o.augment === 'none' ? { augment: [] } : {}) };
+/** --set key=value, with the value read as JSON where it parses (numbers, lists), else as a string. */
+function setOptions(pairs: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const [key, raw] = [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)];
+      try {
+        return [key, JSON.parse(raw)];
+      } catch {
+        return [key, raw];
+      }
+    }),
+  );
+}
+
+/** The method's options with the --set and --augment flags folded in. */
+function taskOptionsOf(o: { taskOptions: Record<string, unknown>; set: string[]; augment: 'default' | 'none' }): Record<string, unknown> {
+  return { ...o.taskOptions, ...setOptions(o.set), ...(o.augment === 'none' ? { augment: [] } : {}) };
 }
 
 export type ScheduleFlags = { schedule: (typeof SCHEDULES)[number]; decay?: number; warmup?: number; warmupEpochs?: number; minLr?: number; lr?: number };
@@ -106,7 +129,9 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
   const batchSize = await fittingBatch(o);
-  const { engine, reason } = await createEngine(o.engine, { torch: { python: o.python, device: o.device, threads: o.threads } });
+  // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
+  const only = METHODS[o.task].engines;
+  const { engine, reason } = await createEngine(o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine, { torch: { python: o.python, device: o.device, threads: o.threads } });
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason})\n`);
   const abort = new AbortController();
   const onSigint = () => {
@@ -151,7 +176,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         epochs: o.epochs,
         batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: OptimizerConfig.parse({ lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay }),
+        optimizer: OptimizerConfig.parse({ name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, trustCoefficient: o.trustCoefficient }),
         schedule: scheduleOf(o),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
@@ -169,9 +194,10 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
 
 export const pretext = defineCommand({
   name: 'pretext',
-  summary: 'Pretrain an encoder on a pretext task (context | jigsaw | rotation)',
+  summary: `Pretrain an encoder with a self-supervised method (${Object.keys(METHODS).join(' | ')})`,
   flags: [
-    ['--task <name>', `pretext task: ${Object.keys(TASKS).join(' | ')}`],
+    ['--method <name>', `method: ${Object.keys(METHODS).join(' | ')}`],
+    ['--task <name>', "the older name of --method (the study's three pretext tasks)"],
     ['--encoder <name>', `encoder: ${Object.keys(ENCODERS).join(' | ')} (default ${DEFAULTS.encoder})`],
     ['--data <name>', 'prepared data set name (default kermany-mini)'],
     ['--size <px>', 'image size of the prepared set to use (default 128)'],
@@ -181,6 +207,8 @@ export const pretext = defineCommand({
     ['--steps-per-epoch <n>', 'cap the steps of an epoch (quick runs)'],
     ['--lr <f>', `SGD (peak) learning rate (default ${DEFAULTS.optimizer.lr}; the study: 0.001 from ImageNet weights)`],
     ['--momentum <f>', `SGD momentum (default ${DEFAULTS.optimizer.momentum})`],
+    ['--optimizer <name>', 'sgd (default) | lars (layer-wise trust ratio, as SimCLR trains large batches)'],
+    ['--trust-coefficient <f>', `lars: eta (default ${DEFAULTS.optimizer.trustCoefficient})`],
     ['--schedule <name>', 'lr schedule: cosine (default: linear warm-up, then half cosine) | step (x decay per epoch) | inverse-time (Keras: lr / (1 + decay t))'],
     ['--decay <f>', 'step: lr factor per epoch; inverse-time: decay per step'],
     ['--warmup <steps>', 'cosine: warm-up steps (default 5% of all steps)'],
@@ -189,8 +217,8 @@ export const pretext = defineCommand({
     ['--weight-decay <f>', `L2 weight decay (default ${DEFAULTS.optimizer.weightDecay})`],
     ['--seed <n>', 'seed of init, sampling and shuffling (default 0)'],
     ['--init <file>', "'random' or a safetensors file of canonical encoder weights (e.g. ImageNet)"],
-    ['--permutations <n>', 'jigsaw: number of permutations (default 100)'],
-    ['--augment <which>', "default | none: the task's default augmentations (rotation: crop + intensity), or none"],
+    ['--set <key=value...>', 'method options, e.g. --set permutations=64 (jigsaw), --set temperature=0.1 (simclr, moco), --set queue=4096 (moco)'],
+    ['--augment <which>', "default | none: the method's default augmentations (rotation: crop + intensity; simclr, moco: crop, rotate, intensity, blur, noise), or none"],
     ['--run <name>', 'run folder name under --runs-dir (default <task>-<encoder>-<data>-<size>)'],
     ['--runs-dir <dir>', `where run folders live (default ${DEFAULT_RUNS_DIR})`],
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],

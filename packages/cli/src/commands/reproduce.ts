@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { TASKS, openCache } from '@cxr-ssl/data';
+import { openCache } from '@cxr-ssl/data';
 import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { SCHEDULES } from '@cxr-ssl/train';
+import { METHODS, SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
@@ -33,7 +33,7 @@ export const ReproduceConfig = z
       })
       .strict(),
     sizes: intList().default([128, 256]),
-    inits: z.array(z.enum(['random', 'imagenet', ...(Object.keys(TASKS) as string[])] as [string, ...string[]])).min(1),
+    inits: z.array(z.enum(['random', 'imagenet', ...Object.keys(METHODS)] as [string, ...string[]])).min(1),
     /** the encoder the pretext tasks train (and the random baseline uses) */
     encoder: encoderName.default('vgg16'),
     imagenet: z
@@ -58,7 +58,10 @@ export const ReproduceConfig = z
         warmup: z.number().int().nonnegative().optional(),
         warmupEpochs: z.number().nonnegative().optional(),
         minLr: z.number().nonnegative().optional(),
-        permutations: z.number().int().min(2).default(100),
+        optimizer: z.enum(['sgd', 'lars']).default('sgd'),
+        weightDecay: z.number().min(0).optional(),
+        /** per method: its options (e.g. jigsaw: {permutations: 100}; simclr: {temperature: 0.2}) */
+        options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
         augment: z.enum(['default', 'none']).default('default'),
         engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
@@ -66,7 +69,7 @@ export const ReproduceConfig = z
         workers: z.number().int().nonnegative().optional(),
       })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
+      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, optimizer: 'sgd' as const, options: {}, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
     linear: z
       .object({
         epochs: z.number().int().positive().default(10),
@@ -119,7 +122,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
     PrepareOptions.parse({ source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet, workers: cfg.workers, allowMissing: cfg.data.allowMissing }),
   );
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
-  const tasks = cfg.inits.filter((i) => i in TASKS);
+  const tasks = cfg.inits.filter((i) => i in METHODS);
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
@@ -154,7 +157,9 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             warmup: cfg.pretext.warmup,
             warmupEpochs: cfg.pretext.warmupEpochs,
             minLr: cfg.pretext.minLr,
-            permutations: init === 'jigsaw' ? cfg.pretext.permutations : undefined,
+            optimizer: cfg.pretext.optimizer,
+            weightDecay: cfg.pretext.weightDecay,
+            taskOptions: cfg.pretext.options[init] ?? {},
             augment: cfg.pretext.augment,
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { TASKS, batchSeed, epochOrder, getTask, makeBatch, openCache } from '@cxr-ssl/data';
-import { taskProblem } from '@cxr-ssl/train';
+import { batchSeed, epochOrder, getSampler, makeBatch, openCache } from '@cxr-ssl/data';
+import { METHODS, methodProblem } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -10,7 +10,8 @@ import { PrepareOptions, runPrepare } from './prepare.ts';
 
 export const SamplesOptions = z
   .object({
-    task: z.enum(Object.keys(TASKS) as [string, ...string[]]),
+    method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
+    task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     out: z.string().regex(/\.png$/i, 'a .png file').default('samples.png'),
     data: z.string().default('kermany-mini'),
     size: int().min(16).default(128),
@@ -23,12 +24,14 @@ export const SamplesOptions = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    const problem = taskProblem(o.task, samplerOptions(o), o.size);
+    if (!o.method === !o.task) return ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
+    const problem = methodProblem((o.method ?? o.task)!, samplerOptions(o), o.size);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
-  });
+  })
+  .transform(({ method, task, ...o }) => ({ ...o, task: (method ?? task)! }));
 export type SamplesOptions = z.infer<typeof SamplesOptions>;
 
-const samplerOptions = (o: Pick<SamplesOptions, 'taskOptions' | 'augment'>) => (o.augment === 'none' ? { ...o.taskOptions, augment: [] } : o.taskOptions);
+const samplerOptions = (o: { taskOptions: Record<string, unknown>; augment: 'default' | 'none' }) => (o.augment === 'none' ? { ...o.taskOptions, augment: [] } : o.taskOptions);
 
 const GAP = 6;
 const LABEL = 22;
@@ -50,7 +53,7 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
   }
   const cache = openCache(cacheDir, o.data, o.size);
-  const task = getTask(o.task);
+  const task = getSampler(o.task);
   const parsed = task.options.parse(samplerOptions(o));
   const opts = task.resolve ? task.resolve(parsed) : parsed;
   const indices = epochOrder(cache.indices('train'), o.seed, 0).slice(0, o.count);
@@ -84,7 +87,7 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
       const x = batch.x.subarray((r * views + v) * area, (r * views + v + 1) * area);
       blit(x, patch, zoom, top, GAP + srcCell + 2 * GAP + v * (cell + GAP));
     }
-    text(GAP, top + Math.max(cell, srcCell) + 16, `#${img}: ${task.describe(batch.y[r], opts)}`);
+    text(GAP, top + Math.max(cell, srcCell) + 16, `#${img}: ${task.describe(batch.y?.[r] ?? -1, opts)}`);
   });
   cache.close();
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${texts.join('')}</svg>`;
@@ -107,7 +110,8 @@ export const samples = defineCommand({
   name: 'samples',
   summary: "Write a labelled grid (PNG) of what a task's sampler makes of real X-rays, to spot shortcuts before training",
   flags: [
-    ['--task <name>', `pretext task: ${Object.keys(TASKS).join(' | ')}`],
+    ['--method <name>', `method: ${Object.keys(METHODS).join(' | ')}`],
+    ['--task <name>', 'the older name of --method'],
     ['--out <file.png>', 'where to write the grid (default samples.png)'],
     ['--data <name>', 'prepared data set (default kermany-mini, prepared from the bundled fixture when missing)'],
     ['--size <px>', 'image size of the prepared set (default 128)'],

@@ -48,6 +48,7 @@ export const jigsaw: PretextTask<JigsawOptions> = {
   },
   shape: (size, opts) => ({ views: 9, patch: grid(size, opts.patch).patch }),
   resolve: (opts) => ({ ...opts, permutations: jigsawSet(opts) }),
+  derive: (opts, seed) => ({ ...opts, permutations: jigsawSet({ ...opts, permutationSeed: opts.permutationSeed ?? seed }) }),
   describe: (y, opts) => `permutation ${y}: tiles from cells ${jigsawSet(opts)[y].join(' ')}`,
   sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
     checkImage(img.pixels, img.size, 'jigsaw');

@@ -9,8 +9,10 @@ import { CONTEXT_NEIGHBOURS, context } from './context.ts';
 import { augment, augmentList } from '../augment/index.ts';
 import { augmentViews, grid } from './geometry.ts';
 import { jigsaw, jigsawOptions } from './jigsaw.ts';
+import { moco } from './moco.ts';
+import { simclr } from './simclr.ts';
 import { permutationSet } from './permutations.ts';
-import { TASKS, getTask } from './index.ts';
+import { SAMPLERS, getSampler } from './index.ts';
 import { rotate90, rotation } from './rotation.ts';
 
 /** Two images whose pixels hold their own row / column: sampling both with the same seed tells
@@ -47,7 +49,7 @@ function viewOrigins<O>(s: Sampler<O>, size: number, seed: number, opts: O) {
       }
     origins.push([top, left]);
   }
-  return { y: a.y, origins };
+  return { y: a.y!, origins };
 }
 
 function cellOf(size: number, patch: number, [top, left]: [number, number]): number {
@@ -86,7 +88,7 @@ describe('rotation', () => {
     for (let seed = 0; seed < 400; seed++) {
       const a = rotation.sample(rows, createRng(seed), { augment: [] });
       const b = rotation.sample(cols, createRng(seed), { augment: [] });
-      counts[a.y]++;
+      counts[a.y!]++;
       if (a.y === 1) {
         // output (i, j) came from input (j, S-1-i)
         expect(a.x[(size - 1 - 5) * size + 3]).toBe(3);
@@ -158,7 +160,7 @@ describe('jigsaw', () => {
       [8, 7, 6, 5, 4, 3, 2, 1, 0],
     ];
     const opts = jigsawOptions.parse({ permutations: set });
-    expect(jigsaw.classes(opts)).toBe(2);
+    expect(jigsaw.classes!(opts)).toBe(2);
     const { y, origins } = viewOrigins(jigsaw, 64, 5, opts);
     expect(origins.map((o) => cellOf(64, grid(64).patch, o))).toEqual(set[y]);
     expect(() => jigsaw.sample(coordImages(64).rows, createRng(0), jigsawOptions.parse({ permutations: [[0, 1, 2], [2, 1, 0]] }))).toThrow(
@@ -192,7 +194,7 @@ describe('augmentation inside the samplers', () => {
   });
 
   it.each(['context', 'jigsaw'])('%s: off by default; when given, each view is augmented after the crops, in view order', async (name) => {
-    const task = getTask(name) as typeof context;
+    const task = getSampler(name) as typeof context;
     const img = await xray(96);
     const plain = task.options.parse({});
     expect(plain.augment).toEqual([]);
@@ -205,8 +207,8 @@ describe('augmentation inside the samplers', () => {
 });
 
 describe('samplers on real X-rays', () => {
-  it.each(Object.keys(TASKS))('%s: shapes, labels in range, deterministic per seed', async (name) => {
-    const task = getTask(name);
+  it.each(Object.keys(SAMPLERS))('%s: shapes, labels in range, deterministic per seed', async (name) => {
+    const task = getSampler(name);
     const opts = task.options.parse({});
     const dir = join(fixtureDir(), 'train', 'PNEUMONIA');
     const file = join(dir, readdirSync(dir).sort()[0]);
@@ -220,8 +222,13 @@ describe('samplers on real X-rays', () => {
       const b = task.sample(img, createRng(9), opts);
       expect(a.x.length).toBe(views * patch * patch);
       expect(a).toEqual(b);
-      expect(a.y).toBeGreaterThanOrEqual(0);
-      expect(a.y).toBeLessThan(task.classes(opts));
+      if (task.classes) {
+        expect(a.y).toBeGreaterThanOrEqual(0);
+        expect(a.y).toBeLessThan(task.classes(opts));
+      } else {
+        expect(a.y).toBeUndefined(); // the views are each other's targets
+        expect(a.x.subarray(0, patch * patch)).not.toEqual(a.x.subarray(patch * patch, 2 * patch * patch));
+      }
       // real anatomy: views are not flat
       expect(new Set(a.x).size).toBeGreaterThan(20);
     }
@@ -234,7 +241,31 @@ describe('samplers on real X-rays', () => {
     expect(jigsaw.describe(1, jigsawOptions.parse({ permutations: set }))).toBe('permutation 1: tiles from cells 8 7 6 5 4 3 2 1 0');
   });
 
-  it('getTask names the choices for an unknown task', () => {
-    expect(() => getTask('colorize')).toThrow(/rotation, context, jigsaw/);
+  it('getSampler names the choices for an unknown task', () => {
+    expect(() => getSampler('colorize')).toThrow(/rotation, context, jigsaw/);
+  });
+});
+
+describe('augmented views (simclr, moco)', () => {
+  it('view v is augment() of the whole image with the RNG left by views 0..v-1, exactly', async () => {
+    const dir = join(fixtureDir(), 'train', 'NORMAL');
+    const file = join(dir, readdirSync(dir).sort()[0]);
+    const img = { pixels: new Uint8Array(await sharp(file).greyscale().resize(64, 64, { fit: 'fill' }).raw().toBuffer()), size: 64 };
+    for (const sampler of [simclr, moco]) {
+      const opts = sampler.options.parse({});
+      expect(opts.augment.map((a) => a.name)).toEqual(['crop', 'rotate', 'intensity', 'blur', 'noise']); // no flip: anatomy is lateralised
+      const rng = createRng(4);
+      const want = [augment(img, rng, opts.augment).pixels, augment(img, rng, opts.augment).pixels];
+      const got = sampler.sample(img, createRng(4), opts);
+      expect(sampler.shape(64, opts)).toEqual({ views: 2, patch: 64 });
+      expect(got.x).toEqual(Uint8Array.from([...want[0], ...want[1]]));
+    }
+  });
+
+  it('keeps the loss options of the method in its one schema, and rejects unknown ones', () => {
+    expect(simclr.options.parse({ temperature: 0.1 }).temperature).toBe(0.1);
+    expect(moco.options.parse({}).queue).toBe(1024);
+    expect(() => moco.options.parse({ queue: 0 })).toThrow(/queue/);
+    expect(() => simclr.options.parse({ temprature: 0.1 })).toThrow(/temprature/);
   });
 });

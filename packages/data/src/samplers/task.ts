@@ -1,7 +1,11 @@
 import type { z } from 'zod';
 import type { Sampler } from '../types.ts';
 
-/** A sampler plus the zod schema of its options (the registry entry of one pretext task). */
+/**
+ * A method's sampler plus the zod schema of the method's options (the data side of one registry
+ * entry). The schema holds every option of the method, the loss's too (e.g. a temperature), so a
+ * run's config.json records them in one place; the sampler reads only its own.
+ */
 export interface PretextTask<O = unknown> extends Sampler<O> {
   options: z.ZodType<O>;
   /**
@@ -9,6 +13,12 @@ export interface PretextTask<O = unknown> extends Sampler<O> {
    * once in the main thread so that pool workers receive them instead of recomputing them.
    */
   resolve?(opts: O): O;
+  /**
+   * Optional: the options of one run with their seeded parts fixed (jigsaw: the permutation set drawn
+   * from the run's seed). The trainer saves the result in the run folder, so resume, evaluation and
+   * other engines see exactly the same classes.
+   */
+  derive?(opts: O, seed: number): O;
   /** A person's reading of label y, e.g. "90 deg" (sample grids, reports). */
   describe(y: number, opts: O): string;
 }

@@ -1,20 +1,15 @@
+import { makeBatch } from '../batches.ts';
+import { getSampler, type SamplerName } from '../samplers/index.ts';
 import type { Batch, Image } from '../types.ts';
-import { createRng } from '../rng.ts';
-import { TASKS, type TaskName } from '../samplers/index.ts';
 
-/** One batch of `task` samples, one per image, from a seeded RNG (same seed, same bytes). */
-export function taskBatch(task: TaskName, images: Image[], seed: number, rawOpts: unknown = {}): { batch: Batch; classes: number } {
-  const t = TASKS[task] as unknown as (typeof TASKS)['context'];
-  const opts = t.options.parse(rawOpts);
-  const { views, patch } = t.shape(images[0].size, opts);
-  const per = views * patch * patch;
-  const x = new Uint8Array(images.length * per);
-  const y = new Int32Array(images.length);
-  const rng = createRng(seed);
-  images.forEach((img, i) => {
-    const s = t.sample(img, rng, opts);
-    x.set(s.x, i * per);
-    y[i] = s.y;
-  });
-  return { batch: { x, y, shape: [images.length, views, patch, patch] }, classes: t.classes(opts) };
+/**
+ * One batch of a method's samples, one per image, from a seeded RNG (same seed, same bytes);
+ * `classes` is 0 when the method's samples carry no label.
+ */
+export function taskBatch(task: SamplerName, images: Image[], seed: number, rawOpts: unknown = {}): { batch: Batch; classes: number } {
+  const t = getSampler(task);
+  const parsed = t.options.parse(rawOpts);
+  const opts = t.resolve ? t.resolve(parsed) : parsed;
+  const batch = makeBatch({ get: (i) => images[i] }, t, opts, images.map((_, i) => i), seed);
+  return { batch, classes: t.classes?.(opts) ?? 0 };
 }

@@ -1,25 +1,27 @@
 import { type EncoderSpec, HeadSpec } from '../spec.ts';
 import { contextHead } from './context.ts';
 import { jigsawHead } from './jigsaw.ts';
+import { mocoHead } from './moco.ts';
+import type { HeadOptions } from './projector.ts';
 import { rotationHead } from './rotation.ts';
+import { simclrHead } from './simclr.ts';
 
-export type HeadFactory = (encoder: EncoderSpec, opts?: Partial<HeadSpec>) => HeadSpec;
+export type { HeadOptions } from './projector.ts';
+export type HeadFactory = (encoder: EncoderSpec, opts?: HeadOptions) => HeadSpec;
 
-/** Pretext head defaults, one file per task. */
-export const TASK_HEADS: Record<string, HeadFactory> = {
+/** Each method's pretraining head, one file per method. */
+export const HEADS: Record<string, HeadFactory> = {
   context: contextHead,
   jigsaw: jigsawHead,
   rotation: rotationHead,
+  simclr: simclrHead,
+  moco: mocoHead,
 };
 
-/** The head of `task` for `encoder`; `opts` overrides defaults (e.g. `classes` = permutations). */
-export function headSpec(task: string, encoder: EncoderSpec, opts: Partial<HeadSpec> = {}): HeadSpec {
-  const factory = TASK_HEADS[task];
-  if (!factory) {
-    throw new Error(`Unknown pretext task "${task}". Known tasks: ${Object.keys(TASK_HEADS).join(', ')}.`);
-  }
+/** The head of `method` for `encoder`; `opts` overrides defaults (undefined values are ignored). */
+export function headSpec(method: string, encoder: EncoderSpec, opts: HeadOptions = {}): HeadSpec {
+  const factory = HEADS[method];
+  if (!factory) throw new Error(`Unknown method "${method}". Known methods: ${Object.keys(HEADS).join(', ')}.`);
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   return HeadSpec.parse(factory(encoder, defined));
 }
-
-export { contextHead, jigsawHead, rotationHead };

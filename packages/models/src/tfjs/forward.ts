@@ -145,25 +145,33 @@ function dense(x: tf.Tensor2D, params: Params, name: string): tf.Tensor2D {
   return tf.add(tf.matMul(x, param(params, `${name}.weight`) as tf.Tensor2D, false, true), param(params, `${name}.bias`));
 }
 
-/** concatenated per-view vectors [B, views * width] -> fc1 + relu -> fc2 -> logits [B, classes] */
+/** [N, width] -> fc1 + relu -> fc2 (classifier logits, or projector embeddings) */
 function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
   return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
 }
 
 /**
- * Logits of a pretext batch. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype,
- * view-major per sample as in data's Batch): every view goes through the shared encoder in one
- * batch of B * views images, and the head (per-view projection, concatenation, fc1 + relu, fc2)
- * joins views with a reshape ([B * views, F] rows are view-major per sample), which also keeps the gradient
- * tape simple (tfjs's unstack gradient fails when fed partial gradients).
+ * The head's output for a pretext batch: classifier logits [B, classes], or projector embeddings
+ * [B, views, out]. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype, view-major
+ * per sample as in data's Batch): every view goes through the shared encoder in one batch of
+ * B * views images; a classifier joins the views with a reshape ([B * views, F] rows are
+ * view-major per sample), which also keeps the gradient tape simple (tfjs's unstack gradient fails
+ * when fed partial gradients).
  */
-export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
+export function headOutput(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D | tf.Tensor3D {
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
   const feats = encoderForward(encoder, params, pixels, opts);
+  if (head.kind === 'projector') return tf.reshape(classify(params, feats), [b, views, head.out]) as tf.Tensor3D;
   const perView = head.proj ? tf.relu(dense(feats, params, 'head.proj')) : feats;
   return classify(params, tf.reshape(perView, [b, -1]) as tf.Tensor2D);
+}
+
+/** Logits of a classifier head (see headOutput). */
+export function pretextLogits(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
+  if (head.kind === 'projector') throw new Error('pretextLogits: a projector head has no logits; use headOutput');
+  return headOutput(encoder, head, params, x, opts) as tf.Tensor2D;
 }
 
 /** Canonical Weights -> tensors (the caller owns and disposes them). */

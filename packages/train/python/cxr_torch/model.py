@@ -139,22 +139,32 @@ class Graph:
         return prev
 
 
+def is_projector(head_spec):
+    return head_spec is not None and head_spec.get('kind') == 'projector'
+
+
 class PretextNet(nn.Module):
-    """Shared encoder per view -> optional proj (linear+relu) -> concat -> fc1 + relu -> fc2."""
+    """Shared encoder per view, then the head. Classifier: optional proj (linear+relu) -> concat ->
+    fc1 + relu -> fc2 -> logits [B, classes]. Projector: per view fc1 + relu -> fc2 -> [B, V, out]."""
 
     def __init__(self, encoder_spec, head_spec=None):
         super().__init__()
         self.input_norm = InputNorm(encoder_spec['inputNorm'])
         self.graph = Graph(encoder_spec, self)
         self.head_spec = head_spec
-        if head_spec is not None:
-            features = encoder_spec['features']
-            width = features
-            if head_spec.get('proj'):
-                _register(self, 'head.proj', nn.Linear(features, head_spec['proj']))
-                width = head_spec['proj']
-            _register(self, 'head.fc1', nn.Linear(head_spec['views'] * width, head_spec['hidden']))
-            _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['classes']))
+        if head_spec is None:
+            return
+        features = encoder_spec['features']
+        if is_projector(head_spec):
+            _register(self, 'head.fc1', nn.Linear(features, head_spec['hidden']))
+            _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['out']))
+            return
+        width = features
+        if head_spec.get('proj'):
+            _register(self, 'head.proj', nn.Linear(features, head_spec['proj']))
+            width = head_spec['proj']
+        _register(self, 'head.fc1', nn.Linear(head_spec['views'] * width, head_spec['hidden']))
+        _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['classes']))
 
     def encode(self, x):
         """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""
@@ -164,15 +174,17 @@ class PretextNet(nn.Module):
             z = z.contiguous(memory_format=torch.channels_last)
         return self.graph(z).reshape(b, v, -1)
 
-    def forward(self, x):
-        f = self.encode(x)
-        b, v, _ = f.shape
-        if self.head_spec is None:
-            return f
+    def head_out(self, f):
+        """per-view features [B, V, F] -> the head's output (logits, or per-view embeddings)."""
+        if is_projector(self.head_spec):
+            return self.head.fc2(F.relu(self.head.fc1(f)))
         if self.head_spec.get('proj'):
             f = F.relu(self.head.proj(f))
-        h = F.relu(self.head.fc1(f.reshape(b, -1)))
-        return self.head.fc2(h)
+        return self.head.fc2(F.relu(self.head.fc1(f.reshape(f.shape[0], -1))))
+
+    def forward(self, x):
+        f = self.encode(x)
+        return f if self.head_spec is None else self.head_out(f)
 
 
 BUFFER_SUFFIXES = ('.running_mean', '.running_var')
@@ -207,6 +219,6 @@ def canonical_names(encoder_spec, head_spec=None):
     """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
     names = list(encoder_shapes(encoder_spec))
     if head_spec is not None:
-        for layer in (['head.proj'] if head_spec.get('proj') else []) + ['head.fc1', 'head.fc2']:
+        for layer in (['head.proj'] if head_spec.get('proj') and not is_projector(head_spec) else []) + ['head.fc1', 'head.fc2']:
             names += [layer + '.weight', layer + '.bias']
     return names

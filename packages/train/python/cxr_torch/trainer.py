@@ -8,8 +8,9 @@ import time
 from collections import OrderedDict
 
 import torch
-import torch.nn.functional as F
 
+from .lars import LARS
+from .losses import loss_state, make_loss
 from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
@@ -29,13 +30,14 @@ def pick_device(asked):
     raise ValueError('unknown device "%s": expected auto, cpu or cuda' % asked)
 
 
-def load_named(model, path, what, trainable_only=False):
+def load_named(model, path, what, trainable_only=False, optional=()):
     """Reads a safetensors file whose names must be exactly the model's canonical weights (parameters
-    and BN running statistics) or, for optimiser state, its trainable parameters."""
+    and BN running statistics) or, for optimiser state, its trainable parameters. Names in `optional`
+    (a loss's own state) may be absent: a fresh run has none, a checkpoint all of them."""
     tensors = read_safetensors(path)
     params = OrderedDict(model.named_parameters()) if trainable_only else canonical_state(model)
     missing = [n for n in params if n not in tensors]
-    extra = [n for n in tensors if n not in params]
+    extra = [n for n in tensors if n not in params and n not in optional]
     if missing or extra:
         raise ValueError('%s (%s): names do not match the spec: missing %s, unexpected %s' % (path, what, missing[:8], extra[:8]))
     for name, p in params.items():
@@ -64,25 +66,40 @@ class Trainer:
             threads = int(req.get('threads') or 0)
             if threads > 0:
                 torch.set_num_threads(threads)
+        self.dtype = 'bf16' if self.cuda else 'fp32'
         self.model = PretextNet(req['encoder'], req['head'])
-        weights = load_named(self.model, req['weightsPath'], 'weights')
+        self.loss = make_loss(req.get('loss'), self.model, self.autocast)
+        own = loss_state(self.loss)  # the loss's own state (MoCo's key network and queue), made after the weights
+        weights = load_named(self.model, req['weightsPath'], 'weights', optional=own)
         with torch.no_grad():
             for name, t in canonical_state(self.model).items():
                 t.copy_(weights[name])
+        # a fresh run starts the key network as a copy of the weights just loaded; resume reloads it
+        self.loss = make_loss(req.get('loss'), self.model, self.autocast)
+        given = [n for n in own if n in weights]
+        if given and len(given) != len(own):
+            raise ValueError('%s: the loss state is incomplete: missing %s' % (req['weightsPath'], [n for n in own if n not in weights][:8]))
+        if given:
+            self.loss.load(weights)
         self.model.to(self.device)
+        if hasattr(self.loss, 'to'):
+            self.loss.to(self.device)
         if self.cuda:
             self.model.to(memory_format=torch.channels_last)
         o = req['optimizer']
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=float(o['lr']), momentum=float(o.get('momentum', 0)),
-                                   weight_decay=float(o.get('weightDecay', 0)))
+        kind = o.get('name', 'sgd')
+        if kind not in ('sgd', 'lars'):
+            raise ValueError('unknown optimizer "%s": expected sgd or lars' % kind)
+        common = dict(lr=float(o['lr']), momentum=float(o.get('momentum', 0)), weight_decay=float(o.get('weightDecay', 0)))
+        self.opt = (LARS(self.model.parameters(), eta=float(o.get('trustCoefficient', 0.001)), **common) if kind == 'lars'
+                    else torch.optim.SGD(self.model.parameters(), **common))
         if req.get('optimizerStatePath'):
             bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state', trainable_only=True)
             for name, p in self.model.named_parameters():
                 self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
-        self.dtype = 'bf16' if self.cuda else 'fp32'
-        self.forward = self.model
+        self.module = self.model
         if req.get('compile') and hasattr(torch, 'compile'):
-            self.forward = torch.compile(self.model)
+            self.module = torch.compile(self.model)
         self.steps = 0
         self.slots = [None] * RING
         self.slot = 0
@@ -128,7 +145,12 @@ class Trainer:
             slot[2] = ev
         else:
             x, y = hx, hy
-        return x.view(b, v, p, q), y.long()
+        return x.view(b, v, p, q), (y.long() if ny else None)
+
+    def forward(self, x):
+        """The network under the trainer's mixed precision; losses do their arithmetic in fp32 outside it."""
+        with self.autocast():
+            return self.module(x)
 
     def autocast(self):
         if self.cuda:
@@ -138,23 +160,19 @@ class Trainer:
     def launch(self, x, y, lr=None):
         """Queues one step (train when lr is given, else eval) and returns its Pending result."""
         train = lr is not None
+        self.model.train(train)
         if train:
-            self.model.train()
             for g in self.opt.param_groups:
                 g['lr'] = float(lr)
-            with self.autocast():
-                logits = self.forward(x)
-            loss = F.cross_entropy(logits.float(), y)
+            loss, logits, target = self.loss(self.forward, x, y, True)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
             self.steps += 1
         else:
-            self.model.eval()
-            with torch.no_grad(), self.autocast():
-                logits = self.forward(x)
-                loss = F.cross_entropy(logits.float(), y)
-        correct = (logits.detach().argmax(1) == y).sum().float()
+            with torch.no_grad():
+                loss, logits, target = self.loss(self.forward, x, y, False)
+        correct = (logits.detach().argmax(1) == target).float().mean() * x.shape[0]
         return Pending(torch.stack([loss.detach().float(), correct]), x.shape[0], self.steps, 'train' if train else 'eval')
 
     def resolve(self, pending):
@@ -173,16 +191,14 @@ class Trainer:
         self.model.eval()
         with torch.no_grad():
             feats = self.model.encode(x)
-            b, v, _ = feats.shape
-            f = feats
-            if self.model.head_spec.get('proj'):
-                f = F.relu(self.model.head.proj(f))
-            logits = self.model.head.fc2(F.relu(self.model.head.fc1(f.reshape(b, -1))))
+            logits = self.model.head_out(feats)
         write_safetensors(out_path, OrderedDict([('features', feats.float().cpu()), ('logits', logits.float().cpu())]))
         return list(feats.shape)
 
     def save(self, weights_path, optimizer_path):
-        write_safetensors(weights_path, OrderedDict((n, t.detach()) for n, t in canonical_state(self.model).items()))
+        state = OrderedDict(canonical_state(self.model))
+        state.update(loss_state(self.loss))
+        write_safetensors(weights_path, OrderedDict((n, t.detach()) for n, t in state.items()))
         params = OrderedDict(self.model.named_parameters())
         bufs = OrderedDict()
         for n, p in params.items():
@@ -191,7 +207,7 @@ class Trainer:
         write_safetensors(optimizer_path, bufs)
 
     def names(self):
-        return list(canonical_state(self.model))
+        return list(canonical_state(self.model)) + list(loss_state(self.loss))
 
 
 __all__ = ['Trainer']

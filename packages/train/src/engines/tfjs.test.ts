@@ -44,7 +44,7 @@ describe('TfjsEngine', () => {
         const x = tf.tensor4d(Float32Array.from(batch.x), batch.shape);
         const f = (...ts: tf.Tensor[]) => {
           const logits = pretextLogits(tiny, head, new Map(names.map((n, i) => [n, ts[i]])), x);
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.y, 'int32'), 4), logits);
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.y!, 'int32'), 4), logits);
         };
         for (const [i, g] of tf.grads(f)(tensors).entries()) out.set(names[i], g.dataSync() as Float32Array);
       });

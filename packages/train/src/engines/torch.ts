@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
-import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
 import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
 
@@ -68,7 +68,8 @@ export class TorchEngine implements Engine {
         type: 'init',
         encoder: init.encoder,
         head: init.head,
-        optimizer: init.optimizer,
+        optimizer: OptimizerConfig.parse(init.optimizer),
+        loss: init.loss ?? CROSS_ENTROPY,
         seed: init.seed,
         device: this.opts.device ?? 'auto',
         threads: this.opts.threads ?? availableParallelism(),
@@ -130,6 +131,10 @@ export class TorchEngine implements Engine {
   private async step(type: 'train' | 'eval', batch: Batch, extra: { lr?: number }): Promise<StepResult> {
     const client = this.ready();
     checkShape(batch.x.length, batch.shape, type);
+    if (!batch.y) {
+      const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
+      return { loss: answer.loss, accuracy: answer.accuracy };
+    }
     if (batch.y.length !== batch.shape[0]) {
       throw new Error(`${LABEL}: ${type} batch has ${batch.y.length} labels for ${batch.shape[0]} samples`);
     }

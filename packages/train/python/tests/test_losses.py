@@ -1,0 +1,88 @@
+"""The losses and LARS against small cases written out by hand, one scalar at a time."""
+import contextlib
+import math
+import unittest
+
+import torch
+from torch import nn
+
+from cxr_torch.lars import LARS
+from cxr_torch.losses import InfoNCE, NTXent
+
+
+def lse(*v):
+    return math.log(sum(math.exp(a) for a in v))
+
+
+class Embeddings(nn.Module):
+    """Stands in for a network: the 'pixels' are already embeddings [B, V, D]; one weight for the EMA."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.head_spec = {'out': out}
+        self.w = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return x.float() * self.w
+
+
+class NTXentByHand(unittest.TestCase):
+    def test_four_rows(self):
+        # unit rows u0 = [1, 0], u1 = [0, 1] (view 0 of images 0, 1) and u2 = [.6, .8], u3 = [.8, .6]
+        # (their view 1); given unnormalised to check the normalisation too
+        z = torch.tensor([[[2.0, 0.0], [0.6, 0.8]], [[0.0, 3.0], [1.6, 1.2]]])
+        t = 0.5
+        d = {(0, 1): 0.0, (0, 2): 0.6, (0, 3): 0.8, (1, 2): 0.8, (1, 3): 0.6, (2, 3): 0.96}
+        s = lambda i, j: d[(min(i, j), max(i, j))] / t  # noqa: E731
+        pos = {0: 2, 1: 3, 2: 0, 3: 1}
+        rows = [-s(i, pos[i]) + lse(*[s(i, j) for j in range(4) if j != i]) for i in range(4)]
+        loss, logits, target = NTXent({'temperature': t}, None, None)(lambda x: x, z, None, True)
+        self.assertAlmostEqual(loss.item(), sum(rows) / 4, places=6)
+        self.assertEqual(target.tolist(), [2, 3, 0, 1])
+        self.assertEqual((logits.argmax(1) == target).tolist(), [False] * 4)  # each row has a nearer negative than its positive
+
+
+class InfoNCEByHand(unittest.TestCase):
+    def test_query_key_queue_momentum(self):
+        net = Embeddings(2)
+        loss_fn = InfoNCE({'temperature': 0.5, 'momentum': 0.9, 'queue': 3, 'shuffleGroups': 1}, net, contextlib.nullcontext)
+        loss_fn.queue = torch.tensor([[0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+        with torch.no_grad():
+            net.w.fill_(2.0)  # the step before moved the query network; the key network follows by 10 %
+        # one image: query [1, 0], key [.6, .8]
+        x = torch.tensor([[[1.0, 0.0], [0.6, 0.8]]])
+        loss, logits, target = loss_fn(net, x, None, True)
+        want = -1.2 + lse(1.2, 0.0, -2.0, 0.0)  # q.k = .6, q.queue = 0, -1, 0; / 0.5
+        self.assertAlmostEqual(loss.item(), want, places=6)
+        self.assertEqual(target.tolist(), [0])
+        self.assertAlmostEqual(loss_fn.key.w.item(), 0.9 * 1.0 + 0.1 * 2.0, places=6)
+        # the key (normalised) entered the queue at the pointer, which moved on
+        self.assertEqual(loss_fn.queue[0].tolist(), [0.6000000238418579, 0.800000011920929])
+        self.assertEqual(loss_fn.at, 1)
+        state = loss_fn.state()
+        self.assertEqual(list(state), ['key.w', 'loss.queue', 'loss.queue_ptr'])
+        # eval: neither the queue nor the key network moves
+        before = loss_fn.queue.clone()
+        loss_fn(net, x, None, False)
+        self.assertTrue(torch.equal(before, loss_fn.queue))
+        self.assertAlmostEqual(loss_fn.key.w.item(), 1.1, places=6)
+
+
+class LarsByHand(unittest.TestCase):
+    def test_one_step_weight_and_bias(self):
+        w = nn.Parameter(torch.tensor([[3.0, 4.0]]))  # |w| = 5
+        b = nn.Parameter(torch.tensor([1.0]))
+        w.grad = torch.tensor([[0.0, 1.0]])
+        b.grad = torch.tensor([0.5])
+        opt = LARS([w, b], lr=0.1, momentum=0.9, weight_decay=0.1, eta=0.001)
+        opt.step()
+        d = [0.3, 0.4 + 1.0]  # grad + wd * w
+        dn = math.hypot(*d)
+        q = 0.001 * 5 / dn
+        self.assertAlmostEqual(w[0, 0].item(), 3.0 - 0.1 * q * d[0], places=6)
+        self.assertAlmostEqual(w[0, 1].item(), 4.0 - 0.1 * q * d[1], places=6)
+        self.assertAlmostEqual(b.item(), 1.0 - 0.1 * 0.5, places=6)  # biases: no decay, no trust ratio
+
+
+if __name__ == '__main__':
+    unittest.main()
