@@ -4,18 +4,19 @@
  * the other in this process, alternating for `rounds` rounds; the best round of each counts (the
  * machine may be shared: the best round is the least disturbed). Prints samples/s and torch/tfjs.
  *
- *   npx tsx tools/bench/train-engines.ts [--encoder vgg-small] [--task rotation] [--size 64]
+ *   npx tsx tools/bench/train-engines.ts [--encoder vgg-small] [--method <name>] [--size 64]
  *             [--batch 16] [--steps 10] [--rounds 3] [--threads 2] [--tfjs wasm|cpu|auto]
  */
 import { parseArgs } from 'node:util';
-import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
-import { createEngine, type Engine, type EngineInit } from '@cxr-ssl/train';
+import { encoderSpec, initWeights } from '@cxr-ssl/models';
+import { createEngine, type Engine, type EngineInit, METHODS, methodHead, methodLoss } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 
 const Args = z.object({
   encoder: z.string().default('vgg-small'),
-  task: z.enum(['rotation', 'context', 'jigsaw']).default('rotation'),
+  /** default: the registry's first method */
+  method: z.enum(Object.keys(METHODS) as [string, ...string[]]).default(Object.keys(METHODS)[0]),
   size: z.coerce.number().int().positive().default(64),
   batch: z.coerce.number().int().positive().default(16),
   steps: z.coerce.number().int().positive().default(10),
@@ -27,10 +28,10 @@ const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shap
 const args = Args.parse(values);
 
 const images = await fixtureImages(args.batch, args.size);
-const { batch, classes } = taskBatch(args.task, images, 1, args.task === 'jigsaw' ? { permutations: 100 } : {});
+const { batch } = taskBatch(args.method as never, images, 1);
 const encoder = encoderSpec(args.encoder);
-const head = headSpec(args.task, encoder, { classes });
-const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, seed: 1 };
+const head = methodHead(args.method, encoder, {});
+const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, loss: methodLoss(args.method, {}), seed: 1 };
 
 async function measure(engine: Engine): Promise<{ rate: number; loss: number }> {
   const inFlight = engine.inFlight ?? 1;
@@ -67,5 +68,5 @@ const f = best.tfjs;
 console.log(`torch  ${torch.device}: ${t.rate.toFixed(1)} samples/s (loss ${t.loss.toFixed(4)})`);
 console.log(`tfjs   ${tfjs.device}: ${f.rate.toFixed(1)} samples/s (loss ${f.loss.toFixed(4)})`);
 console.log(
-  `${args.encoder} ${args.task} ${args.size}px batch ${args.batch}, best of ${args.rounds} x ${args.steps} steps: torch/tfjs = ${(t.rate / f.rate).toFixed(2)}x`,
+  `${args.encoder} ${args.method} ${args.size}px batch ${args.batch}, best of ${args.rounds} x ${args.steps} steps: torch/tfjs = ${(t.rate / f.rate).toFixed(2)}x`,
 );

@@ -33,8 +33,19 @@ describe('pretext heads', () => {
     ]);
   });
 
-  it('rejects unknown tasks and invalid overrides', () => {
-    expect(() => headSpec('colorize', vgg16)).toThrow('context, jigsaw, rotation');
+  it('projector heads (contrastive): per-view MLP to a 128-dim embedding, fc1 as wide as the features', () => {
+    const head = headSpec('simclr', vgg16);
+    expect(head).toEqual({ kind: 'projector', views: 2, hidden: 512, out: 128 });
+    expect(headWeightsShapes(vgg16, head).map((w) => [w.name, w.shape])).toEqual([
+      ['head.fc1.weight', [512, 512]],
+      ['head.fc1.bias', [512]],
+      ['head.fc2.weight', [128, 512]],
+      ['head.fc2.bias', [128]],
+    ]);
+  });
+
+  it('rejects unknown methods and invalid overrides', () => {
+    expect(() => headSpec('colorize', vgg16)).toThrow('context, jigsaw, rotation, simclr, moco');
     expect(() => headSpec('rotation', vgg16, { classes: 0 })).toThrow();
   });
 });

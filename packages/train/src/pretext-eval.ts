@@ -1,4 +1,4 @@
-import { type BatchStreamOptions, createBatchStream } from '@cxr-ssl/data';
+import { type BatchStreamOptions, createBatchStream, getSampler } from '@cxr-ssl/data';
 import type { Engine } from './engine.ts';
 
 export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task' | 'taskOptions' | 'workers'> {
@@ -22,7 +22,8 @@ export interface HeldOutResult {
 
 /**
  * Pretext loss and accuracy on images the run never trained on, without updates (BatchNorm in
- * inference mode) and without augmentation: can the encoder solve the task on real images. Draw d
+ * inference mode) and without augmentation (except where the augmentations make the views, as in
+ * contrastive methods): can the encoder solve the task on real images. Draw d
  * uses seed + d, so the same (engine state, options) always gives the same figures: comparable
  * across epochs and runs.
  */
@@ -31,8 +32,9 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   let loss = 0;
   let correct = 0;
   let samples = 0;
+  const taskOptions = getSampler(o.task).augmentMakesViews ? o.taskOptions : { ...(o.taskOptions as object), augment: [] };
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
-    const stream = createBatchStream({ ...o, taskOptions: { ...(o.taskOptions as object), augment: [] }, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
+    const stream = createBatchStream({ ...o, taskOptions, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {
       const r = await engine.evalStep(b);
       loss += r.loss * b.shape[0];

@@ -29,14 +29,18 @@ function refusal(schema: typeof PretextOptions | typeof PrepareOptions, value: R
 describe('option checks that need no data', () => {
   const pretextCases: [Record<string, unknown>, RegExp][] = [
     [{ task: 'context', size: 32, taskOptions: { patch: 20 } }, /taskOptions: context at 32 px: grid: patch 20 px does not fit .* \(cell 10 px\): choose patch <= 10/],
-    [{ task: 'jigsaw', size: 64, taskOptions: { pach: 3 } }, /taskOptions: options of the jigsaw task: .*pach/],
-    [{ task: 'jigsaw', size: 64, taskOptions: { patch: 0 } }, /taskOptions: options of the jigsaw task: patch: /],
+    [{ task: 'jigsaw', size: 64, taskOptions: { pach: 3 } }, /taskOptions: options of jigsaw: .*pach/],
+    [{ task: 'jigsaw', size: 64, taskOptions: { patch: 0 } }, /taskOptions: options of jigsaw: patch: /],
     [{ task: 'rotation', size: 8 }, /size: .*16/],
     [{ task: 'rotation', epochs: 0 }, /epochs: /],
     [{ task: 'rotation', lr: -0.01 }, /lr: /],
     [{ task: 'rotation', momentum: 1.5 }, /momentum: /],
     [{ task: 'rotation', batchSize: 'many' }, /batchSize: /],
-    [{ task: 'jigsaw', permutations: 1 }, /permutations: /],
+    [{ task: 'jigsaw', set: ['permutations=1'] }, /taskOptions: options of jigsaw: permutations: /],
+    [{ method: 'simclr', set: ['temperature=0'] }, /taskOptions: options of simclr: temperature: /],
+    [{ method: 'moco', engine: 'tfjs' }, /moco trains on the torch engine, not tfjs: pass --engine torch/],
+    [{ method: 'rotation', task: 'jigsaw' }, /method: give --method \(or its older name --task\)/],
+    [{}, /method: give --method/],
     [{ task: 'rotation', epochz: 3 }, /epochz/],
   ];
   for (const [value, message] of pretextCases) {

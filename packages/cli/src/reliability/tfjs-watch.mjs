@@ -11,9 +11,9 @@ const seen = (specifier) => {
 register(
   `data:text/javascript,${encodeURIComponent(`
     import { appendFileSync } from 'node:fs';
-    export async function resolve(specifier, context, next) {
+    export async function resolve(specifier, ctx, next) {
       if (${JSON.stringify(log ?? '')} && /^@tensorflow\\//.test(specifier)) appendFileSync(${JSON.stringify(log ?? '')}, specifier + '\\n');
-      return next(specifier, context);
+      return next(specifier, ctx);
     }`)}`,
 );
 const resolveFilename = Module._resolveFilename;

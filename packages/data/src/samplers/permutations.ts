@@ -113,10 +113,10 @@ export function validatePermutationSet(set: readonly (readonly number[])[]): voi
   set.forEach((p, i) => {
     const sorted = [...p].sort((a, b) => a - b);
     if (p.length !== TILES || sorted.some((v, k) => v !== k)) {
-      throw new Error(`jigsaw permutation ${i} (${JSON.stringify(p)}) is not a permutation of 0..8`);
+      throw new Error(`permutation ${i} (${JSON.stringify(p)}) is not a permutation of 0..8`);
     }
     const key = p.join(',');
-    if (seen.has(key)) throw new Error(`jigsaw permutation ${i} (${key}) appears twice in the set`);
+    if (seen.has(key)) throw new Error(`permutation ${i} (${key}) appears twice in the set`);
     seen.add(key);
   });
 }

@@ -19,6 +19,11 @@ export interface PretextTask<O = unknown> extends Sampler<O> {
    * other engines see exactly the same classes.
    */
   derive?(opts: O, seed: number): O;
+  /**
+   * The augmentations make the views (contrastive methods): held-out evaluation keeps them, where
+   * for the other methods it turns them off to ask whether the task is solved on plain images.
+   */
+  augmentMakesViews?: boolean;
   /** A person's reading of label y, e.g. "90 deg" (sample grids, reports). */
   describe(y: number, opts: O): string;
 }

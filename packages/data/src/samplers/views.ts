@@ -23,6 +23,7 @@ export const contrastiveAugmentList = augmentList.default(contrastiveAugment);
  */
 export function augmentedViews(count: number) {
   return {
+    augmentMakesViews: true,
     shape: (size: number): SampleShape => ({ views: count, patch: size }),
     describe: () => `${count} augmented views of one image`,
     sample(img: Image, rng: Rng, opts: { augment: Augment[] }): Sample {

@@ -115,7 +115,8 @@ class InfoNCE:
             with self.autocast():
                 k = self.encode_keys(x[:, 1:2])
             k = F.normalize(k[:, 0].float(), dim=1)
-        logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.t()], 1) / self.t
+        # a copy: the queue is updated in place below, before backward reads it
+        logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.clone().t()], 1) / self.t
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
         if train:
             with torch.no_grad():
