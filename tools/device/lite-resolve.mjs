@@ -6,7 +6,7 @@ const LITE = {
   '@cxr-ssl/data': new URL('./data-lite.ts', import.meta.url).href,
 };
 
-export async function resolve(specifier, context, next) {
+export async function resolve(specifier, ctx, next) {
   const url = LITE[specifier];
-  return next(url ?? specifier, context);
+  return next(url ?? specifier, ctx);
 }
