@@ -109,17 +109,17 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
     expect(r.err).toContain('cxr-ssl prepare --source <folder or csv> --name mydata --sizes 32 --cache-dir c2');
     const t = cli('pretext');
     expect(t.code).toBe(2);
-    expect(t.err).toMatch(/--task is required: pretext task: /);
+    expect(t.err).toMatch(/method: give --method \(or its older name --task\): context \| jigsaw \| rotation \| simclr \| moco/);
   });
 });
 
 describe('demo', () => {
-  it('runs prepare -> three pretext tasks -> linear evaluation and writes 4 result rows', () => {
+  it('runs prepare -> every method the engine has (tfjs: all but moco) -> linear evaluation and writes a row each, plus random', () => {
     const r = cli('demo', '--steps', '2', '--size', '64', '--engine', 'tfjs', '--dir', 'demo', '--quiet');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'demo', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation']);
+    expect(results.rows.map((x) => x.init).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation', 'simclr']);
     for (const row of results.rows) {
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
       expect(row.accuracy).toBeLessThanOrEqual(1);
@@ -130,7 +130,7 @@ describe('demo', () => {
     const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
     expect(md).toContain('| rotation | 64 |');
     // each pretext row names its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
+    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
     expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
   });
 });

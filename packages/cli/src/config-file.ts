@@ -35,7 +35,7 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, where: 
   if (r.success) return r.data;
   const lines = r.error.issues.slice(0, 5).map((i) => {
     const key = i.path.length ? i.path.map(String).join('.') : '(options)';
-    const missing = i.path.length === 1 && typeof value === 'object' && value !== null && (value as Record<string, unknown>)[key] === undefined;
+    const missing = i.code === 'invalid_type' && i.path.length === 1 && typeof value === 'object' && value !== null && (value as Record<string, unknown>)[key] === undefined;
     if (missing) {
       const name = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       const why = i.message.startsWith('Invalid') ? help[key] : i.message; // zod's default wording, or ours

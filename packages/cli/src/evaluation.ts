@@ -87,7 +87,11 @@ export function pretextInfo(dir: string): PretextInfo {
   }
   // the lr schedule is part of how the encoder was optimised: shown beside lr and momentum
   const schedule = Schedule.safeParse(cfg.schedule);
-  const optimizer = cfg.optimizer && schedule.success ? { ...cfg.optimizer, schedule: describeSchedule(schedule.data) } : cfg.optimizer;
+  // the optimiser by name first; LARS's trust coefficient only where it applies
+  const { name = 'sgd', trustCoefficient, ...settings } = (cfg.optimizer ?? {}) as Record<string, unknown>;
+  const optimizer = cfg.optimizer
+    ? { optimizer: name, ...settings, ...(name === 'lars' ? { trustCoefficient } : {}), ...(schedule.success ? { schedule: describeSchedule(schedule.data) } : {}) }
+    : undefined;
   return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, valAccuracy, optimizer };
 }
 
