@@ -106,7 +106,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
     '## Label efficiency',
     '',
     'AUC (%) by share of the training labels (drawn by patient, stratified by class, nested), mean ± sd over seeds; ' +
-      'below it accuracy, then Δ = AUC difference to random init (R) and ImageNet (I), seed-averaged, with a paired bootstrap 95% CI over the test images.',
+      'below it accuracy, then Δ = AUC difference to random init (R), ImageNet (I) and the best other method of the cell (B, named: the highest seed-mean AUC apart from R and I), seed-averaged, with a paired bootstrap 95% CI over the test images.',
     '',
   ];
   const groups = [...new Set(cells.map((c) => `${c.data}|${c.size}|${c.protocol}`))];
@@ -122,6 +122,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
         if (!c) return '–';
         const n = c.seeds.length;
         const vs = REFERENCE_INITS.filter((r) => c.vs[r]).map((r) => `Δ${r === 'random' ? 'R' : 'I'} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
+        if (c.best) vs.push(`ΔB (${c.best.init}) ${signed(c.best.auc.mean)}${ci(c.best.auc.ci)}`);
         return [`AUC ${summaryText(c.auc, n)}`, `acc. ${summaryText(c.accuracy, n)}`, ...vs, `n=${Math.round(c.n_train)}, ${n} seed${n > 1 ? 's' : ''}`].join('<br>');
       });
       out.push(`| ${init} | ${row.join(' | ')} |`);

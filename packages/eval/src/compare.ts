@@ -73,6 +73,8 @@ export interface EfficiencyCell {
   auc: SeedSummary;
   /** seed-averaged differences to each reference init (seeds paired), when that init was evaluated */
   vs: Record<string, { accuracy: SeedSummary; auc: SeedSummary }>;
+  /** the same, against the best other method of the cell (highest seed-mean AUC, references aside) */
+  best?: { init: string; accuracy: SeedSummary; auc: SeedSummary };
 }
 
 /**
@@ -99,18 +101,25 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       const e = pairedBootstrap(metric, labels, a.map((r) => r.scores!), b?.map((r) => r.scores!), boot);
       return { mean: e.estimate, sd: meanSd(per).sd, ci: e.ci };
     };
-    const vs: EfficiencyCell['vs'] = {};
-    for (const ref of REFERENCE_INITS) {
-      if (ref === r0.init) continue;
+    const against = (ref: string) => {
       const pairs = g.flatMap((r) => {
         const q = rows.find((x) => x.init === ref && (x.seed ?? 0) === (r.seed ?? 0) && x.scores && sameCell(r, x));
         return q ? [[r, q] as const] : [];
       });
-      if (pairs.length === 0) continue;
+      if (pairs.length === 0) return undefined;
       const a = pairs.map((p) => p[0]);
       const b = pairs.map((p) => p[1]);
-      vs[ref] = { accuracy: summary(accuracy, a, b), auc: summary(auc, a, b) };
+      return { accuracy: summary(accuracy, a, b), auc: summary(auc, a, b) };
+    };
+    const vs: EfficiencyCell['vs'] = {};
+    for (const ref of REFERENCE_INITS) {
+      const d = ref === r0.init ? undefined : against(ref);
+      if (d) vs[ref] = d;
     }
+    const rivals = [...groups.values()].filter((o) => o !== g && !REFERENCE_INITS.includes(o[0].init) && sameCell(o[0], r0));
+    const meanAuc = (o: ResultRow[]) => o.reduce((s, r) => s + auc(labels, r.scores!), 0) / o.length;
+    const top = rivals.sort((x, y) => meanAuc(y) - meanAuc(x))[0];
+    const best = top && !REFERENCE_INITS.includes(r0.init) ? against(top[0].init) : undefined;
     cells.push({
       data: r0.data ?? '',
       size: r0.size,
@@ -122,6 +131,7 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       accuracy: summary(accuracy, g),
       auc: summary(auc, g),
       vs,
+      ...(best ? { best: { init: top[0].init, ...best } } : {}),
     });
   }
   return cells;

@@ -91,4 +91,16 @@ describe('pairRows and labelEfficiency', () => {
     expect(rot.vs.random.accuracy.mean).toBe(0);
     expect(rot.vs.random.accuracy.sd).toBeCloseTo(Math.SQRT2 * 0.25, 12);
   });
+
+  it('pairs each method with the best other method of its cell (the highest seed-mean AUC, references aside)', () => {
+    const more = [...rows, row('simclr', 0, [0.6, 0.9, 0.7, 0.1]), row('simclr', 1, [0.6, 0.9, 0.7, 0.1]), row('jigsaw', 0, [0.5, 0.5, 0.5, 0.5]), row('jigsaw', 1, [0.5, 0.5, 0.5, 0.5])];
+    const cells = labelEfficiency(more, { n: 200 });
+    const by = (init: string) => cells.find((c) => c.init === init)!;
+    // seed-mean AUC: rotation 1 (both seeds rank the positives first), simclr 0.75 (0.6 < 0.7), jigsaw 0.5
+    expect(by('simclr').best?.init).toBe('rotation');
+    expect(by('simclr').best?.auc.mean).toBeCloseTo(0.75 - 1, 12);
+    expect(by('rotation').best?.init).toBe('simclr'); // its best other method
+    expect(by('jigsaw').best?.init).toBe('rotation');
+    expect(by('random').best).toBeUndefined(); // references are compared with nothing
+  });
 });
