@@ -64,9 +64,12 @@ export const ReproduceConfig = z
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
         python: z.string().optional(),
         workers: z.number().int().nonnegative().optional(),
+        /** torch engine: data-parallel processes (DDP), one per GPU */
+        gpus: z.number().int().positive().optional(),
+        compile: z.boolean().default(false),
       })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
+      .default(() => ({ compile: false, epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, permutations: 100, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
     linear: z
       .object({
         epochs: z.number().int().positive().default(10),
@@ -164,6 +167,8 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             device: cfg.pretext.device,
             python: cfg.pretext.python,
             workers: cfg.pretext.workers,
+            gpus: cfg.pretext.gpus,
+            compile: cfg.pretext.compile,
             resume: existsSync(join(runDir, 'config.json')),
             quiet,
           }),

@@ -10,6 +10,7 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
+from . import ddp
 from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
@@ -53,6 +54,7 @@ class Pending:
 
 class Trainer:
     def __init__(self, req):
+        ddp.join(req)  # a rank of --gpus N: binds its GPU, joins the group (nothing otherwise)
         self.device = pick_device(req.get('device', 'auto'))
         self.cuda = self.device.type == 'cuda'
         torch.manual_seed(int(req.get('seed', 0)))
@@ -80,9 +82,9 @@ class Trainer:
             for name, p in self.model.named_parameters():
                 self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
         self.dtype = 'bf16' if self.cuda else 'fp32'
-        self.forward = self.model
+        self.forward = ddp.wrap(self.model, self.device)
         if req.get('compile') and hasattr(torch, 'compile'):
-            self.forward = torch.compile(self.model)
+            self.forward = torch.compile(self.forward)
         self.steps = 0
         self.slots = [None] * RING
         self.slot = 0
@@ -90,8 +92,8 @@ class Trainer:
 
     def describe(self):
         if self.cuda:
-            return 'cuda:%d %s %s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype)
-        return 'cpu (%d threads)' % torch.get_num_threads()
+            return 'cuda:%d %s %s%s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype, ddp.describe())
+        return 'cpu (%d threads)%s' % (torch.get_num_threads(), ddp.describe())
 
     # -- staging: the reader fills host buffers in place, then they go to the device -------------
     def staging(self, nx, ny):

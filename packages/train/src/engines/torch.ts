@@ -19,6 +19,10 @@ export interface TorchEngineOptions {
   compile?: boolean;
   /** Python's stderr lines (logs); by default only kept to explain failures */
   onLog?: (line: string) => void;
+  /** data-parallel processes (`--gpus N`, see ddp.ts); unset: one plain process */
+  ranks?: number;
+  /** extra environment of the Python process (ddp.ts sets RANK, WORLD_SIZE, ...) */
+  env?: Record<string, string>;
 }
 
 const LABEL = 'torch engine';
@@ -61,7 +65,7 @@ export class TorchEngine implements Engine {
       optimizerStatePath = join(this.tmp, 'init-optimizer.safetensors');
       writeSafetensors(optimizerStatePath, init.optimizerState);
     }
-    const env = { ...process.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
+    const env = { ...process.env, ...this.opts.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
     this.client = new PipeClient(python, ['-m', 'cxr_torch.server'], { env, label: LABEL, onLog: this.opts.onLog });
     const answer = InitAnswer.parse(
       await this.client.request('init', {
@@ -120,6 +124,11 @@ export class TorchEngine implements Engine {
       await client.shutdown();
     }
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  /** kills the Python process at once (a DDP peer failed: the others must not wait for it) */
+  kill(): void {
+    this.client?.kill();
   }
 
   /** test hook: asks Python to raise, to check how errors come back */
