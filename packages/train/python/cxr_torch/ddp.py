@@ -11,6 +11,7 @@ the global batch. BatchNorm: SyncBatchNorm on CUDA (batch statistics over the gl
 one process); torch has no SyncBatchNorm on CPU, where each rank normalises its own slice and rank
 0's running statistics are the ones saved.
 """
+import inspect
 import os
 from datetime import timedelta
 
@@ -47,9 +48,10 @@ def wrap(model, device):
         return model
     if device.type == 'cuda':
         sync_batchnorm(model)
-    # broadcast_buffers=False: no collective in forward, so eval slices may differ per rank
-    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None,
-                                                     broadcast_buffers=False, gradient_as_bucket_view=True)
+    # no buffer sync in forward: no collective there, so held-out slices may differ per rank
+    ddp = torch.nn.parallel.DistributedDataParallel
+    no_sync = {'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(ddp).parameters else {'broadcast_buffers': False}
+    return ddp(model, device_ids=[device.index] if device.type == 'cuda' else None, gradient_as_bucket_view=True, **no_sync)
 
 
 def sync_batchnorm(model):

@@ -46,10 +46,25 @@ def load_named(model, path, what, trainable_only=False):
 
 
 class Pending:
-    __slots__ = ('stats', 'batch', 'step', 'kind')
+    """A launched step's [loss, correct]. On CUDA they are copied out at launch, behind this step only:
+    a later `.tolist()` of the device tensor would queue its copy behind every step launched since
+    (one stream runs in order) and so drain the GPU queue at each answer."""
+    __slots__ = ('stats', 'batch', 'step', 'kind', 'ready')
 
     def __init__(self, stats, batch, step, kind):
+        self.ready = None
+        if stats.is_cuda:
+            host = torch.empty(stats.shape, dtype=stats.dtype, pin_memory=True)
+            host.copy_(stats, non_blocking=True)
+            self.ready = torch.cuda.Event()
+            self.ready.record()
+            stats = host
         self.stats, self.batch, self.step, self.kind = stats, batch, step, kind
+
+    def values(self):
+        if self.ready is not None:
+            self.ready.synchronize()  # this step's kernels only; later steps keep the device busy
+        return self.stats.tolist()
 
 
 class Trainer:
@@ -88,6 +103,7 @@ class Trainer:
         self.steps = 0
         self.slots = [None] * RING
         self.slot = 0
+        self.copy_stream = None
         self.last_resolved = None  # (time, samples) for samplesPerSec
 
     def describe(self):
@@ -123,10 +139,18 @@ class Trainer:
         if not reader.read_into(buffer_of(hx)) or (ny and not reader.read_into(buffer_of(hy))):
             raise ProtocolError('stdin closed inside a %s payload' % header['type'])
         if self.cuda:
-            x = hx.to(self.device, non_blocking=True)
-            y = hy.to(self.device, non_blocking=True)
-            ev = torch.cuda.Event()
-            ev.record()
+            # on a side stream, so the copy of batch n+1 overlaps step n; the compute stream waits for it
+            if self.copy_stream is None:
+                self.copy_stream = torch.cuda.Stream(self.device)
+            compute = torch.cuda.current_stream(self.device)
+            with torch.cuda.stream(self.copy_stream):
+                x = hx.to(self.device, non_blocking=True)
+                y = hy.to(self.device, non_blocking=True)
+                ev = torch.cuda.Event()
+                ev.record(self.copy_stream)
+            compute.wait_event(ev)
+            x.record_stream(compute)  # the allocator must not hand these out before compute is done
+            y.record_stream(compute)
             slot[2] = ev
         else:
             x, y = hx, hy
@@ -160,7 +184,7 @@ class Trainer:
         return Pending(torch.stack([loss.detach().float(), correct]), x.shape[0], self.steps, 'train' if train else 'eval')
 
     def resolve(self, pending):
-        loss, correct = pending.stats.tolist()  # the one device sync per step
+        loss, correct = pending.values()  # the one wait per step, on a step launched `lag` steps ago
         now = time.perf_counter()
         out = {'loss': loss, 'accuracy': correct / pending.batch}
         if pending.kind == 'train':
