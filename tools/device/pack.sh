@@ -39,7 +39,13 @@ const path = require('node:path');
 const out = path.join(process.argv[2], 'node_modules');
 const seen = new Set();
 const queue = ['tsx', 'zod', 'piscina', 'onnxruntime-node', 'onnx-proto'];
-if (process.argv[3] === '1') queue.push('commander', 'cli-progress', 'yaml', 'sharp', 'vega', 'vega-lite');
+if (process.argv[3] === '1') {
+  // every dependency of the workspace packages but TensorFlow.js (a torch run never loads it)
+  for (const p of ['atomic', 'data', 'models', 'train', 'eval', 'cli']) {
+    const pkg = JSON.parse(fs.readFileSync(path.join('packages', p, 'package.json'), 'utf8'));
+    queue.push(...Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@cxr-ssl/') && !d.startsWith('@tensorflow/')));
+  }
+}
 // what runs, nothing else: no install-time helpers of onnxruntime-node and only its linux-x64
 // binaries, no type declarations, source maps, protobufjs bundles, or esbuild's second binary copy
 const skip = new Set(['adm-zip', 'global-agent']);
