@@ -23,7 +23,7 @@ const { values: a } = parseArgs({
     device: { type: 'string', default: 'auto' },
     python: { type: 'string' },
     workers: { type: 'string', default: '8' },
-    'in-flight': { type: 'string', default: '4' },
+    'in-flight': { type: 'string' },
     'warmup-seconds': { type: 'string', default: '6' },
     seconds: { type: 'string', default: '15' },
     compile: { type: 'boolean', default: false },
@@ -43,7 +43,7 @@ const head = headSpec(a.task!, encoder, { classes: task.classes(taskOptions) });
 const engineOptions = {
   device: a.device as 'auto' | 'cpu' | 'cuda',
   python: a.python,
-  inFlight: Number(a['in-flight']),
+  inFlight: a['in-flight'] ? Number(a['in-flight']) : undefined,
   compile: a.compile,
   onLog: (l: string) => process.stderr.write(`  [py] ${l}\n`),
 };

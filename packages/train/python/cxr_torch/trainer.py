@@ -1,8 +1,8 @@
 """Model + SGD on one device, fed uint8 batches; answers lazily so the GPU queue never drains.
 
-A step's loss/accuracy stay on the device until `resolve()` reads them; the server resolves step n
-only after step n+1 has been launched (or when no further request is waiting), so the host never
-waits on an idle GPU.
+A step's loss/accuracy are copied out at launch and read by `resolve()` once that step's kernels are
+done; the server resolves step n only after step n+lag has been launched (or when no further request
+is waiting), so the host never waits on an idle GPU.
 """
 import time
 from collections import OrderedDict

@@ -13,7 +13,7 @@ export interface TorchEngineOptions {
   device?: 'auto' | 'cpu' | 'cuda';
   /** CPU threads for torch (default: all cores) */
   threads?: number;
-  /** steps the loop may keep pending (default 4): the next batches travel while the device computes */
+  /** steps the loop may keep pending (default 6: Python keeps 4 queued on CUDA, and 2 more travel while the device computes) */
   inFlight?: number;
   /** torch.compile the model (torch >= 2 only; ignored elsewhere) */
   compile?: boolean;
@@ -41,7 +41,7 @@ export class TorchEngine implements Engine {
   private closed = false;
 
   constructor(private readonly opts: TorchEngineOptions = {}) {
-    this.inFlight = opts.inFlight ?? 4;
+    this.inFlight = opts.inFlight ?? 6;
   }
 
   /** the child's pid (tests check it dies with us) */
