@@ -61,6 +61,22 @@ def sync_batchnorm(model):
     model.graph.steps = [(op, model.get_submodule(op['name']) if op['op'] == 'bn' else m) for op, m in model.graph.steps]
 
 
+def gather(z):
+    """Every rank's rows of z, concatenated in rank order, for contrastive losses whose negatives are
+    the global batch (NT-Xent, InfoNCE). Gradients flow back to each rank's own rows, summed over the
+    ranks' losses, so with each rank's loss over its own rows, DDP's mean gradient equals the
+    single-process gradient of the global batch. z itself in a plain process."""
+    if world_size() in (None, 1):
+        return z
+    import warnings
+
+    from torch.distributed.nn.functional import all_gather
+
+    with warnings.catch_warnings():  # deprecated for a private successor (_functional_collectives)
+        warnings.simplefilter('ignore', FutureWarning)
+        return torch.cat(all_gather(z), 0)
+
+
 def describe():
     world = world_size()
     return '' if world is None else ' DDP rank %d/%d (%s)' % (dist.get_rank(), world, dist.get_backend())
