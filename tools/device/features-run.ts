@@ -1,7 +1,7 @@
 /**
  * Feature extraction images/s: torch (cxr_torch.extract, CUDA when there) vs onnxruntime's CPU
  * provider, same encoder and weights, rows of a dataset cache (repeated to --count). Prints one JSON
- * line {torch: {imagesPerSec, ...}, ort: {...} | {error}, relDiff}. Rates are steady state: from
+ * line {torch: {imagesPerSec, ...}, ort: {...} | {error}, relDiff (TF32 on CUDA), relDiffFp32}. Rates are steady state: from
  * the first finished batch to the last (process start, CUDA init and cudnn's first-batch search excluded).
  *   node --import tsx [--import ./tools/device/lite-hooks.mjs] tools/device/features-run.ts \
  *     --cache .device/cache --name kermany --size 128 --encoder vgg16-bn --count 20000 --ort-count 1000
@@ -53,6 +53,7 @@ const torchWall = (performance.now() - t) / 1000;
 
 let ort: Record<string, unknown>;
 let relDiff: number | undefined;
+let relDiffFp32: number | undefined;
 try {
   const { encoderOnnx } = await import('@cxr-ssl/models/onnx');
   const { openEncoderSession } = await import('../../packages/eval/src/session.ts');
@@ -69,6 +70,11 @@ try {
     scale = Math.max(scale, Math.abs(f.features[i]));
   }
   relDiff = diff / scale;
+  // and strict fp32 on the same rows: tells TF32's share of the difference
+  const fp32 = await extractFeaturesTorch({ encoder: spec, weights, images: cache, cacheFile: cache.files.u8, indices: rows(Number(a['ort-count'])), batchSize: Number(a.batch), device: a.device as 'auto', tf32: false });
+  let d32 = 0;
+  for (let i = 0; i < f.features.length; i++) d32 = Math.max(d32, Math.abs(f.features[i] - fp32.features[i]));
+  relDiffFp32 = d32 / scale;
 } catch (err) {
   ort = { error: `onnxruntime could not run here: ${(err as Error).message.split('\n')[0]}` };
 }
@@ -81,5 +87,6 @@ console.log(
     torch: { imagesPerSec: tw.rate(), wallSeconds: torchWall, images: Number(a.count), device: torch.device },
     ort,
     relDiff,
+    relDiffFp32,
   }),
 );

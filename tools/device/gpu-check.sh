@@ -62,7 +62,7 @@ if [[ $MODE == gpu ]]; then
   ENCODER=vgg16-bn; DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=3; SECS=7; RAW_WARM=2; RAW_SECS=6; BUDGET=${BUDGET:-430}
   CONFIGS=("rotation 128 128" "rotation 256 64" "jigsaw 128 128" "jigsaw 256 64" "context 128 128" "context 256 64")
   COMPILED=("rotation 128 128" "jigsaw 128 128" "context 128 128" "rotation 256 64")
-  FEAT=(--encoder vgg16-bn --size 128 --count 20000 --batch 256 --ort-count 512 --device cuda)
+  FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
   ENCODER=vgg-small-bn; DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
   CONFIGS=("rotation 128 8" "jigsaw 128 4")

@@ -26,6 +26,8 @@ export interface TorchExtractInput {
   device?: 'auto' | 'cpu' | 'cuda';
   python?: string;
   threads?: number;
+  /** TF32 convolutions and matmuls on CUDA (default true; false: strict fp32) */
+  tf32?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -85,6 +87,7 @@ export async function extractFeaturesTorch(input: TorchExtractInput): Promise<Fe
       batchSize,
       device: input.device ?? 'auto',
       threads: input.threads ?? 0,
+      tf32: input.tf32 ?? true,
       outPath,
     };
     writeFileSync(join(tmp, 'request.json'), JSON.stringify(request));

@@ -2,7 +2,8 @@
 CUDA) of rows of a dataset cache file, the torch twin of packages/eval/src/extract.ts (onnxruntime).
 
 request.json: {encoder: EncoderSpec, weightsPath (encoder safetensors), u8Path (N x S x S uint8),
-size, count, indicesPath (int32 LE rows, output order), batchSize, device: auto|cpu|cuda, outPath}.
+size, count, indicesPath (int32 LE rows, output order), batchSize, device: auto|cpu|cuda, outPath,
+tf32 (default true: TF32 convolutions and matmuls on CUDA)}.
 Writes float32 LE rows x F to outPath (temporary name, then renamed) and prints JSON lines:
 {"progress": done, "total": N} per batch, then {"ok": true, "dim": F, "device": ...}; a failure
 is one line {"error", "traceback"} and exit 1.
@@ -54,9 +55,10 @@ def extract(req):
     device = pick_device(req.get('device', 'auto'))
     cuda = device.type == 'cuda'
     if cuda:
+        tf32 = bool(req.get('tf32', True))
         torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
     model = encoder_model(req['encoder'], req['weightsPath'], device)
     size, count, batch = int(req['size']), int(req['count']), int(req['batchSize'])
     rows = read_indices(req['indicesPath'], count)
