@@ -3,7 +3,8 @@
 #   bash tools/device/gpu-check.sh               the benchmarks below on CUDA (vgg16-bn), ~8 minutes
 #   bash tools/device/gpu-check.sh --cpu         the same path on CPU, vgg-small-bn, tiny: a dry run here
 #   bash tools/device/gpu-check.sh --reproduce   then configs/kermany-gpu.yaml (pack.sh --cli; Kermany in
-#                                                 shared/data or $KERMANY); results.md to $OUT
+#                                                 shared/data, $KERMANY, or the subset of pack.sh --kermany N);
+#                                                 results.md/json and plots to $OUT
 #   bash tools/device/gpu-check.sh --reproduce --no-bench    the reproduce only
 # Benchmarks, each printed as a row of the final table:
 #   features   images/s of torch (cxr_torch.extract, CUDA, TF32) vs onnxruntime's CPU provider, same
@@ -47,7 +48,7 @@ if [[ ! -e node_modules ]]; then
 fi
 mkdir -p node_modules/@cxr-ssl
 for p in atomic data models train eval cli; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
-[[ -d $W/cache ]] || untar_xz "$DEV/cache.tar.xz" "$W"
+[[ -d $W/cache || ! -f $DEV/cache.tar.xz ]] || untar_xz "$DEV/cache.tar.xz" "$W"
 "$NODE" --version | tee -a "$LOG"
 
 PY=${CXR_SSL_PYTHON:-}
@@ -75,6 +76,7 @@ fi
 TSX=("$NODE" --import tsx --import ./tools/device/lite-hooks.mjs)
 RES=$W/results
 bench() {
+  [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh without --kermany"; return; }
   rm -rf "$RES"; mkdir -p "$RES"
   say "python unit tests (cxr_torch) on this interpreter"
   [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
@@ -120,10 +122,15 @@ bench() {
 }
 
 reproduce() {
-  local data=${KERMANY:-}
-  for c in "$data" "$ROOT/shared/data/kermany-pneumonia-224" "$ROOT/../shared/data/kermany-pneumonia-224" /work/shared/data/kermany-pneumonia-224; do
+  local data=${KERMANY:-} subset=0
+  for c in "$data" "$ROOT/shared/data/kermany-pneumonia-224" "$ROOT/../shared/data/kermany-pneumonia-224"; do
     if [[ -n $c && -d $c/train ]]; then data=$(cd "$c" && pwd); break; fi
   done
+  if [[ ( -z $data || ! -d $data/train ) && -f $DEV/kermany.tar ]]; then
+    # the subset pack.sh --kermany N made: fewer train images, so more epochs for as many updates
+    mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    data=$W/kermany/kermany-pneumonia-224 subset=1
+  fi
   if [[ -z $data || ! -d $data/train ]]; then say "reproduce: no Kermany folder (shared/data/kermany-pneumonia-224, or set KERMANY): skipped"; return; fi
   [[ -e node_modules/sharp && -e node_modules/vega ]] || { say "reproduce: the pack has no CLI dependencies (run tools/device/pack.sh --cli): skipped"; return; }
   for cfg in ${REPRO:-configs/kermany-gpu.yaml}; do
@@ -132,6 +139,10 @@ reproduce() {
     out=$W/runs/$name
     # the same config with this box's paths: the data found above, the run folder under $W
     sed -e "s|^out: .*|out: $out|" -e "s|^  source: .*|  source: $data|" "$cfg" > "$W/$name.yaml"
+    if (( subset )); then
+      sed -i -e "s|^  epochs: 30 .*|  epochs: ${REPRO_EPOCHS:-60}   # the packed subset (gpu-check.sh)|" -e "s|^  batchSize: 128|  batchSize: ${REPRO_BATCH:-64}|" "$W/$name.yaml"
+      say "reproduce on the packed Kermany subset ($(find "$data/train" -type f | wc -l) train images): pretext epochs ${REPRO_EPOCHS:-60}, batch ${REPRO_BATCH:-64}"
+    fi
     say "reproduce $cfg (data $data, out $out)"
     local t=$SECONDS
     if timeout "${REPRO_TIMEOUT:-420}" "$NODE" packages/cli/bin/cxr-ssl.mjs reproduce --config "$W/$name.yaml" --quiet > "$W/$name.stdout" 2> "$W/$name.stderr"; then

@@ -7,6 +7,9 @@
 #                           with --cli also what the cxr-ssl CLI needs (sharp, vega, commander, ...),
 #                           for gpu-check.sh --reproduce
 #   cache.tar.xz            a dataset cache of real X-rays (kermany, 128 + 256 px) made by prepare
+#   kermany.tar             with --kermany N (implies --cli, drops cache.tar.xz): the Kermany test split and
+#                           N train images (every k-th of each class), for gpu-check.sh --reproduce --no-bench:
+#                           Node, the CLI and the whole set (47 MB) do not fit in the 64 MiB that travels
 # Then run on the device, with .device carried:  bash tools/device/gpu-check.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,8 +17,15 @@ cd "$ROOT"
 DEV=.device
 DL=${CXR_SSL_DEVICE_DL:-/tmp/cxr-ssl-device-dl}   # download cache, outside the tree
 COUNT=${COUNT:-160}
-CLI=0
-[[ ${1:-} == --cli ]] && CLI=1
+CLI=0 KERMANY_N=0
+while (( $# )); do
+  case $1 in
+    --cli) CLI=1 ;;
+    --kermany) CLI=1; KERMANY_N=$2; shift ;;
+    *) echo "unknown option $1 (--cli, --kermany N)" >&2; exit 2 ;;
+  esac
+  shift
+done
 mkdir -p "$DEV" "$DL"
 
 if [[ ! -s $DEV/node.xz ]]; then
@@ -70,17 +80,41 @@ console.log([...seen].join(' '));
 JS
 tar -C "$STAGE" -cf - node_modules | xz -T0 -6 > "$DEV/node_modules.tar.xz"
 
-if [[ ! -s $DEV/cache.tar.xz ]]; then
-  echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
-  rm -rf "$STAGE/cache"
-  npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
-  tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
+if (( KERMANY_N )); then
+  src=${KERMANY:-$ROOT/../shared/data/kermany-pneumonia-224}
+  [[ -d $src/test ]] || { echo "no Kermany set at $src (set KERMANY)" >&2; exit 1; }
+  echo "== Kermany subset: the test split and $KERMANY_N train images (reproduce only: no cache.tar.xz)"
+  rm -f "$DEV/cache.tar.xz"
+  sub=$STAGE/kermany-pneumonia-224
+  mkdir -p "$sub/train"
+  cp -r "$src/test" "$sub/"
+  total_train=$(find "$src/train" -type f | wc -l)
+  for cls in NORMAL PNEUMONIA; do
+    mkdir -p "$sub/train/$cls"
+    # every k-th file, so the subset keeps the class ratio and spans the set
+    find "$src/train/$cls" -type f | sort | awk -v n="$KERMANY_N" -v t="$total_train" 'NR % int(t / n) == 0' | xargs -I{} cp {} "$sub/train/$cls/"
+  done
+  [[ -f $src/SOURCE.md ]] && cp "$src/SOURCE.md" "$sub/"
+  echo "   $(find "$sub/train" -type f | wc -l) train, $(find "$sub/test" -type f | wc -l) test images"
+  tar -C "$STAGE" -cf "$DEV/kermany.tar" kermany-pneumonia-224
+else
+  rm -f "$DEV/kermany.tar"
+  if [[ ! -s $DEV/cache.tar.xz ]]; then
+    echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
+    rm -rf "$STAGE/cache"
+    npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
+    tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
+  fi
 fi
 
 tree_mib=$(git ls-files -z --cached --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
-dev_b=$(du -cb "$DEV"/node.xz "$DEV"/node_modules.tar.xz "$DEV"/cache.tar.xz | tail -1 | cut -f1)
+dev_b=$(du -cb "$DEV"/* | tail -1 | cut -f1)
 total=$(( (tree_mib + dev_b) / 1048576 ))
 ls -la "$DEV"
-echo "working tree $((tree_mib / 1048576)) MiB + .device $((dev_b / 1048576)) MiB = $total MiB (limit 64, aim < 55)"
-if (( total >= 60 )); then echo "too large: lower COUNT" >&2; exit 1; fi
-echo "ready: on the device run  bash tools/device/gpu-check.sh   (carry: .device)"
+echo "working tree $((tree_mib / 1048576)) MiB + .device $((dev_b / 1048576)) MiB = $total MiB (limit 64)"
+if (( total >= 63 )); then echo "too large: lower COUNT or --kermany N" >&2; exit 1; fi
+if (( KERMANY_N )); then
+  echo "ready: on the device run  bash tools/device/gpu-check.sh --reproduce --no-bench   (carry: .device)"
+else
+  echo "ready: on the device run  bash tools/device/gpu-check.sh   (carry: .device)"
+fi

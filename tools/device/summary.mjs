@@ -21,7 +21,7 @@ const f = read('features.json');
 if (f?.torch) {
   const ort = f.ort?.imagesPerSec;
   const note = f.ort?.error ? ` (${f.ort.error})` : `; max rel. diff to ORT ${f.relDiff?.toExponential(1)} (strict fp32 ${f.relDiffFp32?.toExponential(1)})`;
-  console.log(`| features images/s | ${f.encoder} ${f.size} px, torch ${f.torch.device.split(' (')[0]} vs onnxruntime ${f.ort?.provider ?? ''} CPU${note} | ${ort ? n(ort) : 'n/a'} | ${n(f.torch.imagesPerSec)} | ${ratio(f.torch.imagesPerSec, ort)} |`);
+  console.log(`| features images/s | ${f.encoder} ${f.size} px, torch ${f.torch.device.split(' (')[0]} vs onnxruntime CPU provider${note} | ${ort ? n(ort) : 'n/a'} | ${n(f.torch.imagesPerSec)} | ${ratio(f.torch.imagesPerSec, ort)} |`);
 } else console.log('| features images/s | – | failed (see gpu-check.log) | | |');
 
 const train = readdirSync(dir)
