@@ -14,7 +14,9 @@
 #              torch engine); ours/raw
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), ONLY / ONLY_COMPILED (configs "task px batch;..."),
-#      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated).
+#      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated),
+#      REPRO_TIMEOUT (s, default 420), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
+#      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
 MODE=gpu BENCH=1 REPRO_RUN=0
 for arg in "$@"; do
@@ -140,8 +142,8 @@ reproduce() {
     # the same config with this box's paths: the data found above, the run folder under $W
     sed -e "s|^out: .*|out: $out|" -e "s|^  source: .*|  source: $data|" "$cfg" > "$W/$name.yaml"
     if (( subset )); then
-      sed -i -e "s|^  epochs: 30 .*|  epochs: ${REPRO_EPOCHS:-60}   # the packed subset (gpu-check.sh)|" -e "s|^  batchSize: 128|  batchSize: ${REPRO_BATCH:-64}|" "$W/$name.yaml"
-      say "reproduce on the packed Kermany subset ($(find "$data/train" -type f | wc -l) train images): pretext epochs ${REPRO_EPOCHS:-60}, batch ${REPRO_BATCH:-64}"
+      sed -i -e "s|^  epochs: 30 .*|  epochs: ${REPRO_EPOCHS:-30}   # the packed subset (gpu-check.sh)|" -e "s|^  batchSize: 128|  batchSize: ${REPRO_BATCH:-32}|" "$W/$name.yaml"
+      say "reproduce on the packed Kermany subset ($(find "$data/train" -type f | wc -l) train images): pretext epochs ${REPRO_EPOCHS:-30}, batch ${REPRO_BATCH:-32}"
     fi
     say "reproduce $cfg (data $data, out $out)"
     local t=$SECONDS
