@@ -15,7 +15,7 @@
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), ONLY / ONLY_COMPILED (configs "task px batch;..."),
 #      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated),
-#      REPRO_TIMEOUT (s, default 420), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
+#      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
 #      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
 MODE=gpu BENCH=1 REPRO_RUN=0
@@ -130,7 +130,7 @@ reproduce() {
   done
   if [[ ( -z $data || ! -d $data/train ) && -f $DEV/kermany.tar ]]; then
     # the subset pack.sh --kermany N made: fewer train images, so more epochs for as many updates
-    mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    rm -rf "$W/kermany" && mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
     data=$W/kermany/kermany-pneumonia-224 subset=1
   fi
   if [[ -z $data || ! -d $data/train ]]; then say "reproduce: no Kermany folder (shared/data/kermany-pneumonia-224, or set KERMANY): skipped"; return; fi
@@ -147,7 +147,11 @@ reproduce() {
     fi
     say "reproduce $cfg (data $data, out $out)"
     local t=$SECONDS
-    if timeout "${REPRO_TIMEOUT:-420}" "$NODE" packages/cli/bin/cxr-ssl.mjs reproduce --config "$W/$name.yaml" --quiet > "$W/$name.stdout" 2> "$W/$name.stderr"; then
+    local left=$(( ${DEADLINE:-570} - (SECONDS - T0) )) limit=${REPRO_TIMEOUT:-420}
+    (( left < limit )) && limit=$left
+    (( limit > 30 )) || { say "reproduce $name: no time left before DEADLINE: skipped"; continue; }
+    say "reproduce $name: at most $limit s"
+    if timeout "$limit" "$NODE" packages/cli/bin/cxr-ssl.mjs reproduce --config "$W/$name.yaml" --quiet > "$W/$name.stdout" 2> "$W/$name.stderr"; then
       say "reproduce $name finished in $((SECONDS - t)) s"
     else
       say "reproduce $name FAILED or timed out after $((SECONDS - t)) s; last stderr lines:"; tail -15 "$W/$name.stderr" | tee -a "$LOG"

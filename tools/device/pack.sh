@@ -7,15 +7,17 @@
 #                           with --cli also what the cxr-ssl CLI needs (sharp, vega, commander, ...),
 #                           for gpu-check.sh --reproduce
 #   cache.tar.xz            a dataset cache of real X-rays (kermany, 128 + 256 px) made by prepare
-#   kermany.tar             with --kermany N (implies --cli, drops cache.tar.xz): the Kermany test split and
-#                           N train images (every k-th of each class), for gpu-check.sh --reproduce --no-bench:
-#                           Node, the CLI and the whole set (47 MB) do not fit in the 64 MiB that travels
+#   kermany.tar             with --kermany N (implies --cli): the Kermany test split and N train images
+#                           (every k-th of each class), for gpu-check.sh --reproduce: Node, the CLI and
+#                           the whole set (47 MB) do not fit in the 64 MiB that travels. No cache.tar.xz
+#                           then, unless COUNT is set: COUNT=64 ... --kermany 400 fits both (one call)
 # Then run on the device, with .device carried:  bash tools/device/gpu-check.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 DEV=.device
 DL=${CXR_SSL_DEVICE_DL:-/tmp/cxr-ssl-device-dl}   # download cache, outside the tree
+COUNT_ASKED=${COUNT:-}
 COUNT=${COUNT:-160}
 CLI=0 KERMANY_N=0
 while (( $# )); do
@@ -83,8 +85,8 @@ tar -C "$STAGE" -cf - node_modules | xz -T0 -6 > "$DEV/node_modules.tar.xz"
 if (( KERMANY_N )); then
   src=${KERMANY:-$ROOT/../shared/data/kermany-pneumonia-224}
   [[ -d $src/test ]] || { echo "no Kermany set at $src (set KERMANY)" >&2; exit 1; }
-  echo "== Kermany subset: the test split and $KERMANY_N train images (reproduce only: no cache.tar.xz)"
-  rm -f "$DEV/cache.tar.xz"
+  echo "== Kermany subset: the test split and $KERMANY_N train images"
+  [[ -n $COUNT_ASKED ]] || rm -f "$DEV/cache.tar.xz"
   sub=$STAGE/kermany-pneumonia-224
   mkdir -p "$sub/train"
   cp -r "$src/test" "$sub/"
@@ -99,12 +101,13 @@ if (( KERMANY_N )); then
   tar -C "$STAGE" -cf "$DEV/kermany.tar" kermany-pneumonia-224
 else
   rm -f "$DEV/kermany.tar"
-  if [[ ! -s $DEV/cache.tar.xz ]]; then
-    echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
-    rm -rf "$STAGE/cache"
-    npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
-    tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
-  fi
+fi
+[[ -z $COUNT_ASKED ]] || rm -f "$DEV/cache.tar.xz"  # made again at the size asked for
+if [[ ! -s $DEV/cache.tar.xz && ( $KERMANY_N == 0 || -n $COUNT_ASKED ) ]]; then
+  echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
+  rm -rf "$STAGE/cache"
+  npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
+  tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
 fi
 
 tree_mib=$(git ls-files -z --cached --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
@@ -113,7 +116,9 @@ total=$(( (tree_mib + dev_b) / 1048576 ))
 ls -la "$DEV"
 echo "working tree $((tree_mib / 1048576)) MiB + .device $((dev_b / 1048576)) MiB = $total MiB (limit 64)"
 if (( total >= 63 )); then echo "too large: lower COUNT or --kermany N" >&2; exit 1; fi
-if (( KERMANY_N )); then
+if (( KERMANY_N )) && [[ -s $DEV/cache.tar.xz ]]; then
+  echo "ready: on the device run  bash tools/device/gpu-check.sh --reproduce   (carry: .device)"
+elif (( KERMANY_N )); then
   echo "ready: on the device run  bash tools/device/gpu-check.sh --reproduce --no-bench   (carry: .device)"
 else
   echo "ready: on the device run  bash tools/device/gpu-check.sh   (carry: .device)"
