@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
 # Run THERE (GPU box), from the repo root, with .device carried (made by tools/device/pack.sh):
-#   bash tools/device/gpu-check.sh            VGG16 on CUDA: rotation/jigsaw/context at 128/256 px
-#   bash tools/device/gpu-check.sh --cpu      the same path on CPU, vgg-small, tiny: a dry run here
-# For each configuration: a raw PyTorch loop (cxr_torch.bench_raw: same spec, data already on the
-# device) then ours (TS samplers in worker threads -> batch stream -> torch engine over the pipe).
-# Prints a table of samples/s and ours/raw; the headline ratio is the last line.
+#   bash tools/device/gpu-check.sh               the benchmarks below on CUDA (vgg16-bn), ~8 minutes
+#   bash tools/device/gpu-check.sh --cpu         the same path on CPU, vgg-small-bn, tiny: a dry run here
+#   bash tools/device/gpu-check.sh --reproduce   then configs/kermany-gpu.yaml (pack.sh --cli; Kermany in
+#                                                 shared/data, $KERMANY, or the subset of pack.sh --kermany N);
+#                                                 results.md/json and plots to $OUT
+#   bash tools/device/gpu-check.sh --reproduce --no-bench    the reproduce only
+# Benchmarks, each printed as a row of the final table:
+#   features   images/s of torch (cxr_torch.extract, CUDA, TF32) vs onnxruntime's CPU provider, same
+#              encoder and weights, and their max relative difference
+#   train      per task and size, eager and torch.compile'd: a raw PyTorch loop (cxr_torch.bench_raw:
+#              same spec, data already on the GPU) vs ours (TS samplers in worker threads -> pipe ->
+#              torch engine); ours/raw
+#   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
+# Env: BUDGET (s after which no new measurement starts), ONLY / ONLY_COMPILED (configs "task px batch;..."),
+#      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated),
+#      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
+#      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
-MODE=gpu
-[[ ${1:-} == --cpu ]] && MODE=cpu
+MODE=gpu BENCH=1 REPRO_RUN=0
+for arg in "$@"; do
+  case $arg in
+    --cpu) MODE=cpu ;;
+    --reproduce) REPRO_RUN=1 ;;
+    --no-bench) BENCH=0 ;;
+    *) echo "unknown option $arg (--cpu, --reproduce, --no-bench)" >&2; exit 2 ;;
+  esac
+done
 ROOT=$(pwd)
 DEV=$ROOT/.device
 W=${TMPDIR:-/tmp}/cxr-gpu-check
@@ -26,12 +45,12 @@ say "unpack node, node_modules, dataset cache"
 [[ -x $W/node ]] || { unxz_to "$DEV/node.xz" "$W/node.tmp" && chmod +x "$W/node.tmp" && mv "$W/node.tmp" "$W/node"; }
 NODE=$W/node
 if [[ ! -e node_modules ]]; then
-  mkdir -p "$W/nm" && untar_xz "$DEV/node_modules.tar.xz" "$W/nm"
+  [[ -d $W/nm/node_modules ]] || { mkdir -p "$W/nm" && untar_xz "$DEV/node_modules.tar.xz" "$W/nm"; }
   ln -s "$W/nm/node_modules" node_modules
 fi
 mkdir -p node_modules/@cxr-ssl
-for p in data models train; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
-[[ -d $W/cache ]] || untar_xz "$DEV/cache.tar.xz" "$W"
+for p in atomic data models train eval cli; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
+[[ -d $W/cache || ! -f $DEV/cache.tar.xz ]] || untar_xz "$DEV/cache.tar.xz" "$W"
 "$NODE" --version | tee -a "$LOG"
 
 PY=${CXR_SSL_PYTHON:-}
@@ -43,47 +62,110 @@ timeout 60 "$PY" -c 'import torch, sys; print("python", sys.version.split()[0], 
 nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
-  ENCODER=vgg16; DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=5; SECS=12; RAW_WARM=4; RAW_SECS=10; BUDGET=${BUDGET:-230}
-  CONFIGS=("rotation 128 128" "rotation 256 64" "jigsaw 128 128" "jigsaw 256 64" "context 128 128")
-  [[ -n ${ONLY:-} ]] && IFS=';' read -r -a CONFIGS <<<"$ONLY"  # e.g. ONLY="rotation 128 128;jigsaw 128 128"
+  ENCODER=vgg16-bn; DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=3; SECS=7; RAW_WARM=2; RAW_SECS=6; BUDGET=${BUDGET:-430}
+  CONFIGS=("rotation 128 128" "rotation 256 64" "jigsaw 128 128" "jigsaw 256 64" "context 128 128" "context 256 64")
+  COMPILED=("rotation 128 128" "jigsaw 128 128" "context 128 128" "rotation 256 64")
+  FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
-  ENCODER=vgg-small; DEVICE=cpu; WORKERS=2; WARM=2; SECS=4; RAW_WARM=1; RAW_SECS=3; BUDGET=${BUDGET:-400}
+  ENCODER=vgg-small-bn; DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
   CONFIGS=("rotation 128 8" "jigsaw 128 4")
+  COMPILED=("rotation 128 8")
+  FEAT=(--encoder vgg-small-bn --size 128 --count 64 --batch 16 --ort-count 32 --ort-batch 8 --device cpu)
 fi
-
-say "python unit tests (cxr_torch) on this interpreter"
-[[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 150 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
+[[ -n ${ONLY:-} ]] && IFS=';' read -r -a CONFIGS <<<"$ONLY"            # e.g. ONLY="rotation 128 128;jigsaw 128 128"
+[[ -n ${ONLY_COMPILED+x} ]] && IFS=';' read -r -a COMPILED <<<"$ONLY_COMPILED"  # ONLY_COMPILED= skips them
 
 TSX=("$NODE" --import tsx --import ./tools/device/lite-hooks.mjs)
-RES=$W/results; rm -rf "$RES"; mkdir -p "$RES"
-i=0
-for cfg in "${CONFIGS[@]}"; do
-  i=$((i + 1))
-  read -r task size batch <<<"$cfg"
-  if (( SECONDS - T0 > BUDGET )); then say "time budget spent: skipping $task@$size"; continue; fi
-  vp=$(timeout 60 "${TSX[@]}" tools/device/spec.ts "$ENCODER" "$task" "$size" "$W/spec-$task-$size.json")
-  say "$task@$size b$batch ($ENCODER, views,patch=$vp): raw PyTorch"
-  raw=$(timeout 120 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$task-$size.json" --shape "$batch,$vp,${vp#*,}" \
-      --device "$DEVICE" --warmup-seconds $RAW_WARM --seconds $RAW_SECS --threads 4 | tail -1) || raw='{"samplesPerSec":0}'
-  echo "$raw" | tee -a "$LOG"
-  say "$task@$size b$batch: ours (samplers x$WORKERS -> pipe -> torch engine)"
-  ours=$(timeout 180 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" \
-      --encoder "$ENCODER" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
-      || ours='{"samplesPerSec":0}'
-  echo "$ours" | tee -a "$LOG"
-  printf '{"task":"%s","size":%s,"batch":%s,"raw":%s,"ours":%s}\n' "$task" "$size" "$batch" "$raw" "$ours" > "$RES/$i.json"
-done
+RES=$W/results
+bench() {
+  [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh without --kermany"; return; }
+  rm -rf "$RES"; mkdir -p "$RES"
+  say "python unit tests (cxr_torch) on this interpreter"
+  [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
 
-say "summary ($ENCODER, $DEVICE)"
-"$NODE" -e '
-  const fs = require("fs"), dir = process.argv[1];
-  const files = fs.readdirSync(dir).sort((a, b) => parseInt(a) - parseInt(b));
-  const rows = files.map((f) => { const r = JSON.parse(fs.readFileSync(dir + "/" + f, "utf8"));
-    return { task: r.task, size: r.size, batch: r.batch, raw: r.raw.samplesPerSec, ours: r.ours.samplesPerSec }; });
-  console.log("| task | px | batch | raw samples/s | ours samples/s | ours/raw |");
-  console.log("|---|---|---|---|---|---|");
-  for (const r of rows) console.log(`| ${r.task} | ${r.size} | ${r.batch} | ${r.raw.toFixed(0)} | ${r.ours.toFixed(0)} | ${(r.ours / r.raw).toFixed(3)} |`);
-  const h = rows[0];
-  if (h) console.log(`HEADLINE ${h.task}@${h.size} b${h.batch}: ours/raw = ${(h.ours / h.raw).toFixed(3)} (target >= 0.9), ours ${h.ours.toFixed(0)} vs raw ${h.raw.toFixed(0)} samples/s`);
-' "$RES" | tee -a "$LOG"
+  say "features: torch vs onnxruntime CPU (${FEAT[*]})"
+  timeout 240 "${TSX[@]}" tools/device/features-run.ts --cache "$W/cache" --name kermany "${FEAT[@]}" 2>&1 | tail -1 | tee "$RES/features.json" | tee -a "$LOG" || true
+
+  i=0
+  for mode in eager compiled; do
+    local -a list=("${CONFIGS[@]}") flag=()
+    if [[ $mode == compiled ]]; then list=("${COMPILED[@]}"); flag=(--compile); fi
+    for cfg in "${list[@]}"; do
+      [[ -n $cfg ]] || continue
+      i=$((i + 1))
+      read -r task size batch <<<"$cfg"
+      if (( SECONDS - T0 > BUDGET )); then say "time budget spent: skipping $mode $task@$size"; continue; fi
+      vp=$(timeout 60 "${TSX[@]}" tools/device/spec.ts "$ENCODER" "$task" "$size" "$W/spec-$task-$size.json")
+      say "$mode $task@$size b$batch ($ENCODER, views,patch=$vp): raw PyTorch"
+      raw=$(timeout 240 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$task-$size.json" --shape "$batch,$vp,${vp#*,}" "${flag[@]}" \
+          --device "$DEVICE" --warmup-seconds $RAW_WARM --seconds $RAW_SECS --threads 4 | tail -1) || raw='{"samplesPerSec":0}'
+      echo "$raw" | tee -a "$LOG"
+      say "$mode $task@$size b$batch: ours (samplers x$WORKERS -> pipe -> torch engine)"
+      ours=$(timeout 240 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" "${flag[@]}" \
+          --encoder "$ENCODER" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
+          || ours='{"samplesPerSec":0}'
+      echo "$ours" | tee -a "$LOG"
+      printf '{"kind":"train","mode":"%s","task":"%s","size":%s,"batch":%s,"raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$raw" "$ours" > "$RES/train-$i.json"
+    done
+  done
+
+  read -r task size batch <<<"${CONFIGS[0]}"
+  if (( SECONDS - T0 > BUDGET + 60 )); then say "time budget spent: skipping DDP"; else
+    say "ddp: ours as a 1-process DDP (--gpus 1), $task@$size b$batch eager"
+    ddp=$(timeout 180 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" --gpus 1 \
+        --encoder "$ENCODER" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
+        || ddp='{"samplesPerSec":0}'
+    echo "$ddp" | tee -a "$LOG"
+    printf '{"kind":"ddp","task":"%s","size":%s,"batch":%s,"ddp":%s}\n' "$task" "$size" "$batch" "$ddp" > "$RES/ddp.json"
+  fi
+
+  say "summary ($ENCODER, $DEVICE)"
+  "$NODE" tools/device/summary.mjs "$RES" | tee -a "$LOG" | tee "${OUT:-$W}/gpu-check-table.md"
+}
+
+reproduce() {
+  local data=${KERMANY:-} subset=0
+  for c in "$data" "$ROOT/shared/data/kermany-pneumonia-224" "$ROOT/../shared/data/kermany-pneumonia-224"; do
+    if [[ -n $c && -d $c/train ]]; then data=$(cd "$c" && pwd); break; fi
+  done
+  if [[ ( -z $data || ! -d $data/train ) && -f $DEV/kermany.tar ]]; then
+    # the subset pack.sh --kermany N made: fewer train images, so more epochs for as many updates
+    rm -rf "$W/kermany" && mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    data=$W/kermany/kermany-pneumonia-224 subset=1
+  fi
+  if [[ -z $data || ! -d $data/train ]]; then say "reproduce: no Kermany folder (shared/data/kermany-pneumonia-224, or set KERMANY): skipped"; return; fi
+  [[ -e node_modules/sharp && -e node_modules/vega ]] || { say "reproduce: the pack has no CLI dependencies (run tools/device/pack.sh --cli): skipped"; return; }
+  for cfg in ${REPRO:-configs/kermany-gpu.yaml}; do
+    local name out
+    name=$(basename "$cfg" .yaml)
+    out=$W/runs/$name
+    # the same config with this box's paths: the data found above, the run folder under $W
+    sed -e "s|^out: .*|out: $out|" -e "s|^  source: .*|  source: $data|" "$cfg" > "$W/$name.yaml"
+    if (( subset )); then
+      sed -i -e "s|^  epochs: 30 .*|  epochs: ${REPRO_EPOCHS:-30}   # the packed subset (gpu-check.sh)|" -e "s|^  batchSize: 128|  batchSize: ${REPRO_BATCH:-32}|" "$W/$name.yaml"
+      say "reproduce on the packed Kermany subset ($(find "$data/train" -type f | wc -l) train images): pretext epochs ${REPRO_EPOCHS:-30}, batch ${REPRO_BATCH:-32}"
+    fi
+    say "reproduce $cfg (data $data, out $out)"
+    local t=$SECONDS
+    local left=$(( ${DEADLINE:-570} - (SECONDS - T0) )) limit=${REPRO_TIMEOUT:-420}
+    (( left < limit )) && limit=$left
+    (( limit > 30 )) || { say "reproduce $name: no time left before DEADLINE: skipped"; continue; }
+    say "reproduce $name: at most $limit s"
+    if timeout "$limit" "$NODE" packages/cli/bin/cxr-ssl.mjs reproduce --config "$W/$name.yaml" --quiet > "$W/$name.stdout" 2> "$W/$name.stderr"; then
+      say "reproduce $name finished in $((SECONDS - t)) s"
+    else
+      say "reproduce $name FAILED or timed out after $((SECONDS - t)) s; last stderr lines:"; tail -15 "$W/$name.stderr" | tee -a "$LOG"
+    fi
+    if [[ -n ${OUT:-} ]]; then
+      mkdir -p "$OUT/$name"
+      cp "$W/$name.yaml" "$W/$name.stderr" "$OUT/$name/" 2>/dev/null || true
+      cp "$out"/results.md "$out"/results.json "$out"/*.svg "$OUT/$name/" 2>/dev/null || true
+      echo "$((SECONDS - t))" > "$OUT/$name/wall-seconds.txt"
+    fi
+    [[ -f $out/results.md ]] && tail -40 "$out/results.md"
+  done
+}
+
+(( BENCH )) && bench
+(( REPRO_RUN )) && reproduce
 say "done"

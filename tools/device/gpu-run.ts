@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { type Batch, closeBatchPools, createBatchStream, getSampler, openCache } from '@cxr-ssl/data';
 import { encoderSpec, initWeights } from '@cxr-ssl/models';
 import type { StepResult } from '../../packages/train/src/engine.ts';
+import { DdpTorchEngine } from '../../packages/train/src/engines/ddp.ts';
 import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
 import { methodHead, methodLoss } from '../../packages/train/src/method-options.ts';
 
@@ -23,10 +24,12 @@ const { values: a } = parseArgs({
     device: { type: 'string', default: 'auto' },
     python: { type: 'string' },
     workers: { type: 'string', default: '8' },
-    'in-flight': { type: 'string', default: '4' },
+    'in-flight': { type: 'string' },
     'warmup-seconds': { type: 'string', default: '6' },
     seconds: { type: 'string', default: '15' },
     compile: { type: 'boolean', default: false },
+    /** DDP over this many processes (1: a 1-process DDP, to measure DDP's own cost against the plain engine) */
+    gpus: { type: 'string' },
   },
 });
 const size = Number(a.size);
@@ -39,13 +42,14 @@ const taskOptions = task.options.parse({}) as Record<string, unknown>;
 const encoder = encoderSpec(a.encoder!);
 const head = methodHead(a.task!, encoder, taskOptions);
 const loss = methodLoss(a.task!, taskOptions);
-const engine = new TorchEngine({
+const engineOptions = {
   device: a.device as 'auto' | 'cpu' | 'cuda',
   python: a.python,
-  inFlight: Number(a['in-flight']),
+  inFlight: a['in-flight'] ? Number(a['in-flight']) : undefined,
   compile: a.compile,
-  onLog: (l) => process.stderr.write(`  [py] ${l}\n`),
-});
+  onLog: (l: string) => process.stderr.write(`  [py] ${l}\n`),
+};
+const engine = a.gpus ? new DdpTorchEngine({ ...engineOptions, ranks: Number(a.gpus) }) : new TorchEngine(engineOptions);
 const t0 = performance.now();
 await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, loss, seed: 1 });
 const initSeconds = (performance.now() - t0) / 1000;
@@ -68,11 +72,11 @@ const warmup = Number(a['warmup-seconds']) * 1000;
 const window = Number(a.seconds) * 1000;
 const pending: Promise<StepResult>[] = [];
 let start = 0;
+let firstAt = 0;
 let counted = 0;
 let steps = 0;
 let first: StepResult | undefined;
 let last: StepResult | undefined;
-const begin = performance.now();
 let shape: Batch['shape'] | undefined;
 for await (const batch of stream) {
   shape = batch.shape;
@@ -82,7 +86,8 @@ for await (const batch of stream) {
   first ??= last;
   steps++;
   const now = performance.now();
-  if (!start && now - begin >= warmup) start = now;
+  firstAt ||= now; // the first steps compile (cudnn.benchmark, torch.compile): the warm-up starts after them
+  if (!start && now - firstAt >= warmup) start = now;
   else if (start) counted += batchSize;
   if (start && now - start >= window) break;
 }
@@ -103,6 +108,8 @@ console.log(
     samplesPerSec: counted / elapsed,
     steps,
     initSeconds,
+    compile: a.compile,
+    gpus: a.gpus ? Number(a.gpus) : undefined,
     firstLoss: first?.loss,
     lastLoss: last?.loss,
   }),

@@ -12,8 +12,10 @@ import {
   type PretextInfo,
   type ResultRow,
   cachedFeatures,
+  chooseExtractor,
   drawFractions,
   extractFeatures,
+  extractFeaturesTorch,
   finetuneEvaluation,
   knnEvaluation,
   linearEvaluation,
@@ -156,6 +158,10 @@ export interface EvaluateContext {
   /** base seed: seed s of `seeds` is base + s */
   seed: number;
   provider: 'auto' | 'cpu' | 'cuda';
+  /** feature extractor: onnxruntime, torch, or auto (torch when its Python sees CUDA) */
+  features?: 'auto' | 'ort' | 'torch';
+  /** the torch Python (features and fine-tuning); default: the usual search */
+  python?: string;
   batchSize: number;
   quiet: boolean;
   /** a previous row with this key, if any: reused when its options match */
@@ -226,28 +232,36 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
   let features: Record<'train' | 'val' | 'test', Float32Array> | undefined;
   let dim = 0;
   if (todo.some((k) => k.protocol !== 'finetune')) {
-    const opened = await openEncoderSession(enc.onnx, { provider: ctx.provider });
-    sayOnce(opened.note, ctx.quiet);
+    const how = chooseExtractor(ctx.features ?? 'auto', ctx.provider, ctx.python);
+    const opened = how.extractor === 'ort' ? await openEncoderSession(enc.onnx, { provider: ctx.provider }) : undefined;
+    sayOnce(opened?.note, ctx.quiet);
+    sayOnce(`features: ${how.extractor === 'ort' ? `onnxruntime ${opened!.provider}` : 'torch'} (${how.reason})`, ctx.quiet);
     const total = splits.train.length + splits.val.length + splits.test.length;
     const bar = progress(`features ${enc.init}`, total, ctx.quiet);
     let base = 0;
     const f: Partial<Record<'train' | 'val' | 'test', Float32Array>> = {};
+    const weights = how.extractor === 'torch' ? enc.weights() : undefined;
     for (const split of ['train', 'val', 'test'] as const) {
       const idx = splits[split];
+      const onProgress = (d: number) => bar.update(base + d);
       const r = await cachedFeatures({
         runDir: ctx.outDir,
         key: `${enc.init}-${size}-${split}`,
         onnx: enc.onnx,
         indices: idx,
         dataHash: cache.manifest.planHash,
-        compute: () => extractFeatures({ session: opened.session, images: cache, indices: idx, batchSize: ctx.batchSize, onProgress: (d: number) => bar.update(base + d) }),
+        extractor: how.extractor === 'ort' ? `onnxruntime ${opened!.provider}` : 'torch',
+        compute: () =>
+          opened
+            ? extractFeatures({ session: opened.session, images: cache, indices: idx, batchSize: ctx.batchSize, onProgress })
+            : extractFeaturesTorch({ encoder: enc.spec, weights: weights!, images: cache, cacheFile: cache.files.u8, indices: idx, batchSize: ctx.batchSize, python: how.python, onProgress }),
       });
       f[split] = r.features;
       dim = r.dim;
       base += idx.length;
     }
     bar.stop();
-    await opened.session.release?.();
+    await opened?.session.release?.();
     features = f as Record<'train' | 'val' | 'test', Float32Array>;
   }
   const position = new Map(splits.train.map((row, p) => [row, p]));

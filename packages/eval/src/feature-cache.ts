@@ -25,6 +25,8 @@ export const FeatureMeta = z.object({
   dataHash: z.string(),
   featuresHash: z.string(),
   created: z.string(),
+  /** what computed them (onnxruntime or torch, and the device): both agree within 1e-3, so either is reused */
+  extractor: z.string().optional(),
 });
 export type FeatureMeta = z.infer<typeof FeatureMeta>;
 
@@ -49,6 +51,8 @@ export interface CachedFeaturesInput {
   indices: ArrayLike<number>;
   dataHash?: string;
   compute: () => Promise<Features>;
+  /** recorded in the metadata (see FeatureMeta.extractor) */
+  extractor?: string;
 }
 
 export interface CachedFeatures extends Features {
@@ -115,7 +119,7 @@ export async function cachedFeatures(input: CachedFeaturesInput): Promise<Cached
   rmSync(metaPath, { force: true });
   const bytes = f32Bytes(fresh.features);
   writeFileAtomic(binPath, bytes);
-  const meta: FeatureMeta = { ...want, dim: fresh.dim, featuresHash: sha256(bytes), created: new Date().toISOString() };
+  const meta: FeatureMeta = { ...want, dim: fresh.dim, featuresHash: sha256(bytes), created: new Date().toISOString(), ...(input.extractor ? { extractor: input.extractor } : {}) };
   writeFileAtomic(metaPath, `${JSON.stringify(meta, null, 1)}\n`);
   return { ...fresh, reused: false, reason };
 }

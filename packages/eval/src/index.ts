@@ -4,6 +4,7 @@ export * from './linear.ts';
 export * from './evaluate.ts';
 export * from './session.ts';
 export * from './extract.ts';
+export * from './extract-torch.ts';
 export * from './feature-cache.ts';
 export * from './knn.ts';
 export * from './fractions.ts';

@@ -37,6 +37,7 @@ export const EvalOptions = z
     python: z.string().optional(),
     out: z.string().optional(),
     provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    features: z.enum(['auto', 'ort', 'torch']).default('auto'),
     batchSize: int().positive().default(64),
     quiet: flag().default(false),
   })
@@ -61,7 +62,7 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   mkdirSync(out, { recursive: true });
   const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
   const refs = { runsDir: o.runsDir, arch: o.arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
-  const ctx = { outDir: out, seed: o.seed, provider: o.provider, batchSize: o.batchSize, quiet: o.quiet };
+  const ctx = { outDir: out, seed: o.seed, provider: o.provider, features: o.features, python: o.python, batchSize: o.batchSize, quiet: o.quiet };
   let rows: ResultRow[] = [];
   for (const ref of o.encoders) rows.push(...(await evaluateEncoder(resolveEncoder(ref, refs), cache, settings, ctx)));
   rows = pairRows(rows);
@@ -97,6 +98,7 @@ export const evalCommand = defineCommand({
     ['--python <path>', 'Python with torch for the torch engine'],
     ['--out <dir>', 'where results go (default <runs-dir>/eval-<data>-<size>)'],
     ['--provider <name>', 'onnxruntime provider: auto | cpu | cuda'],
+    ['--features <how>', 'feature extraction: auto (torch when its Python sees CUDA, else onnxruntime) | ort | torch'],
     ['--batch-size <n>', 'feature-extraction batch (default 64)'],
     ['--quiet', 'no progress output'],
   ],

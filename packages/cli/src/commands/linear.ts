@@ -23,6 +23,7 @@ export const LinearOptions = z
     seed: int().nonnegative().default(0),
     out: z.string().optional(),
     provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    features: z.enum(['auto', 'ort', 'torch']).default('auto'),
     batchSize: int().positive().default(64),
     quiet: flag().default(false),
   })
@@ -67,6 +68,7 @@ export const linear = defineCommand({
     ['--seed <n>', 'seed (default 0)'],
     ['--out <dir>', 'where results.json / results.md go (default <runs-dir>/linear-<data>-<size>)'],
     ['--provider <name>', 'onnxruntime provider: auto | cpu | cuda'],
+    ['--features <how>', 'feature extraction: auto (torch when its Python sees CUDA, else onnxruntime) | ort | torch'],
     ['--batch-size <n>', 'feature-extraction batch (default 64)'],
     ['--quiet', 'no progress output'],
   ],

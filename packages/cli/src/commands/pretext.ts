@@ -3,6 +3,7 @@ import { ENCODERS } from '@cxr-ssl/models';
 import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
+import { UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
@@ -45,6 +46,9 @@ export const PretextOptions = z
     python: z.string().optional(),
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     threads: int().positive().optional(),
+    /** data-parallel torch processes (DDP), one per GPU; the batch is split evenly over them */
+    gpus: int().positive().optional(),
+    compile: flag().default(false),
     workers: int().nonnegative().optional(),
     resume: flag().default(false),
     quiet: flag().default(false),
@@ -59,6 +63,7 @@ export const PretextOptions = z
     const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
+    if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
   })
   .transform(({ method, task, ...o }) => ({ ...o, task: (method ?? task)! }));
 export type PretextOptions = z.infer<typeof PretextOptions>;
@@ -129,10 +134,16 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
   const batchSize = await fittingBatch(o);
+  if (o.gpus && batchSize % o.gpus !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of --gpus ${o.gpus}: each GPU gets an equal slice; change --batch-size or --gpus`);
   // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
   const only = METHODS[o.task].engines;
-  const { engine, reason } = await createEngine(o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine, { torch: { python: o.python, device: o.device, threads: o.threads } });
-  if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason})\n`);
+  const choice = o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine;
+  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile } });
+  if (o.gpus && name !== 'torch') {
+    await engine.close();
+    throw new UsageError(`--gpus ${o.gpus} needs the torch engine, but ${reason}`);
+  }
+  if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${o.gpus ? `, ${o.gpus} DDP processes` : ''})\n`);
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -224,7 +235,9 @@ export const pretext = defineCommand({
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],
     ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
-    ['--threads <n>', 'torch CPU threads'],
+    ['--threads <n>', 'torch CPU threads (per process with --gpus)'],
+    ['--gpus <n>', 'torch engine: n data-parallel processes (DDP, one per GPU, SyncBatchNorm; gloo on CPU); the batch is split evenly'],
+    ['--compile', 'torch engine: torch.compile the model'],
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],

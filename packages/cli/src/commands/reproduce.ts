@@ -67,18 +67,23 @@ export const ReproduceConfig = z
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
         python: z.string().optional(),
         workers: z.number().int().nonnegative().optional(),
+        /** torch engine: data-parallel processes (DDP), one per GPU */
+        gpus: z.number().int().positive().optional(),
+        compile: z.boolean().default(false),
       })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, optimizer: 'sgd' as const, options: {}, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
+      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, compile: false, optimizer: 'sgd' as const, options: {}, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
     linear: z
       .object({
         epochs: z.number().int().positive().default(10),
         hidden: z.number().int().positive().default(256),
         provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+        /** feature extraction: auto = torch when its Python sees CUDA, else onnxruntime */
+        features: z.enum(['auto', 'ort', 'torch']).default('auto'),
         batchSize: z.number().int().positive().default(64),
       })
       .strict()
-      .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, batchSize: 64 })),
+      .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, features: 'auto' as const, batchSize: 64 })),
     /** protocols, label fractions and seeds (the linear head's settings are `linear:` above) */
     eval: EvalSettings.omit({ linear: true }).default(() => EvalSettings.omit({ linear: true }).parse({})),
     seed: z.number().int().nonnegative().default(0),
@@ -127,7 +132,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   const curves: CurvePoint[] = [];
 
   const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
-  const ctx = { outDir: out, seed: cfg.seed, provider: cfg.linear.provider, batchSize: cfg.linear.batchSize, quiet };
+  const ctx = { outDir: out, seed: cfg.seed, provider: cfg.linear.provider, features: cfg.linear.features, python: cfg.pretext.python, batchSize: cfg.linear.batchSize, quiet };
   const rowPath = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
 
   for (const size of cfg.sizes) {
@@ -167,6 +172,8 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             device: cfg.pretext.device,
             python: cfg.pretext.python,
             workers: cfg.pretext.workers,
+            gpus: cfg.pretext.gpus,
+            compile: cfg.pretext.compile,
             resume: existsSync(join(runDir, 'config.json')),
             quiet,
           }),

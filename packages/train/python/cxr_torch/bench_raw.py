@@ -1,6 +1,6 @@
 """Raw PyTorch reference for tools/device/gpu-check.sh: the same model (built from the same spec
 JSON by cxr_torch), the same batch shape, SGD + bf16 autocast + channels_last, data already on
-the device, no pipe, no per-step sync. Prints one JSON line {samplesPerSec, ...}.
+the device, no pipe, no per-step sync (`--compile`: torch.compile'd, as the engine with compile). Prints one JSON line {samplesPerSec, ...}.
 
   python -m cxr_torch.bench_raw --spec spec.json --shape 128,1,128,128 --classes 4
 (spec.json: {"encoder": EncoderSpec, "head": HeadSpec}, written by tools/device/spec.ts)
@@ -23,6 +23,7 @@ def main():
     ap.add_argument('--warmup-seconds', type=float, default=5)
     ap.add_argument('--seconds', type=float, default=12)
     ap.add_argument('--threads', type=int, default=0)
+    ap.add_argument('--compile', action='store_true', help='torch.compile the model (as the engine does with compile)')
     args = ap.parse_args()
     with open(args.spec) as f:
         spec = json.load(f)
@@ -40,6 +41,7 @@ def main():
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    forward = torch.compile(model) if args.compile else model
     classes = spec['head']['classes']
     xs = [torch.randint(0, 256, shape, dtype=torch.uint8, device=device) for _ in range(4)]
     ys = [torch.randint(0, classes, (shape[0],), device=device) for _ in range(4)]
@@ -49,7 +51,7 @@ def main():
 
     def step(i):
         with autocast():
-            logits = model(xs[i % 4])
+            logits = forward(xs[i % 4])
         loss = F.cross_entropy(logits.float(), ys[i % 4])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -61,6 +63,10 @@ def main():
             torch.cuda.synchronize()
 
     i = 0
+    t0 = time.perf_counter()
+    step(i)  # the first step compiles (cudnn.benchmark, torch.compile): the warm-up starts after it
+    sync()
+    first_step_seconds = time.perf_counter() - t0
     t = time.perf_counter()
     while time.perf_counter() - t < args.warmup_seconds:
         for _ in range(10):
@@ -78,7 +84,8 @@ def main():
         n += 10
     elapsed = time.perf_counter() - t
     print(json.dumps({'kind': 'raw', 'shape': shape, 'samplesPerSec': n * shape[0] / elapsed, 'steps': n,
-                      'loss': float(loss), 'device': torch.cuda.get_device_name(device) if cuda else 'cpu',
+                      'loss': loss.item(), 'device': torch.cuda.get_device_name(device) if cuda else 'cpu', 'compile': args.compile,
+                      'firstStepSeconds': first_step_seconds,
                       'torch': torch.__version__}))
 
 

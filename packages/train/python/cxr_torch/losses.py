@@ -10,33 +10,27 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
+from . import ddp
+
 MASKED = -1e9  # stands in for -inf on NT-Xent's diagonal (a view is not its own negative)
 
 
-def gather(z):
-    """All ranks' rows, this rank's with gradient (the other ranks' are constants here: each rank
-    back-propagates its own rows, and DDP averages the gradients)."""
-    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-        return z
-    world = torch.distributed.get_world_size()
-    parts = [torch.empty_like(z) for _ in range(world)]
-    torch.distributed.all_gather(parts, z.detach().contiguous())
-    parts[torch.distributed.get_rank()] = z
-    return torch.cat(parts)
-
-
 def nt_xent_terms(z, temperature):
-    """z [B, 2, D] -> (mean loss, logits [2B, 2B], target [2B]) with the rows of all ranks (SimCLR)."""
+    """z [B, 2, D] -> (mean loss, logits, target) for SimCLR. The candidates are the views of the
+    global batch (every rank's, under --gpus); the anchors are this rank's own 2B views, so with DDP
+    averaging the ranks' gradients the step equals one process on the global batch."""
     b, views, _ = z.shape
     if views != 2:
         raise ValueError('nt-xent compares 2 views per image, the batch has %d' % views)
     z = z.float()
-    rows = torch.cat([gather(z[:, 0]), gather(z[:, 1])])  # all view 0, then all view 1
+    rows = torch.cat([ddp.gather(z[:, 0]), ddp.gather(z[:, 1])])  # all view 0, then all view 1
     n = rows.shape[0] // 2
+    first = ddp.rank() * b
+    mine = torch.cat([torch.arange(first, first + b), n + torch.arange(first, first + b)]).to(z.device)
     u = F.normalize(rows, dim=1)
-    sim = (u @ u.t()) / temperature
-    logits = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), MASKED)
-    target = (torch.arange(2 * n, device=z.device) + n) % (2 * n)
+    sim = (u[mine] @ u.t()) / temperature
+    logits = sim.masked_fill(F.one_hot(mine, 2 * n).bool(), MASKED)
+    target = (mine + n) % (2 * n)
     return F.cross_entropy(logits, target), logits, target
 
 
@@ -120,7 +114,7 @@ class InfoNCE:
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
         if train:
             with torch.no_grad():
-                keys = gather(k)[-self.queue.shape[0]:]
+                keys = ddp.gather(k)[-self.queue.shape[0]:]
                 n, size = keys.shape[0], self.queue.shape[0]
                 self.queue[(self.at + torch.arange(n, device=k.device)) % size] = keys
                 self.at = (self.at + n) % size

@@ -83,8 +83,10 @@ class Server:
             if header.get('bytes'):
                 self.reader.read_payload(header['bytes'])
             self.trainer = Trainer(header)
-            # on CUDA keep 2 steps queued behind the one being answered; on CPU steps are synchronous anyway
-            self.lag = int(header.get('lag', 2 if self.trainer.cuda else 1))
+            # on CUDA keep 4 steps queued behind the one being answered (queued steps cost no memory: their
+            # activations are freed when their backward is queued), so a late batch from the parent does
+            # not idle the GPU; on CPU steps are synchronous anyway
+            self.lag = int(header.get('lag', 4 if self.trainer.cuda else 1))
             return {'ok': True, 'device': self.trainer.describe(), 'dtype': self.trainer.dtype,
                     'torch': torch.__version__, 'names': self.trainer.names()}
         if kind == 'forward':

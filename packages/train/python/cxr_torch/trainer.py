@@ -1,14 +1,15 @@
 """Model + SGD on one device, fed uint8 batches; answers lazily so the GPU queue never drains.
 
-A step's loss/accuracy stay on the device until `resolve()` reads them; the server resolves step n
-only after step n+1 has been launched (or when no further request is waiting), so the host never
-waits on an idle GPU.
+A step's loss/accuracy are copied out at launch and read by `resolve()` once that step's kernels are
+done; the server resolves step n only after step n+lag has been launched (or when no further request
+is waiting), so the host never waits on an idle GPU.
 """
 import time
 from collections import OrderedDict
 
 import torch
 
+from . import ddp
 from .lars import LARS
 from .losses import loss_state, make_loss
 from .model import PretextNet, canonical_state
@@ -47,14 +48,30 @@ def load_named(model, path, what, trainable_only=False, optional=()):
 
 
 class Pending:
-    __slots__ = ('stats', 'batch', 'step', 'kind')
+    """A launched step's [loss, correct]. On CUDA they are copied out at launch, behind this step only:
+    a later `.tolist()` of the device tensor would queue its copy behind every step launched since
+    (one stream runs in order) and so drain the GPU queue at each answer."""
+    __slots__ = ('stats', 'batch', 'step', 'kind', 'ready')
 
     def __init__(self, stats, batch, step, kind):
+        self.ready = None
+        if stats.is_cuda:
+            host = torch.empty(stats.shape, dtype=stats.dtype, pin_memory=True)
+            host.copy_(stats, non_blocking=True)
+            self.ready = torch.cuda.Event()
+            self.ready.record()
+            stats = host
         self.stats, self.batch, self.step, self.kind = stats, batch, step, kind
+
+    def values(self):
+        if self.ready is not None:
+            self.ready.synchronize()  # this step's kernels only; later steps keep the device busy
+        return self.stats.tolist()
 
 
 class Trainer:
     def __init__(self, req):
+        ddp.join(req)  # a rank of --gpus N: binds its GPU, joins the group (nothing otherwise)
         self.device = pick_device(req.get('device', 'auto'))
         self.cuda = self.device.type == 'cuda'
         torch.manual_seed(int(req.get('seed', 0)))
@@ -97,18 +114,19 @@ class Trainer:
             bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state', trainable_only=True)
             for name, p in self.model.named_parameters():
                 self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
-        self.module = self.model
+        self.module = ddp.wrap(self.model, self.device)
         if req.get('compile') and hasattr(torch, 'compile'):
-            self.module = torch.compile(self.model)
+            self.module = torch.compile(self.module)
         self.steps = 0
         self.slots = [None] * RING
         self.slot = 0
+        self.copy_stream = None
         self.last_resolved = None  # (time, samples) for samplesPerSec
 
     def describe(self):
         if self.cuda:
-            return 'cuda:%d %s %s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype)
-        return 'cpu (%d threads)' % torch.get_num_threads()
+            return 'cuda:%d %s %s%s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype, ddp.describe())
+        return 'cpu (%d threads)%s' % (torch.get_num_threads(), ddp.describe())
 
     # -- staging: the reader fills host buffers in place, then they go to the device -------------
     def staging(self, nx, ny):
@@ -138,10 +156,18 @@ class Trainer:
         if not reader.read_into(buffer_of(hx)) or (ny and not reader.read_into(buffer_of(hy))):
             raise ProtocolError('stdin closed inside a %s payload' % header['type'])
         if self.cuda:
-            x = hx.to(self.device, non_blocking=True)
-            y = hy.to(self.device, non_blocking=True)
-            ev = torch.cuda.Event()
-            ev.record()
+            # on a side stream, so the copy of batch n+1 overlaps step n; the compute stream waits for it
+            if self.copy_stream is None:
+                self.copy_stream = torch.cuda.Stream(self.device)
+            compute = torch.cuda.current_stream(self.device)
+            with torch.cuda.stream(self.copy_stream):
+                x = hx.to(self.device, non_blocking=True)
+                y = hy.to(self.device, non_blocking=True)
+                ev = torch.cuda.Event()
+                ev.record(self.copy_stream)
+            compute.wait_event(ev)
+            x.record_stream(compute)  # the allocator must not hand these out before compute is done
+            y.record_stream(compute)
             slot[2] = ev
         else:
             x, y = hx, hy
@@ -176,7 +202,7 @@ class Trainer:
         return Pending(torch.stack([loss.detach().float(), correct]), x.shape[0], self.steps, 'train' if train else 'eval')
 
     def resolve(self, pending):
-        loss, correct = pending.stats.tolist()  # the one device sync per step
+        loss, correct = pending.values()  # the one wait per step, on a step launched `lag` steps ago
         now = time.perf_counter()
         out = {'loss': loss, 'accuracy': correct / pending.batch}
         if pending.kind == 'train':

@@ -18,7 +18,8 @@ export interface EngineOptions {
  * TensorFlow.js (and its wasm) and a tfjs run never spawns Python.
  */
 export const ENGINES = {
-  torch: async (opts: EngineOptions = {}): Promise<Engine> => new (await import('./torch.ts')).TorchEngine(opts.torch),
+  torch: async (opts: EngineOptions = {}): Promise<Engine> =>
+    opts.torch?.ranks ? new (await import('./ddp.ts')).DdpTorchEngine(opts.torch) : new (await import('./torch.ts')).TorchEngine(opts.torch),
   tfjs: async (opts: EngineOptions = {}): Promise<Engine> => new (await import('./tfjs.ts')).TfjsEngine(opts.tfjs),
 } as const;
 export type EngineName = keyof typeof ENGINES;

@@ -13,12 +13,16 @@ export interface TorchEngineOptions {
   device?: 'auto' | 'cpu' | 'cuda';
   /** CPU threads for torch (default: all cores) */
   threads?: number;
-  /** steps the loop may keep pending (default 4): the next batches travel while the device computes */
+  /** steps the loop may keep pending (default 6: Python keeps 4 queued on CUDA, and 2 more travel while the device computes) */
   inFlight?: number;
   /** torch.compile the model (torch >= 2 only; ignored elsewhere) */
   compile?: boolean;
   /** Python's stderr lines (logs); by default only kept to explain failures */
   onLog?: (line: string) => void;
+  /** data-parallel processes (`--gpus N`, see ddp.ts); unset: one plain process */
+  ranks?: number;
+  /** extra environment of the Python process (ddp.ts sets RANK, WORLD_SIZE, ...) */
+  env?: Record<string, string>;
 }
 
 const LABEL = 'torch engine';
@@ -37,7 +41,7 @@ export class TorchEngine implements Engine {
   private closed = false;
 
   constructor(private readonly opts: TorchEngineOptions = {}) {
-    this.inFlight = opts.inFlight ?? 4;
+    this.inFlight = opts.inFlight ?? 6;
   }
 
   /** the child's pid (tests check it dies with us) */
@@ -61,7 +65,7 @@ export class TorchEngine implements Engine {
       optimizerStatePath = join(this.tmp, 'init-optimizer.safetensors');
       writeSafetensors(optimizerStatePath, init.optimizerState);
     }
-    const env = { ...process.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
+    const env = { ...process.env, ...this.opts.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
     this.client = new PipeClient(python, ['-m', 'cxr_torch.server'], { env, label: LABEL, onLog: this.opts.onLog });
     const answer = InitAnswer.parse(
       await this.client.request('init', {
@@ -121,6 +125,11 @@ export class TorchEngine implements Engine {
       await client.shutdown();
     }
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  /** kills the Python process at once (a DDP peer failed: the others must not wait for it) */
+  kill(): void {
+    this.client?.kill();
   }
 
   /** test hook: asks Python to raise, to check how errors come back */

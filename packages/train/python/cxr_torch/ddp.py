@@ -1,0 +1,86 @@
+"""Data-parallel training over several processes (`--gpus N`), one rank per process.
+
+The TypeScript engine (packages/train/src/engines/ddp.ts) is the launcher: it starts N servers with
+RANK, WORLD_SIZE, LOCAL_RANK and CXR_SSL_DDP_INIT (a file:// rendezvous, so no port can clash) and
+feeds each its slice of the global batch over its own pipe. torchrun's variables (MASTER_ADDR/PORT)
+work too: without CXR_SSL_DDP_INIT the env:// rendezvous is used. A process without WORLD_SIZE is a
+plain single-process engine and nothing here changes it.
+
+Gradients are averaged by DDP over equal slices, so an update equals the single-process update on
+the global batch. BatchNorm: SyncBatchNorm on CUDA (batch statistics over the global batch, as in
+one process); torch has no SyncBatchNorm on CPU, where each rank normalises its own slice and rank
+0's running statistics are the ones saved.
+"""
+import inspect
+import os
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+from .lifeline import die_with_parent
+
+
+def world_size():
+    return int(os.environ['WORLD_SIZE']) if 'WORLD_SIZE' in os.environ else None
+
+
+def rank():
+    return int(os.environ.get('RANK', '0')) if world_size() else 0
+
+
+def join(req):
+    """Before the device is picked: binds this rank to its GPU and joins the process group."""
+    world = world_size()
+    if world is None:
+        return
+    die_with_parent()  # a rank blocked in a collective never reads the EOF of a dead parent
+    rank, local = int(os.environ.get('RANK', '0')), int(os.environ.get('LOCAL_RANK', os.environ.get('RANK', '0')))
+    cuda = req.get('device', 'auto') != 'cpu' and torch.cuda.is_available()
+    if cuda:
+        if torch.cuda.device_count() <= local:
+            raise RuntimeError('rank %d needs CUDA device %d but torch sees %d: ask for at most %d GPUs' % (
+                rank, local, torch.cuda.device_count(), torch.cuda.device_count()))
+        torch.cuda.set_device(local)
+    dist.init_process_group('nccl' if cuda else 'gloo', init_method=os.environ.get('CXR_SSL_DDP_INIT', 'env://'),
+                            rank=rank, world_size=world, timeout=timedelta(minutes=10))
+
+
+def wrap(model, device):
+    """-> what the trainer calls forward on: the model itself, or its DDP wrapper (SyncBN on CUDA)."""
+    if world_size() is None:
+        return model
+    if device.type == 'cuda':
+        sync_batchnorm(model)
+    # no buffer sync in forward: no collective there, so held-out slices may differ per rank
+    ddp = torch.nn.parallel.DistributedDataParallel
+    no_sync = {'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(ddp).parameters else {'broadcast_buffers': False}
+    return ddp(model, device_ids=[device.index] if device.type == 'cuda' else None, gradient_as_bucket_view=True, **no_sync)
+
+
+def sync_batchnorm(model):
+    """BatchNorm2d -> SyncBatchNorm in place, same parameters and running statistics (so the optimiser
+    and the canonical names are untouched); the graph's op list is pointed at the new modules."""
+    torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # replaces the modules below the root
+    model.graph.steps = [(op, model.get_submodule(op['name']) if op['op'] == 'bn' else m) for op, m in model.graph.steps]
+
+
+def gather(z):
+    """Every rank's rows of z, concatenated in rank order, for contrastive losses whose negatives are
+    the global batch (NT-Xent, InfoNCE). Gradients flow back to each rank's own rows, summed over the
+    ranks' losses, so with each rank's loss over its own rows, DDP's mean gradient equals the
+    single-process gradient of the global batch. z itself in a plain process."""
+    if world_size() in (None, 1):
+        return z
+    import warnings
+
+    from torch.distributed.nn.functional import all_gather
+
+    with warnings.catch_warnings():  # deprecated for a private successor (_functional_collectives)
+        warnings.simplefilter('ignore', FutureWarning)
+        return torch.cat(all_gather(z), 0)
+
+
+def describe():
+    world = world_size()
+    return '' if world is None else ' DDP rank %d/%d (%s)' % (dist.get_rank(), world, dist.get_backend())
