@@ -9,11 +9,12 @@
 # Benchmarks, each printed as a row of the final table:
 #   features   images/s of torch (cxr_torch.extract, CUDA, TF32) vs onnxruntime's CPU provider, same
 #              encoder and weights, and their max relative difference
-#   train      per task and size, eager and torch.compile'd: a raw PyTorch loop (cxr_torch.bench_raw:
-#              same spec, data already on the GPU) vs ours (TS samplers in worker threads -> pipe ->
+#   train      per method, size and encoder, eager and torch.compile'd: a raw PyTorch loop (cxr_torch.bench_raw:
+#              same spec and loss, data already on the GPU) vs ours (TS samplers in worker threads -> pipe ->
 #              torch engine); ours/raw
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
-# Env: BUDGET (s after which no new measurement starts), ONLY / ONLY_COMPILED (configs "task px batch;..."),
+# Env: BUDGET (s after which no new measurement starts), PLAN ("mode method px batch encoder;...": replaces
+#      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first),
 #      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated),
 #      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
 #      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
@@ -62,23 +63,24 @@ timeout 60 "$PY" -c 'import torch, sys; print("python", sys.version.split()[0], 
 nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
-  ENCODER=vgg16-bn; DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=3; SECS=7; RAW_WARM=2; RAW_SECS=6; BUDGET=${BUDGET:-430}
-  CONFIGS=("rotation 128 128" "rotation 256 64" "jigsaw 128 128" "jigsaw 256 64" "context 128 128" "context 256 64")
-  COMPILED=("rotation 128 128" "jigsaw 128 128" "context 128 128" "rotation 256 64")
+  DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=3; SECS=6; RAW_WARM=2; RAW_SECS=5; BUDGET=${BUDGET:-430}
   FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
-  ENCODER=vgg-small-bn; DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
-  CONFIGS=("rotation 128 8" "jigsaw 128 4")
-  COMPILED=("rotation 128 8")
+  DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
   FEAT=(--encoder vgg-small-bn --size 128 --count 64 --batch 16 --ort-count 32 --ort-batch 8 --device cpu)
 fi
-[[ -n ${ONLY:-} ]] && IFS=';' read -r -a CONFIGS <<<"$ONLY"            # e.g. ONLY="rotation 128 128;jigsaw 128 128"
-[[ -n ${ONLY_COMPILED+x} ]] && IFS=';' read -r -a COMPILED <<<"$ONLY_COMPILED"  # ONLY_COMPILED= skips them
 
 TSX=("$NODE" --import tsx --import ./tools/device/lite-hooks.mjs)
 RES=$W/results
 bench() {
-  [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh without --kermany"; return; }
+  if [[ ! -d $W/cache && -f $DEV/kermany.tar && -e node_modules/sharp ]]; then
+    # no packed cache (pack.sh --kermany N without COUNT): the benchmarks' cache from the Kermany subset
+    mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    say "benchmark cache: prepare the packed Kermany subset at 128, 224, 256 px"
+    timeout 180 "$NODE" packages/cli/bin/cxr-ssl.mjs prepare --source "$W/kermany/kermany-pneumonia-224" --adapter folder --name kermany \
+      --sizes 128,224,256 --cache-dir "$W/cache" --quiet 2>&1 | tail -3 | tee -a "$LOG" || true
+  fi
+  [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh"; return; }
   rm -rf "$RES"; mkdir -p "$RES"
   say "python unit tests (cxr_torch) on this interpreter"
   [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
@@ -86,40 +88,42 @@ bench() {
   say "features: torch vs onnxruntime CPU (${FEAT[*]})"
   timeout 240 "${TSX[@]}" tools/device/features-run.ts --cache "$W/cache" --name kermany "${FEAT[@]}" 2>&1 | tail -1 | tee "$RES/features.json" | tee -a "$LOG" || true
 
+  # the measurements, most wanted first, from the method registry (tools/device/bench-plan.ts);
+  # PLAN="mode method px batch encoder;..." replaces it
+  local -a plan
+  if [[ -n ${PLAN:-} ]]; then IFS=';' read -r -a plan <<<"$PLAN"; else mapfile -t plan < <(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "$MODE"); fi
   i=0
-  for mode in eager compiled; do
-    local -a list=("${CONFIGS[@]}") flag=()
-    if [[ $mode == compiled ]]; then list=("${COMPILED[@]}"); flag=(--compile); fi
-    for cfg in "${list[@]}"; do
-      [[ -n $cfg ]] || continue
-      i=$((i + 1))
-      read -r task size batch <<<"$cfg"
-      if (( SECONDS - T0 > BUDGET )); then say "time budget spent: skipping $mode $task@$size"; continue; fi
-      vp=$(timeout 60 "${TSX[@]}" tools/device/spec.ts "$ENCODER" "$task" "$size" "$W/spec-$task-$size.json")
-      say "$mode $task@$size b$batch ($ENCODER, views,patch=$vp): raw PyTorch"
-      raw=$(timeout 240 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$task-$size.json" --shape "$batch,$vp,${vp#*,}" "${flag[@]}" \
-          --device "$DEVICE" --warmup-seconds $RAW_WARM --seconds $RAW_SECS --threads 4 | tail -1) || raw='{"samplesPerSec":0}'
-      echo "$raw" | tee -a "$LOG"
-      say "$mode $task@$size b$batch: ours (samplers x$WORKERS -> pipe -> torch engine)"
-      ours=$(timeout 240 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" "${flag[@]}" \
-          --encoder "$ENCODER" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
-          || ours='{"samplesPerSec":0}'
-      echo "$ours" | tee -a "$LOG"
-      printf '{"kind":"train","mode":"%s","task":"%s","size":%s,"batch":%s,"raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$raw" "$ours" > "$RES/train-$i.json"
-    done
+  for line in "${plan[@]}"; do
+    [[ -n $line ]] || continue
+    i=$((i + 1))
+    read -r mode task size batch encoder <<<"$line"
+    local -a flag=()
+    [[ $mode == compiled ]] && flag=(--compile)
+    if (( SECONDS - T0 > BUDGET )); then say "time budget spent: skipping $line"; continue; fi
+    vp=$(timeout 60 "${TSX[@]}" tools/device/spec.ts "$encoder" "$task" "$size" "$W/spec-$i.json")
+    say "$mode $task@$size b$batch ($encoder, views,patch=$vp): raw PyTorch"
+    raw=$(timeout 240 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$i.json" --shape "$batch,$vp,${vp#*,}" "${flag[@]}" \
+        --device "$DEVICE" --warmup-seconds $RAW_WARM --seconds $RAW_SECS --threads 4 | tail -1) || raw='{"samplesPerSec":0}'
+    echo "$raw" | tee -a "$LOG"
+    say "$mode $task@$size b$batch: ours (samplers x$WORKERS -> pipe -> torch engine)"
+    ours=$(timeout 240 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" "${flag[@]}" \
+        --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
+        || ours='{"samplesPerSec":0}'
+    echo "$ours" | tee -a "$LOG"
+    printf '{"kind":"train","mode":"%s","task":"%s","size":%s,"batch":%s,"encoder":"%s","raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$raw" "$ours" > "$RES/train-$i.json"
   done
 
-  read -r task size batch <<<"${CONFIGS[0]}"
+  read -r _ task size batch encoder <<<"${plan[0]}"
   if (( SECONDS - T0 > BUDGET + 60 )); then say "time budget spent: skipping DDP"; else
     say "ddp: ours as a 1-process DDP (--gpus 1), $task@$size b$batch eager"
     ddp=$(timeout 180 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" --gpus 1 \
-        --encoder "$ENCODER" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
+        --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
         || ddp='{"samplesPerSec":0}'
     echo "$ddp" | tee -a "$LOG"
-    printf '{"kind":"ddp","task":"%s","size":%s,"batch":%s,"ddp":%s}\n' "$task" "$size" "$batch" "$ddp" > "$RES/ddp.json"
+    printf '{"kind":"ddp","task":"%s","size":%s,"batch":%s,"encoder":"%s","ddp":%s}\n' "$task" "$size" "$batch" "$encoder" "$ddp" > "$RES/ddp.json"
   fi
 
-  say "summary ($ENCODER, $DEVICE)"
+  say "summary ($DEVICE)"
   "$NODE" tools/device/summary.mjs "$RES" | tee -a "$LOG" | tee "${OUT:-$W}/gpu-check-table.md"
 }
 

@@ -18,7 +18,7 @@ const { values: a } = parseArgs({
     cache: { type: 'string', default: '.device/cache' },
     name: { type: 'string', default: 'kermany' },
     size: { type: 'string', default: '128' },
-    task: { type: 'string', default: 'rotation' },
+    task: { type: 'string' },
     encoder: { type: 'string', default: 'vgg16' },
     batch: { type: 'string', default: '128' },
     device: { type: 'string', default: 'auto' },

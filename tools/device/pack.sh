@@ -10,7 +10,9 @@
 #   kermany.tar             with --kermany N (implies --cli): the Kermany test split and N train images
 #                           (every k-th of each class), for gpu-check.sh --reproduce: Node, the CLI and
 #                           the whole set (47 MB) do not fit in the 64 MiB that travels. No cache.tar.xz
-#                           then, unless COUNT is set: COUNT=64 ... --kermany 400 fits both (one call)
+#                           then, unless COUNT is set: COUNT=64 ... --kermany 400 fits both (one call).
+#                           KERMANY_PX=128 re-encodes the subset's images at 128 px (JPEG q85, ~5 KB
+#                           each instead of ~8), so the same MiB carry about twice the train images
 # Then run on the device, with .device carried:  bash tools/device/gpu-check.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -97,6 +99,13 @@ if (( KERMANY_N )); then
     find "$src/train/$cls" -type f | sort | awk -v n="$KERMANY_N" -v t="$total_train" 'NR % int(t / n) == 0' | xargs -I{} cp {} "$sub/train/$cls/"
   done
   [[ -f $src/SOURCE.md ]] && cp "$src/SOURCE.md" "$sub/"
+  if [[ -n ${KERMANY_PX:-} ]]; then
+    echo "   re-encoding at ${KERMANY_PX} px (JPEG q85): the reproduce prepares at that size anyway"
+    find "$sub" -type f -name '*.jp*g' -print0 | node -e "
+      const sharp = require('sharp');
+      const files = require('fs').readFileSync(0, 'utf8').split('\0').filter(Boolean);
+      (async () => { for (const f of files) { const b = await sharp(f).greyscale().resize($KERMANY_PX, $KERMANY_PX, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer(); require('fs').writeFileSync(f, b); } })();"
+  fi
   echo "   $(find "$sub/train" -type f | wc -l) train, $(find "$sub/test" -type f | wc -l) test images"
   tar -C "$STAGE" -cf "$DEV/kermany.tar" kermany-pneumonia-224
 else
@@ -104,9 +113,9 @@ else
 fi
 [[ -z $COUNT_ASKED ]] || rm -f "$DEV/cache.tar.xz"  # made again at the size asked for
 if [[ ! -s $DEV/cache.tar.xz && ( $KERMANY_N == 0 || -n $COUNT_ASKED ) ]]; then
-  echo "== dataset cache: $COUNT real X-rays at 128 and 256 px"
+  echo "== dataset cache: $COUNT real X-rays at 128, 224 and 256 px"
   rm -rf "$STAGE/cache"
-  npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 256
+  npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 224 256
   tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
 fi
 

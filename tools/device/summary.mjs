@@ -33,11 +33,11 @@ const worst = {};
 for (const r of train) {
   const q = r.ours.samplesPerSec / r.raw.samplesPerSec;
   if (r.raw.samplesPerSec > 0 && r.ours.samplesPerSec > 0) worst[r.mode] = Math.min(worst[r.mode] ?? Infinity, q);
-  console.log(`| train samples/s, ${r.mode} | ${r.task} ${r.size} px, batch ${r.batch}: raw PyTorch vs ours | ${n(r.raw.samplesPerSec)} | ${n(r.ours.samplesPerSec)} | ${ratio(r.ours.samplesPerSec, r.raw.samplesPerSec)} |`);
+  console.log(`| train samples/s, ${r.mode} | ${r.task} ${r.size} px, ${r.encoder ?? ''} batch ${r.batch}: raw PyTorch vs ours | ${n(r.raw.samplesPerSec)} | ${n(r.ours.samplesPerSec)} | ${ratio(r.ours.samplesPerSec, r.raw.samplesPerSec)} |`);
 }
 const d = existsSync(join(dir, 'ddp.json')) ? read('ddp.json') : undefined;
 if (d) {
-  const plain = train.find((r) => r.mode === 'eager' && r.task === d.task && r.size === d.size && r.batch === d.batch);
+  const plain = train.find((r) => r.mode === 'eager' && r.task === d.task && r.size === d.size && r.batch === d.batch && r.encoder === d.encoder);
   console.log(`| DDP samples/s | ${d.task} ${d.size} px, batch ${d.batch}: plain engine vs 1-process DDP (--gpus 1) | ${n(plain?.ours.samplesPerSec)} | ${n(d.ddp.samplesPerSec)} | ${ratio(d.ddp.samplesPerSec, plain?.ours.samplesPerSec)} |`);
 }
-for (const [mode, q] of Object.entries(worst)) console.log(`HEADLINE ${mode}: lowest ours/raw over tasks and sizes = ${q.toFixed(3)} (target >= 1.0)`);
+for (const [mode, q] of Object.entries(worst)) console.log(`HEADLINE ${mode}: lowest ours/raw over methods, sizes and encoders = ${q.toFixed(3)} (target >= 1.0)`);

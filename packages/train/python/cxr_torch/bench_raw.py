@@ -3,15 +3,16 @@ JSON by cxr_torch), the same batch shape, SGD + bf16 autocast + channels_last, d
 the device, no pipe, no per-step sync (`--compile`: torch.compile'd, as the engine with compile). Prints one JSON line {samplesPerSec, ...}.
 
   python -m cxr_torch.bench_raw --spec spec.json --shape 128,1,128,128 --classes 4
-(spec.json: {"encoder": EncoderSpec, "head": HeadSpec}, written by tools/device/spec.ts)
+(spec.json: {"encoder": EncoderSpec, "head": HeadSpec, "loss": LossSpec}, written by tools/device/spec.ts;
+the loss is the engine's own function from cxr_torch.losses, e.g. SimCLR's NT-Xent)
 """
 import argparse
 import json
 import time
 
 import torch
-import torch.nn.functional as F
 
+from .losses import make_loss
 from .model import PretextNet
 
 
@@ -41,18 +42,23 @@ def main():
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    forward = torch.compile(model) if args.compile else model
-    classes = spec['head']['classes']
+    module = torch.compile(model) if args.compile else model
+    classes = spec['head'].get('classes')
     xs = [torch.randint(0, 256, shape, dtype=torch.uint8, device=device) for _ in range(4)]
-    ys = [torch.randint(0, classes, (shape[0],), device=device) for _ in range(4)]
+    ys = [torch.randint(0, classes, (shape[0],), device=device) if classes else None for _ in range(4)]
 
     autocast = (lambda: torch.autocast(device_type='cuda', dtype=torch.bfloat16)) if cuda else (
         lambda: torch.autocast(device_type='cpu', enabled=False))
+    loss_fn = make_loss(spec.get('loss'), model, autocast)
+    if hasattr(loss_fn, 'to'):
+        loss_fn.to(device)
+
+    def forward(x):
+        with autocast():
+            return module(x)
 
     def step(i):
-        with autocast():
-            logits = forward(xs[i % 4])
-        loss = F.cross_entropy(logits.float(), ys[i % 4])
+        loss, _, _ = loss_fn(forward, xs[i % 4], ys[i % 4], True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
