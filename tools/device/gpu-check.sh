@@ -63,7 +63,7 @@ timeout 60 "$PY" -c 'import torch, sys; print("python", sys.version.split()[0], 
 nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
-  DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=3; SECS=6; RAW_WARM=2; RAW_SECS=5; BUDGET=${BUDGET:-430}
+  DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=2; SECS=5; RAW_WARM=2; RAW_SECS=4; BUDGET=${BUDGET:-430}
   FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
   DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
