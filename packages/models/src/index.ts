@@ -7,3 +7,4 @@ export * from './init.ts';
 export * from './safetensors.ts';
 export * from './encoders/index.ts';
 export * from './tasks/index.ts';
+export * from './receptive.ts';

@@ -51,7 +51,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
-  const problem = methodProblem(given.task, given.taskOptions, given.cache.size, engine.name);
+  const problem = methodProblem(given.task, given.taskOptions, given.cache.size, engine.name, given.encoder);
   if (problem) throw new Error(problem);
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { SAMPLERS, getSampler } from '@cxr-ssl/data';
-import { type EncoderSpec, type HeadSpec, headSpec } from '@cxr-ssl/models';
+import { type EncoderSpec, encoderSpec, type HeadSpec, headSpec, minimumViewSize } from '@cxr-ssl/models';
 import type { PretextConfig } from './config.ts';
 import type { LossSpec } from './engine.ts';
 import { METHODS } from './methods/index.ts';
@@ -43,22 +43,25 @@ export function methodHead(method: string, encoder: EncoderSpec, options: Record
 }
 
 /**
- * What is wrong with a method and its options at an image size on an engine (unknown method,
- * options its schema rejects, a patch larger than its grid cell, an engine without its loss), or
- * undefined. Checked before any work starts.
+ * What is wrong with a method and its options at an image size on an engine and encoder (unknown
+ * method, options its schema rejects, a patch larger than its grid cell, views smaller than the
+ * encoder can take, an engine without its loss), or undefined. Checked before any work starts.
  */
-export function methodProblem(method: string, options: Record<string, unknown>, size: number, engine?: string): string | undefined {
+export function methodProblem(method: string, options: Record<string, unknown>, size: number, engine?: string, encoder?: string): string | undefined {
   const sampler = (SAMPLERS as Record<string, (typeof SAMPLERS)[keyof typeof SAMPLERS]>)[method];
   if (!sampler || !METHODS[method]) return `unknown method '${method}': choose one of ${Object.keys(METHODS).join(', ')}`;
   const parsed = sampler.options.safeParse(options);
   if (!parsed.success) {
     return `options of ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`;
   }
+  let patch: number;
   try {
-    sampler.shape(size, parsed.data as never);
+    patch = sampler.shape(size, parsed.data as never).patch;
   } catch (e) {
     return `${method} at ${size} px: ${(e as Error).message}`;
   }
+  const least = encoder ? minimumViewSize(encoderSpec(encoder)) : 0;
+  if (patch < least) return `${method} at ${size} px gives ${patch} px views, and ${encoder} needs at least ${least} px (its pooling leaves nothing of a smaller one): use a larger --size or another encoder`;
   const engines = METHODS[method].engines;
   if (engine && engines && !engines.includes(engine)) return `${method} trains on the ${engines.join(' or ')} engine, not ${engine}: pass --engine ${engines[0]}`;
   return undefined;

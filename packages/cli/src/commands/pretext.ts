@@ -60,7 +60,7 @@ export const PretextOptions = z
       return;
     }
     // e.g. a patch larger than the grid cell: found now, not after the engine started
-    const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine);
+    const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine, o.encoder);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
     if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });

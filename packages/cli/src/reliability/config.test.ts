@@ -39,6 +39,7 @@ describe('option checks that need no data', () => {
     [{ task: 'jigsaw', set: ['permutations=1'] }, /taskOptions: options of jigsaw: permutations: /],
     [{ method: 'simclr', set: ['temperature=0'] }, /taskOptions: options of simclr: temperature: /],
     [{ method: 'moco', engine: 'tfjs' }, /moco trains on the torch engine, not tfjs: pass --engine torch/],
+    [{ method: 'context', size: 32, encoder: 'vgg-small-bn' }, /taskOptions: context at 32 px gives \d+ px views, and vgg-small-bn needs at least 16 px/],
     [{ method: 'rotation', task: 'jigsaw' }, /method: give --method \(or its older name --task\)/],
     [{}, /method: give --method/],
     [{ task: 'rotation', epochz: 3 }, /epochz/],
@@ -58,7 +59,7 @@ describe('option checks that need no data', () => {
     it(`prepare ${JSON.stringify(value)}`, () => expect(refusal(PrepareOptions, value)).toMatch(message));
   }
   it('accepts the defaults (the checks are not simply refusing everything)', () => {
-    expect(validate(PretextOptions, { task: 'context', size: 32, taskOptions: { patch: 10 } }, 't').taskOptions).toEqual({ patch: 10 });
+    expect(validate(PretextOptions, { task: 'context', size: 64, taskOptions: { patch: 20 } }, 't').taskOptions).toEqual({ patch: 20 });
     expect(validate(PrepareOptions, {}, 't').checkpointEvery).toBe(256);
   });
 });
@@ -87,9 +88,9 @@ describe('runPretext (library callers) refuses before creating the run folder', 
   it('a patch too large, and a data set that was never prepared', async () => {
     const runDir = join(tmp, 'lib-run');
     const engine = { name: 'never-used' } as never; // must not be touched
-    const base = { task: 'context', cache: { dir: join(tmp, 'nocache'), name: 'fx', size: 32 }, epochs: 1 };
-    await expect(runPretext({ ...base, taskOptions: { patch: 11 } }, { runDir, engine })).rejects.toThrow(/patch 11 px does not fit/);
-    await expect(runPretext(base, { runDir, engine })).rejects.toThrow(/no dataset cache .*fx-32\.json.*cxr-ssl prepare/);
+    const base = { task: 'context', cache: { dir: join(tmp, 'nocache'), name: 'fx', size: 64 }, epochs: 1 };
+    await expect(runPretext({ ...base, taskOptions: { patch: 22 } }, { runDir, engine })).rejects.toThrow(/patch 22 px does not fit/);
+    await expect(runPretext(base, { runDir, engine })).rejects.toThrow(/no dataset cache .*fx-64\.json.*cxr-ssl prepare/);
     expect(existsSync(runDir)).toBe(false);
     expect(readdirSync(tmp)).not.toContain('lib-run');
   });
