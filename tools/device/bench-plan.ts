@@ -11,12 +11,12 @@ import { METHODS } from '../../packages/train/src/methods/index.ts';
 const mode = process.argv[2] ?? 'gpu';
 const names = Object.keys(METHODS);
 const contrastive = (m: string) => methodLoss(m, {}).name !== 'cross-entropy';
-const gpuOnly = (m: string) => !METHODS[m].engines || METHODS[m].engines!.includes('torch');
+const onTorch = (m: string) => !METHODS[m].engines || METHODS[m].engines!.includes('torch');
 const lines: string[] = [];
 if (mode === 'cpu') {
   lines.push(`eager ${names[0]} 128 8 vgg-small-bn`, `eager ${names.find(contrastive)} 128 8 vgg-small-bn`, `compiled ${names[0]} 128 8 vgg-small-bn`);
 } else {
-  const ours = names.filter(gpuOnly);
+  const ours = names.filter(onTorch);
   // the study's tasks and the first contrastive method first: the rows the issues ask for
   const first = ours.filter(contrastive)[0];
   for (const m of ours.filter((m) => !contrastive(m) || m === first)) lines.push(`eager ${m} 128 128 vgg16-bn`);

@@ -31,14 +31,17 @@ def pick_device(asked):
     raise ValueError('unknown device "%s": expected auto, cpu or cuda' % asked)
 
 
-def load_named(model, path, what, trainable_only=False, optional=()):
+LOSS_STATE_PREFIXES = ('key.', 'loss.')  # a loss's own state (models/spec.ts isBuffer): checked by the loss
+
+
+def load_named(model, path, what, trainable_only=False):
     """Reads a safetensors file whose names must be exactly the model's canonical weights (parameters
-    and BN running statistics) or, for optimiser state, its trainable parameters. Names in `optional`
-    (a loss's own state) may be absent: a fresh run has none, a checkpoint all of them."""
+    and BN running statistics) plus, in a checkpoint, a loss's own state; or, for optimiser state,
+    its trainable parameters."""
     tensors = read_safetensors(path)
     params = OrderedDict(model.named_parameters()) if trainable_only else canonical_state(model)
     missing = [n for n in params if n not in tensors]
-    extra = [n for n in tensors if n not in params and n not in optional]
+    extra = [n for n in tensors if n not in params and (trainable_only or not n.startswith(LOSS_STATE_PREFIXES))]
     if missing or extra:
         raise ValueError('%s (%s): names do not match the spec: missing %s, unexpected %s' % (path, what, missing[:8], extra[:8]))
     for name, p in params.items():
@@ -85,17 +88,17 @@ class Trainer:
                 torch.set_num_threads(threads)
         self.dtype = 'bf16' if self.cuda else 'fp32'
         self.model = PretextNet(req['encoder'], req['head'])
-        self.loss = make_loss(req.get('loss'), self.model, self.autocast)
-        own = loss_state(self.loss)  # the loss's own state (MoCo's key network and queue), made after the weights
-        weights = load_named(self.model, req['weightsPath'], 'weights', optional=own)
+        weights = load_named(self.model, req['weightsPath'], 'weights')
         with torch.no_grad():
             for name, t in canonical_state(self.model).items():
                 t.copy_(weights[name])
-        # a fresh run starts the key network as a copy of the weights just loaded; resume reloads it
+        # made after the weights: a fresh run's key network starts as their copy; a checkpoint's replaces it
         self.loss = make_loss(req.get('loss'), self.model, self.autocast)
-        given = [n for n in own if n in weights]
-        if given and len(given) != len(own):
-            raise ValueError('%s: the loss state is incomplete: missing %s' % (req['weightsPath'], [n for n in own if n not in weights][:8]))
+        own = loss_state(self.loss)
+        given = [n for n in weights if n.startswith(LOSS_STATE_PREFIXES)]
+        if given and sorted(given) != sorted(own):
+            raise ValueError('%s: the loss state does not match the loss: missing %s, unexpected %s' % (
+                req['weightsPath'], [n for n in own if n not in weights][:8], [n for n in given if n not in own][:8]))
         if given:
             self.loss.load(weights)
         self.model.to(self.device)

@@ -1,13 +1,22 @@
 """The losses and LARS against small cases written out by hand, one scalar at a time."""
 import contextlib
 import math
+import os
+import sys
+import tempfile
 import unittest
 
 import torch
 from torch import nn
 
-from cxr_torch.lars import LARS
-from cxr_torch.losses import InfoNCE, NTXent
+sys.path.insert(0, os.path.dirname(__file__))
+from client import init_request, initial_weights  # noqa: E402
+from fixture import TINY, xrays  # noqa: E402
+
+from cxr_torch.lars import LARS  # noqa: E402
+from cxr_torch.losses import InfoNCE, NTXent  # noqa: E402
+from cxr_torch.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from cxr_torch.trainer import Trainer  # noqa: E402
 
 
 def lse(*v):
@@ -66,6 +75,37 @@ class InfoNCEByHand(unittest.TestCase):
         loss_fn(net, x, None, False)
         self.assertTrue(torch.equal(before, loss_fn.queue))
         self.assertAlmostEqual(loss_fn.key.w.item(), 1.1, places=6)
+
+
+class MocoStateTravels(unittest.TestCase):
+    """The key network and the queue are saved with the weights and come back on resume."""
+
+    def test_save_then_resume_restores_key_network_and_queue(self):
+        folder = tempfile.mkdtemp()
+        head = {'kind': 'projector', 'views': 2, 'hidden': 16, 'out': 8}
+        loss = {'name': 'info-nce', 'temperature': 0.2, 'queue': 12, 'momentum': 0.9, 'shuffleGroups': 2}
+        _, path = initial_weights(folder, TINY, head)
+        first = Trainer(init_request(TINY, head, path, loss=loss))
+        imgs = xrays(8, 32)  # [8, S, S] real X-rays; two 'views' of each: the image and its mirror
+        x = torch.stack([imgs, imgs.flip(-1)], 1)
+        for _ in range(2):
+            first.resolve(first.launch(x, None, 0.05))
+        saved = os.path.join(folder, 'w.safetensors')
+        first.save(saved, os.path.join(folder, 'o.safetensors'))
+        tensors = read_safetensors(saved)
+        self.assertEqual(int(tensors['loss.queue_ptr'].item()), 16 % 12)
+        again = Trainer(init_request(TINY, head, saved, loss=loss))
+        self.assertTrue(torch.equal(again.loss.queue, first.loss.queue))
+        self.assertEqual(again.loss.at, first.loss.at)
+        for (n, a), b in zip(first.loss.key.state_dict().items(), again.loss.key.state_dict().values()):
+            self.assertTrue(torch.equal(a, b), n)
+        # the key network has moved away from the query network, so a fresh copy would differ
+        self.assertFalse(all(torch.equal(a, b) for a, b in zip(again.loss.key.parameters(), again.model.parameters())))
+        # a checkpoint with half a loss state is refused, naming what is missing
+        del tensors['loss.queue']
+        write_safetensors(saved, tensors)
+        with self.assertRaisesRegex(ValueError, "loss state does not match the loss: missing \\['loss.queue'\\]"):
+            Trainer(init_request(TINY, head, saved, loss=loss))
 
 
 class LarsByHand(unittest.TestCase):

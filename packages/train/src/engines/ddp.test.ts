@@ -1,38 +1,19 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
-import { encoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
 import { findTorchPython } from './python.ts';
+import { alive, maxDiff } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
 
 const python = findTorchPython();
 const noTorch = 'error' in python;
 if (noTorch) console.warn(`\n!!! DDP engine tests SKIPPED: ${python.error}\n`);
 
-function maxDiff(a: Weights, b: Weights): number {
-  let m = 0;
-  for (const [name, t] of a) {
-    const u = b.get(name)!.data;
-    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i] - u[i]));
-  }
-  return m;
-}
 
-/** a zombie (exited, not yet reaped) counts as gone */
-function alive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync('/proc/self/stat')) return existsSync(stat) && !/\) Z /.test(readFileSync(stat, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () => {
   it('2-rank steps give the weights of one process on the same global batches (vgg-small: no BatchNorm, so exact up to rounding)', async () => {

@@ -9,9 +9,9 @@ import { findTorchPython } from './python.ts';
 import { ntXent } from './tfjs-losses.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
+import { maxAbsDiff } from './test-util.ts';
 
 const python = findTorchPython();
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 const lse = (...v: number[]) => Math.log(v.reduce((s, a) => s + Math.exp(a), 0));
 
 describe('nt-xent (tfjs) against a case written out by hand', () => {

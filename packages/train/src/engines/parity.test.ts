@@ -9,11 +9,11 @@ import { OptimizerConfig } from '../engine.ts';
 import { findTorchPython } from './python.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
+import { maxAbsDiff } from './test-util.ts';
 
 const python = findTorchPython();
 if ('error' in python) console.warn(`\n!!! torch parity tests SKIPPED: ${python.error}\n`);
 
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 /**
  * Fresh BatchNorm state is the identity (scale 1, shift 0, running mean 0, var 1), which would let a

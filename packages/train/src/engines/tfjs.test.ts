@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TfjsEngine } from './tfjs.ts';
+import { maxAbsDiff } from './test-util.ts';
 
 /** vgg-small's shape at a quarter of its width: the loss-decrease tests stay fast on 2 cores. */
 const tiny = EncoderSpec.parse({
@@ -23,7 +24,6 @@ const tiny = EncoderSpec.parse({
   ],
 });
 
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('TfjsEngine', () => {
   // Learning itself is tested at the configured settings on held-out X-rays in ../learning.test.ts.

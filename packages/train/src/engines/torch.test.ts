@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
-import { encoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
 import { findTorchPython } from './python.ts';
+import { alive, maxDiff } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
 
 const python = findTorchPython();
@@ -107,23 +107,4 @@ describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
   });
 });
 
-function maxDiff(a: Weights, b: Weights): number {
-  let m = 0;
-  for (const [name, t] of a) {
-    const u = b.get(name)!.data;
-    for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i] - u[i]));
-  }
-  return m;
-}
 
-/** a zombie (exited, not yet reaped by init) counts as gone */
-function alive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync('/proc/self/stat')) return existsSync(stat) && !/\) Z /.test(readFileSync(stat, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
