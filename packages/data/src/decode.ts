@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { decodeDicomFile, isDicomFile } from './decode-dicom.ts';
 
@@ -30,9 +31,33 @@ async function greyRaster(path: string): Promise<{ data: Buffer; width: number; 
     // libvips keeps one error buffer per process: under concurrency a failed decode can come back as a
     // bare "Unknown error", which tells the user nothing
     const msg = (e as Error).message?.trim() ?? '';
-    const why = /^(unknown error)?$/i.test(msg) ? 'the image data is unreadable (corrupt or truncated)' : msg;
+    const why = /^(unknown error)?$/i.test(msg) ? await diagnose(path) : msg;
     throw new Error(`cannot decode image ${path}: ${why}. Check the file, or remove it from the data set`);
   }
+}
+
+const PIXEL_LIMIT = 0x3fff * 0x3fff; // sharp's default limitInputPixels
+
+/**
+ * What is structurally wrong with a file libvips could not decode, read from its bytes, for when
+ * libvips's process-wide error buffer came back empty (another thread's decode cleared it).
+ */
+export async function diagnose(path: string): Promise<string> {
+  const b = await readFile(path);
+  if (b.length === 0) return 'the file is empty (0 bytes)';
+  const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (b[0] === 0xff && b[1] === 0xd8) {
+    const end = b.subarray(-2);
+    return end[0] === 0xff && end[1] === 0xd9 ? 'the JPEG data is corrupt' : 'premature end of JPEG data: the file is truncated';
+  }
+  if (PNG.every((v, i) => b[i] === v)) {
+    const pixels = b.length >= 24 ? b.readUInt32BE(16) * b.readUInt32BE(20) : 0; // IHDR width x height
+    if (pixels > PIXEL_LIMIT) return `input image exceeds pixel limit (${pixels} > ${PIXEL_LIMIT})`;
+    return b.includes('IEND', 8, 'latin1') ? 'the PNG data is corrupt' : 'premature end of PNG data: the file is truncated (no IEND chunk)';
+  }
+  const head = b.subarray(0, 12).toString('latin1');
+  if (/^(II\*\0|MM\0\*|GIF8|RIFF....WEBP)/s.test(head)) return 'the image data is unreadable (corrupt or truncated)';
+  return 'not an image: its first bytes are not those of a PNG, JPEG, TIFF, WebP, GIF or DICOM file';
 }
 
 async function resizeRaster(r: { data: Buffer; width: number; height: number }, size: number): Promise<Uint8Array> {

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadList, cacheFiles } from '../cache/format.ts';
 import { openCache } from '../cache/read.ts';
-import { decodeGrey } from '../decode.ts';
+import { decodeGrey, diagnose } from '../decode.ts';
 import { PrepareError, prepare } from '../prepare.ts';
 import { fixtureDir } from '../testing/index.ts';
 
@@ -54,7 +54,7 @@ const GOOD: Record<string, number> = {
 const BAD: Record<string, RegExp> = {
   'g-zero-byte.png': /cannot decode image .*g-zero-byte\.png: .*Check the file, or remove it/,
   'h-truncated.png': /cannot decode image .*h-truncated\.png: .*(read error|premature|truncated|corrupt).*Check the file, or remove it/i,
-  'i-truncated.jpg': /cannot decode image .*i-truncated\.jpg: .*premature end.*Check the file, or remove it/i,
+  'i-truncated.jpg': /cannot decode image .*i-truncated\.jpg: .*premature end( of JPEG data)?.*Check the file, or remove it/i,
   'j-text.png': /cannot decode image .*j-text\.png: .*Check the file, or remove it/,
   'k-huge.png': /cannot decode image .*k-huge\.png: .*pixel limit.*Check the file, or remove it/,
 };
@@ -81,6 +81,20 @@ beforeAll(async () => {
   expect((await sharp(p('d-rgba.png')).metadata()).channels).toBe(4);
   expect(readFileSync(p('e-palette.png'))[25]).toBe(3); // IHDR colour type 3: indexed
   expect((await sharp(p('f-jpeg-named.png')).metadata()).format).toBe('jpeg');
+});
+
+describe('diagnose: the reason given when libvips returns no message', () => {
+  // libvips's error buffer is process-wide, so a decode failing while another thread decodes can
+  // come back as a bare "Unknown error"; the reason then comes from the file's own bytes
+  it('names what is wrong with each broken variant', async () => {
+    const p = (n: string) => join(cls, n);
+    expect(await diagnose(p('g-zero-byte.png'))).toBe('the file is empty (0 bytes)');
+    expect(await diagnose(p('h-truncated.png'))).toMatch(/^premature end of PNG data: .*no IEND/);
+    expect(await diagnose(p('i-truncated.jpg'))).toMatch(/^premature end of JPEG data: the file is truncated/);
+    expect(await diagnose(p('j-text.png'))).toMatch(/^not an image: /);
+    expect(await diagnose(p('k-huge.png'))).toMatch(/^input image exceeds pixel limit \(400000000 > /);
+    expect(await diagnose(p('f-jpeg-named.png'))).toBe('the JPEG data is corrupt'); // intact: only reached on a real failure
+  });
 });
 
 describe('bad and unusual images through prepare()', () => {
