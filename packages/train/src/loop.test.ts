@@ -134,4 +134,16 @@ describe('runPretext', () => {
     const err = await train(join(tmp, 'keras'), config({ init: file })).catch((e) => e);
     expect(String(err)).toContain(`${file} holds weights for encoder vgg16-keras, not vgg-small: run with --encoder vgg16-keras`);
   });
+
+  it("warns, before any training, when a method's options fit the data poorly (MoCo's queue >= the train split)", async () => {
+    const warnings = async (queue: number) => {
+      const seen: string[] = [];
+      const engine = { name: 'torch' } as never; // the warning comes before the engine is touched
+      const cfg = config({ task: 'moco', encoder: 'vgg-small-bn', taskOptions: { queue }, batchSize: 32 });
+      await runPretext(cfg, { runDir: join(tmp, `moco-${queue}`), engine, onEvent: (e) => e.type === 'warning' && seen.push(e.message) }).catch(() => {});
+      return seen;
+    };
+    expect(await warnings(1024)).toEqual([expect.stringMatching(/^moco's queue of 1024 keys is not smaller than the train split \(57 images\). Set queue below 57 \(--set queue=N/)]);
+    expect(await warnings(48)).toEqual([]);
+  });
 });

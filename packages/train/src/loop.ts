@@ -12,9 +12,10 @@ import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
-import { methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
+import { methodCaution, methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
 
 export type PretextEvent =
+  | { type: 'warning'; message: string }
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
@@ -79,6 +80,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
+  const caution = methodCaution(cfg.task, taskOptions, trainIdx.length);
+  if (caution) onEvent({ type: 'warning', message: caution });
   const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
   const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
   // sampling threads pay off only with cores to spare beside the engine (measured: on 2 cores the

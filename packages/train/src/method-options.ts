@@ -42,6 +42,11 @@ export function methodHead(method: string, encoder: EncoderSpec, options: Record
   return headSpec(method, encoder, { classes: sampler.classes?.(sampler.resolve ? sampler.resolve(parsed) : parsed) });
 }
 
+/** How a method's options fit a data set of `trainImages` poorly (a warning; training goes on), or undefined. */
+export function methodCaution(method: string, options: Record<string, unknown>, trainImages: number): string | undefined {
+  return METHODS[method].caution?.(getSampler(method).options.parse(options), { trainImages });
+}
+
 /**
  * What is wrong with a method and its options at an image size on an engine and encoder (unknown
  * method, options its schema rejects, a patch larger than its grid cell, views smaller than the

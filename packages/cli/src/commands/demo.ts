@@ -35,7 +35,7 @@ const STEPS = { torch: 50, tfjs: 30 } as const;
  */
 export const demo = defineCommand({
   name: 'demo',
-  summary: 'Run the whole pipeline on the bundled fixture of real X-rays (under 2 minutes with torch, 5 with tfjs on 2 CPU cores)',
+  summary: 'Run the whole pipeline on the bundled fixture of real X-rays (about 3 minutes with torch, 5 with tfjs on 2 CPU cores)',
   flags: [
     ['--dir <dir>', 'output folder (default runs/demo)'],
     ['--size <px>', 'image size (default 64)'],

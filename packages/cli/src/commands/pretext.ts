@@ -154,6 +154,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   let bar: Progress | undefined;
   let epochs = 0;
   const onEvent = (e: PretextEvent) => {
+    if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`); // even when quiet
     if (o.quiet) return;
     switch (e.type) {
       case 'start':
