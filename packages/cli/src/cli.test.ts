@@ -204,6 +204,19 @@ describe('reproduce', () => {
     expect(md).toMatch(/\| rotation \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
     expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
 
+    // random init with its BatchNorm statistics recalibrated on the train images: a reference row of its own
+    const rb = cli('eval', '--encoders', 'random,random-bn', '--arch', 'vgg-small-bn', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--protocol', 'linear', '--epochs', '2', '--out', 'rb', '--quiet');
+    expect(rb.err).toBe('');
+    expect(rb.code).toBe(0);
+    const rbRows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'rb', 'results.json'), 'utf8'))).rows;
+    const recal = rbRows.find((x) => x.init === 'random-bn')!;
+    expect(recal.paired?.random.auc.ci[0]).toBeLessThanOrEqual(recal.paired!.random.auc.diff);
+    expect(rbRows.find((x) => x.init === 'random')!.paired?.['random-bn']).toBeDefined();
+    expect(readFileSync(join(tmp, 'rb', 'results.md'), 'utf8')).toMatch(/\| ΔAUC vs random \| ΔAUC vs random \(BN recal\.\) \| ΔAUC vs ImageNet \|/);
+    const noBn = cli('eval', '--encoders', 'random-bn', '--arch', 'vgg-small', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--out', 'rb2', '--quiet');
+    expect(noBn.code).toBe(2);
+    expect(noBn.err).toMatch(/'random-bn' recalibrates BatchNorm statistics, and vgg-small has no BatchNorm layers/);
+
     // fine-tuning of the same pretext encoder through the tfjs engine, on its 10 % draw
     const ft = cli('eval', '--encoders', 'grid/runs/rotation-32', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--protocol', 'finetune', '--fractions', '0.1', '--ft-epochs', '2', '--engine', 'tfjs', '--out', 'ft', '--quiet');
     expect(ft.err).toBe('');

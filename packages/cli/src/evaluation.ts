@@ -19,7 +19,9 @@ import {
   finetuneEvaluation,
   knnEvaluation,
   linearEvaluation,
+  bnInputs,
   openEncoderSession,
+  recalibrateBn,
 } from '@cxr-ssl/eval';
 import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
@@ -105,13 +107,24 @@ export interface EncoderRefOptions {
   imagenet?: { encoder: string; weights: string; outDir: string };
 }
 
-/** 'random', 'imagenet', or a pretext run folder (a path, or a name under runsDir). */
-export function resolveEncoder(ref: string, o: EncoderRefOptions): ResolvedEncoder {
-  if (ref === 'random') {
-    const spec = encoderSpec(o.arch);
-    const weights = initWeights(spec, undefined, o.seed);
-    return { init: 'random', onnx: encoderOnnx(spec, weights), source: `${o.arch}, random init, seed ${o.seed}`, spec, weights: () => weights };
-  }
+/**
+ * Random init of `arch` at `seed` ('random'); with `cache`, its BatchNorm statistics recalibrated on
+ * the cache's train images ('random-bn', see recalibrateBn). The same weights as 'random' otherwise.
+ */
+export async function randomEncoder(arch: string, seed: number, cache?: DatasetCache): Promise<ResolvedEncoder> {
+  const spec = encoderSpec(arch);
+  let weights = initWeights(spec, undefined, seed);
+  if (!cache) return { init: 'random', onnx: encoderOnnx(spec, weights), source: `${arch}, random init, seed ${seed}`, spec, weights: () => weights };
+  if (bnInputs(spec).length === 0) throw new UsageError(`'random-bn' recalibrates BatchNorm statistics, and ${arch} has no BatchNorm layers: use 'random', or an encoder with BatchNorm (e.g. vgg-small-bn)`);
+  const train = cache.indices('train');
+  weights = await recalibrateBn(spec, weights, cache, train);
+  const source = `${arch}, random init, seed ${seed}, BatchNorm statistics of the ${train.length} train images`;
+  return { init: 'random-bn', onnx: encoderOnnx(spec, weights), source, spec, weights: () => weights };
+}
+
+/** 'random', 'random-bn' (recalibrated on `cache`), 'imagenet', or a pretext run folder (a path, or a name under runsDir). */
+export async function resolveEncoder(ref: string, o: EncoderRefOptions, cache: DatasetCache): Promise<ResolvedEncoder> {
+  if (ref === 'random' || ref === 'random-bn') return randomEncoder(o.arch, o.seed, ref === 'random-bn' ? cache : undefined);
   if (ref === 'imagenet') {
     if (!o.imagenet) throw new UsageError("encoder 'imagenet' needs --imagenet-weights <file or tfjs folder> (and --imagenet-encoder, default mobilenetv2-0.35)");
     const { safetensors, onnx } = loadImagenetWeights(o.imagenet.encoder, o.imagenet.weights, o.imagenet.outDir);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
+import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, REFERENCE_LABELS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
@@ -49,15 +49,16 @@ function pairedText(r: ResultRow, ref: string): string {
 /** results.md: every row with its CIs, paired differences and where its encoder came from. */
 export function resultsMarkdown(rows: ResultRow[], title: string): string {
   const anyPretext = rows.some((r) => r.pretext);
+  const anyRb = rows.some((r) => r.init === 'random-bn');
   const lines = [
     `# ${title}`,
     '',
     'Normal vs abnormal on the test split. Percentages; 95% bootstrap confidence intervals in brackets. ' +
-      'ΔAUC columns: this row minus the random-init / ImageNet row of the same size, protocol, label fraction and seed, ' +
+      'ΔAUC columns: this row minus the random-init (BatchNorm recalibrated, where evaluated) / ImageNet row of the same size, protocol, label fraction and seed, ' +
       'on the same test images (paired bootstrap CI).',
     '',
-    `| init | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyPretext ? '---|---|' : ''}`,
+    `| init | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|' : ''}`,
   ];
   for (const r of sortRows(rows)) {
     const study = (r.protocol ?? 'linear') === 'linear' && (r.fraction ?? 1) === 1 ? STUDY_ACCURACY[r.init]?.[r.size] : undefined;
@@ -71,6 +72,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
       `${pct(r.accuracy)}${ci(r.ci?.accuracy)}`,
       `${pct(r.auc)}${ci(r.ci?.auc)}`,
       pairedText(r, 'random'),
+      ...(anyRb ? [pairedText(r, 'random-bn')] : []),
       pairedText(r, 'imagenet'),
       pct(r.balanced_accuracy),
       pct(r.sensitivity),
@@ -106,7 +108,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
     '## Label efficiency',
     '',
     'AUC (%) by share of the training labels (drawn by patient, stratified by class, nested), mean ± sd over seeds; ' +
-      'below it accuracy, then Δ = AUC difference to random init (R), ImageNet (I) and the best other method of the cell (B, named: the highest seed-mean AUC apart from R and I), seed-averaged, with a paired bootstrap 95% CI over the test images.',
+      'below it accuracy, then Δ = AUC difference to random init (R), random init with BatchNorm statistics recalibrated on the train images (RB), ImageNet (I) and the best other method of the cell (B, named: the highest seed-mean AUC apart from those), seed-averaged, with a paired bootstrap 95% CI over the test images.',
     '',
   ];
   const groups = [...new Set(cells.map((c) => `${c.data}|${c.size}|${c.protocol}`))];
@@ -121,7 +123,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
         const c = these.find((x) => x.init === init && x.fraction === f);
         if (!c) return '–';
         const n = c.seeds.length;
-        const vs = REFERENCE_INITS.filter((r) => c.vs[r]).map((r) => `Δ${r === 'random' ? 'R' : 'I'} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
+        const vs = REFERENCE_INITS.filter((r) => c.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
         if (c.best) vs.push(`ΔB (${c.best.init}) ${signed(c.best.auc.mean)}${ci(c.best.auc.ci)}`);
         return [`AUC ${summaryText(c.auc, n)}`, `acc. ${summaryText(c.accuracy, n)}`, ...vs, `n=${Math.round(c.n_train)}, ${n} seed${n > 1 ? 's' : ''}`].join('<br>');
       });

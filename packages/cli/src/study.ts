@@ -10,5 +10,5 @@ export const STUDY_ACCURACY: Record<string, Partial<Record<number, number>>> = {
   ...Object.fromEntries(Object.entries(METHODS).flatMap(([name, m]) => (m.study ? [[name, m.study]] : []))),
 };
 
-/** Row order of the study's table (ImageNet, the methods in registry order, random init), then anything else. */
-export const INIT_ORDER = ['imagenet', ...Object.keys(METHODS), 'random'];
+/** Row order of the study's table (ImageNet, the methods in registry order, random init BN-recalibrated, random init), then anything else. */
+export const INIT_ORDER = ['imagenet', ...Object.keys(METHODS), 'random-bn', 'random'];

@@ -2,8 +2,13 @@ import type { PairedDiff, ResultRow } from './evaluate.ts';
 import { accuracy, auc } from './metrics.ts';
 import { meanSd, pairedBootstrap } from './paired.ts';
 
-/** The inits every row is compared with, on the same test images. */
-export const REFERENCE_INITS = ['random', 'imagenet'];
+/**
+ * The inits every row is compared with, on the same test images, with their short labels (ΔR, ...):
+ * random init; random init with its BatchNorm statistics recalibrated on the train images (so a
+ * method's lead over it is not calibrated statistics alone); ImageNet weights.
+ */
+export const REFERENCE_LABELS: Record<string, string> = { random: 'R', 'random-bn': 'RB', imagenet: 'I' };
+export const REFERENCE_INITS = Object.keys(REFERENCE_LABELS);
 
 const protocolOf = (r: ResultRow) => r.protocol ?? 'linear';
 const fractionOf = (r: ResultRow) => r.fraction ?? 1;

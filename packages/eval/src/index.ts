@@ -11,3 +11,4 @@ export * from './fractions.ts';
 export * from './paired.ts';
 export * from './compare.ts';
 export * from './finetune.ts';
+export * from './recalibrate-bn.ts';

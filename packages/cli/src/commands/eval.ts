@@ -64,7 +64,7 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   const refs = { runsDir: o.runsDir, arch: o.arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
   const ctx = { outDir: out, seed: o.seed, provider: o.provider, features: o.features, python: o.python, batchSize: o.batchSize, quiet: o.quiet };
   let rows: ResultRow[] = [];
-  for (const ref of o.encoders) rows.push(...(await evaluateEncoder(resolveEncoder(ref, refs), cache, settings, ctx)));
+  for (const ref of o.encoders) rows.push(...(await evaluateEncoder(await resolveEncoder(ref, refs, cache), cache, settings, ctx)));
   rows = pairRows(rows);
   writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
   await writePlots(out, rows, [], labelEfficiency(rows));
@@ -75,7 +75,7 @@ export const evalCommand = defineCommand({
   name: 'eval',
   summary: 'Evaluate encoders: linear probe, kNN or fine-tuning, at label fractions, over seeds, with paired differences to random init and ImageNet',
   flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir), 'random', 'imagenet'"],
+    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir), 'random', 'random-bn' (random init, BatchNorm statistics recalibrated on the train images), 'imagenet'"],
     ['--data <name>', 'prepared data set to evaluate on (may differ from the pretext data: transfer)'],
     ['--size <px>', 'image size (default 128)'],
     ['--protocol <list>', 'linear | knn | finetune, comma-separated (default linear)'],

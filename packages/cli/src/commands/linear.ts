@@ -57,7 +57,7 @@ export const linear = defineCommand({
   name: 'linear',
   summary: 'Linear evaluation (frozen encoder -> 2 dense layers, normal vs abnormal) of pretext runs and baselines',
   flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random' (default: every finished run under --runs-dir, and random)"],
+    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random', 'random-bn' (default: every finished run under --runs-dir, and random)"],
     ['--data <name>', 'prepared data set name (default kermany-mini)'],
     ['--size <px>', 'image size (default 128)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],

@@ -2,9 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { openCache } from '@cxr-ssl/data';
-import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
-import { ENCODERS, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
-import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import { ResultRow, bnInputs, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -13,7 +12,7 @@ import { loadImagenetWeights } from '../imagenet.ts';
 import { flag, intList } from '../options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
-import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, rowFileName } from '../evaluation.ts';
+import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, randomEncoder, rowFileName } from '../evaluation.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
 import { PretextOptions, runPretextCommand } from './pretext.ts';
 
@@ -33,7 +32,7 @@ export const ReproduceConfig = z
       })
       .strict(),
     sizes: intList().default([128, 256]),
-    inits: z.array(z.enum(['random', 'imagenet', ...Object.keys(METHODS)] as [string, ...string[]])).min(1),
+    inits: z.array(z.enum(['random', 'random-bn', 'imagenet', ...Object.keys(METHODS)] as [string, ...string[]])).min(1),
     /** the encoder the pretext tasks train (and the random baseline uses) */
     encoder: encoderName.default('vgg16'),
     imagenet: z
@@ -95,6 +94,9 @@ export const ReproduceConfig = z
     if (needsImagenet && !c.imagenet) ctx.addIssue({ code: 'custom', path: ['imagenet'], message: "the 'imagenet' init needs imagenet: { encoder, weights }" });
     if (c.pretextInit === 'imagenet' && c.imagenet && c.imagenet.encoder !== c.encoder) {
       ctx.addIssue({ code: 'custom', path: ['pretextInit'], message: `pretext tasks train ${c.encoder} but the ImageNet weights are for ${c.imagenet.encoder}` });
+    }
+    if (c.inits.includes('random-bn') && c.encoder in ENCODERS && bnInputs(encoderSpec(c.encoder)).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['inits'], message: `'random-bn' recalibrates BatchNorm statistics, and ${c.encoder} has none: drop it, or use an encoder with BatchNorm` });
     }
   });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
@@ -192,9 +194,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
         const spec = encoderSpec(cfg.imagenet!.encoder);
         enc = { init, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights`, spec, weights: () => readSafetensors(imagenet!.safetensors).weights };
       } else {
-        const spec = encoderSpec(cfg.encoder);
-        const weights = initWeights(spec, undefined, cfg.seed);
-        enc = { init, onnx: encoderOnnx(spec, weights), source: `${cfg.encoder}, random init`, spec, weights: () => weights };
+        enc = await randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined);
       }
       rows.push(
         ...(await evaluateEncoder(enc, cache, settings, {

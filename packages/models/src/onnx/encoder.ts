@@ -32,8 +32,9 @@ function floatTensor(name: string, dims: number[], data: Float32Array): ITensor 
  * The spec's inputNorm is part of the graph (per-view: ReduceMean over (1, 2, 3), population
  * variance, eps 1e-5; the ImageNet RGB norms broadcast the grey channel to three), so feature extraction feeds raw pixels exactly like training does. Weights
  * become initialisers under their canonical names (OIHW conv kernels are ONNX's layout already).
+ * `outputs` adds intermediate op outputs by op id (BatchNorm recalibration reads each BN's input).
  */
-export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?: number } = {}): Uint8Array {
+export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?: number; outputs?: string[] } = {}): Uint8Array {
   const opset = opts.opset ?? 13;
   if (opset < 13 || opset > 17) {
     throw new Error(`encoderOnnx: opset ${opset} is not supported (13..17: ReduceMean axes as an attribute).`);
@@ -123,6 +124,8 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
         break;
     }
   }
+  const unknown = (opts.outputs ?? []).filter((id) => !nodes.some((n) => n.output?.[0] === id));
+  if (unknown.length) throw new Error(`encoderOnnx: no op ${unknown.join(', ')} in encoder "${spec.name}".`);
   if (spec.ops.at(-1)?.op !== 'gap') throw new Error(`encoderOnnx: encoder "${spec.name}" must end with a gap op.`);
   nodes.push({ opType: 'Identity', input: [previous], output: ['features'], name: 'features' });
 
@@ -139,7 +142,8 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
       node: nodes,
       initializer: initializers,
       input: [{ name: 'pixels', type: tensorType(['N', 1, 'H', 'W']) }],
-      output: [{ name: 'features', type: tensorType(['N', spec.features]) }],
+      // `outputs`: op ids also returned (float, shape left open), e.g. what a BatchNormalization sees
+      output: [{ name: 'features', type: tensorType(['N', spec.features]) }, ...(opts.outputs ?? []).map((id) => ({ name: id, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }))],
     },
   });
   return onnx.ModelProto.encode(model).finish();
