@@ -1,16 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeBatchPools, type DatasetCache, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
-import { encoderSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import { encoderSpec, initWeights, type Weights, writeSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bnInputs, recalibrateBn } from './recalibrate-bn.ts';
 
 // Checked against onnxruntime's own BatchNormalization: with the recalibrated statistics, each BN
 // layer's output over the same images has mean beta (0) and variance gamma^2 v/(v + eps) (~1) per
-// channel, which the initial statistics (0 and 1) are far from.
+// channel, which the initial statistics (0 and 1) are far from. And against torch: BatchNorm2d in
+// training mode over all the images as one batch normalises each layer with exactly these statistics
+// and, with momentum None, keeps them as its running ones (the variance unbiased: x n/(n-1)).
+const python = findTorchPython();
 let tmp: string;
 let cache: DatasetCache;
 beforeAll(async () => {
@@ -73,5 +78,59 @@ describe('recalibrateBn', () => {
   it('refuses an empty image list', async () => {
     const spec = encoderSpec('vgg-small-bn');
     await expect(recalibrateBn(spec, initWeights(spec, undefined, 0), cache, [])).rejects.toThrow(/no images/);
+  });
+
+  it.skipIf('error' in python && process.env.CI !== 'true')('equals torch BatchNorm2d statistics of one training-mode pass over the same images', async () => {
+    if ('error' in python) throw new Error(python.error);
+    const spec = encoderSpec('vgg-small-bn');
+    const weights = initWeights(spec, undefined, 0);
+    const train = cache.indices('train');
+    const ours = await recalibrateBn(spec, weights, cache, train);
+    const weightsPath = join(tmp, 'w.safetensors');
+    writeSafetensors(weightsPath, weights);
+    const pixels = new Uint8Array(train.length * 32 * 32);
+    for (const [b, i] of train.entries()) pixels.set(cache.image(i), b * 32 * 32);
+    writeFileSync(join(tmp, 'px.u8'), pixels);
+    writeFileSync(join(tmp, 'spec.json'), JSON.stringify(spec));
+    const script = `
+import json, sys, torch
+from cxr_torch.extract import encoder_model
+from cxr_torch.model import canonical_state
+model = encoder_model(json.load(open(sys.argv[1])), sys.argv[2], torch.device('cpu'))
+for m in model.modules():
+    if isinstance(m, torch.nn.BatchNorm2d):
+        m.reset_running_stats()
+        m.momentum = None
+x = torch.frombuffer(bytearray(open(sys.argv[3], 'rb').read()), dtype=torch.uint8).view(-1, 1, 32, 32)
+with torch.no_grad():
+    model.train().encode(x)
+print(json.dumps({n: t.tolist() for n, t in canonical_state(model).items() if 'running_' in n}))`;
+    const r = spawnSync(python.path, ['-c', script, join(tmp, 'spec.json'), weightsPath, join(tmp, 'px.u8')], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR },
+      maxBuffer: 64 << 20,
+    });
+    expect(r.stderr).toBe('');
+    const theirs = JSON.parse(r.stdout) as Record<string, number[]>;
+    // positions per channel that each layer's variance is over (images x its height x width)
+    const layers = bnInputs(spec);
+    const session = await ort.InferenceSession.create(encoderOnnx(spec, weights, { outputs: layers.map((b) => b.input) }));
+    const one = await session.run({ pixels: new ort.Tensor('float32', new Float32Array(32 * 32), [1, 1, 32, 32]) }, layers.map((b) => b.input));
+    await session.release();
+    const count = (name: string) => {
+      const [, , h, w] = one[layers.find((b) => `${b.name}.running_var` === name)!.input].dims;
+      return train.length * h * w;
+    };
+    expect(Object.keys(theirs).sort()).toEqual([...ours.keys()].filter((n) => /running_/.test(n)).sort());
+    let worst = 0;
+    for (const [name, values] of Object.entries(theirs)) {
+      const mine = ours.get(name)!.data;
+      const n = name.endsWith('running_var') ? count(name) : 0;
+      for (const [k, v] of values.entries()) {
+        const want = n ? (mine[k] * n) / (n - 1) : mine[k];
+        worst = Math.max(worst, Math.abs(v - want) / Math.max(1, Math.abs(v)));
+      }
+    }
+    expect(worst).toBeLessThan(1e-4);
   });
 });
