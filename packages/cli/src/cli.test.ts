@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
@@ -167,9 +167,11 @@ describe('reproduce', () => {
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
     const rowFile = join(out, 'rows', 'rotation-32-linear-1-s0.json');
     const before = readFileSync(rowFile, 'utf8');
+    const written = statSync(rowFile).mtimeMs;
     const again = cli('reproduce', '--config', cfg, '--quiet');
     expect(again.code).toBe(0);
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
+    expect(statSync(rowFile).mtimeMs).toBe(written); // reused, not recomputed (the same result would hide that)
     // a row is reused only while its protocol options match: other head epochs recompute it
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
     expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);

@@ -163,7 +163,10 @@ export function protocolOptions(protocol: Protocol, s: EvalSettings): Record<str
   return o;
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Equal as JSON values, whatever the key order (a row stores its options in the order its protocol wrote them). */
+const canonical = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 export interface EvaluateContext {
   /** folder whose features/ keeps extracted features (shared by protocols) and fractions/ the draws */

@@ -134,9 +134,11 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
   return out.join('\n');
 }
 
-export function writeResults(dir: string, rows: ResultRow[], title: string): void {
+/** results.json and results.md; returns the label-efficiency cells (bootstrapped: costly) for the plots. */
+export function writeResults(dir: string, rows: ResultRow[], title: string): EfficiencyCell[] {
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const cells = labelEfficiency(rows);
   const efficiency = cells.some((c) => c.fraction < 1 || c.seeds.length > 1) ? labelEfficiencyMarkdown(cells) : '';
   writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), efficiency].filter(Boolean).join('\n'));
+  return cells;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type ResultRow, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
+import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
 import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
 import { headlineRows } from './plots.ts';
@@ -44,7 +44,7 @@ function rank(init: string): number {
 
 type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; momentum: number };
 
-export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string; pretext?: PretextSettings }): void {
+export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string; pretext?: PretextSettings }, cells: EfficiencyCell[]): void {
   const p = cfg.pretext;
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const md = [
@@ -62,7 +62,7 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
       : []),
     'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png, label-efficiency.svg/png (when there are label fractions).',
     '',
-    labelEfficiencyMarkdown(labelEfficiency(rows)),
+    labelEfficiencyMarkdown(cells),
     resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),
   ].join('\n');
   writeFileAtomic(join(dir, 'results.md'), md);

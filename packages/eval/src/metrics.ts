@@ -84,27 +84,32 @@ function orderDesc(scores: Scores): number[] {
  */
 export function auc(labels: Labels, scores: Scores): number {
   checkPair(labels, scores, 'auc');
-  const n = labels.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let rankSumPos = 0;
+  // The same statistic counted pairwise: for each positive, the negatives below it plus half the
+  // tied ones. Sorting each class as a typed array (native numeric sort, no comparator) makes the
+  // report's bootstraps 3x faster than ranking all scores (tools/bench/paired-auc.ts), same result.
   let pos = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const midRank = (i + j) / 2 + 1; // ranks are 1-based
-    for (let k = i; k <= j; k++) {
-      if (labels[order[k]] === 1) {
-        rankSumPos += midRank;
-        pos++;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = n - pos;
+  for (let i = 0; i < labels.length; i++) pos += labels[i] === 1 ? 1 : 0;
+  const neg = labels.length - pos;
   if (pos === 0 || neg === 0) {
     throw new Error(`auc: the split has only one class (${pos} positive, ${neg} negative); AUC needs both`);
   }
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
+  const p = new Float64Array(pos);
+  const q = new Float64Array(neg);
+  for (let i = 0, a = 0, b = 0; i < labels.length; i++) {
+    if (labels[i] === 1) p[a++] = scores[i];
+    else q[b++] = scores[i];
+  }
+  p.sort();
+  q.sort();
+  let below = 0; // negatives < p[i]
+  let upTo = 0; // negatives <= p[i]
+  let sum = 0;
+  for (let i = 0; i < pos; i++) {
+    while (below < neg && q[below] < p[i]) below++;
+    while (upTo < neg && q[upTo] <= p[i]) upTo++;
+    sum += below + (upTo - below) / 2;
+  }
+  return sum / (pos * neg);
 }
 
 /**

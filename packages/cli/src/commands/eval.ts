@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { type ResultRow, pairRows } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -66,8 +66,8 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   let rows: ResultRow[] = [];
   for (const ref of o.encoders) rows.push(...(await evaluateEncoder(await resolveEncoder(ref, refs, cache), cache, settings, ctx)));
   rows = pairRows(rows);
-  writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
-  await writePlots(out, rows, [], labelEfficiency(rows));
+  const cells = writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
+  await writePlots(out, rows, [], cells);
   return { rows, out };
 }
 

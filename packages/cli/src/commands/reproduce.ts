@@ -207,8 +207,9 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
     }
   }
   const paired = pairRows(rows);
-  writeStudyReport(out, paired, cfg);
-  await writePlots(out, paired, curves, labelEfficiency(paired));
+  const cells = labelEfficiency(paired); // bootstrapped: computed once for the report and the plots
+  writeStudyReport(out, paired, cfg, cells);
+  await writePlots(out, paired, curves, cells);
   return out;
 }
 
