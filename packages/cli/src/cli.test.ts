@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
@@ -182,6 +182,23 @@ describe('reproduce', () => {
     const changed = cli('reproduce', '--config', cfg, '--quiet');
     expect(changed.code).toBe(1);
     expect(changed.err).toMatch(/rotation-32.*different configuration/s);
+  });
+
+  it('a copied data set (same images, new file times) is refused with the exact prepare --force command, after which reproduce goes on', () => {
+    const src = join(tmp, 'copied-set');
+    cpSync(fixtureDir(), src, { recursive: true });
+    const cfg = join(tmp, 'copied.yaml');
+    writeFileSync(cfg, ['out: copied', 'data: { source: copied-set, adapter: folder, name: cp }', 'sizes: [32]', 'inits: [random]', 'encoder: vgg-small', 'linear: { epochs: 1 }'].join('\n'));
+    expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
+    const touched = join(src, 'test', 'NORMAL', readdirSync(join(src, 'test', 'NORMAL'))[0]);
+    utimesSync(touched, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const refused = cli('reproduce', '--config', cfg, '--quiet');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/cp-32\.json was prepared with other or changed source images\. If only the files' times changed/);
+    const command = refused.err.match(/npx cxr-ssl (prepare .* --force)\n/)![1].split(' ');
+    expect(command).toEqual(expect.arrayContaining(['--source', src, '--name', 'cp', '--sizes', '32', '--val-fraction', '0.1', '--seed', '0']));
+    expect(cli(...command, '--quiet').code).toBe(0);
+    expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
   });
 
   it('eval: a pretext encoder from the grid on another prepared set (transfer), linear + kNN at label fractions over 2 seeds, paired with random init', () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { openCache } from '@cxr-ssl/data';
+import { CacheMismatchError, openCache } from '@cxr-ssl/data';
 import { ResultRow, bnInputs, labelEfficiency, pairRows } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, SCHEDULES } from '@cxr-ssl/train';
@@ -125,9 +125,16 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   mkdirSync(rowsDir, { recursive: true });
   writeFileAtomic(join(out, 'config.json'), JSON.stringify(cfg, null, 2));
 
-  await runPrepare(
-    PrepareOptions.parse({ source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet, workers: cfg.workers, allowMissing: cfg.data.allowMissing }),
-  );
+  const prepare = { source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, allowMissing: cfg.data.allowMissing };
+  await runPrepare(PrepareOptions.parse({ ...prepare, quiet, workers: cfg.workers })).catch((e) => {
+    if (!(e instanceof CacheMismatchError)) throw e;
+    // reproduce has no --force of its own: give the exact command that rebuilds this config's cache
+    const flags = `--source ${prepare.source} --adapter ${prepare.adapter} --name ${prepare.name} --sizes ${prepare.sizes.join(',')} --cache-dir ${cacheDir} --val-fraction ${prepare.valFraction} --seed ${prepare.seed}${prepare.allowMissing ? ' --allow-missing' : ''}`;
+    throw new UsageError(
+      `${e.message.replace(/: pass overwrite.*$/, '')}. If only the files' times changed (a copy), rebuild it with\n  npx cxr-ssl prepare ${flags} --force\n` +
+        `and rerun reproduce. If the images themselves changed, also remove ${join(out, 'runs')} and ${join(out, 'rows')}: they were made from the old ones`,
+    );
+  });
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
   const tasks = cfg.inits.filter((i) => i in METHODS);
   const rows: ResultRow[] = [];

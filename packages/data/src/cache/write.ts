@@ -98,8 +98,11 @@ interface SizeState {
   resumedFrom: number;
 }
 
+/** A cache on disk made from other options or other (or touched) source files than asked for now. */
+export class CacheMismatchError extends Error {}
+
 function mismatch(file: string, what: string): Error {
-  return new Error(
+  return new CacheMismatchError(
     `${file} was prepared with ${what}: pass overwrite (--force) to rebuild it, or choose another name/cache dir`,
   );
 }
