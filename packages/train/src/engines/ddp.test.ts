@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
 import { findTorchPython } from './python.ts';
-import { alive, maxDiff } from './test-util.ts';
+import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
 
 const python = findTorchPython();
@@ -79,22 +77,11 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
   });
 
   it('no rank survives its parent, even a SIGKILL while the ranks are mid-step', async () => {
-    const script = join(import.meta.dirname, 'ddp-orphan.script.ts');
-    const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      parent.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
-      });
-      parent.on('exit', (code) => reject(new Error(`helper exited early (${code})`)));
-    });
-    const children = JSON.parse(line).children as number[];
+    const { parent, said } = await spawnHelper('ddp-orphan.script.ts');
+    const children = said.children as number[];
     expect(children).toHaveLength(2);
     for (const pid of children) expect(alive(pid)).toBe(true);
     parent.kill('SIGKILL');
-    const deadline = Date.now() + 20_000;
-    while (children.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(children.filter(alive)).toEqual([]);
+    expect(await survivors(children)).toEqual([]);
   });
 });

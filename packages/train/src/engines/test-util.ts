@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Weights } from '@cxr-ssl/models';
 
 /** Helpers of the engine tests (not part of the package's API). */
@@ -21,4 +23,25 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Starts a `*.script.ts` helper of this folder and resolves with it and the JSON of its first stdout line. */
+export async function spawnHelper(script: string): Promise<{ parent: ChildProcess; said: Record<string, unknown> }> {
+  const parent = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    parent.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    parent.on('exit', (code) => reject(new Error(`helper exited early (${code})`)));
+  });
+  return { parent, said: JSON.parse(line) as Record<string, unknown> };
+}
+
+/** Waits up to `ms` for every pid to be gone; returns those still alive. */
+export async function survivors(pids: number[], ms = 20_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive);
 }

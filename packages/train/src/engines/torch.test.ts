@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +5,7 @@ import type { EngineInit } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
 import { findTorchPython } from './python.ts';
-import { alive, maxDiff } from './test-util.ts';
+import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
 
 const python = findTorchPython();
@@ -88,22 +86,11 @@ describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
   });
 
   it('the Python child dies with its parent, even on SIGKILL', async () => {
-    const script = join(import.meta.dirname, 'orphan-parent.script.ts');
-    const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      parent.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
-      });
-      parent.on('exit', (code) => reject(new Error(`helper exited early (${code})`)));
-    });
-    const child = JSON.parse(line).child as number;
+    const { parent, said } = await spawnHelper('orphan-parent.script.ts');
+    const child = said.child as number;
     expect(alive(child)).toBe(true);
     parent.kill('SIGKILL');
-    const deadline = Date.now() + 20_000;
-    while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(child)).toBe(false);
+    expect(await survivors([child])).toEqual([]);
   });
 });
 
