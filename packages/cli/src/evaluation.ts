@@ -107,18 +107,24 @@ export interface EncoderRefOptions {
   imagenet?: { encoder: string; weights: string; outDir: string };
 }
 
+/** BatchNorm statistics settle long before this many images; it keeps an NIH-sized train split to minutes. */
+const RECALIBRATION_IMAGES = 8192;
+
 /**
  * Random init of `arch` at `seed` ('random'); with `cache`, its BatchNorm statistics recalibrated on
- * the cache's train images ('random-bn', see recalibrateBn). The same weights as 'random' otherwise.
+ * the cache's train images, at most RECALIBRATION_IMAGES of them evenly spaced ('random-bn', see
+ * recalibrateBn). The same weights as 'random' otherwise.
  */
 export async function randomEncoder(arch: string, seed: number, cache?: DatasetCache): Promise<ResolvedEncoder> {
   const spec = encoderSpec(arch);
   let weights = initWeights(spec, undefined, seed);
   if (!cache) return { init: 'random', onnx: encoderOnnx(spec, weights), source: `${arch}, random init, seed ${seed}`, spec, weights: () => weights };
   if (bnInputs(spec).length === 0) throw new UsageError(`'random-bn' recalibrates BatchNorm statistics, and ${arch} has no BatchNorm layers: use 'random', or an encoder with BatchNorm (e.g. vgg-small-bn)`);
-  const train = cache.indices('train');
+  const all = cache.indices('train');
+  const step = Math.max(1, all.length / RECALIBRATION_IMAGES);
+  const train = Array.from({ length: Math.min(all.length, RECALIBRATION_IMAGES) }, (_, i) => all[Math.floor(i * step)]);
   weights = await recalibrateBn(spec, weights, cache, train);
-  const source = `${arch}, random init, seed ${seed}, BatchNorm statistics of the ${train.length} train images`;
+  const source = `${arch}, random init, seed ${seed}, BatchNorm statistics of ${train.length} of the ${all.length} train images`;
   return { init: 'random-bn', onnx: encoderOnnx(spec, weights), source, spec, weights: () => weights };
 }
 

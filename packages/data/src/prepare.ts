@@ -4,9 +4,9 @@ import { getAdapter } from './adapters/index.ts';
 import type { DatasetAdapter, Problem, Split } from './adapters/types.ts';
 import { type BadImage, Manifest } from './cache/format.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
+import { carveValidation } from './split.ts';
 
 export { CacheMismatchError } from './cache/write.ts';
-import { carveValidation } from './split.ts';
 
 export interface PrepareOptions {
   /** adapter name in ADAPTERS, or an adapter object */

@@ -5,6 +5,6 @@ export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';
 export { heldOutPretext } from './pretext-eval.ts';
-export { methodCaution, methodHead, methodLoss, methodProblem, runOptions } from './method-options.ts';
+export { methodHead, methodLoss, methodProblem, runOptions } from './method-options.ts';
 export { METHODS, type Method } from './methods/index.ts';
 export * from './schedule.ts';

@@ -129,7 +129,8 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   await runPrepare(PrepareOptions.parse({ ...prepare, quiet, workers: cfg.workers })).catch((e) => {
     if (!(e instanceof CacheMismatchError)) throw e;
     // reproduce has no --force of its own: give the exact command that rebuilds this config's cache
-    const flags = `--source ${prepare.source} --adapter ${prepare.adapter} --name ${prepare.name} --sizes ${prepare.sizes.join(',')} --cache-dir ${cacheDir} --val-fraction ${prepare.valFraction} --seed ${prepare.seed}${prepare.allowMissing ? ' --allow-missing' : ''}`;
+    const q = (s: string) => (/^[\w./,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`); // shell-quoted where needed
+    const flags = `--source ${q(prepare.source)} --adapter ${prepare.adapter} --name ${prepare.name} --sizes ${prepare.sizes.join(',')} --cache-dir ${q(cacheDir)} --val-fraction ${prepare.valFraction} --seed ${prepare.seed}${prepare.allowMissing ? ' --allow-missing' : ''}`;
     throw new UsageError(
       `${e.message.replace(/: pass overwrite.*$/, '')}. If only the files' times changed (a copy), rebuild it with\n  npx cxr-ssl prepare ${flags} --force\n` +
         `and rerun reproduce. If the images themselves changed, also remove ${join(out, 'runs')} and ${join(out, 'rows')}: they were made from the old ones`,
