@@ -15,7 +15,7 @@
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), PLAN ("mode method px batch encoder;...": replaces
 #      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first),
-#      SKIP_UNIT=1, KERMANY (data folder for --reproduce), REPRO (reproduce configs, space-separated),
+#      SKIP_UNIT=1, KERMANY (data folder for --reproduce; 'packed': pack.sh's subset even where a full set is found), REPRO (reproduce configs, space-separated),
 #      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
 #      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
@@ -125,11 +125,13 @@ bench() {
 
   say "summary ($DEVICE)"
   "$NODE" tools/device/summary.mjs "$RES" | tee -a "$LOG" | tee "${OUT:-$W}/gpu-check-table.md"
+  [[ -z ${OUT:-} ]] || tar -C "$W" -czf "$OUT/bench-results.tar.gz" results
 }
 
 reproduce() {
   local data=${KERMANY:-} subset=0
-  for c in "$data" "$ROOT/shared/data/kermany-pneumonia-224" "$ROOT/../shared/data/kermany-pneumonia-224"; do
+  [[ $data == packed ]] && data=''   # KERMANY=packed: the subset pack.sh carried, even where a full set is found
+  for c in "$data" $([[ ${KERMANY:-} == packed ]] || echo "$ROOT/shared/data/kermany-pneumonia-224 $ROOT/../shared/data/kermany-pneumonia-224"); do
     if [[ -n $c && -d $c/train ]]; then data=$(cd "$c" && pwd); break; fi
   done
   if [[ ( -z $data || ! -d $data/train ) && -f $DEV/kermany.tar ]]; then
@@ -161,10 +163,12 @@ reproduce() {
       say "reproduce $name FAILED or timed out after $((SECONDS - t)) s; last stderr lines:"; tail -15 "$W/$name.stderr" | tee -a "$LOG"
     fi
     if [[ -n ${OUT:-} ]]; then
-      mkdir -p "$OUT/$name"
-      cp "$W/$name.yaml" "$W/$name.stderr" "$OUT/$name/" 2>/dev/null || true
-      cp "$out"/results.md "$out"/results.json "$out"/*.svg "$OUT/$name/" 2>/dev/null || true
-      echo "$((SECONDS - t))" > "$OUT/$name/wall-seconds.txt"
+      # one file back (the device returns at most 8): results, plots, the config as run, stderr, the
+      # wall time and every run's metrics.jsonl/config.json (the pretext curves), no weights
+      echo "$((SECONDS - t))" > "$W/$name.wall-seconds"
+      cp "$W/$name.yaml" "$W/$name.stderr" "$W/$name.wall-seconds" "$out/" 2>/dev/null || true
+      tar -C "$(dirname "$out")" -czf "$OUT/$name.tar.gz" --exclude='*.onnx' --exclude='*.safetensors' \
+        --exclude='*.pt' --exclude='checkpoints' --exclude='*.f32' --exclude="$name/cache" "$name" || true
     fi
     [[ -f $out/results.md ]] && tail -40 "$out/results.md"
   done
