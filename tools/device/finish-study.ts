@@ -1,0 +1,76 @@
+/**
+ * Finishes a reproduce whose output came back from the GPU box without weights (gpu-check.sh returns
+ * rows, curves and configs, never encoders: they exceed what the device returns): the method rows are
+ * taken as they are, the reference inits (random, random-bn) are evaluated here on the same images
+ * (prepared from --source with the study's own split seed and validation fraction), and results.md /
+ * results.json / plots are written into the study folder. A method with no rows is listed as missing.
+ *   npx tsx tools/device/finish-study.ts --study docs/results/h200-2026-12-04/study --source <kermany subset>
+ * The features of the reference rows come from onnxruntime here, not torch on the GPU (largest
+ * relative difference between the two measured on the H200: 4.7e-4 with TF32).
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { openCache } from '@cxr-ssl/data';
+import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
+import { ReproduceConfig } from '../../packages/cli/src/commands/reproduce.ts';
+import { EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
+import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
+import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
+
+const { values: a } = parseArgs({ options: { study: { type: 'string' }, source: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
+if (!a.study || !a.source) {
+  console.error('usage: finish-study.ts --study <reproduce output folder> --source <the images it was prepared from>');
+  process.exit(2);
+}
+const dir = resolve(a.study);
+const cfg = ReproduceConfig.parse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+const rowsDir = join(dir, 'rows');
+// pixels, features and fraction draws go to a scratch folder: the study folder keeps rows and reports
+const work = join(tmpdir(), 'cxr-ssl-finish-study', basename(dir));
+const cacheDir = join(work, 'cache');
+await runPrepare(
+  PrepareOptions.parse({ source: resolve(a.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet: a.quiet }),
+);
+const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
+const ctx = { outDir: work, seed: cfg.seed, provider: cfg.linear.provider, features: 'ort' as const, batchSize: cfg.linear.batchSize, quiet: a.quiet };
+const saved = readdirSync(rowsDir).map((f) => ResultRow.parse(JSON.parse(readFileSync(join(rowsDir, f), 'utf8'))));
+const rows: ResultRow[] = [];
+const curves: CurvePoint[] = [];
+const missing: string[] = [];
+for (const size of cfg.sizes) {
+  const cache = openCache(cacheDir, cfg.data.name, size);
+  for (const init of cfg.inits) {
+    if (init === 'random' || init === 'random-bn') {
+      const enc = await randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined);
+      const path = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
+      rows.push(
+        ...(await evaluateEncoder(enc, cache, settings, {
+          ...ctx,
+          previous: (k) => (existsSync(path(k)) ? ResultRow.parse(JSON.parse(readFileSync(path(k), 'utf8'))) : undefined),
+          onRow: (row, k) => writeFileAtomic(path(k), JSON.stringify(row)),
+        })),
+      );
+      continue;
+    }
+    const mine = saved.filter((r) => r.init === init && r.size === size);
+    if (mine.length === 0) missing.push(`${init} at ${size} px`);
+    rows.push(...mine);
+    const metrics = join(dir, 'runs', `${init}-${size}`, 'metrics.jsonl');
+    if (existsSync(metrics))
+      for (const l of readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"'))) {
+        const m = JSON.parse(l) as { epoch: number; loss: number; accuracy: number; valAccuracy?: number };
+        curves.push({ task: init, size, epoch: m.epoch + 1, loss: m.loss, accuracy: m.accuracy, valAccuracy: m.valAccuracy });
+      }
+  }
+  cache.close();
+}
+const paired = pairRows(rows);
+const cells = labelEfficiency(paired);
+writeStudyReport(dir, paired, cfg, cells);
+await writePlots(dir, paired, curves, cells);
+if (missing.length) console.log(`no rows for ${missing.join(', ')}: not in the report`);
+console.log(readFileSync(join(dir, 'results.md'), 'utf8'));
