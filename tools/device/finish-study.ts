@@ -17,7 +17,7 @@ import { openCache } from '@cxr-ssl/data';
 import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
 import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
 import { ReproduceConfig } from '../../packages/cli/src/commands/reproduce.ts';
-import { EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
+import { type EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
 import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
 import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
 

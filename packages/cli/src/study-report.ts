@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
@@ -62,8 +63,37 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
       : []),
     'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png, label-efficiency.svg/png (when there are label fractions).',
     '',
+    ...shortcutSection(join(dir, 'runs')),
     labelEfficiencyMarkdown(cells),
     resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),
   ].join('\n');
   writeFileAtomic(join(dir, 'results.md'), md);
+}
+
+/** The shortcut probe of each pretext run that has one (tools/probe/shortcut.ts --run writes shortcut.json). */
+function shortcutSection(runsDir: string): string[] {
+  if (!existsSync(runsDir)) return [];
+  const found = readdirSync(runsDir)
+    .sort()
+    .filter((run) => existsSync(join(runsDir, run, 'shortcut.json')))
+    .map((run) => ({ run, ...(JSON.parse(readFileSync(join(runsDir, run, 'shortcut.json'), 'utf8')) as ShortcutProbe) }));
+  if (found.length === 0) return [];
+  const p = (x: number | undefined) => (x === undefined ? '–' : (100 * x).toFixed(1));
+  return [
+    '## Shortcuts',
+    '',
+    "How much of each pretext run's held-out accuracy a trivial probe gets from 10 numbers per view (mean, sd, edge strips, corner blocks: no texture or shape), by nearest centroid (`tools/probe/shortcut.ts --run`). Share = (probe − chance) / (run − chance).",
+    '',
+    '| run | held-out accuracy | probe | chance | share |',
+    '|---|---|---|---|---|',
+    ...found.map((s) => `| ${s.run} | ${p(s.runAccuracy)} | ${p(s.probeAccuracy)} | ${p(s.chance)} | ${s.share === undefined ? '–' : `${(100 * s.share).toFixed(0)}%`} |`),
+    '',
+  ];
+}
+
+interface ShortcutProbe {
+  probeAccuracy: number;
+  runAccuracy?: number;
+  chance: number;
+  share?: number;
 }

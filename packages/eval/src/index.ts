@@ -12,3 +12,4 @@ export * from './paired.ts';
 export * from './compare.ts';
 export * from './finetune.ts';
 export * from './recalibrate-bn.ts';
+export * from './shortcut-probe.ts';

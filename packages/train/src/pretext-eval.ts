@@ -1,4 +1,4 @@
-import { type BatchStreamOptions, createBatchStream, getSampler } from '@cxr-ssl/data';
+import { type BatchStreamOptions, createBatchStream, evalTaskOptions, getSampler } from '@cxr-ssl/data';
 import type { Engine } from './engine.ts';
 
 export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task' | 'taskOptions' | 'workers'> {
@@ -32,7 +32,7 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   let loss = 0;
   let correct = 0;
   let samples = 0;
-  const taskOptions = getSampler(o.task).augmentMakesViews ? o.taskOptions : { ...(o.taskOptions as object), augment: [] };
+  const taskOptions = getSampler(o.task).augmentMakesViews ? o.taskOptions : evalTaskOptions(o.taskOptions as Record<string, unknown>);
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
     const stream = createBatchStream({ ...o, taskOptions, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {

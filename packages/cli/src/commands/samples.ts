@@ -77,7 +77,9 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
   const texts: string[] = [];
   const text = (x: number, y: number, s: string, size = 13) =>
     texts.push(`<text x="${x}" y="${y}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#f0f0f0">${escapeXml(s)}</text>`);
-  text(GAP, 17, `${o.task} on ${o.data}-${o.size}, seed ${o.seed}, augment: ${(opts as { augment?: { name: string }[] }).augment?.map((a) => a.name).join(' + ') || 'none'}`);
+  const names = (list?: { name: string }[]) => list?.map((a) => a.name).join(' + ');
+  const { augment, before } = opts as { augment?: { name: string }[]; before?: { name: string }[] };
+  text(GAP, 17, `${o.task} on ${o.data}-${o.size}, seed ${o.seed}, ${names(before) ? `before: ${names(before)}, ` : ''}augment: ${names(augment) || 'none'}`);
   text(GAP, 35, `cached image | the view${views > 1 ? 's' : ''} the network sees (${patch} px, shown x${zoom})`);
   const area = patch * patch;
   indices.forEach((img, r) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Image, Rng, Sample } from '../types.ts';
-import { augmentList } from '../augment/index.ts';
-import { augmentViews, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { augment, augmentList } from '../augment/index.ts';
+import { augmentViews, beforeGridOption, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
 import type { PretextTask } from './task.ts';
 
 /**
@@ -11,10 +11,13 @@ import type { PretextTask } from './task.ts';
  *     0 1 2
  *     3 . 4
  *     5 6 7
- * RNG draws, in order: label, centre (y, x) jitter, neighbour (y, x) jitter, then the
- * augmentations of each view (none by default: the study's task; e.g. per-patch intensity jitter).
+ * RNG draws, in order: the whole-image augmentations of `before` (none by default), label, centre
+ * (y, x) jitter, neighbour (y, x) jitter, then the augmentations of each view (none by default: the
+ * study's task; e.g. per-patch intensity jitter or standardisation against shortcuts, README: Methods).
  */
-export const contextOptions = z.object({ patch: gridPatchOption, augment: augmentList.default(() => []) }).strict();
+export const contextOptions = z
+  .object({ patch: gridPatchOption, before: beforeGridOption, augment: augmentList.default(() => []) })
+  .strict();
 export type ContextOptions = z.infer<typeof contextOptions>;
 
 /** (row, col) of neighbour label 0..7 */
@@ -37,8 +40,9 @@ export const context: PretextTask<ContextOptions> = {
   classes: () => 8,
   shape: (size, opts) => ({ views: 2, patch: grid(size, opts.patch).patch }),
   describe: (y) => `neighbour ${y}: ${NEIGHBOUR_NAMES[y]} of the centre`,
-  sample(img: Image, rng: Rng, opts: ContextOptions): Sample {
-    checkImage(img.pixels, img.size, 'context');
+  sample(whole: Image, rng: Rng, opts: ContextOptions): Sample {
+    checkImage(whole.pixels, whole.size, 'context');
+    const img = augment(whole, rng, opts.before);
     const g = grid(img.size, opts.patch);
     const int = (n: number) => rng.int(n);
     const y = rng.int(8);

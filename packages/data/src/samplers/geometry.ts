@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Augment, augment } from '../augment/index.ts';
+import { type Augment, augment, augmentList } from '../augment/index.ts';
 import type { Rng } from '../types.ts';
 
 /**
@@ -33,6 +33,14 @@ export function grid(size: number, patch?: number): Grid {
   }
   return { cell, patch: p, offset: Math.floor((size - 3 * cell) / 2) };
 }
+
+/**
+ * Whole-image augmentations applied before the grid is cut (context, jigsaw): e.g. `body` to cut the
+ * margins away, `crop` with ratio [1, 1] to place the grid at a random offset and scale. Off by default.
+ */
+export const beforeGridOption = augmentList
+  .default(() => [])
+  .describe('whole-image augmentations before the grid is cut (default none)');
 
 /** Copies the patch x patch square at (top, left) of a size x size image into dst at dstOffset. */
 export function copyPatch(

@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import type { Image, Rng, Sample } from '../types.ts';
-import { augmentList } from '../augment/index.ts';
-import { augmentViews, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { augment, augmentList } from '../augment/index.ts';
+import { augmentViews, beforeGridOption, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
 import { permutationSet, validatePermutationSet } from './permutations.ts';
 import type { PretextTask } from './task.ts';
 
 /**
  * Jigsaw (Noroozi & Favaro 2016): a random `patch` crop inside each cell of the 3x3 grid
  * (cells numbered 0..8 row-major), shuffled by permutation p of the set; label = p.
- * View i is the tile cut from cell perm[i]. RNG draws, in order: p, then (y, x) jitter for
- * cells 0..8, then the augmentations of each tile (none by default). `permutations` is either the set itself (number[][], as saved with a run) or a
+ * View i is the tile cut from cell perm[i]. RNG draws, in order: the whole-image augmentations of
+ * `before` (none by default), p, then (y, x) jitter for cells 0..8, then the augmentations of each
+ * tile (none by default). `permutations` is either the set itself (number[][], as saved with a run) or a
  * count n, meaning permutationSet(n, permutationSeed) (memoised: computed once per process).
  */
 export const jigsawOptions = z
   .object({
     patch: gridPatchOption,
+    before: beforeGridOption,
     permutations: z
       .union([z.number().int().min(2).max(362_880), z.array(z.array(z.number().int())).min(2)])
       .default(100),
@@ -50,8 +52,9 @@ export const jigsaw: PretextTask<JigsawOptions> = {
   resolve: (opts) => ({ ...opts, permutations: jigsawSet(opts) }),
   derive: (opts, seed) => ({ ...opts, permutations: jigsawSet({ ...opts, permutationSeed: opts.permutationSeed ?? seed }) }),
   describe: (y, opts) => `permutation ${y}: tiles from cells ${jigsawSet(opts)[y].join(' ')}`,
-  sample(img: Image, rng: Rng, opts: JigsawOptions): Sample {
-    checkImage(img.pixels, img.size, 'jigsaw');
+  sample(whole: Image, rng: Rng, opts: JigsawOptions): Sample {
+    checkImage(whole.pixels, whole.size, 'jigsaw');
+    const img = augment(whole, rng, opts.before);
     const g = grid(img.size, opts.patch);
     const set = jigsawSet(opts);
     const y = rng.int(set.length);

@@ -123,7 +123,7 @@ describe('context', () => {
   it('honours a patch override and rejects one that does not fit', () => {
     const opts = context.options.parse({ patch: 40 });
     expect(context.shape(128, opts)).toEqual({ views: 2, patch: 40 });
-    expect(() => context.shape(128, { patch: 50, augment: [] })).toThrow(/choose patch <= 42/);
+    expect(() => context.shape(128, { patch: 50, before: [], augment: [] })).toThrow(/choose patch <= 42/);
     expect(() => context.options.parse({ patch: 0 })).toThrow();
     expect(() => context.options.parse({ pach: 3 })).toThrow();
   });
