@@ -11,6 +11,7 @@ import {
   LinearOptions,
   type PretextInfo,
   type ResultRow,
+  type Features,
   cachedFeatures,
   chooseExtractor,
   drawFractions,
@@ -263,7 +264,27 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
     let base = 0;
     const f: Partial<Record<'train' | 'val' | 'test', Float32Array>> = {};
     const weights = how.extractor === 'torch' ? enc.weights() : undefined;
-    for (const split of ['train', 'val', 'test'] as const) {
+    // torch: the splits that are not cached come from one Python process (each start imports torch
+    // and initialises CUDA: seconds per split, most of an H200's extraction time at these sizes)
+    const order = ['train', 'val', 'test'] as const;
+    const start = { train: 0, val: splits.train.length, test: splits.train.length + splits.val.length };
+    let together: Promise<Features> | undefined;
+    const fromTogether = async (split: (typeof order)[number]): Promise<Features> => {
+      together ??= extractFeaturesTorch({
+        encoder: enc.spec,
+        weights: weights!,
+        images: cache,
+        cacheFile: cache.files.u8,
+        indices: order.flatMap((s) => splits[s]),
+        batchSize: ctx.batchSize,
+        python: how.python,
+        onProgress: (d) => bar.update(d),
+      });
+      const all = await together;
+      const rows = splits[split].length;
+      return { dim: all.dim, features: all.features.slice(start[split] * all.dim, (start[split] + rows) * all.dim) };
+    };
+    for (const split of order) {
       const idx = splits[split];
       const onProgress = (d: number) => bar.update(base + d);
       const r = await cachedFeatures({
@@ -276,7 +297,7 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
         compute: () =>
           opened
             ? extractFeatures({ session: opened.session, images: cache, indices: idx, batchSize: ctx.batchSize, onProgress })
-            : extractFeaturesTorch({ encoder: enc.spec, weights: weights!, images: cache, cacheFile: cache.files.u8, indices: idx, batchSize: ctx.batchSize, python: how.python, onProgress }),
+            : fromTogether(split),
       });
       f[split] = r.features;
       dim = r.dim;
