@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
@@ -9,6 +9,8 @@ import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
+import { RUN_EXPORT_DIR } from './export/run.ts';
+import { writeHubExport } from './export/hub.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
@@ -20,7 +22,7 @@ export type PretextEvent =
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
   | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
-  | { type: 'done'; encoderOnnx: string; encoderWeights: string };
+  | { type: 'done'; encoderOnnx: string; encoderWeights: string; exportDir: string };
 
 export interface RunPretextOptions {
   runDir: string;
@@ -188,6 +190,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   writeSafetensors(weightsPath, enc, { encoder: cfg.encoder, task: cfg.task });
   const onnxPath = join(runDir, 'encoder.onnx');
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
-  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath });
+  // the hub-like folder people take away (torch state dict, config with the input scaling, card)
+  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
+  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
   return { runDir };
 }

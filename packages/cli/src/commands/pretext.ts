@@ -174,7 +174,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         break;
       case 'done':
         bar?.stop();
-        process.stderr.write(`encoder written: ${e.encoderOnnx}\n`);
+        process.stderr.write(`encoder written: ${e.encoderOnnx}; for use elsewhere: ${e.exportDir}\n`);
         break;
     }
   };
