@@ -9,3 +9,4 @@ export { methodHead, methodLoss, methodProblem, runOptions } from './method-opti
 export { METHODS, type Method } from './methods/index.ts';
 export * from './schedule.ts';
 export * from './export/index.ts';
+export * from './loggers/index.ts';

@@ -11,6 +11,7 @@ import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { RUN_EXPORT_DIR } from './export/run.ts';
 import { writeHubExport } from './export/hub.ts';
+import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
@@ -32,6 +33,8 @@ export interface RunPretextOptions {
   /** stop at the next step boundary, leaving a resumable checkpoint */
   signal?: AbortSignal;
   onEvent?: (e: PretextEvent) => void;
+  /** TensorBoard / CSV beside metrics.jsonl (default: LoggerOption's) */
+  loggers?: LoggerName[];
 }
 
 export class NonFiniteLossError extends Error {}
@@ -91,12 +94,14 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const cores = availableParallelism();
   const workers = cfg.workers ?? (cores >= 4 ? Math.min(8, cores - 2) : 0);
   const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const loggers = openLoggers(runDir, opts.loggers ?? LoggerOption.parse(undefined));
 
   const ckpt = opts.resume ? readLatestCheckpoint(runDir) : undefined;
   let weights: Weights;
   if (ckpt) {
     weights = ckpt.weights;
     metrics.truncateAfter(ckpt.state.step);
+    loggers.resumeAt(ckpt.state.step);
   } else {
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
@@ -157,7 +162,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
         const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
         t0 = now;
         samplesSince = 0;
-        metrics.append({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+        const logged = { kind: 'step' as const, step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec };
+        metrics.append(logged);
+        loggers.write(logged);
         onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
       }
     };
@@ -178,7 +185,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     }
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
+    const { type: _, ...fields } = line;
     metrics.append({ kind: 'epoch', step, ...line });
+    loggers.write({ kind: 'epoch', step, ...fields });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
     if (opts.signal?.aborted) return { runDir };

@@ -110,6 +110,7 @@ describe.skipIf('error' in torchPython)('cxr_ssl.load_encoder (packages/python) 
     it(`${name} at ${size} px: 8 images, output equals the ONNX encoder within 1e-4`, async () => {
       const e = await exportWithOnnxFeatures(encoderSpec(name), size, 8);
       const r = check(py, e);
+      console.info(`load_encoder ${name}: max |Δ| vs ONNX ${r.max_abs_diff_onnx.toExponential(2)} (max |feature| ${r.max_abs_onnx.toFixed(3)}, torch ${r.torch})`);
       expect(r.shape).toEqual([8, encoderSpec(name).features]);
       expect(r.max_abs_onnx).toBeGreaterThan(1e-3); // not a vacuous comparison of zeros
       expect(r.max_abs_diff_onnx).toBeLessThanOrEqual(1e-4);
@@ -128,6 +129,7 @@ describe.skipIf(!tvPython)('model.safetensors loads with strict=True into torchv
     it(`${name}: strict load, and torchvision's forward equals ONNX within 1e-4`, async () => {
       const e = await exportWithOnnxFeatures(encoderSpec(name), size, n);
       const r = check(tvPython!, e);
+      console.info(`torchvision ${name}: strict load, max |Δ| vs ONNX ${r.max_abs_diff_torchvision?.toExponential(2)} (${r.torchvision}, torch ${r.torch})`);
       expect(r.strict).toBe(true);
       expect(r.max_abs_diff_torchvision).toBeLessThanOrEqual(1e-4);
       expect(r.max_abs_diff_onnx).toBeLessThanOrEqual(1e-4);
