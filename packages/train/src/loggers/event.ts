@@ -1,10 +1,10 @@
 /**
  * tensorflow.Event protos (tensorflow/core/util/event.proto, summary.proto) for scalars, encoded
  * by hand: the few fields a scalar event needs do not justify a protobuf runtime.
- *   Event { double wall_time = 1; int64 step = 2; oneof { string file_version = 3; Summary summary = 5; SessionLog session_log = 6 } }
+ *   Event { double wall_time = 1; int64 step = 2; oneof { string file_version = 3; Summary summary = 5; SessionLog session_log = 7 } }   (6 is the deprecated log_message)
  *   Summary { repeated Value value = 1 }   Value { string tag = 1; float simple_value = 2 }
- *   SessionLog { SessionStatus status = 1 }  (START = 1: TensorBoard drops events of later steps
- *   written before it, which is how a resumed run's log forgets what its checkpoint did not keep)
+ *   SessionLog { SessionStatus status = 1 }  (START = 1: TensorBoard drops the events of this step
+ *   and later ones written before it, which is how a resumed run's log forgets what its checkpoint did not keep)
  */
 class Proto {
   private parts: number[] = [];
@@ -56,6 +56,7 @@ export function scalarsEvent(wallTime: number, step: number, scalars: Record<str
   return new Proto().double(1, wallTime).tag(2, 0).varint(step).bytes(5, summary.done()).done();
 }
 
+/** START at `step`: TensorBoard keeps only the events of steps below it from before. */
 export function sessionStartEvent(wallTime: number, step: number): Uint8Array {
-  return new Proto().double(1, wallTime).tag(2, 0).varint(step).bytes(6, new Proto().tag(1, 0).varint(1).done()).done();
+  return new Proto().double(1, wallTime).tag(2, 0).varint(step).bytes(7, new Proto().tag(1, 0).varint(1).done()).done();
 }

@@ -35,8 +35,8 @@ export class TensorboardLogger implements MetricsLogger {
     for (const [k, v] of Object.entries(line)) if (!SKIP.has(k) && typeof v === 'number' && Number.isFinite(v)) scalars[tensorboardTag(line.kind, k)] = v;
     if (Object.keys(scalars).length > 0) appendFileSync(this.path, tfrecord(scalarsEvent(Date.now() / 1000, line.step, scalars)));
   }
-  /** a resumed run: TensorBoard discards what earlier files logged after `step` */
+  /** a resumed run: TensorBoard discards what earlier files logged after the checkpoint's `step` */
   resumeAt(step: number): void {
-    appendFileSync(this.path, tfrecord(sessionStartEvent(Date.now() / 1000, step)));
+    appendFileSync(this.path, tfrecord(sessionStartEvent(Date.now() / 1000, step + 1)));
   }
 }
