@@ -48,11 +48,15 @@ class Preprocess:
         return t
 
     def __call__(self, image):
+        return self.normalise(self.pixels(image))
+
+    def pixels(self, image):
+        """Grey pixels at the training size, [1, S, S] float32 on 0..255 (what encoder.onnx takes)."""
         x = self.grey(image)
         if tuple(x.shape) != self.size:
             x = F.interpolate(x[None, None], size=self.size, mode='bilinear', align_corners=False, antialias=True)[0, 0]
             x = x.round().clamp(0, 255)  # the tool trains on uint8 pixels
-        return self.normalise(x[None])
+        return x[None]
 
     def normalise(self, x):
         """[1, S, S] grey 0..255 -> [in_chans, S, S]."""
