@@ -1,4 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core without the @tensorflow/tfjs umbrella (which brought webgl, converter, data and
+// core-js, none used): the gradients and the plain-JavaScript backend (--backend cpu, the reference
+// the wasm kernels are checked against) are registered here, as the umbrella did.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from './wasm-kernels.ts';
 

@@ -56,7 +56,7 @@ async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number
 function check(python: string, e: { dir: string; images: string; n: number; features: string }) {
   const r = spawnSync(python, [CHECK, e.dir, e.images, String(e.n), e.features], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${CHECK} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; max_abs_diff_onnx: number; max_abs_onnx: number; torchvision: string; strict?: boolean; max_abs_diff_torchvision?: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; max_abs_diff_onnx: number; max_abs_onnx: number; torchvision: string; torch: string; strict?: boolean; max_abs_diff_torchvision?: number };
 }
 
 describe('hub export: the files', () => {
