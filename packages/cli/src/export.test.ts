@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTfrecords } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
+import { finishedRuns } from './commands/linear.ts';
 
 // A short real pretext run through the CLI leaves the export folder and the training curves;
 // `cxr-ssl export <run> --out` rewrites the folder with evaluation rows in the card.
@@ -47,6 +48,9 @@ describe('pretext run -> export folder, TensorBoard and CSV curves', () => {
     const card = readFileSync(join(tmp, 'hub', 'README.md'), 'utf8');
     expect(card).toContain('| linear | 100% | 0 | kermany-mini | 32 | 80.0 [70.0, 90.0] | 90.0 [85.0, 95.0] | +5.0 [-1.0, 11.0] | 32 |');
     expect(card.match(/^\| linear/gm)).toHaveLength(1); // the random row is not this encoder's
+    // an export under the runs folder is not taken for a run by linear's default encoders
+    expect(cli('export', 'runs/r1', '--out', 'runs/r1-hub').code).toBe(0);
+    expect(finishedRuns(join(tmp, 'runs'))).toEqual([run]);
     const missing = cli('export', 'runs/nope', '--out', 'x');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/runs\/nope\/config\.json not found/);
