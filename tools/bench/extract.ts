@@ -8,7 +8,7 @@
  *                                  [--batch 16] [--threads N] [--tfjs wasm|cpu|auto] [--provider cpu|auto]
  */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { extractFeatures, openEncoderSession } from '@cxr-ssl/eval';
 import { encoderSpec, initWeights } from '@cxr-ssl/models';
 import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';

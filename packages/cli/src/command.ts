@@ -9,6 +9,8 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   summary: string;
   flags: [flag: string, help: string][];
   schema: S;
+  /** an optional positional argument and the option it fills (`export <run>` = `export --run <run>`) */
+  positional?: { name: string; option: string };
   /** the command reads --config itself (its config file is its input, not a bag of flag defaults) */
   ownsConfig?: boolean;
   run(opts: z.infer<S>): Promise<void>;

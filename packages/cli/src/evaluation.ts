@@ -18,6 +18,7 @@ import {
   extractFeatures,
   extractFeaturesTorch,
   finetuneEvaluation,
+  finetuneStepsPerEpoch,
   knnEvaluation,
   linearEvaluation,
   bnInputs,
@@ -342,8 +343,11 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
       const { engine: engineName, python, ...ft } = s.finetune;
       const { engine, reason } = await createEngine(engineName, { torch: { python } });
       if (!ctx.quiet) process.stderr.write(`fine-tuning ${enc.init} on ${trainRows.length} images (${Math.round(100 * key.fraction)}%, seed ${key.seed}): engine ${engine.name} (${reason})\n`);
+      const steps = FinetuneOptions.parse({ ...ft, seed: key.seed });
+      const bar = progress(`finetune ${enc.init}`, steps.epochs * finetuneStepsPerEpoch(trainRows.length, steps.batchSize), ctx.quiet);
       try {
         const { weights: _, ...r } = await finetuneEvaluation({
+          onStep: ({ done, epoch, loss, accuracy }) => bar.update(done, { epoch, loss: loss.toFixed(4), acc: accuracy.toFixed(3) }),
           engine,
           encoder: enc.spec,
           weights: enc.weights(),
@@ -357,6 +361,7 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
         });
         row = r;
       } finally {
+        bar.stop();
         await engine.close();
       }
     }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { demo } from './commands/demo.ts';
 import { evalCommand } from './commands/eval.ts';
+import { exportCommand } from './commands/export.ts';
 import { importWeights } from './commands/import-weights.ts';
 import { linear } from './commands/linear.ts';
 import { prepare } from './commands/prepare.ts';
@@ -10,7 +11,7 @@ import { samples } from './commands/samples.ts';
 import type { CommandSpec } from './command.ts';
 import { UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, exportCommand, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
@@ -21,8 +22,11 @@ export function buildProgram(): Command {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
     for (const [f, help] of spec.flags) cmd.option(f, help);
+    if (spec.positional) cmd.argument(`[${spec.positional.name}]`);
     const help = flagHelp(spec);
-    cmd.action(async (flags: Record<string, unknown>) => {
+    cmd.action(async (...args: unknown[]) => {
+      const positional = spec.positional && typeof args[0] === 'string' ? { [spec.positional.option]: args[0] } : {};
+      const flags = { ...positional, ...(args[spec.positional ? 1 : 0] as Record<string, unknown>) };
       const { config, ...given } = flags;
       if (spec.ownsConfig) {
         await spec.run(validate(spec.schema, flags, 'flags', help));

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { EfficiencyCell, ResultRow } from '@cxr-ssl/eval';
 import sharp from 'sharp';
+import { finishReport } from './html-report.ts';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -142,5 +143,6 @@ export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePo
     await renderChart(rocSpec(main), out('roc'));
   }
   if (new Set(cells.map((c) => c.fraction)).size > 1) await renderChart(labelEfficiencySpec(cells), out('label-efficiency'));
+  finishReport(dir, written); // results.md shows the PNGs; results.html embeds the SVGs
   return written;
 }

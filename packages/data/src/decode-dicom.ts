@@ -2,6 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import sharp from 'sharp';
+import { DICOM_CODECS } from './dicom-codecs.ts';
 
 /**
  * DICOM -> 8-bit grey, the way a viewer shows it: stored values (8/16/32-bit, signed or not,
@@ -9,7 +10,8 @@ import sharp from 'sharp';
  * LINEAR / LINEAR_EXACT / SIGMOID) or, without a window, min-max over the image -> MONOCHROME1
  * inverted so that bone is always bright. Uncompressed transfer syntaxes (implicit/explicit little
  * endian, explicit big endian, deflated) are decoded here; JPEG baseline/extended 8-bit (the
- * common lossy archive format) is handed to sharp; anything else is an error naming the syntax.
+ * common lossy archive format) is handed to sharp; JPEG Lossless, JPEG-LS and JPEG 2000 to the
+ * codecs of dicom-codecs.ts; anything else (RLE, HTJ2K) is an error naming the syntax.
  */
 
 export interface GreyRaw {
@@ -161,6 +163,42 @@ async function jpegValues(ds: DataSet, px: Element, where: string, syntax: strin
   return Float64Array.from(raw.data);
 }
 
+/** One frame through a codec of dicom-codecs.ts -> stored values (BitsStored masked, sign-extended as storedValues does). */
+async function codecValues(ds: DataSet, px: Element, where: string, syntax: string, w: number, h: number): Promise<Float64Array> {
+  const name = `transfer syntax ${syntax} (${TRANSFER_SYNTAXES[syntax]})`;
+  const bitsAllocated = ds.uint16('x00280100') ?? 8;
+  const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
+  const signed = ds.uint16('x00280103') === 1;
+  const fragments = px.fragments ?? [];
+  let decoded: Awaited<ReturnType<(typeof DICOM_CODECS)[string]>>;
+  try {
+    const frame =
+      px.basicOffsetTable?.length || (num(ds, 'x00280008', 1) ?? 1) > 1
+        ? dicomParser.readEncapsulatedImageFrame(ds, px, 0)
+        : dicomParser.readEncapsulatedPixelDataFromFragments(ds, px, 0, fragments.length);
+    decoded = await DICOM_CODECS[syntax](frame, bitsAllocated);
+  } catch (e) {
+    return fail(where, `${name}: the pixel data could not be decoded (${String((e as Error)?.message ?? e)}); convert the file to uncompressed, e.g. 'gdcmconv --raw in.dcm out.dcm'`);
+  }
+  const n = w * h;
+  if ((decoded.width !== undefined && (decoded.width !== w || decoded.height !== h)) || decoded.components !== 1 || decoded.bytes.length < n * decoded.bytesPerSample) {
+    fail(
+      where,
+      `${name}: the pixel data did not decode to one grey ${w}x${h} frame (got ${decoded.width ?? '?'}x${decoded.height ?? '?'}, ${decoded.components} component(s), ${decoded.bytes.length} bytes): ` +
+        `the file may be corrupt or mislabelled; convert it to uncompressed, e.g. 'gdcmconv --raw in.dcm out.dcm'`,
+    );
+  }
+  const view = new DataView(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength);
+  const range = 2 ** bitsStored;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = (decoded.bytesPerSample === 1 ? view.getUint8(i) : view.getUint16(i * 2, true)) % range;
+    if (signed && v >= range / 2) v -= range;
+    out[i] = v;
+  }
+  return out;
+}
+
 /** Value of interest -> 0..255 per PS3.3 C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID). */
 function windowFn(center: number, width: number, fn: string): (x: number) => number {
   if (fn === 'SIGMOID') return (x) => 255 / (1 + Math.exp((-4 * (x - center)) / width));
@@ -186,6 +224,7 @@ export async function decodeDicom(bytes: Uint8Array, where: string): Promise<Gre
   let values: Float64Array;
   if (UNCOMPRESSED.has(syntax)) values = storedValues(ds, px, where, syntax, n);
   else if (JPEG_VIA_SHARP.has(syntax)) values = await jpegValues(ds, px, where, syntax, width, height);
+  else if (DICOM_CODECS[syntax]) values = await codecValues(ds, px, where, syntax, width, height);
   else {
     return fail(
       where,

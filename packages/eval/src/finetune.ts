@@ -43,6 +43,15 @@ export interface FinetuneInput {
   val?: LabelledRows;
   options?: FinetuneOptions;
   onEpoch?: (log: EpochLog) => void;
+  /** after every update: `done` of `total` updates (progress bars) with the batch's loss and accuracy */
+  onStep?: (p: { done: number; total: number; epoch: number; loss: number; accuracy: number }) => void;
+}
+
+/** Updates one fine-tuning epoch makes: full batches, and a last one unless it would hold one image. */
+export function finetuneStepsPerEpoch(n: number, batchSize: number): number {
+  const full = Math.floor(n / batchSize);
+  const rest = n - full * batchSize;
+  return full + (rest >= 2 || (rest === 1 && n < 2) ? 1 : 0);
 }
 
 export function finetuneHead(hidden: number): HeadSpec {
@@ -79,6 +88,8 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
   await engine.init({ encoder, head, weights, optimizer: { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay }, seed: o.seed });
   const history: EpochLog[] = [];
   const order = Int32Array.from({ length: n }, (_, i) => i);
+  const total = o.epochs * finetuneStepsPerEpoch(n, o.batchSize);
+  let done = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     shuffleInPlace(order, createRng(deriveSeed(o.seed, epoch)));
     const lr = o.lr * o.decay ** (epoch - 1);
@@ -93,6 +104,7 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
       loss += r.loss * count;
       correct += r.accuracy * count;
       trained += count;
+      input.onStep?.({ done: ++done, total, epoch, loss: r.loss, accuracy: r.accuracy });
     }
     const log: EpochLog = { epoch, trainLoss: loss / trained, trainAccuracy: correct / trained };
     // the val split is scored after the last epoch only: a forward pass over it every epoch would

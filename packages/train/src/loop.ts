@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
@@ -9,6 +9,9 @@ import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
+import { RUN_EXPORT_DIR } from './export/run.ts';
+import { writeHubExport } from './export/hub.ts';
+import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
@@ -20,7 +23,7 @@ export type PretextEvent =
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
   | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
-  | { type: 'done'; encoderOnnx: string; encoderWeights: string };
+  | { type: 'done'; encoderOnnx: string; encoderWeights: string; exportDir: string };
 
 export interface RunPretextOptions {
   runDir: string;
@@ -30,6 +33,8 @@ export interface RunPretextOptions {
   /** stop at the next step boundary, leaving a resumable checkpoint */
   signal?: AbortSignal;
   onEvent?: (e: PretextEvent) => void;
+  /** TensorBoard / CSV beside metrics.jsonl (default: LoggerOption's) */
+  loggers?: LoggerName[];
 }
 
 export class NonFiniteLossError extends Error {}
@@ -89,12 +94,14 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const cores = availableParallelism();
   const workers = cfg.workers ?? (cores >= 4 ? Math.min(8, cores - 2) : 0);
   const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const loggers = openLoggers(runDir, opts.loggers ?? LoggerOption.parse(undefined));
 
   const ckpt = opts.resume ? readLatestCheckpoint(runDir) : undefined;
   let weights: Weights;
   if (ckpt) {
     weights = ckpt.weights;
     metrics.truncateAfter(ckpt.state.step);
+    loggers.resumeAt(ckpt.state.step);
   } else {
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
@@ -155,7 +162,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
         const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
         t0 = now;
         samplesSince = 0;
-        metrics.append({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+        const logged = { kind: 'step' as const, step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec };
+        metrics.append(logged);
+        loggers.write(logged);
         onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
       }
     };
@@ -176,7 +185,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     }
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
+    const { type: _, ...fields } = line;
     metrics.append({ kind: 'epoch', step, ...line });
+    loggers.write({ kind: 'epoch', step, ...fields });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
     if (opts.signal?.aborted) return { runDir };
@@ -188,6 +199,8 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   writeSafetensors(weightsPath, enc, { encoder: cfg.encoder, task: cfg.task });
   const onnxPath = join(runDir, 'encoder.onnx');
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
-  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath });
+  // the hub-like folder people take away (torch state dict, config with the input scaling, card)
+  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
+  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
   return { runDir };
 }

@@ -30,12 +30,13 @@ export const LinearOptions = z
   .strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
-/** The default encoders: every finished pretext run (encoder.onnx + config.json) under runsDir. */
+/** The default encoders: every finished pretext run (encoder.onnx + config.json, not an export folder) under runsDir. */
 export function finishedRuns(runsDir: string): string[] {
   const dir = resolve(runsDir);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'encoder.onnx')) && existsSync(join(dir, d.name, 'config.json')))
+    // an export folder (model.safetensors, cxr-ssl export --out under the runs) is not a run
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'encoder.onnx')) && existsSync(join(dir, d.name, 'config.json')) && !existsSync(join(dir, d.name, 'model.safetensors')))
     .map((d) => join(dir, d.name))
     .sort();
 }

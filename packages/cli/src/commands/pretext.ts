@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { ENCODERS } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, LoggerOption, methodProblem, runPretext } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
@@ -52,6 +52,7 @@ export const PretextOptions = z
     workers: int().nonnegative().optional(),
     resume: flag().default(false),
     quiet: flag().default(false),
+    logger: LoggerOption,
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -174,7 +175,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         break;
       case 'done':
         bar?.stop();
-        process.stderr.write(`encoder written: ${e.encoderOnnx}\n`);
+        process.stderr.write(`encoder written: ${e.encoderOnnx}; for use elsewhere: ${e.exportDir}\n`);
         break;
     }
   };
@@ -194,7 +195,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
       },
-      { runDir, engine, resume: o.resume, signal: abort.signal, onEvent },
+      { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger },
     );
   } finally {
     bar?.stop();
@@ -242,6 +243,7 @@ export const pretext = defineCommand({
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],
+    ['--logger <names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (default; `tensorboard --logdir runs`) | tensorboard | csv | none'],
   ],
   schema: PretextOptions,
   async run(o) {

@@ -221,7 +221,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   return out;
 }
 
-function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
+export function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
   const path = join(runDir, 'metrics.jsonl');
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8')

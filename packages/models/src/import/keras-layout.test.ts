@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '../spec.ts';
 import { fixtureImages } from '@cxr-ssl/data/testing';
@@ -49,7 +50,7 @@ describe('Keras -> canonical layouts, checked against tfjs convolutions on real 
 
   it('HWIO -> OIHW: a 3 -> 5 conv gives tf.conv2d output', () => {
     const hwio = random([3, 3, 3, 5], 1);
-    const rgb = tf.tensor4d(grey, [1, size, size, 1]).tile([1, 1, 1, 3]).mul(tf.tensor1d([1, 0.5, -0.25])) as tf.Tensor4D;
+    const rgb = tf.mul(tf.tile(tf.tensor4d(grey, [1, size, size, 1]), [1, 1, 1, 3]), tf.tensor1d([1, 0.5, -0.25])) as tf.Tensor4D;
     const want = nhwcToNchw(tf.conv2d(rgb, tf.tensor4d(hwio.data, [3, 3, 3, 5]), 1, 'same'));
     const got = convNchw(nhwcToNchw(rgb), [3, size, size], hwioToOihw(hwio), undefined, 1);
     expect(hwioToOihw(hwio).shape).toEqual([5, 3, 3, 3]);
@@ -58,7 +59,7 @@ describe('Keras -> canonical layouts, checked against tfjs convolutions on real 
 
   it('depthwise [k, k, C, M] -> [C*M, 1, k, k] with groups C gives tf.depthwiseConv2d output (multiplier 2)', () => {
     const kernel = random([3, 3, 4, 2], 2);
-    const x = tf.tensor4d(grey, [1, size, size, 1]).tile([1, 1, 1, 4]).mul(tf.tensor1d([1, -1, 0.3, 2])) as tf.Tensor4D;
+    const x = tf.mul(tf.tile(tf.tensor4d(grey, [1, size, size, 1]), [1, 1, 1, 4]), tf.tensor1d([1, -1, 0.3, 2])) as tf.Tensor4D;
     const want = nhwcToNchw(tf.depthwiseConv2d(x, tf.tensor4d(kernel.data, [3, 3, 4, 2]), 1, 'same'));
     const got = convNchw(nhwcToNchw(x), [4, size, size], depthwiseToOihw(kernel), undefined, 4);
     expect(depthwiseToOihw(kernel).shape).toEqual([8, 1, 3, 3]);
@@ -80,7 +81,7 @@ describe('Keras -> canonical layouts, checked against tfjs convolutions on real 
 
   it('summing the first conv over RGB on grey equals the RGB conv on the grey image replicated to 3 channels', () => {
     const hwio = random([3, 3, 3, 8], 8);
-    const replicated = tf.tensor4d(grey, [1, size, size, 1]).tile([1, 1, 1, 3]) as tf.Tensor4D;
+    const replicated = tf.tile(tf.tensor4d(grey, [1, size, size, 1]), [1, 1, 1, 3]) as tf.Tensor4D;
     const want = nhwcToNchw(tf.conv2d(replicated, tf.tensor4d(hwio.data, [3, 3, 3, 8]), 1, 'same'));
     const summed = sumInputChannels(hwioToOihw(hwio));
     expect(summed.shape).toEqual([8, 1, 3, 3]);

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data/testing';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encoderSpec } from '../encoders/index.ts';
@@ -85,7 +87,7 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
 
     const modelJson = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8'));
     const bin = readFileSync(join(MODEL_DIR, 'weights.bin'));
-    const model = await tf.loadLayersModel(
+    const model = await tfl.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: modelJson.modelTopology,
         weightSpecs: modelJson.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
@@ -93,10 +95,10 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
       }),
     );
     // the Sequential's first layer is the feature extractor: MobileNetV2 (7x7x1280) + global average pooling
-    const extractor = model.layers[0] as tf.LayersModel;
+    const extractor = model.layers[0] as tfl.LayersModel;
     expect(extractor.outputs[0].shape).toEqual([null, 1280]);
     keras = tf.tidy(() => {
-      const rgb = tf.tensor4d(grey, [n, size, size, 1]).div(127.5).sub(1).tile([1, 1, 1, 3]);
+      const rgb = tf.tile(tf.sub(tf.div(tf.tensor4d(grey, [n, size, size, 1]), 127.5), 1), [1, 1, 1, 3]);
       return (extractor.predict(rgb) as tf.Tensor).dataSync() as Float32Array;
     });
     model.dispose();

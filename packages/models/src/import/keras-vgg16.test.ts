@@ -1,4 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encoderSpec } from '../encoders/index.ts';
@@ -15,16 +17,16 @@ import { importTfjsLayers } from './tfjs-layers.ts';
  * itself, then imported: the Keras model, fed Keras' own preprocessing, is the reference for our
  * grey vgg16-keras.
  */
-function kerasVgg16(size: number): tf.Sequential {
-  const model = tf.sequential();
+function kerasVgg16(size: number): tfl.Sequential {
+  const model = tfl.sequential();
   let n = 0;
   [2, 2, 3, 3, 3].forEach((convs, b) => {
     for (let i = 0; i < convs; i++) {
       const filters = [64, 128, 256, 512, 512][b];
       const name = KERAS_VGG16_CONVS[n++];
-      model.add(tf.layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', activation: 'relu', ...(n === 1 ? { inputShape: [size, size, 3] } : {}) }));
+      model.add(tfl.layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', activation: 'relu', ...(n === 1 ? { inputShape: [size, size, 3] } : {}) }));
     }
-    model.add(tf.layers.maxPooling2d({ name: `block${b + 1}_pool`, poolSize: 2, strides: 2 }));
+    model.add(tfl.layers.maxPooling2d({ name: `block${b + 1}_pool`, poolSize: 2, strides: 2 }));
   });
   // Keras initialises biases to zero: random ones make the test see a mis-mapped bias
   for (const layer of model.layers) {
@@ -34,7 +36,7 @@ function kerasVgg16(size: number): tf.Sequential {
   return model;
 }
 
-async function saveToArtifacts(model: tf.LayersModel) {
+async function saveToArtifacts(model: tfl.LayersModel) {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     saved = a;
@@ -49,7 +51,7 @@ describe('vgg16FromKeras (Keras VGG16 topology, random weights)', () => {
   const size = 32;
   const n = 2;
   const spec = encoderSpec('vgg16-keras');
-  let model: tf.Sequential;
+  let model: tfl.Sequential;
   let grey: Float32Array;
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -70,9 +72,9 @@ describe('vgg16FromKeras (Keras VGG16 topology, random weights)', () => {
     const weights = vgg16FromKeras(importTfjsLayers(await saveToArtifacts(model)));
     // keras.applications.vgg16.preprocess_input: RGB -> BGR, minus the ImageNet mean (BGR), 0..255
     const keras = tf.tidy(() => {
-      const rgb = tf.tensor4d(grey, [n, size, size, 1]).tile([1, 1, 1, 3]);
-      const bgr = tf.reverse(rgb, 3).sub(tf.tensor1d([103.939, 116.779, 123.68]));
-      return (model.predict(bgr) as tf.Tensor).mean([1, 2]).dataSync() as Float32Array;
+      const rgb = tf.tile(tf.tensor4d(grey, [n, size, size, 1]), [1, 1, 1, 3]);
+      const bgr = tf.sub(tf.reverse(rgb, 3), tf.tensor1d([103.939, 116.779, 123.68]));
+      return tf.mean(model.predict(bgr) as tf.Tensor, [1, 2]).dataSync() as Float32Array;
     });
     const session = await ort.InferenceSession.create(encoderOnnx(spec, weights), { executionProviders: ['cpu'] });
     const out = await session.run({ pixels: new ort.Tensor('float32', grey, [n, 1, size, size]) });

@@ -1,19 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importTfjsLayers } from './tfjs-layers.ts';
 
 /** A real tfjs export: a small Keras model saved by tfjs itself, the format's reference writer. */
-async function savedArtifacts(): Promise<{ modelJson: object; weightsBin: Uint8Array; model: tf.LayersModel }> {
-  const model = tf.sequential({
+async function savedArtifacts(): Promise<{ modelJson: object; weightsBin: Uint8Array; model: tfl.LayersModel }> {
+  const model = tfl.sequential({
     layers: [
-      tf.layers.conv2d({ name: 'stem', inputShape: [8, 8, 3], filters: 4, kernelSize: 3, useBias: false }),
-      tf.layers.batchNormalization({ name: 'stem_bn', epsilon: 1e-3 }),
-      tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ name: 'fc', units: 3 }),
+      tfl.layers.conv2d({ name: 'stem', inputShape: [8, 8, 3], filters: 4, kernelSize: 3, useBias: false }),
+      tfl.layers.batchNormalization({ name: 'stem_bn', epsilon: 1e-3 }),
+      tfl.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ name: 'fc', units: 3 }),
     ],
   });
   let saved: tf.io.ModelArtifacts | undefined;

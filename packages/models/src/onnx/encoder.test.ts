@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encoderSpec } from '../encoders/index.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { borrow, type ConvGradAttrs, handOver, type KernelArgs } from './wasm-kernel-util.ts';
 
 /**

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { type EncoderSpec, type HeadSpec, isRgbInputNorm, type Op, RGB_INPUT_NORMS } from '../spec.ts';
 
 /**

@@ -1,6 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core without the @tensorflow/tfjs umbrella (which brought webgl, converter, data and
+// core-js, none used): the gradients (vendor/tfjs-gradients.cjs: tfjs-core ships them only as ES
+// modules Node cannot load) and the plain-JavaScript backend (--backend cpu, the reference the wasm
+// kernels are checked against) are registered here, as the umbrella did.
+import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from './wasm-kernels.ts';
+
+createRequire(import.meta.url)('./vendor/tfjs-gradients.cjs');
 
 export type TfjsBackendChoice = 'auto' | 'wasm' | 'cpu';
 

@@ -1,7 +1,8 @@
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { encoderSpec, initWeights, isBuffer, type Weights } from '@cxr-ssl/models';
 import { setupTfjs } from '@cxr-ssl/models/tfjs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
 import { methodHead, methodLoss } from '../method-options.ts';

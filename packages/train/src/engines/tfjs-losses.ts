@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The losses of the tfjs engine, one small function each (python/cxr_torch/losses.py holds the

@@ -1,6 +1,7 @@
 import { EncoderSpec, headSpec, initWeights, type Weights } from '@cxr-ssl/models';
 import { pretextLogits } from '@cxr-ssl/models/tfjs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';

@@ -1,7 +1,7 @@
 import type { Batch } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
 import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
 import { crossEntropy, type LossTerms, ntXent } from './tfjs-losses.ts';
 

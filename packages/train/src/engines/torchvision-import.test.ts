@@ -7,7 +7,8 @@ import { encoderSpec, encoderWeightsShapes, headSpec, initWeights, readSafetenso
 import { importTorchvision, TORCH_PYTHON_DIR } from '@cxr-ssl/models/import';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { readResultsFile, type ResultRow } from '@cxr-ssl/eval';
+import { exportRun } from '@cxr-ssl/train';
+import { z } from 'zod';
+import { defineCommand } from '../command.ts';
+
+export const ExportOptions = z
+  .object({
+    run: z.string().min(1),
+    out: z.string().min(1),
+    /** results.json whose rows of this run go into the model card */
+    results: z.string().optional(),
+  })
+  .strict();
+
+/** The rows of a results file that evaluated this run's encoder (matched by the run folder). */
+export function rowsOfRun(rows: ResultRow[], runDir: string): ResultRow[] {
+  const want = resolve(runDir);
+  return rows.filter((r) => r.pretext && resolve(r.pretext.run) === want);
+}
+
+export const exportCommand = defineCommand({
+  name: 'export',
+  summary: 'Write a finished pretext run as a hub-like folder: model.safetensors, config.json, encoder.onnx, README.md (model card)',
+  flags: [
+    ['--run <dir>', 'the pretext run folder (config.json, encoder.safetensors)'],
+    ['--out <dir>', 'folder to write (replaced as a whole)'],
+    ['--results <file>', "results.json of an evaluation: this run's rows go into the model card"],
+  ],
+  positional: { name: 'run', option: 'run' },
+  schema: ExportOptions,
+  async run(o) {
+    const rows = o.results ? rowsOfRun(readResultsFile(resolve(o.results)).rows, o.run) : [];
+    if (o.results && rows.length === 0) process.stderr.write(`note: ${o.results} has no row evaluating ${o.run}; the card says so\n`);
+    const { dir, config } = exportRun(o.run, o.out, rows);
+    console.log(`wrote ${dir}: ${config.architecture} (${config.method}, ${config.steps} steps), ${rows.length} evaluation row(s) in README.md`);
+  },
+});

@@ -1,0 +1,117 @@
+import type { HubConfig } from './hub.ts';
+
+/** One evaluation row for the card: a subset of eval's ResultRow (train does not import eval). */
+export interface CardRow {
+  init: string;
+  size: number;
+  protocol?: string;
+  fraction?: number;
+  seed?: number;
+  data?: string;
+  accuracy: number;
+  auc: number;
+  n_test: number;
+  ci: { accuracy: [number, number]; auc: [number, number] };
+  paired?: Record<string, { auc: { diff: number; ci: [number, number] } }>;
+}
+
+/** What we know about the data sets people train on: the card's "training data" and its main limitation. */
+const KNOWN_DATA: { match: RegExp; text: string; limitation: string }[] = [
+  {
+    match: /kermany/i,
+    text: 'Kermany et al. (2018) paediatric chest X-rays: anterior-posterior films of children aged 1 to 5 from Guangzhou Women and Children’s Medical Center, normal vs pneumonia (CC BY 4.0).',
+    limitation: 'Pretrained on pediatric X-rays from one hospital: adult films, other scanners and other projections are out of its training distribution.',
+  },
+  {
+    match: /nih|chestx-?ray14/i,
+    text: 'NIH ChestX-ray14: 112,120 frontal chest X-rays of 30,805 adult patients (NIH Clinical Center).',
+    limitation: 'Pretrained on adult frontal films from one centre; NIH labels are mined from reports and noisy.',
+  },
+];
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+function rowsTable(rows: CardRow[]): string[] {
+  if (rows.length === 0) return ['No evaluation was given at export (`cxr-ssl export --results results.json` adds the rows of this encoder).'];
+  const lines = [
+    '| protocol | labels | seed | data | size | accuracy % [95% CI] | AUC % [95% CI] | ΔAUC vs random init [95% CI] | n test |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const d = r.paired?.random?.auc;
+    const delta = d ? `${d.diff >= 0 ? '+' : ''}${pct(d.diff)} [${pct(d.ci[0])}, ${pct(d.ci[1])}]` : '–';
+    lines.push(
+      `| ${r.protocol ?? 'linear'} | ${+(100 * (r.fraction ?? 1)).toPrecision(3)}% | ${r.seed ?? 0} | ${r.data ?? '–'} | ${r.size} | ${pct(r.accuracy)} [${pct(r.ci.accuracy[0])}, ${pct(r.ci.accuracy[1])}] | ${pct(r.auc)} [${pct(r.ci.auc[0])}, ${pct(r.ci.auc[1])}] | ${delta} | ${r.n_test} |`,
+    );
+  }
+  return lines;
+}
+
+/** README.md of an export: a model card (intended use, data, method, evaluation, limitations, how to load). */
+export function modelCard(c: HubConfig, rows: CardRow[]): string {
+  const known = KNOWN_DATA.find((k) => k.match.test(c.dataset.name));
+  const norm = c.input_normalisation;
+  const normText =
+    norm.type === 'per-image'
+      ? `each image standardised on its own: (x − mean(x)) / sqrt(var(x) + ${norm.eps}), x the grey pixels 0..255`
+      : `channel c = (x / ${norm.divide} − mean[c]) / std[c], x the grey pixels 0..255 copied to ${c.in_chans} channel(s); mean ${JSON.stringify(norm.mean)}, std ${JSON.stringify(norm.std)}`;
+  const tv = c.torchvision_architecture;
+  return [
+    `# ${c.architecture} pretrained by ${c.method} on ${c.dataset.name} (cxr-ssl ${c.cxr_ssl_version})`,
+    '',
+    `A ${c.architecture} image encoder (${c.feature_dim}-dim features after global average pooling), pretrained without labels by the self-supervised method **${c.method}** with [cxr-ssl](https://github.com/) on chest X-rays.`,
+    '',
+    '## Intended use',
+    '',
+    'Research: a starting point for chest X-ray classifiers (linear probe, kNN or fine-tuning) when labels are few. It is not a medical device and makes no diagnosis; nothing here was validated for clinical use.',
+    '',
+    '## Training data',
+    '',
+    `${known?.text ?? `The prepared data set \`${c.dataset.name}\`.`} Images were converted to 8-bit grey and resized to ${c.input_size[0]} × ${c.input_size[1]} px; labels were not used in pretraining.`,
+    '',
+    '## Method and settings',
+    '',
+    `- method: \`${c.method}\`, options \`${JSON.stringify(c.method_options)}\``,
+    `- ${c.steps} updates (${c.epochs} epochs, batch ${c.batch_size}), optimiser \`${JSON.stringify(c.optimizer)}\`, schedule \`${JSON.stringify(c.schedule)}\`, seed ${c.seed}, init ${c.init}`,
+    `- input: ${c.input_size[0]} × ${c.input_size[1]} grey; normalisation: ${normText}`,
+    '',
+    '## Evaluation',
+    '',
+    ...rowsTable(rows),
+    '',
+    '## Limitations',
+    '',
+    `- ${known?.limitation ?? 'Trained on one data set: check it on yours before relying on it.'}`,
+    `- Trained at ${c.input_size[0]} px; other sizes run (global pooling) but were not evaluated.`,
+    '- Self-supervised features can encode shortcuts (burnt-in markers, borders, exposure) as well as anatomy.',
+    '',
+    '## Files and how to load',
+    '',
+    '- `model.safetensors`: the complete torch state dict (BatchNorm buffers and `num_batches_tracked` included), torchvision names.',
+    '- `config.json`: architecture, input size and normalisation, feature dimension, method, options, steps, data set.',
+    '- `encoder.onnx`: input `pixels` float32 [N, 1, H, W] raw grey 0..255 (normalisation inside), output `features` [N, F].',
+    '',
+    '```python',
+    'from cxr_ssl import load_encoder  # pip install ./packages/python (cxr-ssl repository)',
+    'model, preprocess = load_encoder("this-folder")',
+    'features = model(preprocess(image).unsqueeze(0))  # image: PIL image, HxW uint8 array or tensor',
+    '```',
+    ...(tv
+      ? [
+          '',
+          `Plain torchvision (${tv}; its classifier replaced by an identity${c.in_chans === 1 ? ', the first conv by a one-channel one' : ''}):`,
+          '',
+          '```python',
+          'import torch, torchvision',
+          'from safetensors.torch import load_file',
+          `m = torchvision.models.${tv}()`,
+          ...(tv === 'resnet18'
+            ? [...(c.in_chans === 1 ? ['m.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)'] : []), 'm.fc = torch.nn.Identity()']
+            : [...(c.in_chans === 1 ? ['m.features[0] = torch.nn.Conv2d(1, 64, 3, padding=1)'] : []), 'm.avgpool, m.classifier = torch.nn.Identity(), torch.nn.Identity()  # then pool features(x) yourself: x.mean((2, 3))']),
+          'm.load_state_dict(load_file("model.safetensors"), strict=True)',
+          '```',
+        ]
+      : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtureImages, repoRoot } from '@cxr-ssl/data/testing';
+import { type EncoderSpec, encoderSpec, initWeights, type Weights } from '@cxr-ssl/models';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PretextConfig } from '../config.ts';
+import { findTorchPython } from '../engines/python.ts';
+import { writeHubExport } from './hub.ts';
+
+// An export is checked from the outside: the files' format, then the Python package loading it
+// (packages/python) against the ONNX encoder on real X-rays, and torchvision's own modules
+// loading model.safetensors with strict=True.
+const tmp = mkdtempSync(join(tmpdir(), 'cxr-export-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const CHECK = join(repoRoot(), 'packages', 'python', 'tests', 'check_export.py');
+
+/** BatchNorm statistics and affine far from 0/1, so a dropped or misnamed buffer shows. */
+function trainedLookingBn(w: Weights, seed: number): Weights {
+  let s = seed;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const value: Record<string, () => number> = { running_mean: () => next() - 0.5, running_var: () => 0.5 + next(), weight: () => 0.5 + next(), bias: () => 0.4 * (next() - 0.5) };
+  return new Map(
+    [...w].map(([name, t]) => {
+      const k = name.split('.').pop()!;
+      const isBn = w.has(name.replace(/\.[a-z_]+$/, '.running_var'));
+      return [name, isBn && value[k] ? { shape: t.shape, data: t.data.map(() => value[k]()) } : t];
+    }),
+  );
+}
+
+function header(path: string): Record<string, { dtype: string; shape: number[] }> {
+  const b = readFileSync(path);
+  const n = Number(b.readBigUInt64LE(0));
+  return JSON.parse(b.subarray(8, 8 + n).toString('utf8'));
+}
+
+async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number, data = 'kermany-mini') {
+  const weights = trainedLookingBn(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
+  const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: data, size }, epochs: 2 });
+  const dir = join(tmp, `${spec.name}-${size}`);
+  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runName: 'test-run' });
+  const images = await fixtureImages(n, size);
+  const x = new Uint8Array(n * size * size);
+  for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
+  const session = await ort.InferenceSession.create(join(dir, 'encoder.onnx'));
+  const features = (await session.run({ pixels: new ort.Tensor('float32', Float32Array.from(x), [n, 1, size, size]) })).features.data as Float32Array;
+  await session.release();
+  writeFileSync(join(dir, '..', `${spec.name}-${size}.u8`), x);
+  writeFileSync(join(dir, '..', `${spec.name}-${size}.f32`), features);
+  return { dir, config, n, images: join(dir, '..', `${spec.name}-${size}.u8`), features: join(dir, '..', `${spec.name}-${size}.f32`) };
+}
+
+function check(python: string, e: { dir: string; images: string; n: number; features: string }) {
+  const r = spawnSync(python, [CHECK, e.dir, e.images, String(e.n), e.features], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${CHECK} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; max_abs_diff_onnx: number; max_abs_onnx: number; torchvision: string; torch: string; strict?: boolean; max_abs_diff_torchvision?: number };
+}
+
+describe('hub export: the files', () => {
+  it('model.safetensors is a complete torch state dict (num_batches_tracked as I64), config.json has the input scaling as numbers, the card the limitation', async () => {
+    const spec = encoderSpec('vgg-small-bn');
+    const e = await exportWithOnnxFeatures(spec, 32, 2);
+    const h = header(join(e.dir, 'model.safetensors'));
+    const bns = spec.ops.filter((o) => o.op === 'bn');
+    const tracked = Object.entries(h).filter(([k]) => k.endsWith('.num_batches_tracked'));
+    expect(tracked).toHaveLength(bns.length);
+    for (const [, t] of tracked) expect(t).toMatchObject({ dtype: 'I64', shape: [] });
+    const b = readFileSync(join(e.dir, 'model.safetensors'));
+    const n = Number(b.readBigUInt64LE(0));
+    const first = (h[tracked[0][0]] as unknown as { data_offsets: [number, number] }).data_offsets[0];
+    expect(b.readBigInt64LE(8 + n + first)).toBe(40n); // the steps given
+    const config = JSON.parse(readFileSync(join(e.dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ format: 1, architecture: 'vgg-small-bn', in_chans: 1, input_size: [32, 32], feature_dim: 256, method: 'rotation', steps: 40, dataset: { name: 'kermany-mini', size: 32 } });
+    expect(config.input_normalisation).toEqual({ type: 'per-image', name: 'per-view', eps: 1e-5 });
+    expect(config.cxr_ssl_version).toMatch(/^\d+\.\d+\.\d+/);
+    const card = readFileSync(join(e.dir, 'README.md'), 'utf8');
+    expect(card).toMatch(/## Intended use/);
+    expect(card).toMatch(/Pretrained on pediatric X-rays/);
+    expect(card).toMatch(/No evaluation was given/);
+  });
+  it('an ImageNet-input encoder records its per-channel mean and std', async () => {
+    const spec = encoderSpec('resnet18-torchvision');
+    const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'nih', size: 32 } });
+    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runName: 'x' });
+    expect(config.input_normalisation).toEqual({ type: 'affine', name: 'torchvision-rgb', divide: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(config.in_chans).toBe(3);
+    expect(readFileSync(join(tmp, 'rn-tv', 'README.md'), 'utf8')).toMatch(/adult frontal films/);
+  });
+});
+
+const torchPython = findTorchPython();
+/** A Python with torch and torchvision: the configured one, or Debian's python3-torchvision. */
+function torchvisionPython(): string | undefined {
+  const candidates = ['path' in torchPython ? torchPython.path : undefined, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
+  return candidates.find((p) => spawnSync(p, ['-c', 'import torch, torchvision'], { encoding: 'utf8' }).status === 0);
+}
+const tvPython = torchvisionPython();
+
+describe.skipIf('error' in torchPython)('cxr_ssl.load_encoder (packages/python) on fixture X-rays', () => {
+  const py = 'path' in torchPython ? torchPython.path : '';
+  for (const [name, size] of [
+    ['vgg-small-bn', 64],
+    ['resnet18', 64],
+    ['resnet18-torchvision', 64],
+    ['vgg-small', 64],
+  ] as const) {
+    it(`${name} at ${size} px: 8 images, output equals the ONNX encoder within 1e-4`, async () => {
+      const e = await exportWithOnnxFeatures(encoderSpec(name), size, 8);
+      const r = check(py, e);
+      console.info(`load_encoder ${name}: max |Δ| vs ONNX ${r.max_abs_diff_onnx.toExponential(2)} (max |feature| ${r.max_abs_onnx.toFixed(3)}, torch ${r.torch})`);
+      expect(r.shape).toEqual([8, encoderSpec(name).features]);
+      expect(r.max_abs_onnx).toBeGreaterThan(1e-3); // not a vacuous comparison of zeros
+      expect(r.max_abs_diff_onnx).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
+
+describe.skipIf(!tvPython)('model.safetensors loads with strict=True into torchvision modules', () => {
+  if (!tvPython) console.warn('skipped: no Python with torch and torchvision (apt-get install python3-torchvision, or pip install torchvision)');
+  for (const [name, size, n] of [
+    ['resnet18', 64, 4],
+    ['resnet18-torchvision', 64, 4],
+    ['vgg16-bn', 32, 2],
+    ['vgg16', 32, 2],
+  ] as const) {
+    it(`${name}: strict load, and torchvision's forward equals ONNX within 1e-4`, async () => {
+      const e = await exportWithOnnxFeatures(encoderSpec(name), size, n);
+      const r = check(tvPython!, e);
+      console.info(`torchvision ${name}: strict load, max |Δ| vs ONNX ${r.max_abs_diff_torchvision?.toExponential(2)} (${r.torchvision}, torch ${r.torch})`);
+      expect(r.strict).toBe(true);
+      expect(r.max_abs_diff_torchvision).toBeLessThanOrEqual(1e-4);
+      expect(r.max_abs_diff_onnx).toBeLessThanOrEqual(1e-4);
+    }, 120_000);
+  }
+});

@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { type EncoderSpec, isRgbInputNorm, normChannels, RGB_INPUT_NORMS, type Weights } from '@cxr-ssl/models';
+import { encoderOnnx } from '@cxr-ssl/models/onnx';
+import type { PretextConfig } from '../config.ts';
+import { modelCard, type CardRow } from './card.ts';
+import { hubStateDict, writeStateDict } from './state-dict.ts';
+
+export const HUB_FORMAT = 1;
+
+/** cxr-ssl's version: the workspace packages share one. */
+export function cxrSslVersion(): string {
+  const pkg = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * How a grey 0..255 image becomes the model's input, as numbers a user can apply without our code:
+ * `affine`: channel c = (x / divide - mean[c]) / std[c] (the grey image copied to every channel);
+ * `per-image`: (x - mean(x)) / sqrt(var(x) + eps) over the whole image (population variance).
+ */
+export function inputNormalisation(spec: EncoderSpec) {
+  const norm = spec.inputNorm;
+  if (norm === 'per-view') return { type: 'per-image' as const, name: norm, eps: 1e-5 };
+  if (norm === 'minus1to1') return { type: 'affine' as const, name: norm, divide: 127.5, mean: [1], std: [1] };
+  if (isRgbInputNorm(norm)) {
+    const n = RGB_INPUT_NORMS[norm];
+    return { type: 'affine' as const, name: norm, divide: n.divide, mean: [...n.mean], std: [...n.std] };
+  }
+  throw new Error(`no export of input norm ${norm}`);
+}
+
+/** torchvision / timm model names whose state dict our encoder's names match (in_chans from the norm). */
+const ARCHITECTURES: Record<string, string> = { resnet18: 'resnet18', vgg16: 'vgg16', 'vgg16-bn': 'vgg16_bn' };
+
+export interface HubExportInput {
+  spec: EncoderSpec;
+  /** encoder weights and BN buffers, canonical names */
+  weights: Weights;
+  run: PretextConfig;
+  /** training updates made */
+  steps: number;
+  /** evaluation rows for the card (optional) */
+  rows?: CardRow[];
+  runName: string;
+}
+
+export function hubConfig(x: HubExportInput) {
+  const base = x.spec.name.replace(/-(torchvision|keras)$/, '');
+  return {
+    format: HUB_FORMAT,
+    library: 'cxr-ssl',
+    cxr_ssl_version: cxrSslVersion(),
+    architecture: x.spec.name,
+    torchvision_architecture: ARCHITECTURES[base] ?? null,
+    in_chans: normChannels(x.spec.inputNorm),
+    input_size: [x.run.cache.size, x.run.cache.size],
+    image_channels: 1,
+    input_normalisation: inputNormalisation(x.spec),
+    feature_dim: x.spec.features,
+    pooling: 'global average',
+    method: x.run.task,
+    method_options: x.run.taskOptions,
+    steps: x.steps,
+    epochs: x.run.epochs,
+    batch_size: x.run.batchSize,
+    optimizer: x.run.optimizer,
+    schedule: x.run.schedule,
+    seed: x.run.seed,
+    init: x.run.init,
+    dataset: { name: x.run.cache.name, size: x.run.cache.size },
+    run: x.runName,
+    /** the ops graph: what load_encoder builds (same names as the state dict) */
+    encoder_spec: x.spec,
+  };
+}
+export type HubConfig = ReturnType<typeof hubConfig>;
+
+/**
+ * A model-hub-like folder: model.safetensors (torch state dict: weights, BN buffers and
+ * num_batches_tracked), config.json, encoder.onnx (input norm inside, raw pixels in), README.md.
+ * Built in a sibling temp folder and renamed over `outDir`, so a reader sees the old or the new.
+ */
+export function writeHubExport(outDir: string, x: HubExportInput): { dir: string; config: HubConfig } {
+  const config = hubConfig(x);
+  const tmp = `${outDir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeStateDict(join(tmp, 'model.safetensors'), hubStateDict(x.spec, x.weights, x.steps), {
+    format: 'pt',
+    encoder: x.spec.name,
+    method: x.run.task,
+  });
+  writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileAtomic(join(tmp, 'encoder.onnx'), encoderOnnx(x.spec, x.weights));
+  writeFileAtomic(join(tmp, 'README.md'), modelCard(config, x.rows ?? []));
+  const old = `${outDir}.old-${process.pid}`;
+  if (existsSync(outDir)) renameSync(outDir, old);
+  renameSync(tmp, outDir);
+  rmSync(old, { recursive: true, force: true });
+  return { dir: outDir, config };
+}
