@@ -8,10 +8,11 @@ import { writeStudyReportTo } from './study-fixture.ts';
 
 // results.html in a real browser: Debian's chromium driven by playwright-core (.ci/run installs
 // both). Every plot must draw (an SVG with marks and a size), the tables fill, nothing is logged
-// as an error; the screenshot is the one under docs/ that the README shows.
+// as an error. The screenshot goes to a temporary folder, so a test run leaves the tree clean;
+// CXR_SSL_UPDATE_SCREENSHOT=1 writes it over docs/results-html.png, the one the README shows.
 const CHROMIUM = process.env.CXR_SSL_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOT = join(repoRoot(), 'docs', 'results-html.png');
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-browser-'));
+const SCREENSHOT = process.env.CXR_SSL_UPDATE_SCREENSHOT === '1' ? join(repoRoot(), 'docs', 'results-html.png') : join(tmp, 'results-html.png');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 if (!existsSync(CHROMIUM)) console.warn(`skipped: results.html in a browser (no ${CHROMIUM}: apt-get install chromium, or set CXR_SSL_CHROMIUM)`);
 
