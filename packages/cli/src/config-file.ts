@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
-/** Read a YAML or JSON config file (JSON is YAML) into a plain object, naming the file on error. */
+/** Read a YAML config file, or a JSON one when its name ends in .json, into a plain object, naming the file on error. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -10,11 +10,13 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  // a .json file is read as JSON: YAML would accept e.g. a trailing comma and hand on something else
+  const json = /\.json$/i.test(path);
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new UsageError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
+    throw new UsageError(`${path}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`${path}: expected a mapping of option names to values`);

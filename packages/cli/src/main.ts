@@ -15,8 +15,9 @@ export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, r
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
     .description('Self-supervised pretraining on chest X-rays and evaluation of the encoders')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // one line per usage error (commander's own, e.g. an unknown flag), then exit 2 like every other usage error
+    .configureOutput({ outputError: (str, write) => write(`cxr-ssl: ${str.replace(/^error: /, '').trim()} (--help lists the options)\n`) });
   for (const spec of COMMANDS) {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
@@ -46,7 +47,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode);
+    // --help and --version end with 0; every other commander error is a usage error
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     if (err instanceof UsageError) {
       process.stderr.write(`cxr-ssl: ${err.message}\n`);
       process.exit(2);

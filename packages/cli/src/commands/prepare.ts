@@ -2,14 +2,14 @@ import { basename, resolve } from 'node:path';
 import { ADAPTERS, fixtureDir, prepare as prepareDataset } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num } from '../options.ts';
+import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num, pathName } from '../options.ts';
 import { progress } from '../progress.ts';
 
 export const PrepareOptions = z
   .object({
     source: z.string().optional(),
     adapter: z.enum(['auto', ...(Object.keys(ADAPTERS) as [string, ...string[]])]).default('auto'),
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
+    name: pathName().optional(),
     sizes: intList().default([128]),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     workers: int().nonnegative().default(defaultWorkers()),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
-import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
+import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num, pathName } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
 
 const DEFAULTS = PRETEXT_DEFAULTS;
@@ -16,7 +16,7 @@ export const PretextOptions = z
     method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
-    data: z.string().default('kermany-mini'),
+    data: pathName().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     // training settings default to PretextConfig's (one place: packages/train/src/config.ts)
@@ -37,10 +37,10 @@ export const PretextOptions = z
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
     /** method options as key=value (JSON values where they parse), folded over taskOptions */
-    set: z.array(z.string().regex(/^\w+=/, 'key=value')).default([]),
+    set: z.array(z.string().regex(/^\w+=/, 'give key=value, e.g. --set temperature=0.1')).default([]),
     /** 'none' turns the method's default augmentations off (taskOptions.augment gives a list of your own) */
     augment: z.enum(['default', 'none']).default('default'),
-    run: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
+    run: pathName().optional(),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
     python: z.string().optional(),
@@ -55,9 +55,17 @@ export const PretextOptions = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (!o.method === !o.task || (o.method && o.task && o.method !== o.task)) {
+    if (o.method && o.task && o.method !== o.task) {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task), not both: --method ${o.method} and --task ${o.task} disagree` });
+      return;
+    }
+    if (!o.method && !o.task) {
       ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
       return;
+    }
+    if (o.set.some((p) => !p.includes('='))) return; // reported as set.N: a key without a value is not an option name
+    if (o.trustCoefficient !== undefined && o.optimizer !== 'lars') {
+      ctx.addIssue({ code: 'custom', path: ['trustCoefficient'], message: `--trust-coefficient applies to --optimizer lars, not ${o.optimizer}: drop it or pass --optimizer lars` });
     }
     // e.g. a patch larger than the grid cell: found now, not after the engine started
     const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine, o.encoder);

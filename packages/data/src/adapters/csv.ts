@@ -85,10 +85,11 @@ export const csv: DatasetAdapter<CsvOptions> = {
     const header = (headerRow ?? []).slice(1).map((h) => h.trim());
     for (const col of ['path', opts.labelColumn]) {
       if (rows.length && !header.includes(col)) {
-        throw new Error(
-          `csv adapter: ${file}:${headerRow[0]}: no '${col}' column (found: ${header.join(', ')}); ` +
-            `name the image column 'path' and pass labelColumn for the label`,
-        );
+        // list the header only when it looks like column names: a file that is not a manifest
+        // (a wrong --source, /etc/passwd) must not have its first line printed
+        const columnNames = header.every((h) => /^[\w .()-]{1,64}$/.test(h));
+        const found = columnNames ? `found: ${header.join(', ')}` : `its first line is not a row of column names: is ${file} a CSV manifest?`;
+        throw new Error(`csv adapter: ${file}:${headerRow[0]}: no '${col}' column (${found}); name the image column 'path' and pass labelColumn for the label`);
       }
     }
     const base = dirname(resolve(file));
