@@ -10,6 +10,7 @@ import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './c
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
 import { methodCaution, methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
@@ -40,6 +41,19 @@ export function encoderWeights(weights: Weights, encoder: EncoderSpec): Weights 
   return new Map([...weights].filter(([name]) => names.has(name)));
 }
 
+/** A run folder's config.json, named in the error when it cannot be read. */
+function readRunConfig(path: string): PretextConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read it as JSON (${(e as Error).message}); it records how this run was started: restore it, or start over under a new --run name`);
+  }
+  const parsed = PretextConfig.safeParse(raw);
+  if (!parsed.success) throw new Error(`${path}: not a run configuration (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); start over under a new --run name`);
+  return parsed.data;
+}
+
 export function configHash(cfg: PretextConfig): string {
   return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 16);
 }
@@ -57,10 +71,21 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   mkdirSync(runDir, { recursive: true });
+  const release = lockRunFolder(runDir, (message) => onEvent({ type: 'warning', message }));
+  try {
+    return await trainInFolder(cfg, opts);
+  } finally {
+    release();
+  }
+}
+
+/** runPretext once the run folder is ours alone. */
+async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promise<{ runDir: string }> {
+  const { runDir, engine, onEvent = () => {} } = opts;
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
-    const previous = withTaskDefaults(PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8'))));
+    const previous = withTaskDefaults(readRunConfig(configPath));
     if (configHash(previous) !== hash) {
       throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENCODERS } from '@cxr-ssl/models';
 import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
@@ -141,6 +142,9 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
 /** Train one pretext task; returns the run folder. Ctrl-C leaves a resumable checkpoint. */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
+  if (o.resume && !existsSync(runDir)) {
+    throw new UsageError(`--resume: there is no run folder ${runDir} to continue (check --run and --runs-dir; without --resume a new run starts there)`);
+  }
   const batchSize = await fittingBatch(o);
   if (o.gpus && batchSize % o.gpus !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of --gpus ${o.gpus}: each GPU gets an equal slice; change --batch-size or --gpus`);
   // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it

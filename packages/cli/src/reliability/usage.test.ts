@@ -59,6 +59,11 @@ describe('usage errors exit 2 with the option named', () => {
     refused(['prepare', '--name', '..'], /name: a single name/);
     expect(readdirSync(tmp).filter((f) => f !== 'trailing.json')).toEqual([]); // nothing was written anywhere
   });
+
+  it('--resume on a run folder that does not exist', () => {
+    refused(['pretext', '--method', 'rotation', '--engine', 'tfjs', '--run', 'never-started', '--resume'], /--resume: there is no run folder .*never-started to continue/);
+    expect(existsSync(join(tmp, 'runs'))).toBe(false);
+  });
 });
 
 describe('one default in one place', () => {
