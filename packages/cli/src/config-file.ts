@@ -27,6 +27,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
 /** A mistake in what the user asked for: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
 
+/** Stopped by Ctrl-C with a resumable checkpoint: the message says how to continue; exit code 130. */
+export class InterruptedError extends Error {}
+
 /**
  * Validate options (config file merged under command-line flags) with a zod schema and turn the
  * first problems into one readable message: `epochs: Too small: expected number to be >0`; a

@@ -8,7 +8,7 @@ import { pretext } from './commands/pretext.ts';
 import { reproduce } from './commands/reproduce.ts';
 import { samples } from './commands/samples.ts';
 import type { CommandSpec } from './command.ts';
-import { UsageError, readConfigFile, validate } from './config-file.ts';
+import { InterruptedError, UsageError, readConfigFile, validate } from './config-file.ts';
 
 export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, demo] as CommandSpec[];
 
@@ -49,6 +49,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     // --help and --version end with 0; every other commander error is a usage error
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`cxr-ssl: ${err.message}\n`);
+      process.exit(130); // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`cxr-ssl: ${err.message}\n`);
       process.exit(2);

@@ -35,6 +35,9 @@ export interface RunPretextOptions {
 
 export class NonFiniteLossError extends Error {}
 
+/** interrupted: stopped by the signal, with a resumable checkpoint and no encoder yet */
+export type PretextOutcome = { runDir: string; interrupted: boolean };
+
 /** Encoder-only weights: what a pretext run hands to evaluation (head and loss state are the method's). */
 export function encoderWeights(weights: Weights, encoder: EncoderSpec): Weights {
   const names = new Set(encoderWeightsShapes(encoder).map((w) => w.name));
@@ -62,7 +65,7 @@ export function configHash(cfg: PretextConfig): string {
  * Pretext training: data -> sampler batches (worker pool) -> engine, SGD with the run's lr
  * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
  */
-export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
+export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<PretextOutcome> {
   const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
@@ -80,7 +83,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
 }
 
 /** runPretext once the run folder is ours alone. */
-async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promise<{ runDir: string }> {
+async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promise<PretextOutcome> {
   const { runDir, engine, onEvent = () => {} } = opts;
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
@@ -189,6 +192,9 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
         const lr = lrOf(step + pending.length); // the update this batch makes
         pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0], lr });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
+        // an in-process engine and sampler never leave the microtask queue: yield to the event
+        // loop once per step, or a Ctrl-C handler (and any timer) waits for the end of the run
+        await new Promise(setImmediate);
         if (opts.signal?.aborted) break;
       }
       while (pending.length > 0) await settle();
@@ -197,14 +203,14 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
     }
     if (opts.signal?.aborted && batch < stepsPerEpoch) {
       await checkpoint(epoch, batch, 'interrupt');
-      return { runDir };
+      return { runDir, interrupted: true };
     }
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     metrics.append({ kind: 'epoch', step, ...line });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
-    if (opts.signal?.aborted) return { runDir };
+    if (opts.signal?.aborted && epoch + 1 < cfg.epochs) return { runDir, interrupted: true };
   }
 
   const { weights: finalWeights } = await engine.state();
@@ -214,5 +220,5 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
   const onnxPath = join(runDir, 'encoder.onnx');
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath });
-  return { runDir };
+  return { runDir, interrupted: false };
 }

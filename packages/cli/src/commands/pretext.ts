@@ -4,7 +4,7 @@ import { ENCODERS } from '@cxr-ssl/models';
 import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { UsageError } from '../config-file.ts';
+import { InterruptedError, UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num, pathName } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
@@ -139,7 +139,18 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
   return train;
 }
 
-/** Train one pretext task; returns the run folder. Ctrl-C leaves a resumable checkpoint. */
+/** The command line that continues an interrupted run: this one, with --resume for pretext (reproduce and demo resume by themselves). */
+function resumeCommand(): string {
+  const args = process.argv.slice(2);
+  if (args[0] === 'pretext' && !args.includes('--resume')) args.push('--resume');
+  const q = (s: string) => (/^[\w./,=:@-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+  return ['npx cxr-ssl', ...args.map(q)].join(' ');
+}
+
+/**
+ * Train one pretext task; returns the run folder. Ctrl-C finishes the current step, writes a
+ * checkpoint and throws InterruptedError with the command that continues the run.
+ */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
   if (o.resume && !existsSync(runDir)) {
@@ -165,7 +176,9 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   process.on('SIGINT', onSigint);
   let bar: Progress | undefined;
   let epochs = 0;
+  let lastCheckpoint = '';
   const onEvent = (e: PretextEvent) => {
+    if (e.type === 'checkpoint') lastCheckpoint = e.dir;
     if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`); // even when quiet
     if (o.quiet) return;
     switch (e.type) {
@@ -181,17 +194,15 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
       case 'epoch':
         if (!process.stderr.isTTY) process.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}\n`);
         break;
-      case 'checkpoint':
-        if (e.reason === 'interrupt') process.stderr.write(`\ncheckpoint written: ${e.dir}; continue with --resume\n`);
-        break;
       case 'done':
         bar?.stop();
         process.stderr.write(`encoder written: ${e.encoderOnnx}\n`);
         break;
     }
   };
+  let interrupted = false;
   try {
-    await runPretext(
+    ({ interrupted } = await runPretext(
       {
         task: o.task,
         taskOptions: taskOptionsOf(o),
@@ -207,12 +218,13 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         workers: o.workers,
       },
       { runDir, engine, resume: o.resume, signal: abort.signal, onEvent },
-    );
+    ));
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
     await engine.close();
   }
+  if (interrupted) throw new InterruptedError(`stopped by Ctrl-C; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`);
   return runDir;
 }
 
