@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getAdapter } from './adapters/index.ts';
-import type { DatasetAdapter, Problem, Split } from './adapters/types.ts';
+import { type DatasetAdapter, type Problem, problemReport, type Split } from './adapters/types.ts';
 import { type BadImage, Manifest } from './cache/format.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
 import { carveValidation } from './split.ts';
@@ -59,6 +59,10 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
   }
   const root = resolve(o.root);
   const { entries, problems } = await adapter.scan(root, parsed.data);
+  if (o.strict && problems.length > 0) {
+    // before any image is decoded: --strict means every row of the source is used, or nothing
+    throw new PrepareError(`--strict: ${problems.length} entries of ${root} would be dropped:\n${problemReport(problems)}\nFix them in the source, or rerun without --strict to skip them.`);
+  }
   const valFraction = o.valFraction ?? 0.1;
   const seed = o.seed ?? 0;
   const split = carveValidation(entries, { fraction: valFraction, seed });
