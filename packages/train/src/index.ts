@@ -8,3 +8,4 @@ export { heldOutPretext } from './pretext-eval.ts';
 export { methodHead, methodLoss, methodProblem, runOptions } from './method-options.ts';
 export { METHODS, type Method } from './methods/index.ts';
 export * from './schedule.ts';
+export * from './memory.ts';
