@@ -19,10 +19,21 @@ export const PrepareOptions = z
     strict: flag().default(false),
     checkpointEvery: int().positive().default(256),
     allowMissing: flag().default(false),
+    /** sizes above MAX_PREPARE_SIZE are refused unless asked for: one 100,000 px image is 10 GB */
+    allowLargeSizes: flag().default(false),
     quiet: flag().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const large = o.sizes.filter((s) => s > MAX_PREPARE_SIZE);
+    if (large.length && !o.allowLargeSizes) {
+      ctx.addIssue({ code: 'custom', path: ['sizes'], message: `${large.join(', ')} px is above ${MAX_PREPARE_SIZE} px (one image at ${large[0]} px is ${(large[0] ** 2 / 2 ** 20).toFixed(0)} MiB): pass --allow-large-sizes if you mean it` });
+    }
+  });
 export type PrepareOptions = z.infer<typeof PrepareOptions>;
+
+/** The largest size prepared without --allow-large-sizes (the study's largest is 256 px). */
+export const MAX_PREPARE_SIZE = 1024;
 
 export async function runPrepare(o: PrepareOptions) {
   const source = resolve(o.source ?? fixtureDir());
@@ -67,6 +78,7 @@ export const prepare = defineCommand({
     ['--strict', 'exit non-zero when any source row is dropped (before decoding) or any image cannot be read (default: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)'],
     ['--checkpoint-every <n>', 'save the resume point every n images (default 256)'],
     ['--allow-missing', 'go on when images listed by the metadata are absent (a partial download)'],
+    ['--allow-large-sizes', `prepare sizes above ${MAX_PREPARE_SIZE} px (free disk and memory are still checked first)`],
     ['--quiet', 'no progress output'],
   ],
   schema: PrepareOptions,

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENCODERS } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, methodProblem, runPretext } from '@cxr-ssl/train';
+import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
+import { getSampler } from '@cxr-ssl/data';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, gib, methodProblem, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -139,6 +140,31 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
   return train;
 }
 
+/**
+ * How a step fits the tfjs wasm heap (4 GiB at most), decided before any work: whole, in passes
+ * of a micro-batch with gradient accumulation, or not at all (a usage error naming a size that fits).
+ */
+function tfjsFit(o: PretextOptions, batch: number): { microBatch?: number; note?: string; problem?: string } {
+  const sampler = getSampler(o.task);
+  const encoder = encoderSpec(o.encoder);
+  const shapeAt = (size: number) => ({ encoder, batch, ...sampler.shape(size, sampler.options.parse(taskOptionsOf(o))) });
+  const step = shapeAt(o.size);
+  const need = tfjsStepBytes(step);
+  if (need <= TFJS_WASM_HEAP_LIMIT) return {};
+  const micro = tfjsMicroBatch(step);
+  if (micro) {
+    return {
+      microBatch: micro,
+      note: `a step of ${batch} at ${o.size} px needs about ${gib(need)} on tfjs-wasm (its heap stops at 4 GiB): each batch is trained in ${batch / micro} passes of ${micro} with gradient accumulation (the whole batch's gradient; a BatchNorm normalises each pass by its own statistics)`,
+    };
+  }
+  let size = o.size;
+  while (size > 16 && !tfjsMicroBatch(shapeAt(size))) size = Math.max(16, Math.floor(size / 2 / 16) * 16);
+  return {
+    problem: `one sample of ${o.task} at ${o.size} px on ${o.encoder} needs about ${gib(tfjsStepBytes({ ...step, batch: 1 }))} on tfjs-wasm, more than its heap holds (4 GiB): use --size ${size} or smaller, a smaller --encoder, or the torch engine (--engine torch)`,
+  };
+}
+
 /** The command line that continues an interrupted run: this one, with --resume for pretext (reproduce and demo resume by themselves). */
 function resumeCommand(): string {
   const args = process.argv.slice(2);
@@ -161,7 +187,13 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
   const only = METHODS[o.task].engines;
   const choice = o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine;
-  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile } });
+  const fit = tfjsFit(o, batchSize);
+  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile }, tfjs: { microBatch: fit.microBatch } });
+  if (name === 'tfjs' && fit.problem) {
+    await engine.close();
+    throw new UsageError(fit.problem);
+  }
+  if (name === 'tfjs' && fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
   if (o.gpus && name !== 'torch') {
     await engine.close();
     throw new UsageError(`--gpus ${o.gpus} needs the torch engine, but ${reason}`);

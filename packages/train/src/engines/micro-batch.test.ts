@@ -24,7 +24,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function oneStep(encoderName: string, method: string, microBatch: number | undefined, batch: Batch): Promise<{ weights: Weights; loss: number }> {
   const encoder = encoderSpec(encoderName);
-  const opts = getSampler(method).options.parse({});
+  const opts = getSampler(method).options.parse({}) as Record<string, unknown>;
   const head = methodHead(method, encoder, opts);
   const engine = new TfjsEngine({ backend: 'wasm', microBatch });
   try {
@@ -65,7 +65,7 @@ describe('micro-batches with gradient accumulation (tfjs)', () => {
       const whole = await oneStep('vgg-small', method, undefined, batch);
       const micro = await oneStep('vgg-small', method, 2, batch);
       expect(Math.abs(micro.loss - whole.loss)).toBeLessThan(1e-5 * Math.abs(whole.loss));
-      const init = initWeights(encoderSpec('vgg-small'), methodHead(method, encoderSpec('vgg-small'), getSampler(method).options.parse({})), 5);
+      const init = initWeights(encoderSpec('vgg-small'), methodHead(method, encoderSpec('vgg-small'), getSampler(method).options.parse({}) as Record<string, unknown>), 5);
       expect(largestRelativeDifference(whole.weights, init, () => true)).toBeGreaterThan(1e-4); // the step moved the weights
       expect(largestRelativeDifference(whole.weights, micro.weights, () => true)).toBeLessThan(1e-4);
     }, 120_000);

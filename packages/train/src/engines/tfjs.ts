@@ -163,6 +163,20 @@ export class TfjsEngine implements Engine {
 
   async evalStep(batch: Batch): Promise<StepResult> {
     const m = this.ready;
+    const micro = this.options.microBatch;
+    if (micro && micro < batch.shape[0]) {
+      // in passes too: a tidy keeps every intermediate of its forward pass until it ends
+      const [b, views, h, w] = batch.shape;
+      const per = views * h * w;
+      const outs: (tf.Tensor2D | tf.Tensor3D)[] = [];
+      for (let start = 0; start < b; start += micro) {
+        const end = Math.min(b, start + micro);
+        outs.push(tf.tidy(() => headOutput(m.encoder, m.head, m.params, tf.tensor4d(Float32Array.from(batch.x.subarray(start * per, end * per)), [end - start, views, h, w], 'float32'))));
+      }
+      const { loss, accuracy } = tf.tidy(() => this.lossOf(m, tf.concat(outs, 0) as tf.Tensor2D | tf.Tensor3D, batch.y));
+      for (const o of outs) o.dispose();
+      return this.read(loss, accuracy);
+    }
     const { loss, accuracy } = tf.tidy(() => this.lossAndAccuracy(m, batch));
     return this.read(loss, accuracy);
   }
