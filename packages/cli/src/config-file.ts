@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { jsonErrorWithoutText } from '@cxr-ssl/atomic';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
@@ -16,7 +17,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     value = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new UsageError(`${path}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${path}: not valid ${json ? 'JSON' : 'YAML'}: ${jsonErrorWithoutText(err).split('\n')[0]}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`${path}: expected a mapping of option names to values`);

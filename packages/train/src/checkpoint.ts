@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic } from '@cxr-ssl/atomic';
+import { fsyncDir, jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 
@@ -113,7 +113,7 @@ function readJsonFile(path: string, root: string, checkpoint?: string): unknown 
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read it as JSON (${(e as Error).message}); ${restartAdvice(root, checkpoint)}`);
+    throw new Error(`${path}: cannot read it as JSON (${jsonErrorWithoutText(e)}); ${restartAdvice(root, checkpoint)}`);
   }
 }
 

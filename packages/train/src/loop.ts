@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
@@ -50,7 +50,7 @@ function readRunConfig(path: string): PretextConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read it as JSON (${(e as Error).message}); it records how this run was started: restore it, or start over under a new --run name`);
+    throw new Error(`${path}: cannot read it as JSON (${jsonErrorWithoutText(e)}); it records how this run was started: restore it, or start over under a new --run name`);
   }
   const parsed = PretextConfig.safeParse(raw);
   if (!parsed.success) throw new Error(`${path}: not a run configuration (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); start over under a new --run name`);

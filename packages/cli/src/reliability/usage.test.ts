@@ -36,6 +36,16 @@ describe('usage errors exit 2 with the option named', () => {
     refused(['pretext', '--config', cfg], /trailing\.json: not valid JSON: /);
   });
 
+  it('a config that is not what its name says is never echoed (e.g. a password file named .json or .yaml)', () => {
+    for (const name of ['passwd.json', 'passwd.yaml']) {
+      const cfg = join(tmp, name);
+      writeFileSync(cfg, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n');
+      const err = refused(['pretext', '--config', cfg], new RegExp(`${name.replace('.', '\\.')}: `));
+      expect(err).not.toMatch(/root:x|daemon/);
+      rmSync(cfg);
+    }
+  });
+
   it('--task and --method that disagree are named as a conflict', () => {
     refused(['pretext', '--task', 'jigsaw', '--method', 'rotation'], /--method rotation and --task jigsaw disagree/);
   });
