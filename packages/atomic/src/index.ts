@@ -39,3 +39,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   }
   fsyncDir(dirname(path));
 }
+
+/**
+ * A JSON.parse error without the excerpt of the text V8 quotes ('Unexpected token 'r', "root:x:0:0"...
+ * is not valid JSON'): a file that is not what it was said to be must not have its contents printed.
+ */
+export function jsonErrorWithoutText(e: unknown): string {
+  return String((e as Error).message ?? e).replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ': not valid JSON');
+}

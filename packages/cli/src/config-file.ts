@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { jsonErrorWithoutText } from '@cxr-ssl/atomic';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
-/** Read a YAML or JSON config file (JSON is YAML) into a plain object, naming the file on error. */
+/** Read a YAML config file, or a JSON one when its name ends in .json, into a plain object, naming the file on error. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -10,11 +11,13 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  // a .json file is read as JSON: YAML would accept e.g. a trailing comma and hand on something else
+  const json = /\.json$/i.test(path);
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new UsageError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
+    throw new UsageError(`${path}: not valid ${json ? 'JSON' : 'YAML'}: ${jsonErrorWithoutText(err).split('\n')[0]}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`${path}: expected a mapping of option names to values`);
@@ -24,6 +27,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /** A mistake in what the user asked for: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
+
+/** Stopped by Ctrl-C with a resumable checkpoint: the message says how to continue; exit code 130. */
+export class InterruptedError extends Error {}
 
 /**
  * Validate options (config file merged under command-line flags) with a zod schema and turn the

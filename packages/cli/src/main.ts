@@ -9,15 +9,16 @@ import { pretext } from './commands/pretext.ts';
 import { reproduce } from './commands/reproduce.ts';
 import { samples } from './commands/samples.ts';
 import type { CommandSpec } from './command.ts';
-import { UsageError, readConfigFile, validate } from './config-file.ts';
+import { InterruptedError, UsageError, readConfigFile, validate } from './config-file.ts';
 
 export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, exportCommand, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')
     .description('Self-supervised pretraining on chest X-rays and evaluation of the encoders')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // one line per usage error (commander's own, e.g. an unknown flag), then exit 2 like every other usage error
+    .configureOutput({ outputError: (str, write) => write(`cxr-ssl: ${str.replace(/^error: /, '').trim()} (--help lists the options)\n`) });
   for (const spec of COMMANDS) {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
@@ -50,7 +51,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode);
+    // --help and --version end with 0; every other commander error is a usage error
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`cxr-ssl: ${err.message}\n`);
+      process.exit(130); // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`cxr-ssl: ${err.message}\n`);
       process.exit(2);

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
 
 /** Shared option pieces: flags arrive as strings, config files as YAML values; both coerce. */
@@ -19,3 +20,17 @@ export const defaultWorkers = () => (availableParallelism() >= 4 ? availablePara
 /** Where prepared datasets live unless told otherwise (relative to the working directory). */
 export const DEFAULT_CACHE_DIR = 'cache';
 export const DEFAULT_RUNS_DIR = 'runs';
+
+/**
+ * A name that becomes one path component under a folder we own (--run, --name, --data): never
+ * '.', '..', empty or with a separator, so it can neither escape --runs-dir / --cache-dir nor reach
+ * into a sibling.
+ */
+export const pathName = () =>
+  z
+    .string()
+    .regex(/^[\w.-]+$/, "letters, digits, . _ - only: a single name, not a path (no '/', not empty)")
+    .refine((s) => s !== '.' && s !== '..', { message: "a single name, not '.' or '..' (they are folders above or at the root)" });
+
+/** The encoder every command uses when none is named (pretext's encoder, and the random-init baseline of eval and linear). */
+export const DEFAULT_ENCODER = PRETEXT_DEFAULTS.encoder;

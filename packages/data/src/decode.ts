@@ -37,6 +37,8 @@ async function greyRaster(path: string): Promise<{ data: Buffer; width: number; 
 }
 
 const PIXEL_LIMIT = 0x3fff * 0x3fff; // sharp's default limitInputPixels
+/** The smallest side a source image may have (the smallest real X-ray thumbnails are far larger). */
+export const MIN_IMAGE_SIDE = 32;
 
 /**
  * What is structurally wrong with a file libvips could not decode, read from its bytes, for when
@@ -80,5 +82,9 @@ export async function decodeGrey(path: string, size: number): Promise<Uint8Array
 export async function decodeGreySizes(path: string, sizes: readonly number[]): Promise<Uint8Array[]> {
   for (const s of sizes) if (!Number.isInteger(s) || s < 1) throw new Error(`image size must be a positive integer, got ${s}`);
   const raster = await greyRaster(path);
+  if (raster.width < MIN_IMAGE_SIDE || raster.height < MIN_IMAGE_SIDE) {
+    // a 1 x 1 (or 5 x 3) file resizes to a flat grey square without complaint: it is no X-ray
+    throw new Error(`image ${path} is ${raster.width} x ${raster.height} px, too small to be an X-ray (at least ${MIN_IMAGE_SIDE} px a side): remove it from the data set`);
+  }
   return Promise.all(sizes.map((s) => resizeRaster(raster, s)));
 }

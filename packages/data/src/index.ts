@@ -12,3 +12,4 @@ export * from './split.ts';
 export * from './paths.ts';
 export * from './batches.ts';
 export * from './augment/index.ts';
+export * from './resources.ts';

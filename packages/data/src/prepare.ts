@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getAdapter } from './adapters/index.ts';
-import type { DatasetAdapter, Problem, Split } from './adapters/types.ts';
-import { type BadImage, Manifest } from './cache/format.ts';
+import { type DatasetAdapter, type Problem, problemReport, type Split } from './adapters/types.ts';
+import { type BadImage, Manifest, cacheFiles } from './cache/format.ts';
+import { defaultWorkers } from './pool.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
 import { carveValidation } from './split.ts';
+import { resourceProblem } from './resources.ts';
 
 export { CacheMismatchError } from './cache/write.ts';
 
@@ -59,6 +61,15 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
   }
   const root = resolve(o.root);
   const { entries, problems } = await adapter.scan(root, parsed.data);
+  if (o.strict && problems.length > 0) {
+    // before any image is decoded: --strict means every row of the source is used, or nothing
+    throw new PrepareError(`--strict: ${problems.length} entries of ${root} would be dropped:\n${problemReport(problems)}\nFix them in the source, or rerun without --strict to skip them.`);
+  }
+  // pixels x images against free disk and memory, before the first image is decoded
+  const missing = o.sizes.filter((size) => !existsSync(cacheFiles(o.cacheDir, o.name, size).json));
+  const workers = o.workers ?? defaultWorkers();
+  const short = resourceProblem({ images: entries.length, sizes: missing, cacheDir: o.cacheDir, inFlight: Math.max(1, workers) * 4 });
+  if (short) throw new PrepareError(short);
   const valFraction = o.valFraction ?? 0.1;
   const seed = o.seed ?? 0;
   const split = carveValidation(entries, { fraction: valFraction, seed });

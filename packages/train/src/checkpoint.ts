@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic } from '@cxr-ssl/atomic';
+import { fsyncDir, jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 
@@ -83,21 +83,58 @@ export interface LoadedCheckpoint {
   optimizer: Weights;
 }
 
-/** The newest complete checkpoint of a run, or undefined when it has none. */
+/** The newest complete checkpoint of a run, or undefined when it has none. Everything it loads is checked. */
 export function readLatestCheckpoint(runDir: string): LoadedCheckpoint | undefined {
-  const latestPath = join(runDir, 'checkpoints', 'latest.json');
+  const root = join(runDir, 'checkpoints');
+  const latestPath = join(root, 'latest.json');
   if (!existsSync(latestPath)) return undefined;
-  const { dir: name } = Latest.parse(JSON.parse(readFileSync(latestPath, 'utf8')));
-  const dir = join(runDir, 'checkpoints', name);
+  const latest = Latest.safeParse(readJsonFile(latestPath, root));
+  if (!latest.success) throw new Error(`${latestPath}: not a checkpoint pointer ({"dir": "step-…"}): ${latest.error.issues[0]?.message}; ${restartAdvice(root)}`);
+  const name = latest.data.dir;
+  const dir = join(root, name);
   const statePath = join(dir, 'run.json');
-  const parsed = CheckpointState.safeParse(JSON.parse(readFileSync(statePath, 'utf8')));
+  const parsed = CheckpointState.safeParse(readJsonFile(statePath, root, name));
   if (!parsed.success) {
     throw new Error(`${statePath}: not a checkpoint of this version (${parsed.error.issues[0]?.message}); start a new run or remove the folder`);
   }
-  return {
-    dir,
-    state: parsed.data,
-    weights: readSafetensors(join(dir, 'weights.safetensors')).weights,
-    optimizer: readSafetensors(join(dir, 'optimizer.safetensors')).weights,
-  };
+  return { dir, state: parsed.data, weights: readTensors(join(dir, 'weights.safetensors'), root, name), optimizer: readTensors(join(dir, 'optimizer.safetensors'), root, name) };
+}
+
+/** What to do when a checkpoint file is damaged: the other checkpoint kept beside it, or a fresh run. */
+function restartAdvice(root: string, damaged?: string): string {
+  const others = existsSync(root) ? readdirSync(root).filter((d) => /^step-\d+$/.test(d) && d !== damaged).sort() : [];
+  const previous = others.at(-1);
+  return previous
+    ? `continue from the previous checkpoint by writing {"dir": "${previous}"} to ${join(root, 'latest.json')} and running again with --resume, or start over under a new --run name`
+    : 'no other checkpoint is kept: start over under a new --run name (or remove the run folder)';
+}
+
+function readJsonFile(path: string, root: string, checkpoint?: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read it as JSON (${jsonErrorWithoutText(e)}); ${restartAdvice(root, checkpoint)}`);
+  }
+}
+
+/**
+ * A checkpoint's tensors, refused when damaged or when any value is NaN or infinite: resuming from
+ * them would train on (and export) a broken network without a word.
+ */
+function readTensors(path: string, root: string, checkpoint: string): Weights {
+  let weights: Weights;
+  try {
+    weights = readSafetensors(path).weights;
+  } catch (e) {
+    // the generic advice of the weights reader ("re-export") does not fit a checkpoint
+    const why = (e as Error).message.replace(/ Re-export the weights or check the path\.$/, '');
+    throw new Error(`checkpoint ${checkpoint} is damaged: ${why}; ${restartAdvice(root, checkpoint)}`);
+  }
+  for (const [name, t] of weights) {
+    const bad = t.data.reduce((n, v) => (Number.isFinite(v) ? n : n + 1), 0);
+    if (bad > 0) {
+      throw new Error(`${path}: tensor "${name}" holds ${bad} non-finite value(s) (NaN or infinity) of ${t.data.length}; the run diverged before this checkpoint was written. ${restartAdvice(root, checkpoint)}, with a lower --lr`);
+    }
+  }
+  return weights;
 }

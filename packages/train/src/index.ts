@@ -10,3 +10,4 @@ export { METHODS, type Method } from './methods/index.ts';
 export * from './schedule.ts';
 export * from './export/index.ts';
 export * from './loggers/index.ts';
+export * from './memory.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
@@ -13,6 +13,7 @@ import { RUN_EXPORT_DIR } from './export/run.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
 import { methodCaution, methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
@@ -39,10 +40,26 @@ export interface RunPretextOptions {
 
 export class NonFiniteLossError extends Error {}
 
+/** interrupted: stopped by the signal, with a resumable checkpoint and no encoder yet */
+export type PretextOutcome = { runDir: string; interrupted: boolean };
+
 /** Encoder-only weights: what a pretext run hands to evaluation (head and loss state are the method's). */
 export function encoderWeights(weights: Weights, encoder: EncoderSpec): Weights {
   const names = new Set(encoderWeightsShapes(encoder).map((w) => w.name));
   return new Map([...weights].filter(([name]) => names.has(name)));
+}
+
+/** A run folder's config.json, named in the error when it cannot be read. */
+function readRunConfig(path: string): PretextConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read it as JSON (${jsonErrorWithoutText(e)}); it records how this run was started: restore it, or start over under a new --run name`);
+  }
+  const parsed = PretextConfig.safeParse(raw);
+  if (!parsed.success) throw new Error(`${path}: not a run configuration (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); start over under a new --run name`);
+  return parsed.data;
 }
 
 export function configHash(cfg: PretextConfig): string {
@@ -53,7 +70,7 @@ export function configHash(cfg: PretextConfig): string {
  * Pretext training: data -> sampler batches (worker pool) -> engine, SGD with the run's lr
  * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
  */
-export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<{ runDir: string }> {
+export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<PretextOutcome> {
   const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
@@ -62,10 +79,21 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   mkdirSync(runDir, { recursive: true });
+  const release = lockRunFolder(runDir, (message) => onEvent({ type: 'warning', message }));
+  try {
+    return await trainInFolder(cfg, opts);
+  } finally {
+    release();
+  }
+}
+
+/** runPretext once the run folder is ours alone. */
+async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promise<PretextOutcome> {
+  const { runDir, engine, onEvent = () => {} } = opts;
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
-    const previous = withTaskDefaults(PretextConfig.parse(JSON.parse(readFileSync(configPath, 'utf8'))));
+    const previous = withTaskDefaults(readRunConfig(configPath));
     if (configHash(previous) !== hash) {
       throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
     }
@@ -173,6 +201,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
         const lr = lrOf(step + pending.length); // the update this batch makes
         pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0], lr });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
+        // an in-process engine and sampler never leave the microtask queue: yield to the event
+        // loop once per step, or a Ctrl-C handler (and any timer) waits for the end of the run
+        await new Promise(setImmediate);
         if (opts.signal?.aborted) break;
       }
       while (pending.length > 0) await settle();
@@ -181,7 +212,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     }
     if (opts.signal?.aborted && batch < stepsPerEpoch) {
       await checkpoint(epoch, batch, 'interrupt');
-      return { runDir };
+      return { runDir, interrupted: true };
     }
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
@@ -190,7 +221,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     loggers.write({ kind: 'epoch', step, ...fields });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
-    if (opts.signal?.aborted) return { runDir };
+    if (opts.signal?.aborted && epoch + 1 < cfg.epochs) return { runDir, interrupted: true };
   }
 
   const { weights: finalWeights } = await engine.state();
@@ -202,5 +233,5 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   // the hub-like folder people take away (torch state dict, config with the input scaling, card)
   const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
-  return { runDir };
+  return { runDir, interrupted: false };
 }

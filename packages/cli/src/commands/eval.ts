@@ -5,25 +5,32 @@ import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { EvalSettings, PROTOCOLS, evaluateEncoder, openEvalCache, resolveEncoder } from '../evaluation.ts';
-import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num, strList } from '../options.ts';
+import { DEFAULT_CACHE_DIR, DEFAULT_ENCODER, DEFAULT_RUNS_DIR, flag, int, num, pathName, strList } from '../options.ts';
 import { writePlots } from '../plots.ts';
 import { writeResults } from '../report.ts';
 
-const numList = () =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : typeof v === 'number' ? [v] : v), z.array(z.coerce.number()).min(1));
+/** Label fractions: each in (0, 1], none twice (a repeat would make duplicate rows). */
+const fractionList = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : typeof v === 'number' ? [v] : v),
+    z
+      .array(z.coerce.number().gt(0, 'each fraction must be in (0, 1]: above 0').max(1, 'each fraction must be in (0, 1]: at most 1 (all labels)'))
+      .min(1)
+      .refine((f) => new Set(f).size === f.length, { message: 'each fraction once (a repeat would evaluate the same cell twice)' }),
+  );
 
 export const EvalOptions = z
   .object({
     encoders: strList(),
-    data: z.string().default('kermany-mini'),
+    data: pathName().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
-    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small'),
+    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default(DEFAULT_ENCODER),
     imagenetEncoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('mobilenetv2-0.35'),
     imagenetWeights: z.string().optional(),
     protocol: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.enum(PROTOCOLS)).min(1)).default(['linear']),
-    fractions: numList().default([1]),
+    fractions: fractionList().default([1]),
     seeds: int().positive().default(1),
     seed: int().nonnegative().default(0),
     epochs: int().positive().default(10),
@@ -84,7 +91,7 @@ export const evalCommand = defineCommand({
     ['--seed <n>', 'first seed (default 0)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
     ['--runs-dir <dir>', `run folders (default ${DEFAULT_RUNS_DIR})`],
-    ['--arch <name>', 'architecture of the random-init encoder (default vgg-small)'],
+    ['--arch <name>', `architecture of the random-init encoder (default ${DEFAULT_ENCODER}, as pretext and linear)`],
     ['--imagenet-weights <path>', "ImageNet weights for 'imagenet' (safetensors or a TensorFlow.js layers folder)"],
     ['--imagenet-encoder <name>', 'architecture of those weights (default mobilenetv2-0.35)'],
     ['--epochs <n>', 'linear head epochs (default 10)'],

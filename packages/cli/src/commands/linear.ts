@@ -4,7 +4,7 @@ import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, strList } from '../options.ts';
+import { DEFAULT_CACHE_DIR, DEFAULT_ENCODER, DEFAULT_RUNS_DIR, flag, int, pathName, strList } from '../options.ts';
 import { EvalOptions, runEval } from './eval.ts';
 
 /** The study's protocol: `eval --protocol linear` on all labels, one seed. */
@@ -12,12 +12,12 @@ export const LinearOptions = z
   .object({
     /** default: every finished pretext run under --runs-dir, and random */
     encoders: strList().optional(),
-    data: z.string().default('kermany-mini'),
+    data: pathName().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     /** architecture of the `random` encoder */
-    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
+    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default(DEFAULT_ENCODER),
     epochs: int().positive().default(10),
     hidden: int().positive().default(256),
     seed: int().nonnegative().default(0),
@@ -63,7 +63,7 @@ export const linear = defineCommand({
     ['--size <px>', 'image size (default 128)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
     ['--runs-dir <dir>', `run folders (default ${DEFAULT_RUNS_DIR})`],
-    ['--arch <name>', 'architecture of the random-init encoder (default vgg-small-bn)'],
+    ['--arch <name>', `architecture of the random-init encoder (default ${DEFAULT_ENCODER})`],
     ['--epochs <n>', 'epochs of the linear head (default 10, as in the study)'],
     ['--hidden <n>', 'hidden units of the 2-layer head (default 256)'],
     ['--seed <n>', 'seed (default 0)'],

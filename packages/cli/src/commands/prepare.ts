@@ -1,15 +1,15 @@
 import { basename, resolve } from 'node:path';
-import { ADAPTERS, fixtureDir, prepare as prepareDataset } from '@cxr-ssl/data';
+import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num } from '../options.ts';
+import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num, pathName } from '../options.ts';
 import { progress } from '../progress.ts';
 
 export const PrepareOptions = z
   .object({
     source: z.string().optional(),
     adapter: z.enum(['auto', ...(Object.keys(ADAPTERS) as [string, ...string[]])]).default('auto'),
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
+    name: pathName().optional(),
     sizes: intList().default([128]),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     workers: int().nonnegative().default(defaultWorkers()),
@@ -19,10 +19,21 @@ export const PrepareOptions = z
     strict: flag().default(false),
     checkpointEvery: int().positive().default(256),
     allowMissing: flag().default(false),
+    /** sizes above MAX_PREPARE_SIZE are refused unless asked for: one 100,000 px image is 10 GB */
+    allowLargeSizes: flag().default(false),
     quiet: flag().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const large = o.sizes.filter((s) => s > MAX_PREPARE_SIZE);
+    if (large.length && !o.allowLargeSizes) {
+      ctx.addIssue({ code: 'custom', path: ['sizes'], message: `${large.join(', ')} px is above ${MAX_PREPARE_SIZE} px (one image at ${large[0]} px is ${(large[0] ** 2 / 2 ** 20).toFixed(0)} MiB): pass --allow-large-sizes if you mean it` });
+    }
+  });
 export type PrepareOptions = z.infer<typeof PrepareOptions>;
+
+/** The largest size prepared without --allow-large-sizes (the study's largest is 256 px). */
+export const MAX_PREPARE_SIZE = 1024;
 
 export async function runPrepare(o: PrepareOptions) {
   const source = resolve(o.source ?? fixtureDir());
@@ -64,14 +75,19 @@ export const prepare = defineCommand({
     ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
     ['--seed <n>', 'seed of the validation carve-out (default 0)'],
     ['--force', 'rebuild a cache that was prepared with other options'],
-    ['--strict', 'exit non-zero when any image cannot be read (default: list them in <name>-<size>.bad.json and skip them)'],
+    ['--strict', 'exit non-zero when any source row is dropped (before decoding) or any image cannot be read (default: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)'],
     ['--checkpoint-every <n>', 'save the resume point every n images (default 256)'],
     ['--allow-missing', 'go on when images listed by the metadata are absent (a partial download)'],
+    ['--allow-large-sizes', `prepare sizes above ${MAX_PREPARE_SIZE} px (free disk and memory are still checked first)`],
     ['--quiet', 'no progress output'],
   ],
   schema: PrepareOptions,
   async run(o) {
     const { summary } = await runPrepare(o);
+    if (summary.problems.length > 0) {
+      // every dropped entry is counted here, not only in the stdout JSON
+      process.stderr.write(`${summary.problems.length} entries of the source were dropped (--strict makes this an error):\n${problemReport(summary.problems)}\n`);
+    }
     if (summary.bad.length > 0) {
       process.stderr.write(`${summary.bad.length} images could not be read: skipped, listed in ${summary.sizes[0].files.bad} (--strict makes this an error)\n`);
     }

@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENCODERS } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, createEngine, LoggerOption, methodProblem, runPretext } from '@cxr-ssl/train';
+import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
+import { getSampler } from '@cxr-ssl/data';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { UsageError } from '../config-file.ts';
+import { InterruptedError, UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
-import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num } from '../options.ts';
+import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num, pathName } from '../options.ts';
 import { type Progress, progress } from '../progress.ts';
 
 const DEFAULTS = PRETEXT_DEFAULTS;
@@ -16,7 +18,7 @@ export const PretextOptions = z
     method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('vgg-small-bn'),
-    data: z.string().default('kermany-mini'),
+    data: pathName().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     // training settings default to PretextConfig's (one place: packages/train/src/config.ts)
@@ -37,10 +39,10 @@ export const PretextOptions = z
     init: z.string().default('random'),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
     /** method options as key=value (JSON values where they parse), folded over taskOptions */
-    set: z.array(z.string().regex(/^\w+=/, 'key=value')).default([]),
+    set: z.array(z.string().regex(/^\w+=/, 'give key=value, e.g. --set temperature=0.1')).default([]),
     /** 'none' turns the method's default augmentations off (taskOptions.augment gives a list of your own) */
     augment: z.enum(['default', 'none']).default('default'),
-    run: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only').optional(),
+    run: pathName().optional(),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
     engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
     python: z.string().optional(),
@@ -56,9 +58,17 @@ export const PretextOptions = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (!o.method === !o.task || (o.method && o.task && o.method !== o.task)) {
+    if (o.method && o.task && o.method !== o.task) {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task), not both: --method ${o.method} and --task ${o.task} disagree` });
+      return;
+    }
+    if (!o.method && !o.task) {
       ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
       return;
+    }
+    if (o.set.some((p) => !p.includes('='))) return; // reported as set.N: a key without a value is not an option name
+    if (o.trustCoefficient !== undefined && o.optimizer !== 'lars') {
+      ctx.addIssue({ code: 'custom', path: ['trustCoefficient'], message: `--trust-coefficient applies to --optimizer lars, not ${o.optimizer}: drop it or pass --optimizer lars` });
     }
     // e.g. a patch larger than the grid cell: found now, not after the engine started
     const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine, o.encoder);
@@ -131,15 +141,60 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
   return train;
 }
 
-/** Train one pretext task; returns the run folder. Ctrl-C leaves a resumable checkpoint. */
+/**
+ * How a step fits the tfjs wasm heap (4 GiB at most), decided before any work: whole, in passes
+ * of a micro-batch with gradient accumulation, or not at all (a usage error naming a size that fits).
+ */
+function tfjsFit(o: PretextOptions, batch: number): { microBatch?: number; note?: string; problem?: string } {
+  const sampler = getSampler(o.task);
+  const encoder = encoderSpec(o.encoder);
+  const shapeAt = (size: number) => ({ encoder, batch, ...sampler.shape(size, sampler.options.parse(taskOptionsOf(o))) });
+  const step = shapeAt(o.size);
+  const need = tfjsStepBytes(step);
+  if (need <= TFJS_WASM_HEAP_LIMIT) return {};
+  const micro = tfjsMicroBatch(step);
+  if (micro) {
+    return {
+      microBatch: micro,
+      note: `a step of ${batch} at ${o.size} px needs about ${gib(need)} on tfjs-wasm (its heap stops at 4 GiB): each batch is trained in ${batch / micro} passes of ${micro} with gradient accumulation (the whole batch's gradient; a BatchNorm normalises each pass by its own statistics)`,
+    };
+  }
+  let size = o.size;
+  while (size > 16 && !tfjsMicroBatch(shapeAt(size))) size = Math.max(16, Math.floor(size / 2 / 16) * 16);
+  return {
+    problem: `one sample of ${o.task} at ${o.size} px on ${o.encoder} needs about ${gib(tfjsStepBytes({ ...step, batch: 1 }))} on tfjs-wasm, more than its heap holds (4 GiB): use --size ${size} or smaller, a smaller --encoder, or the torch engine (--engine torch)`,
+  };
+}
+
+/** The command line that continues an interrupted run: this one, with --resume for pretext (reproduce and demo resume by themselves). */
+function resumeCommand(): string {
+  const args = process.argv.slice(2);
+  if (args[0] === 'pretext' && !args.includes('--resume')) args.push('--resume');
+  const q = (s: string) => (/^[\w./,=:@-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+  return ['npx cxr-ssl', ...args.map(q)].join(' ');
+}
+
+/**
+ * Train one pretext task; returns the run folder. Ctrl-C finishes the current step, writes a
+ * checkpoint and throws InterruptedError with the command that continues the run.
+ */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
+  if (o.resume && !existsSync(runDir)) {
+    throw new UsageError(`--resume: there is no run folder ${runDir} to continue (check --run and --runs-dir; without --resume a new run starts there)`);
+  }
   const batchSize = await fittingBatch(o);
   if (o.gpus && batchSize % o.gpus !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of --gpus ${o.gpus}: each GPU gets an equal slice; change --batch-size or --gpus`);
   // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
   const only = METHODS[o.task].engines;
   const choice = o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine;
-  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile } });
+  const fit = tfjsFit(o, batchSize);
+  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile }, tfjs: { microBatch: fit.microBatch } });
+  if (name === 'tfjs' && fit.problem) {
+    await engine.close();
+    throw new UsageError(fit.problem);
+  }
+  if (name === 'tfjs' && fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
   if (o.gpus && name !== 'torch') {
     await engine.close();
     throw new UsageError(`--gpus ${o.gpus} needs the torch engine, but ${reason}`);
@@ -154,7 +209,9 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   process.on('SIGINT', onSigint);
   let bar: Progress | undefined;
   let epochs = 0;
+  let lastCheckpoint = '';
   const onEvent = (e: PretextEvent) => {
+    if (e.type === 'checkpoint') lastCheckpoint = e.dir;
     if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`); // even when quiet
     if (o.quiet) return;
     switch (e.type) {
@@ -170,17 +227,15 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
       case 'epoch':
         if (!process.stderr.isTTY) process.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}\n`);
         break;
-      case 'checkpoint':
-        if (e.reason === 'interrupt') process.stderr.write(`\ncheckpoint written: ${e.dir}; continue with --resume\n`);
-        break;
       case 'done':
         bar?.stop();
         process.stderr.write(`encoder written: ${e.encoderOnnx}; for use elsewhere: ${e.exportDir}\n`);
         break;
     }
   };
+  let interrupted = false;
   try {
-    await runPretext(
+    ({ interrupted } = await runPretext(
       {
         task: o.task,
         taskOptions: taskOptionsOf(o),
@@ -196,12 +251,13 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         workers: o.workers,
       },
       { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger },
-    );
+    ));
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
     await engine.close();
   }
+  if (interrupted) throw new InterruptedError(`stopped by Ctrl-C; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`);
   return runDir;
 }
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
-import { flag, intList } from '../options.ts';
+import { flag, intList, pathName } from '../options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
 import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, randomEncoder, rowFileName } from '../evaluation.ts';
@@ -26,7 +26,7 @@ export const ReproduceConfig = z
       .object({
         source: z.string(),
         adapter: z.enum(['auto', 'folder', 'csv', 'nih']).default('auto'),
-        name: z.string().regex(/^[\w.-]+$/),
+        name: pathName(),
         valFraction: z.number().min(0).max(0.5).default(0.1),
         allowMissing: z.boolean().default(false),
       })

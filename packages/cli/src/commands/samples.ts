@@ -5,7 +5,7 @@ import { METHODS, methodProblem } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, flag, int } from '../options.ts';
+import { DEFAULT_CACHE_DIR, flag, int, pathName } from '../options.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
 
 export const SamplesOptions = z
@@ -13,7 +13,7 @@ export const SamplesOptions = z
     method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
     out: z.string().regex(/\.png$/i, 'a .png file').default('samples.png'),
-    data: z.string().default('kermany-mini'),
+    data: pathName().default('kermany-mini'),
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     count: int().min(1).max(64).default(8),

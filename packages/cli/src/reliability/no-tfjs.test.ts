@@ -35,7 +35,7 @@ describe('TensorFlow.js is loaded only by the tfjs engine', () => {
   it('the watch sees a tfjs run load it (so an empty log below means something)', () => {
     const r = watched('tfjs', ...pretext('tfjs'));
     expect(r.code, r.err).toBe(0);
-    expect(r.tfjs).toContain('@tensorflow/tfjs');
+    expect(r.tfjs).toContain('@tensorflow/tfjs-core');
   });
   it('linear evaluation (onnxruntime) does not load it', () => {
     const r = watched('linear', 'linear', '--size', '32', '--epochs', '1', '--encoders', 'random');

@@ -72,6 +72,15 @@ describe('csv adapter', () => {
     await expect(ADAPTERS.csv.scan(p, ADAPTERS.csv.options.parse({}))).rejects.toThrow(/no 'path' column \(found: file, label\)/);
   });
 
+  it('never prints the first line of a file that is not a manifest (e.g. --source /etc/passwd)', async () => {
+    const p = join(tmp, 'passwd');
+    const secret = 'root:x:0:0:root:/root:/bin/bash';
+    writeFileSync(p, `${secret}\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n`);
+    const err = await ADAPTERS.csv.scan(p, ADAPTERS.csv.options.parse({})).then(() => undefined, (e: Error) => e.message);
+    expect(err).toMatch(/no 'path' column \(its first line is not a row of column names: is .*passwd a CSV manifest\?\)/);
+    expect(err).not.toContain('root:x');
+  });
+
   const kermany = sharedDataDir() && join(sharedDataDir()!, 'kermany-pneumonia-224');
   describe.skipIf(!kermany)('on ../shared/data/kermany-pneumonia-224 (skipped: shared data absent)', () => {
     it('reads labels.csv with class-name labels', async () => {

@@ -34,7 +34,7 @@ const Row = z.object({
     .trim()
     .min(1, 'empty label')
     // a class name, or 0/1: a number like 2 or -1 is a mistake, not an "abnormal" class
-    .refine((s) => !/^[-+]?\d*\.?\d+$/.test(s) || s === '0' || s === '1', 'a numeric label must be 0 (normal) or 1 (abnormal)'),
+    .refine((s) => !/^[-+]?\d*\.?\d+$/.test(s) || s === '0' || s === '1', 'a numeric label must be 0 (normal) or 1 (abnormal): the classes are 0/1 or class names'),
   split: z
     .string()
     .optional()
@@ -51,6 +51,15 @@ export async function resolveCsvFile(root: string, file: string): Promise<string
   } catch {
     throw new Error(`csv adapter: ${root} does not exist: give the CSV manifest or the folder that holds ${file}`);
   }
+}
+
+/** The kind of a row that failed the Row schema, named after the column at fault. */
+function rowProblemKind(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  const column = String(issue?.path[0] ?? 'row');
+  if (column === 'split') return 'unknown split';
+  if (column === 'label') return issue?.message === 'empty label' ? 'empty label' : 'label outside the classes';
+  if (column === 'path') return 'empty path';
+  return `bad ${column}`;
 }
 
 export function parseLabel(raw: string, normal: readonly string[]): 0 | 1 {
@@ -85,37 +94,45 @@ export const csv: DatasetAdapter<CsvOptions> = {
     const header = (headerRow ?? []).slice(1).map((h) => h.trim());
     for (const col of ['path', opts.labelColumn]) {
       if (rows.length && !header.includes(col)) {
-        throw new Error(
-          `csv adapter: ${file}:${headerRow[0]}: no '${col}' column (found: ${header.join(', ')}); ` +
-            `name the image column 'path' and pass labelColumn for the label`,
-        );
+        // list the header only when it looks like column names: a file that is not a manifest
+        // (a wrong --source, /etc/passwd) must not have its first line printed
+        const columnNames = header.every((h) => /^[\w .()-]{1,64}$/.test(h));
+        const found = columnNames ? `found: ${header.join(', ')}` : `its first line is not a row of column names: is ${file} a CSV manifest?`;
+        throw new Error(`csv adapter: ${file}:${headerRow[0]}: no '${col}' column (${found}); name the image column 'path' and pass labelColumn for the label`);
       }
     }
     const base = dirname(resolve(file));
     const entries: Entry[] = [];
     const problems: Problem[] = [];
-    const seen = new Set<string>();
+    const seen = new Map<string, string>(); // id -> its label
     for (const [lineText, ...fields] of rows) {
       const where = `${file}:${lineText}`;
       // a row with more or fewer fields than the header would shift columns (an unquoted comma in a path)
       if (fields.length !== header.length) {
-        problems.push({ where, message: `${fields.length} fields, the header has ${header.length}: quote fields that contain commas; row skipped` });
+        problems.push({ where, kind: 'wrong number of fields', message: `${fields.length} fields, the header has ${header.length}: quote fields that contain commas; row skipped` });
         continue;
       }
       const record = Object.fromEntries(header.map((h, i) => [h, fields[i]]));
       const parsed = Row.safeParse({ ...record, label: record[opts.labelColumn] });
       if (!parsed.success) {
         const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
-        problems.push({ where, message: `${msg}: row skipped` });
+        problems.push({ where, kind: rowProblemKind(parsed.error.issues[0]), message: `${msg}: row skipped` });
         continue;
       }
       const r = parsed.data;
       const id = r.id ?? r.path;
-      if (seen.has(id)) {
-        problems.push({ where, message: `duplicate image '${id}': row skipped` });
+      const first = seen.get(id);
+      if (first !== undefined) {
+        // the same image twice: harmless with the same label, a contradiction with another
+        const other = first !== r.label;
+        problems.push({
+          where,
+          kind: other ? 'duplicate path with another label' : 'duplicate path',
+          message: `duplicate image '${id}'${other ? ` labelled ${r.label} here and ${first} on an earlier row` : ''}: row skipped (the first row is used)`,
+        });
         continue;
       }
-      seen.add(id);
+      seen.set(id, r.label);
       const patient = r.patient ?? patientFromName(basename(r.path, extname(r.path)), opts.patientPattern ?? undefined);
       entries.push({
         id,

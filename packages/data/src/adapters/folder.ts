@@ -60,7 +60,7 @@ export const folder: DatasetAdapter<FolderOptions> = {
           if (f.startsWith('.')) continue;
           const path = join(classDir, f);
           if (!IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())) {
-            problems.push({ where: path, message: `not a .png/.jpg/.jpeg image: skipped` });
+            problems.push({ where: path, kind: 'not an image', message: `not a .png/.jpg/.jpeg image: skipped` });
             continue;
           }
           const patient = patientFromName(basename(f, extname(f)), opts.patientPattern ?? undefined);

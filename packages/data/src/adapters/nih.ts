@@ -47,7 +47,7 @@ async function findImages(root: string, problems: Problem[]): Promise<Map<string
     for (const f of await readdir(dir, { withFileTypes: true })) {
       if (!f.isFile() || !/\.png$/i.test(f.name)) continue;
       const prev = found.get(f.name);
-      if (prev) problems.push({ where: join(dir, f.name), message: `same name as ${prev}: the first one is used` });
+      if (prev) problems.push({ where: join(dir, f.name), kind: 'same file name twice', message: `same name as ${prev}: the first one is used` });
       else found.set(f.name, join(dir, f.name));
     }
   }
@@ -76,10 +76,10 @@ export const nih: DatasetAdapter<NihOptions> = {
       if (!opts.allowMissing) {
         throw new Error(`nih adapter: ${what}. Unpack all 12 archives there, or pass allowMissing (--allow-missing) to prepare the ${entries.length} that are present`);
       }
-      problems.push({ where: csvFile, message: `${what}: skipped (allowMissing)` });
+      problems.push({ where: csvFile, kind: 'missing image', message: `${what}: skipped (allowMissing)` });
     }
     const extra = onDisk.size - entries.length;
-    if (extra > 0) problems.push({ where: root, message: `${extra} PNG files are not in the labels CSV or the split lists: ignored` });
+    if (extra > 0) problems.push({ where: root, kind: 'image not in the metadata', message: `${extra} PNG files are not in the labels CSV or the split lists: ignored` });
     if (!entries.length) throw new Error(`nih adapter: none of the ${records.length} images listed in ${csvFile} is under ${root}: nothing to prepare`);
     return { entries, problems };
   },

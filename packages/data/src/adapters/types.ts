@@ -23,6 +23,23 @@ export interface Problem {
   /** file (and row) where it was found */
   where: string;
   message: string;
+  /** what kind of problem, for counting them (e.g. 'unknown split', 'duplicate path with another label') */
+  kind?: string;
+}
+
+/**
+ * Source problems counted by kind with their first examples, one line per kind: what prepare prints
+ * on stderr, so no dropped row goes unnoticed.
+ */
+export function problemReport(problems: readonly Problem[], examples = 3): string {
+  const byKind = new Map<string, Problem[]>();
+  for (const p of problems) {
+    const kind = p.kind ?? 'other';
+    byKind.set(kind, [...(byKind.get(kind) ?? []), p]);
+  }
+  return [...byKind]
+    .map(([kind, list]) => `  ${list.length} × ${kind}, e.g. ${list.slice(0, examples).map((p) => `${p.where}: ${p.message}`).join('; ')}`)
+    .join('\n');
 }
 
 export interface ScanResult {

@@ -45,6 +45,8 @@ export interface BatchStats {
   mean: tf.Tensor1D;
   /** unbiased (n / (n - 1)), as torch keeps in running_var */
   variance: tf.Tensor1D;
+  /** n: the elements per channel the statistics are over (batch x height x width) */
+  count?: number;
 }
 
 export interface ForwardOptions {
@@ -64,7 +66,7 @@ function batchNorm(x: tf.Tensor4D, op: BnOp, params: Params, opts: ForwardOption
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   if (opts.onBatchStats) {
     const n = x.shape[0] * x.shape[1] * x.shape[2];
-    opts.onBatchStats({ name: op.name, momentum: op.momentum, mean: mean as tf.Tensor1D, variance: tf.mul(variance, n / Math.max(1, n - 1)) as tf.Tensor1D });
+    opts.onBatchStats({ name: op.name, momentum: op.momentum, mean: mean as tf.Tensor1D, variance: tf.mul(variance, n / Math.max(1, n - 1)) as tf.Tensor1D, count: n });
   }
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, op.eps))), scale), shift) as tf.Tensor4D;
 }

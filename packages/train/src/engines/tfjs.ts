@@ -8,6 +8,11 @@ import { crossEntropy, type LossTerms, ntXent } from './tfjs-losses.ts';
 export interface TfjsEngineOptions {
   /** auto: tfjs-node(-gpu) when installed, else wasm; cpu is the slow pure-JS reference */
   backend?: TfjsBackendChoice;
+  /**
+   * Rows per pass when a whole batch does not fit the wasm heap (memory.ts picks it): the batch's
+   * loss and its gradient come from passes of this many rows, accumulated (see trainMicro).
+   */
+  microBatch?: number;
 }
 
 interface Model {
@@ -66,6 +71,11 @@ export class TfjsEngine implements Engine {
   private lossAndAccuracy(m: Model, batch: Batch, onBatchStats?: (s: BatchStats) => void): { loss: tf.Scalar; accuracy: tf.Scalar } {
     const x = tf.tensor4d(Float32Array.from(batch.x), batch.shape, 'float32');
     const out = headOutput(m.encoder, m.head, m.params, x, { training: !!onBatchStats, onBatchStats });
+    return this.lossOf(m, out, batch.y);
+  }
+
+  private lossOf(m: Model, out: tf.Tensor2D | tf.Tensor3D, y: Int32Array | undefined): { loss: tf.Scalar; accuracy: tf.Scalar } {
+    const batch = { y };
     let terms: LossTerms;
     if (m.loss.name === 'nt-xent') terms = ntXent(out as tf.Tensor3D, m.loss.temperature);
     else if (batch.y) terms = crossEntropy(out as tf.Tensor2D, tf.tensor1d(batch.y, 'int32'));
@@ -75,8 +85,9 @@ export class TfjsEngine implements Engine {
   }
 
   async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+    const micro = this.options.microBatch;
+    if (micro && micro < batch.shape[0]) return this.trainMicro(batch, lr, micro);
     const m = this.ready;
-    const { momentum: mu, weightDecay, name: optimizer, trustCoefficient } = m.optimizer;
     const [loss, accuracy] = tf.tidy(() => {
       let accuracyT: tf.Scalar | undefined;
       const stats: BatchStats[] = [];
@@ -86,29 +97,86 @@ export class TfjsEngine implements Engine {
         accuracyT = tf.keep(out.accuracy);
         return out.loss;
       }, [...m.params.values()].filter((v) => v.trainable));
-      // torch's running averages: r = (1 - momentum) * r + momentum * batch statistic
-      for (const s of stats) {
-        for (const [suffix, value] of [['running_mean', s.mean], ['running_var', s.variance]] as const) {
-          const r = m.params.get(`${s.name}.${suffix}`)!;
-          r.assign(tf.add(tf.mul(r, 1 - s.momentum), tf.mul(value, s.momentum)));
-          value.dispose();
-        }
-      }
-      for (const [name, buf] of m.momentum) {
-        const w = m.params.get(name)!;
-        const grad = grads[w.name];
-        let d = weightDecay > 0 ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
-        if (optimizer === 'lars') d = w.rank > 1 ? larsScaled(w, d, trustCoefficient) : grad;
-        buf.assign(tf.add(tf.mul(buf, mu), d));
-        w.assign(tf.sub(w, tf.mul(buf, lr)));
-      }
+      updateRunningStats(m, stats);
+      applyUpdate(m, grads, lr);
       return [value, accuracyT!];
     });
     return this.read(loss, accuracy);
   }
 
+  /**
+   * One step of the whole batch in passes of `micro` rows, for batches whose activations do not fit
+   * the wasm heap at once. Gradient caching: (1) forward every pass without a tape and join the
+   * head outputs; (2) the batch's loss and its gradient d loss / d output, on the joined outputs,
+   * so a loss that couples rows (NT-Xent's negatives) sees the whole batch; (3) per pass, forward
+   * again with a tape and backpropagate sum(output * d output): the sum of the passes' weight
+   * gradients is the full batch's. Exact for encoders without BatchNorm; a BatchNorm normalises
+   * each pass with that pass's statistics (its running averages get the whole batch's).
+   */
+  private async trainMicro(batch: Batch, lr: number, micro: number): Promise<StepResult> {
+    const m = this.ready;
+    const [b, views, h, w] = batch.shape;
+    const per = views * h * w;
+    const passes: Batch[] = [];
+    for (let start = 0; start < b; start += micro) {
+      const end = Math.min(b, start + micro);
+      passes.push({ x: batch.x.subarray(start * per, end * per), y: batch.y?.subarray(start, end), shape: [end - start, views, h, w] });
+    }
+    const forward = (p: Batch, onBatchStats?: (s: BatchStats) => void) =>
+      headOutput(m.encoder, m.head, m.params, tf.tensor4d(Float32Array.from(p.x), p.shape, 'float32'), { training: true, onBatchStats });
+    const outs = passes.map((p) => tf.tidy(() => forward(p, () => {})));
+    const [loss, accuracy, dOut] = tf.tidy(() => {
+      const joined = tf.concat(outs, 0) as tf.Tensor2D | tf.Tensor3D;
+      let acc: tf.Scalar | undefined;
+      const { value, grad } = tf.valueAndGrad((o: tf.Tensor) => {
+        const r = this.lossOf(m, o as tf.Tensor2D | tf.Tensor3D, batch.y);
+        acc = tf.keep(r.accuracy);
+        return r.loss;
+      })(joined);
+      return [value, acc!, grad];
+    });
+    for (const o of outs) o.dispose();
+    const total = new Map<string, tf.Tensor>();
+    const stats: BatchStats[][] = [];
+    passes.forEach((p, i) => {
+      tf.tidy(() => {
+        const passStats: BatchStats[] = [];
+        const dPass = tf.slice(dOut, i * micro, p.shape[0]);
+        const trainable = [...m.params.values()].filter((v) => v.trainable);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(p, (s) => passStats.push({ ...s, mean: tf.keep(s.mean), variance: tf.keep(s.variance) })), dPass)) as tf.Scalar, trainable);
+        for (const v of trainable) {
+          const prev = total.get(v.name);
+          total.set(v.name, tf.keep(prev ? tf.add(prev, grads[v.name]) : grads[v.name]));
+          prev?.dispose();
+        }
+        stats.push(passStats);
+      });
+    });
+    dOut.dispose();
+    tf.tidy(() => {
+      updateRunningStats(m, joinBatchStats(stats, passes.map((p) => p.shape[0])));
+      applyUpdate(m, Object.fromEntries(total) as tf.NamedTensorMap, lr);
+    });
+    for (const g of total.values()) g.dispose();
+    return this.read(loss, accuracy);
+  }
+
   async evalStep(batch: Batch): Promise<StepResult> {
     const m = this.ready;
+    const micro = this.options.microBatch;
+    if (micro && micro < batch.shape[0]) {
+      // in passes too: a tidy keeps every intermediate of its forward pass until it ends
+      const [b, views, h, w] = batch.shape;
+      const per = views * h * w;
+      const outs: (tf.Tensor2D | tf.Tensor3D)[] = [];
+      for (let start = 0; start < b; start += micro) {
+        const end = Math.min(b, start + micro);
+        outs.push(tf.tidy(() => headOutput(m.encoder, m.head, m.params, tf.tensor4d(Float32Array.from(batch.x.subarray(start * per, end * per)), [end - start, views, h, w], 'float32'))));
+      }
+      const { loss, accuracy } = tf.tidy(() => this.lossOf(m, tf.concat(outs, 0) as tf.Tensor2D | tf.Tensor3D, batch.y));
+      for (const o of outs) o.dispose();
+      return this.read(loss, accuracy);
+    }
     const { loss, accuracy } = tf.tidy(() => this.lossAndAccuracy(m, batch));
     return this.read(loss, accuracy);
   }
@@ -138,6 +206,55 @@ export class TfjsEngine implements Engine {
     if (!this.model) return;
     for (const v of [...this.model.params.values(), ...this.model.momentum.values()]) v.dispose();
     this.model = undefined;
+  }
+}
+
+/** torch's running averages: r = (1 - momentum) * r + momentum * batch statistic (disposes the statistics). */
+function updateRunningStats(m: Model, stats: BatchStats[]): void {
+  for (const s of stats) {
+    for (const [suffix, value] of [['running_mean', s.mean], ['running_var', s.variance]] as const) {
+      const r = m.params.get(`${s.name}.${suffix}`)!;
+      r.assign(tf.add(tf.mul(r, 1 - s.momentum), tf.mul(value, s.momentum)));
+      value.dispose();
+    }
+  }
+}
+
+/**
+ * The whole batch's BatchNorm statistics from those of its passes (rows per pass in `rows`): the
+ * mean of the means weighted by rows, and the unbiased variance from each pass's second moment.
+ * Disposes the per-pass statistics.
+ */
+function joinBatchStats(passes: BatchStats[][], rows: number[]): BatchStats[] {
+  return passes[0].map((first, layer) => {
+    const all = passes.map((p) => p[layer]);
+    const joined = tf.tidy(() => {
+      const n = all.map((s, i) => s.count ?? rows[i]); // elements per channel in each pass
+      const N = n.reduce((a, c) => a + c, 0);
+      const mean = tf.addN(all.map((s, i) => tf.mul(s.mean, n[i] / N))) as tf.Tensor1D;
+      // E[x²] of the whole batch from each pass's population variance ((n - 1) / n x unbiased) and mean
+      const second = tf.addN(all.map((s, i) => tf.mul(tf.add(tf.mul(s.variance, (n[i] - 1) / n[i]), tf.square(s.mean)), n[i] / N)));
+      const variance = tf.mul(tf.sub(second, tf.square(mean)), N / Math.max(1, N - 1)) as tf.Tensor1D;
+      return { mean, variance };
+    });
+    for (const s of all) {
+      s.mean.dispose();
+      s.variance.dispose();
+    }
+    return { name: first.name, momentum: first.momentum, ...joined };
+  });
+}
+
+/** SGD with momentum (or LARS) on accumulated gradients, torch's semantics (see the class comment). */
+function applyUpdate(m: Model, grads: tf.NamedTensorMap, lr: number): void {
+  const { momentum: mu, weightDecay, name: optimizer, trustCoefficient } = m.optimizer;
+  for (const [name, buf] of m.momentum) {
+    const w = m.params.get(name)!;
+    const grad = grads[w.name];
+    let d = weightDecay > 0 ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
+    if (optimizer === 'lars') d = w.rank > 1 ? larsScaled(w, d, trustCoefficient) : grad;
+    buf.assign(tf.add(tf.mul(buf, mu), d));
+    w.assign(tf.sub(w, tf.mul(buf, lr)));
   }
 }
 
