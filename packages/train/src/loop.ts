@@ -56,7 +56,9 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   if (problem) throw new Error(problem);
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
-  mkdirSync(runDir, { recursive: true });
+  // a multi-node run's other machines train but write nothing: the run folder is global rank 0's
+  const writes = engine.writesRun !== false;
+  if (writes) mkdirSync(runDir, { recursive: true });
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
@@ -67,7 +69,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   } else if (existsSync(join(runDir, 'checkpoints', 'latest.json')) && !opts.resume) {
     throw new Error(`${runDir} already holds a trained run: pass --resume to continue it, or choose another --run name`);
   }
-  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
+  if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
   const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
   const taskOptions = runOptions(cfg, runDir);
@@ -88,13 +90,13 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   // in-process stream is faster than one worker); 0 = sample in this thread
   const cores = availableParallelism();
   const workers = cfg.workers ?? (cores >= 4 ? Math.min(8, cores - 2) : 0);
-  const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const metrics = writes ? new MetricsLog(join(runDir, 'metrics.jsonl')) : undefined;
 
   const ckpt = opts.resume ? readLatestCheckpoint(runDir) : undefined;
   let weights: Weights;
   if (ckpt) {
     weights = ckpt.weights;
-    metrics.truncateAfter(ckpt.state.step);
+    metrics?.truncateAfter(ckpt.state.step);
   } else {
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
@@ -115,13 +117,14 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     }
   }
   const loss = methodLoss(cfg.task, taskOptions);
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
+    if (!writes) return;
     const st = await engine.state();
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
     onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
@@ -155,7 +158,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
         const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
         t0 = now;
         samplesSince = 0;
-        metrics.append({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+        metrics?.append({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
         onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
       }
     };
@@ -176,12 +179,13 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
     }
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
-    metrics.append({ kind: 'epoch', step, ...line });
+    metrics?.append({ kind: 'epoch', step, ...line });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
     if (opts.signal?.aborted) return { runDir };
   }
 
+  if (!writes) return { runDir };
   const { weights: finalWeights } = await engine.state();
   const enc = encoderWeights(finalWeights, encoder);
   const weightsPath = join(runDir, 'encoder.safetensors');

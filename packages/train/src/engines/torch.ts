@@ -19,10 +19,20 @@ export interface TorchEngineOptions {
   compile?: boolean;
   /** Python's stderr lines (logs); by default only kept to explain failures */
   onLog?: (line: string) => void;
-  /** data-parallel processes (`--gpus N`, see ddp.ts); unset: one plain process */
+  /** data-parallel processes of this machine (`--gpus N`, see ddp.ts); unset: one plain process */
   ranks?: number;
+  /** several machines (`--nnodes`, see ddp.ts); unset: this machine alone */
+  nodes?: NodesOptions;
   /** extra environment of the Python process (ddp.ts sets RANK, WORLD_SIZE, ...) */
   env?: Record<string, string>;
+}
+
+/** this machine's place in a multi-node run: node `rank` of `count`, global rank 0 serves the TCP rendezvous */
+export interface NodesOptions {
+  count: number;
+  rank: number;
+  masterAddr: string;
+  masterPort: number;
 }
 
 const LABEL = 'torch engine';
@@ -75,6 +85,7 @@ export class TorchEngine implements Engine {
         optimizer: OptimizerConfig.parse(init.optimizer),
         loss: init.loss ?? CROSS_ENTROPY,
         seed: init.seed,
+        ...(init.startStep !== undefined ? { startStep: init.startStep } : {}),
         device: this.opts.device ?? 'auto',
         threads: this.opts.threads ?? availableParallelism(),
         compile: this.opts.compile ?? false,
