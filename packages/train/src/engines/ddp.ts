@@ -41,7 +41,9 @@ export class DdpTorchEngine implements Engine {
     this.world = nodes.count * n;
     this.writesRun = nodes.rank === 0;
     let rendezvous: string;
-    if (opts.nodes) {
+    if (opts.nodes?.rendezvous) {
+      rendezvous = opts.nodes.rendezvous; // MASTER_ADDR/PORT and TORCHELASTIC_* reach the ranks with our environment
+    } else if (opts.nodes) {
       rendezvous = `tcp://${nodes.masterAddr.includes(':') ? `[${nodes.masterAddr}]` : nodes.masterAddr}:${nodes.masterPort}`;
     } else {
       this.store = mkdtempSync(join(tmpdir(), 'cxr-ddp-'));

@@ -33,6 +33,8 @@ export interface NodesOptions {
   rank: number;
   masterAddr: string;
   masterPort: number;
+  /** default tcp://masterAddr:masterPort (global rank 0 serves the store); 'env://' joins a store a launcher (torchrun) already serves there */
+  rendezvous?: 'env://';
 }
 
 const LABEL = 'torch engine';
