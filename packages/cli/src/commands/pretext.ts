@@ -248,7 +248,7 @@ export const pretext = defineCommand({
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],
     ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
-    ['--threads <n>', 'torch CPU threads (per process with --gpus)'],
+    ['--threads <n>', 'torch CPU threads (default: cores - 1, one left to sampling; divided over the processes with --gpus)'],
     ['--gpus <n>', 'torch engine: n data-parallel processes (DDP, one per GPU, SyncBatchNorm; gloo on CPU); the batch is split evenly'],
     ['--nnodes <n>', 'torch engine: machines of one run, each starting its --gpus ranks (docs/MULTI-NODE.md; default: from torchrun / srun, else 1)'],
     ['--node-rank <j>', "this machine's index, 0 to nnodes - 1; node 0 serves the rendezvous and writes the run folder"],

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
 import type { Weights } from '@cxr-ssl/models';
-import { TorchEngine, type TorchEngineOptions } from './torch.ts';
+import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
 
 /**
  * `--gpus N`: data-parallel training over N torch processes (DDP; the global batch's BatchNorm
@@ -49,7 +49,7 @@ export class DdpTorchEngine implements Engine {
       this.store = mkdtempSync(join(tmpdir(), 'cxr-ddp-'));
       rendezvous = `file://${join(this.store, 'rendezvous')}`;
     }
-    const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
+    const threads = opts.threads ?? defaultTorchThreads(n);
     this.ranks = Array.from({ length: n }, (_, r) => {
       const g = this.first + r;
       return new TorchEngine({
