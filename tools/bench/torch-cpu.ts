@@ -45,10 +45,11 @@ const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shap
 const a = Args.parse(Object.fromEntries(Object.keys(Args.shape).map((k) => [k, values[kebab(k)]])));
 const python = findTorchPython(a.python);
 if ('error' in python) throw new Error(python.error);
+const { path: pythonPath, torchVersion } = python;
 (await openPrepared({ cacheDir: a.cache, data: 'kermany-mini', size: a.size, quiet: false })).close();
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-bench-'));
-const env = { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR, CXR_SSL_PYTHON: python.path };
+const env = { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR, CXR_SSL_PYTHON: pythonPath };
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number };
 
 function ours(method: string): number {
@@ -70,7 +71,7 @@ function rawWith(method: string, threads: number): number {
   const { views, patch } = getSampler(method).shape(a.size, opts);
   const args = ['-m', 'cxr_torch.bench_raw', '--spec', spec, '--shape', `${a.batch},${views},${patch},${patch}`, '--device', 'cpu'];
   args.push('--threads', `${threads}`, '--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`);
-  return lastJson(execFileSync(python.path, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })).samplesPerSec;
+  return lastJson(execFileSync(pythonPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })).samplesPerSec;
 }
 
 const rows: string[] = [];
@@ -85,6 +86,6 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, torch ${python.torchVersion}, best of ${a.rounds}`);
+console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, torch ${torchVersion}, best of ${a.rounds}`);
 console.log('| method | ours samples/s | raw samples/s | ours/raw |\n|---|---|---|---|');
 console.log(rows.join('\n'));
