@@ -89,8 +89,10 @@ def gather(z):
     """Every rank's rows of z, concatenated in rank order, for contrastive losses whose negatives are
     the global batch (NT-Xent, InfoNCE). Gradients flow back to each rank's own rows, summed over the
     ranks' losses, so with each rank's loss over its own rows, DDP's mean gradient equals the
-    single-process gradient of the global batch. z itself in a plain process."""
-    if world_size() in (None, 1):
+    single-process gradient of the global batch. z itself in a plain process, and in held-out
+    evaluation (no grad): the TypeScript engine gives a held-out batch whole to one rank, with no
+    collective that the other ranks, which sit it out, would never join."""
+    if world_size() in (None, 1) or not torch.is_grad_enabled():
         return z
     import warnings
 

@@ -96,18 +96,13 @@ export class DdpTorchEngine implements Engine {
   }
 
   /**
-   * Held-out batches may be any size: forward only, no collective, so node 0 evaluates them alone,
-   * split over its own ranks (slices differ by at most one; ranks without samples sit it out).
-   * The other nodes write no metrics and skip it (NaN).
+   * Held-out batches (any size) go whole to node 0's first rank: forward only, no collective (a
+   * contrastive loss then takes its negatives from the whole held-out batch, as in one process);
+   * the other ranks sit it out, and the other nodes, which write no metrics, skip it (NaN).
    */
-  async evalStep(batch: Batch): Promise<StepResult> {
-    if (!this.writesRun) return { loss: Number.NaN, accuracy: Number.NaN };
-    const n = this.ranks.length;
-    const b = batch.shape[0];
-    const bounds = Array.from({ length: n + 1 }, (_, r) => Math.round((r * b) / n));
-    const busy = this.ranks.map((e, r) => ({ e, from: bounds[r], to: bounds[r + 1] })).filter((s) => s.to > s.from);
-    const results = await Promise.all(busy.map((s) => s.e.evalStep(slice(batch, s.from, s.to))));
-    return mean(results, busy.map((s) => s.to - s.from));
+  evalStep(batch: Batch): Promise<StepResult> {
+    if (!this.writesRun) return Promise.resolve({ loss: Number.NaN, accuracy: Number.NaN });
+    return this.ranks[0].evalStep(batch);
   }
 
   /** every rank holds the same weights after each step; rank 0's are the run's */

@@ -65,10 +65,10 @@ describe.skipIf(noTorch)('2 nodes × 1 process (--nnodes 2, TCP rendezvous on 12
           expect(d.w).toBeLessThan(bounds[i].w);
           expect(d.m).toBeLessThan(bounds[i].m);
         });
-        // held-out batches: node 0 evaluates them alone (forward only), node 1 reports nothing
+        // held-out batches go whole to node 0 (forward only, no collective); node 1 reports nothing
         const odd = taskBatch(c.method, images.slice(0, 7), 9).batch;
         const [ea, e0, e1] = await Promise.all([one.evalStep(odd), n0.evalStep(odd), n1.evalStep(odd)]);
-        expect(Math.abs(ea.loss - e0.loss)).toBeLessThan(1e-5);
+        expect(Math.abs(ea.loss - e0.loss)).toBeLessThan(1e-4); // from weights that differ as bounded above
         expect(e1.loss).toBeNaN();
       } finally {
         await Promise.all([one.close(), n0.close(), n1.close()]);
