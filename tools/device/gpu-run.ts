@@ -28,6 +28,8 @@ const { values: a } = parseArgs({
     'warmup-seconds': { type: 'string', default: '6' },
     seconds: { type: 'string', default: '15' },
     compile: { type: 'boolean', default: false },
+    /** torch CPU threads (default: the engine's, all cores) */
+    threads: { type: 'string' },
     /** DDP over this many processes (1: a 1-process DDP, to measure DDP's own cost against the plain engine) */
     gpus: { type: 'string' },
   },
@@ -47,6 +49,7 @@ const engineOptions = {
   python: a.python,
   inFlight: a['in-flight'] ? Number(a['in-flight']) : undefined,
   compile: a.compile,
+  threads: a.threads ? Number(a.threads) : undefined,
   onLog: (l: string) => process.stderr.write(`  [py] ${l}\n`),
 };
 const engine = a.gpus ? new DdpTorchEngine({ ...engineOptions, ranks: Number(a.gpus) }) : new TorchEngine(engineOptions);

@@ -58,6 +58,8 @@ export interface EngineInit {
   /** default cross-entropy */
   loss?: LossSpec;
   seed: number;
+  /** the step training starts at (0, or a checkpoint's): ranks on several machines must agree on it */
+  startStep?: number;
 }
 
 /**
@@ -73,6 +75,11 @@ export interface Engine {
    * pipe (torch) says more, so the next batches are already on their way while the GPU computes.
    */
   readonly inFlight?: number;
+  /**
+   * false on the machines other than the first of a multi-node run: they train but write nothing
+   * (checkpoints, metrics, encoder come from global rank 0). Default true.
+   */
+  readonly writesRun?: boolean;
   init(init: EngineInit): Promise<void>;
   trainStep(batch: Batch, lr: number): Promise<StepResult>;
   /** forward only, no update */

@@ -78,17 +78,20 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   if (problem) throw new Error(problem);
   const cfg = withTaskDefaults(given);
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
+  // a multi-node run's other machines train but write nothing: the run folder is global rank 0's
+  const writes = engine.writesRun !== false;
+  if (!writes) return await trainInFolder(cfg, opts, false);
   mkdirSync(runDir, { recursive: true });
   const release = lockRunFolder(runDir, (message) => onEvent({ type: 'warning', message }));
   try {
-    return await trainInFolder(cfg, opts);
+    return await trainInFolder(cfg, opts, true);
   } finally {
     release();
   }
 }
 
-/** runPretext once the run folder is ours alone. */
-async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promise<PretextOutcome> {
+/** runPretext once the run folder is ours alone (`writes` false: a node other than 0 of a multi-node run). */
+async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes: boolean): Promise<PretextOutcome> {
   const { runDir, engine, onEvent = () => {} } = opts;
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
@@ -100,7 +103,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
   } else if (existsSync(join(runDir, 'checkpoints', 'latest.json')) && !opts.resume) {
     throw new Error(`${runDir} already holds a trained run: pass --resume to continue it, or choose another --run name`);
   }
-  writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
+  if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
   const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
   const taskOptions = runOptions(cfg, runDir);
@@ -121,15 +124,15 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
   // in-process stream is faster than one worker); 0 = sample in this thread
   const cores = availableParallelism();
   const workers = cfg.workers ?? (cores >= 4 ? Math.min(8, cores - 2) : 0);
-  const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
-  const loggers = openLoggers(runDir, opts.loggers ?? LoggerOption.parse(undefined));
+  const metrics = writes ? new MetricsLog(join(runDir, 'metrics.jsonl')) : undefined;
+  const loggers = writes ? openLoggers(runDir, opts.loggers ?? LoggerOption.parse(undefined)) : undefined;
 
   const ckpt = opts.resume ? readLatestCheckpoint(runDir) : undefined;
   let weights: Weights;
   if (ckpt) {
     weights = ckpt.weights;
-    metrics.truncateAfter(ckpt.state.step);
-    loggers.resumeAt(ckpt.state.step);
+    metrics?.truncateAfter(ckpt.state.step);
+    loggers?.resumeAt(ckpt.state.step);
   } else {
     weights = initWeights(encoder, head, cfg.seed);
     if (cfg.init !== 'random') {
@@ -150,13 +153,14 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
     }
   }
   const loss = methodLoss(cfg.task, taskOptions);
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
+    if (!writes) return;
     const st = await engine.state();
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
     onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
@@ -191,8 +195,8 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
         t0 = now;
         samplesSince = 0;
         const logged = { kind: 'step' as const, step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec };
-        metrics.append(logged);
-        loggers.write(logged);
+        metrics?.append(logged);
+        loggers?.write(logged);
         onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
       }
     };
@@ -217,13 +221,14 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions): Promi
     const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     const { type: _, ...fields } = line;
-    metrics.append({ kind: 'epoch', step, ...line });
-    loggers.write({ kind: 'epoch', step, ...fields });
+    metrics?.append({ kind: 'epoch', step, ...line });
+    loggers?.write({ kind: 'epoch', step, ...fields });
     onEvent(line);
     await checkpoint(epoch + 1, 0, 'epoch');
     if (opts.signal?.aborted && epoch + 1 < cfg.epochs) return { runDir, interrupted: true };
   }
 
+  if (!writes) return { runDir, interrupted: false };
   const { weights: finalWeights } = await engine.state();
   const enc = encoderWeights(finalWeights, encoder);
   const weightsPath = join(runDir, 'encoder.safetensors');

@@ -8,6 +8,7 @@ import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_RUNS_DIR, flag, int, num, pathName } from '../options.ts';
+import { DEFAULT_MASTER_PORT, nodesOf } from '../nodes.ts';
 import { type Progress, progress } from '../progress.ts';
 
 const DEFAULTS = PRETEXT_DEFAULTS;
@@ -50,6 +51,11 @@ export const PretextOptions = z
     threads: int().positive().optional(),
     /** data-parallel torch processes (DDP), one per GPU; the batch is split evenly over them */
     gpus: int().positive().optional(),
+    /** several machines (docs/MULTI-NODE.md); unset: from torchrun's or srun's environment, else one machine */
+    nnodes: int().positive().optional(),
+    nodeRank: int().nonnegative().optional(),
+    masterAddr: z.string().min(1).optional(),
+    masterPort: int().min(1).max(65535).optional(),
     compile: flag().default(false),
     workers: int().nonnegative().optional(),
     resume: flag().default(false),
@@ -75,6 +81,8 @@ export const PretextOptions = z
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
     if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
+    if (o.nnodes && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['nnodes'], message: '--nnodes needs the torch engine (--engine torch or auto)' });
+    if (o.nnodes !== undefined && o.nodeRank !== undefined && o.nodeRank >= o.nnodes) ctx.addIssue({ code: 'custom', path: ['nodeRank'], message: `must be below --nnodes ${o.nnodes}` });
   })
   .transform(({ method, task, ...o }) => ({ ...o, task: (method ?? task)! }));
 export type PretextOptions = z.infer<typeof PretextOptions>;
@@ -183,23 +191,30 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   if (o.resume && !existsSync(runDir)) {
     throw new UsageError(`--resume: there is no run folder ${runDir} to continue (check --run and --runs-dir; without --resume a new run starts there)`);
   }
+  const nodes = nodesOf(o);
   const batchSize = await fittingBatch(o);
   if (o.gpus && batchSize % o.gpus !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of --gpus ${o.gpus}: each GPU gets an equal slice; change --batch-size or --gpus`);
+  const world = (o.gpus ?? 1) * (nodes?.count ?? 1);
+  if (nodes && batchSize % world !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of ${world} processes (--nnodes ${nodes.count} × --gpus ${o.gpus ?? 1}): each gets an equal slice; change --batch-size`);
   // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
   const only = METHODS[o.task].engines;
   const choice = o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine;
   const fit = tfjsFit(o, batchSize);
-  const { engine, name, reason } = await createEngine(choice, { torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus, compile: o.compile }, tfjs: { microBatch: fit.microBatch } });
+  const { engine, name, reason } = await createEngine(choice, {
+    torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus ?? (nodes ? 1 : undefined), nodes, compile: o.compile },
+    tfjs: { microBatch: fit.microBatch },
+  });
   if (name === 'tfjs' && fit.problem) {
     await engine.close();
     throw new UsageError(fit.problem);
   }
   if (name === 'tfjs' && fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
-  if (o.gpus && name !== 'torch') {
+  if ((o.gpus || nodes) && name !== 'torch') {
     await engine.close();
-    throw new UsageError(`--gpus ${o.gpus} needs the torch engine, but ${reason}`);
+    throw new UsageError(`${nodes ? `--nnodes ${nodes.count}` : `--gpus ${o.gpus}`} needs the torch engine, but ${reason}`);
   }
-  if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${o.gpus ? `, ${o.gpus} DDP processes` : ''})\n`);
+  const where = nodes ? `, node ${nodes.rank} of ${nodes.count} (${nodes.source}; rendezvous ${nodes.masterAddr}:${nodes.masterPort}) with ${o.gpus ?? 1} DDP processes${nodes.rank > 0 ? '; node 0 writes the run folder' : ''}` : o.gpus ? `, ${o.gpus} DDP processes` : '';
+  if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${where})\n`);
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -293,8 +308,12 @@ export const pretext = defineCommand({
     ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],
     ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
-    ['--threads <n>', 'torch CPU threads (per process with --gpus)'],
+    ['--threads <n>', 'torch CPU threads (default: cores - 1, one left to sampling; divided over the processes with --gpus)'],
     ['--gpus <n>', 'torch engine: n data-parallel processes (DDP, one per GPU, SyncBatchNorm; gloo on CPU); the batch is split evenly'],
+    ['--nnodes <n>', 'torch engine: machines of one run, each starting its --gpus ranks (docs/MULTI-NODE.md; default: from torchrun / srun, else 1)'],
+    ['--node-rank <j>', "this machine's index, 0 to nnodes - 1; node 0 serves the rendezvous and writes the run folder"],
+    ['--master-addr <host>', 'node 0, reachable from every node (default: env MASTER_ADDR)'],
+    ['--master-port <port>', `node 0's rendezvous port (default: env MASTER_PORT, else ${DEFAULT_MASTER_PORT})`],
     ['--compile', 'torch engine: torch.compile the model'],
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
     ['--resume', "continue the run folder's latest checkpoint"],
@@ -304,6 +323,6 @@ export const pretext = defineCommand({
   schema: PretextOptions,
   async run(o) {
     const runDir = await runPretextCommand(o);
-    console.log(join(runDir, 'encoder.onnx'));
+    if (!nodesOf(o)?.rank) console.log(join(runDir, 'encoder.onnx')); // the other nodes write nothing
   },
 });

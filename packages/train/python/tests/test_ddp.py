@@ -7,7 +7,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from fixture import vgg_spec  # noqa: E402
 
-from cxr_torch import ddp  # noqa: E402
+from cxr_torch import ddp, global_bn  # noqa: E402
 from cxr_torch.model import PretextNet, canonical_state  # noqa: E402
 
 
@@ -74,6 +74,51 @@ class GatherAcrossRanks(unittest.TestCase):
             # the ranks' losses summed through the gather: N x the global mean's gradient, which DDP's
             # mean over the N ranks turns into exactly the single-process gradient
             torch.testing.assert_close(got['grad'] / 2, one.grad[rank * 4:(rank + 1) * 4], rtol=1e-5, atol=1e-6)
+
+
+def _bn_rank(rank, world, store, x_all, out):
+    """One rank of GlobalBatchNormAcrossRanks: its slice through a converted BatchNorm2d, loss = its rows' sum."""
+    os.environ.update(WORLD_SIZE=str(world), RANK=str(rank))
+    torch.distributed.init_process_group('gloo', init_method='file://' + store, rank=rank, world_size=world)
+    torch.manual_seed(0)
+    bn = global_bn.convert(torch.nn.Sequential(torch.nn.BatchNorm2d(3))).train()
+    b = x_all.shape[0] // world
+    x = x_all[rank * b:(rank + 1) * b].clone().requires_grad_(True)
+    y = bn(x)
+    (y * WEIGHTS[rank * b:(rank + 1) * b]).sum().backward()
+    torch.save({'y': y.detach(), 'grad': x.grad, 'w': bn[0].weight.grad, 'mean': bn[0].running_mean, 'var': bn[0].running_var}, out % rank)
+    torch.distributed.destroy_process_group()
+
+
+WEIGHTS = torch.linspace(-1, 2, 8 * 3 * 4 * 5).reshape(8, 3, 4, 5)
+
+
+class GlobalBatchNormAcrossRanks(unittest.TestCase):
+    """CPU ranks (no SyncBatchNorm on CPU) normalise with the global batch's statistics: the same output,
+    input gradient (summed over the ranks' losses), parameter gradient and running statistics as one
+    BatchNorm2d over the whole batch."""
+
+    def test_two_ranks_equal_one_batchnorm_over_the_global_batch(self):
+        import tempfile
+
+        import torch.multiprocessing as mp
+
+        torch.manual_seed(1)
+        x_all = torch.randn(8, 3, 4, 5) * 3 + 1
+        folder = tempfile.mkdtemp()
+        out = os.path.join(folder, 'rank%d.pt')
+        mp.spawn(_bn_rank, args=(2, os.path.join(folder, 'store'), x_all, out), nprocs=2, join=True)
+        one = x_all.clone().requires_grad_(True)
+        bn = torch.nn.BatchNorm2d(3).train()
+        y = bn(one)
+        (y * WEIGHTS).sum().backward()
+        got = [torch.load(out % r) for r in (0, 1)]
+        torch.testing.assert_close(torch.cat([g['y'] for g in got]), y.detach(), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(torch.cat([g['grad'] for g in got]), one.grad, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(got[0]['w'] + got[1]['w'], bn.weight.grad, rtol=1e-5, atol=1e-6)
+        for g in got:
+            torch.testing.assert_close(g['mean'], bn.running_mean)
+            torch.testing.assert_close(g['var'], bn.running_var)
 
 
 if __name__ == '__main__':

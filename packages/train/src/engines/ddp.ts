@@ -1,16 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
 import type { Weights } from '@cxr-ssl/models';
-import { TorchEngine, type TorchEngineOptions } from './torch.ts';
+import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
 
 /**
- * `--gpus N`: data-parallel training over N torch processes (DDP; SyncBatchNorm on CUDA; see
- * python/cxr_torch/ddp.py). This engine is the launcher, in place of torchrun: it starts N torch
- * engines with RANK, WORLD_SIZE, LOCAL_RANK and a file:// rendezvous, and sends rank r the r-th
- * slice of the global batch k that the samplers drew, over its own pipe. So a batch is still a
+ * `--gpus N`: data-parallel training over N torch processes (DDP; the global batch's BatchNorm
+ * statistics: SyncBatchNorm on CUDA, GlobalBatchNorm2d on CPU; see python/cxr_torch/ddp.py). This
+ * engine is the launcher, in place of torchrun: it starts N torch engines with RANK, WORLD_SIZE,
+ * LOCAL_RANK and a file:// rendezvous, and sends rank r the r-th slice of the global batch k that
+ * the samplers drew, over its own pipe. With `nodes` (`--nnodes M --node-rank j`, docs/MULTI-NODE.md)
+ * the same runs on each of M machines: node j's local rank r is global rank j·N + r of M·N, the
+ * rendezvous is torch's c10d TCPStore at tcp://master-addr:master-port (served by global rank 0),
+ * and every node draws the same global batch and sends its ranks their slices. So a batch is still a
  * pure function of (seed, epoch, k), resume is exact, every slice travels once (no scatter through
  * rank 0), and each rank is a direct child that dies with us (stdin EOF, PR_SET_PDEATHSIG): there is
  * no agent process in between to outlive us. torchrun's elastic restarts are not needed: a failed
@@ -19,24 +23,42 @@ import { TorchEngine, type TorchEngineOptions } from './torch.ts';
 export class DdpTorchEngine implements Engine {
   readonly name = 'torch';
   readonly inFlight: number;
+  readonly writesRun: boolean;
   private readonly ranks: TorchEngine[];
+  /** global rank of local rank 0, and the world size */
+  private readonly first: number;
+  private readonly world: number;
   private store: string | undefined;
 
-  constructor(opts: TorchEngineOptions & { ranks?: number }) {
+  constructor(opts: TorchEngineOptions) {
     const n = opts.ranks ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new Error(`--gpus ${n}: expected a positive whole number of processes`);
-    this.store = mkdtempSync(join(tmpdir(), 'cxr-ddp-'));
-    const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
-    this.ranks = Array.from(
-      { length: n },
-      (_, r) =>
-        new TorchEngine({
-          ...opts,
-          threads,
-          onLog: opts.onLog ? (l) => opts.onLog!(`[rank ${r}] ${l}`) : undefined,
-          env: { ...opts.env, RANK: `${r}`, LOCAL_RANK: `${r}`, WORLD_SIZE: `${n}`, CXR_SSL_DDP_INIT: `file://${join(this.store!, 'rendezvous')}` },
-        }),
-    );
+    const nodes = opts.nodes ?? { count: 1, rank: 0, masterAddr: '', masterPort: 0 };
+    if (!Number.isInteger(nodes.rank) || nodes.rank < 0 || nodes.rank >= nodes.count) {
+      throw new Error(`--node-rank ${nodes.rank}: expected 0 to ${nodes.count - 1} (--nnodes ${nodes.count})`);
+    }
+    this.first = nodes.rank * n;
+    this.world = nodes.count * n;
+    this.writesRun = nodes.rank === 0;
+    let rendezvous: string;
+    if (opts.nodes?.rendezvous) {
+      rendezvous = opts.nodes.rendezvous; // MASTER_ADDR/PORT and TORCHELASTIC_* reach the ranks with our environment
+    } else if (opts.nodes) {
+      rendezvous = `tcp://${nodes.masterAddr.includes(':') ? `[${nodes.masterAddr}]` : nodes.masterAddr}:${nodes.masterPort}`;
+    } else {
+      this.store = mkdtempSync(join(tmpdir(), 'cxr-ddp-'));
+      rendezvous = `file://${join(this.store, 'rendezvous')}`;
+    }
+    const threads = opts.threads ?? defaultTorchThreads(n);
+    this.ranks = Array.from({ length: n }, (_, r) => {
+      const g = this.first + r;
+      return new TorchEngine({
+        ...opts,
+        threads,
+        onLog: opts.onLog ? (l) => opts.onLog!(`[rank ${g}] ${l}`) : undefined,
+        env: { ...opts.env, RANK: `${g}`, LOCAL_RANK: `${r}`, WORLD_SIZE: `${this.world}`, CXR_SSL_DDP_INIT: rendezvous },
+      });
+    });
     this.inFlight = this.ranks[0].inFlight;
   }
 
@@ -57,25 +79,30 @@ export class DdpTorchEngine implements Engine {
     await this.all((e) => e.init(init));
   }
 
-  /** Rank r trains on samples [r·B/N, (r+1)·B/N): equal slices, so DDP's mean of the ranks' gradients is the global batch's. */
+  /**
+   * Global rank g trains on samples [g·B/W, (g+1)·B/W) of the global batch: equal slices, so DDP's
+   * mean of the ranks' gradients is the global batch's. The result is this node's ranks' mean (on
+   * several machines, node 0's is what the run logs).
+   */
   async trainStep(batch: Batch, lr: number): Promise<StepResult> {
-    const n = this.ranks.length;
+    const w = this.world;
     const b = batch.shape[0];
-    if (b % n !== 0) {
-      throw new Error(`batch of ${b} cannot be split evenly over ${n} processes (--gpus ${n}): use a batch size that is a multiple of ${n}`);
+    if (b % w !== 0) {
+      const which = w === this.ranks.length ? `--gpus ${w}` : `--nnodes × --gpus = ${w}`;
+      throw new Error(`batch of ${b} cannot be split evenly over ${w} processes (${which}): use a batch size that is a multiple of ${w}`);
     }
-    const results = await this.all((e, r) => e.trainStep(slice(batch, (r * b) / n, ((r + 1) * b) / n), lr));
-    return mean(results, results.map(() => b / n));
+    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), lr));
+    return mean(results, results.map(() => b / w));
   }
 
-  /** Held-out batches may be any size: the slices differ by at most one, ranks without samples sit it out. */
-  async evalStep(batch: Batch): Promise<StepResult> {
-    const n = this.ranks.length;
-    const b = batch.shape[0];
-    const bounds = Array.from({ length: n + 1 }, (_, r) => Math.round((r * b) / n));
-    const busy = this.ranks.map((e, r) => ({ e, from: bounds[r], to: bounds[r + 1] })).filter((s) => s.to > s.from);
-    const results = await Promise.all(busy.map((s) => s.e.evalStep(slice(batch, s.from, s.to))));
-    return mean(results, busy.map((s) => s.to - s.from));
+  /**
+   * Held-out batches (any size) go whole to node 0's first rank: forward only, no collective (a
+   * contrastive loss then takes its negatives from the whole held-out batch, as in one process);
+   * the other ranks sit it out, and the other nodes, which write no metrics, skip it (NaN).
+   */
+  evalStep(batch: Batch): Promise<StepResult> {
+    if (!this.writesRun) return Promise.resolve({ loss: Number.NaN, accuracy: Number.NaN });
+    return this.ranks[0].evalStep(batch);
   }
 
   /** every rank holds the same weights after each step; rank 0's are the run's */

@@ -6,7 +6,7 @@ import { findTorchPython } from './python.ts';
 export { findTorchPython, pythonCandidates, PYTHON_PACKAGE_DIR, type TorchPython } from './python.ts';
 export { TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
-export type { TorchEngineOptions } from './torch.ts';
+export type { NodesOptions, TorchEngineOptions } from './torch.ts';
 
 export interface EngineOptions {
   torch?: TorchEngineOptions;
@@ -19,7 +19,7 @@ export interface EngineOptions {
  */
 export const ENGINES = {
   torch: async (opts: EngineOptions = {}): Promise<Engine> =>
-    opts.torch?.ranks ? new (await import('./ddp.ts')).DdpTorchEngine(opts.torch) : new (await import('./torch.ts')).TorchEngine(opts.torch),
+    opts.torch?.ranks || opts.torch?.nodes ? new (await import('./ddp.ts')).DdpTorchEngine(opts.torch) : new (await import('./torch.ts')).TorchEngine(opts.torch),
   tfjs: async (opts: EngineOptions = {}): Promise<Engine> => new (await import('./tfjs.ts')).TfjsEngine(opts.tfjs),
 } as const;
 export type EngineName = keyof typeof ENGINES;

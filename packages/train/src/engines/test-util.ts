@@ -26,8 +26,8 @@ export function alive(pid: number): boolean {
 }
 
 /** Starts a `*.script.ts` helper of this folder and resolves with it and the JSON of its first stdout line. */
-export async function spawnHelper(script: string): Promise<{ parent: ChildProcess; said: Record<string, unknown> }> {
-  const parent = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function spawnHelper(script: string, args: string[] = []): Promise<{ parent: ChildProcess; said: Record<string, unknown> }> {
+  const parent = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     parent.stdout!.on('data', (d) => {
@@ -44,4 +44,17 @@ export async function survivors(pids: number[], ms = 20_000): Promise<number[]> 
   const deadline = Date.now() + ms;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return pids.filter(alive);
+}
+
+/** A TCP port that was free a moment ago (for a rendezvous on 127.0.0.1). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,0 +1,91 @@
+/**
+ * Our torch engine path against a raw PyTorch CPU loop, per method, measured in the same run:
+ *   ours: dataset cache -> the method's sampler (batch stream, as `pretext` runs it) -> pipe -> torch
+ *         engine (tools/device/gpu-run.ts, --device cpu);
+ *   raw:  cxr_torch.bench_raw: the same model, loss and batch shape, random uint8 batches already in
+ *         memory, no sampler, no pipe.
+ * Raw is measured with each of --threads (default: all cores, and all but one) and its best counts;
+ * ours runs with the engine's default threads (as `pretext` runs it; --ours-threads to try others): ours/raw < 1 is what sampling and the pipe cost. Rounds alternate
+ * ours and raw per method; the best round of each counts (a shared machine: the least disturbed).
+ *
+ *   npx tsx tools/bench/torch-cpu.ts [--methods rotation,simclr] [--size 64] [--encoder vgg-small-bn]
+ *       [--batch 32] [--threads <cores>,<cores - 1>] [--ours-threads <n>] [--workers 0] [--seconds 10] [--warmup 3] [--rounds 1] [--python <path>] [--cache <dir>]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { getSampler } from '@cxr-ssl/data';
+import { encoderSpec } from '@cxr-ssl/models';
+import { findTorchPython, METHODS, methodHead, methodLoss, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { z } from 'zod';
+import { openPrepared } from '../../packages/cli/src/dataset.ts';
+
+const onTorch = Object.keys(METHODS).filter((m) => !METHODS[m].engines || METHODS[m].engines!.includes('torch'));
+const Args = z.object({
+  methods: z.string().default(onTorch.join(',')),
+  size: z.coerce.number().int().positive().default(64),
+  encoder: z.string().default('vgg-small-bn'),
+  batch: z.coerce.number().int().positive().default(32),
+  /** torch threads of the raw loop, comma-separated: its best counts (on a loaded machine fewer threads can win) */
+  threads: z.string().default([...new Set([availableParallelism(), Math.max(1, availableParallelism() - 1)])].join(',')),
+  /** torch threads of ours; default: the engine's own default */
+  oursThreads: z.coerce.number().int().positive().optional(),
+  /** sampling threads of ours; default as `pretext` picks them (none below 4 cores) */
+  workers: z.coerce.number().int().nonnegative().default(availableParallelism() >= 4 ? Math.min(8, availableParallelism() - 2) : 0),
+  seconds: z.coerce.number().positive().default(10),
+  warmup: z.coerce.number().nonnegative().default(3),
+  rounds: z.coerce.number().int().positive().default(1),
+  python: z.string().optional(),
+  cache: z.string().default('cache'),
+});
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shape).map((k) => [kebab(k), { type: 'string' as const }])) });
+const a = Args.parse(Object.fromEntries(Object.keys(Args.shape).map((k) => [k, values[kebab(k)]])));
+const python = findTorchPython(a.python);
+if ('error' in python) throw new Error(python.error);
+const { path: pythonPath, torchVersion } = python;
+(await openPrepared({ cacheDir: a.cache, data: 'kermany-mini', size: a.size, quiet: false })).close();
+
+const tmp = mkdtempSync(join(tmpdir(), 'cxr-bench-'));
+const env = { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR, CXR_SSL_PYTHON: pythonPath };
+const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number };
+
+function ours(method: string): number {
+  const args = ['--import', 'tsx', resolve(import.meta.dirname, '../device/gpu-run.ts'), '--device', 'cpu', '--cache', resolve(a.cache), '--name', 'kermany-mini'];
+  args.push('--size', `${a.size}`, '--task', method, '--encoder', a.encoder, '--batch', `${a.batch}`, '--workers', `${a.workers}`);
+  args.push('--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`, ...(a.oursThreads ? ['--threads', `${a.oursThreads}`] : []));
+  return lastJson(execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samplesPerSec;
+}
+
+function raw(method: string): number {
+  return Math.max(...a.threads.split(',').map((t) => rawWith(method, Number(t))));
+}
+
+function rawWith(method: string, threads: number): number {
+  const opts = getSampler(method).options.parse({}) as Record<string, unknown>;
+  const encoder = encoderSpec(a.encoder);
+  const spec = join(tmp, `${method}.json`);
+  writeFileSync(spec, JSON.stringify({ encoder, head: methodHead(method, encoder, opts), loss: methodLoss(method, opts) }));
+  const { views, patch } = getSampler(method).shape(a.size, opts);
+  const args = ['-m', 'cxr_torch.bench_raw', '--spec', spec, '--shape', `${a.batch},${views},${patch},${patch}`, '--device', 'cpu'];
+  args.push('--threads', `${threads}`, '--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`);
+  return lastJson(execFileSync(pythonPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })).samplesPerSec;
+}
+
+const rows: string[] = [];
+try {
+  for (const method of a.methods.split(',')) {
+    let best = { ours: 0, raw: 0 };
+    for (let r = 0; r < a.rounds; r++) best = { ours: Math.max(best.ours, ours(method)), raw: Math.max(best.raw, raw(method)) };
+    const row = `| ${method} | ${best.ours.toFixed(1)} | ${best.raw.toFixed(1)} | ${(best.ours / best.raw).toFixed(2)} |`;
+    process.stderr.write(`${row}\n`);
+    rows.push(row);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, torch ${torchVersion}, best of ${a.rounds}`);
+console.log('| method | ours samples/s | raw samples/s | ours/raw |\n|---|---|---|---|');
+console.log(rows.join('\n'));
