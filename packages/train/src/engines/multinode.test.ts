@@ -61,8 +61,11 @@ describe.skipIf(noTorch)('2 nodes × 1 process (--nnodes 2, TCP rendezvous on 12
         // Measured: one process against itself from weights nudged by 1e-7 (relative) differs after one
         // step by 3.6e-5 (weights) and 7.2e-4 (momentum) for simclr, 7.6e-6 / 1.5e-4 for rotation: the
         // bounds are that noise with margin. What a real fault does: per-rank BatchNorm statistics (the
-        // old CPU behaviour) miss the global loss by 3e-3 (rotation) and 2e-2 (simclr) at step 1.
-        const bounds = [{ w: 1e-4, m: 5e-3 }, { w: 2e-3, m: 5e-2 }];
+        // old CPU behaviour) miss the global loss by 3e-3 (rotation) and 2e-2 (simclr) at step 1, which
+        // the loss check above catches at every step. After step 2 the near-ties have compounded: simclr's
+        // weights came out 6.2e-4 apart with torch 2.13 and 2.6e-3 with Debian's torch 1.13, the momentum
+        // 1.3e-2 and 5.3e-2: step 2 is a loose sanity check, step 1 and the losses are the tight ones.
+        const bounds = [{ w: 1e-4, m: 5e-3 }, { w: 1e-2, m: 0.2 }];
         diffs.forEach((d, i) => {
           expect(d.w).toBeLessThan(bounds[i].w);
           expect(d.m).toBeLessThan(bounds[i].m);
