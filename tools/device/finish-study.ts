@@ -16,7 +16,7 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { openCache } from '@cxr-ssl/data';
 import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
 import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
-import { ReproduceConfig } from '../../packages/cli/src/commands/reproduce.ts';
+import { ReproduceConfig, epochCurve } from '../../packages/cli/src/commands/reproduce.ts';
 import { type EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
 import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
 import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
@@ -59,12 +59,7 @@ for (const size of cfg.sizes) {
     const mine = saved.filter((r) => r.init === init && r.size === size);
     if (mine.length === 0) missing.push(`${init} at ${size} px`);
     rows.push(...mine);
-    const metrics = join(dir, 'runs', `${init}-${size}`, 'metrics.jsonl');
-    if (existsSync(metrics))
-      for (const l of readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"'))) {
-        const m = JSON.parse(l) as { epoch: number; loss: number; accuracy: number; valAccuracy?: number };
-        curves.push({ task: init, size, epoch: m.epoch + 1, loss: m.loss, accuracy: m.accuracy, valAccuracy: m.valAccuracy });
-      }
+    curves.push(...epochCurve(join(dir, 'runs', `${init}-${size}`), init, size));
   }
   cache.close();
 }
