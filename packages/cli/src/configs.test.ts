@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data';
 import { getSampler } from '@cxr-ssl/data';
+import { variantBase } from '@cxr-ssl/eval';
 import { describe, expect, it } from 'vitest';
 import { ReproduceConfig } from './commands/reproduce.ts';
 import { readConfigFile, validate } from './config-file.ts';
@@ -18,5 +19,19 @@ describe('configs/', () => {
   it.each(files)('%s is a valid reproduce config, with method options each method accepts', (f) => {
     const cfg = validate(ReproduceConfig, readConfigFile(join(dir, f)), f);
     for (const [method, options] of Object.entries(cfg.pretext.options)) expect(() => getSampler(method).options.parse(options)).not.toThrow();
+    for (const [name, options] of Object.entries(cfg.variants)) {
+      const method = variantBase(name)!;
+      expect(() => getSampler(method).options.parse({ ...cfg.pretext.options[method], ...options })).not.toThrow();
+    }
+  });
+
+  it('refuses an init that is neither a method, a reference nor a variant, and a variant of no method', () => {
+    const base = { data: { source: 'x', name: 'x' }, inits: ['rotation', 'rotation+mask'] };
+    expect(ReproduceConfig.safeParse({ ...base, variants: { 'rotation+mask': { augment: [{ name: 'mask' }] } } }).success).toBe(true);
+    const unknown = ReproduceConfig.safeParse(base);
+    expect(unknown.success).toBe(false);
+    expect(unknown.error?.issues[0].message).toMatch(/unknown init 'rotation\+mask'.*variants:/);
+    const orphan = ReproduceConfig.safeParse({ ...base, inits: ['spin+x'], variants: { 'spin+x': {} } });
+    expect(orphan.error?.issues[0].message).toMatch(/'spin\+x' names no method/);
   });
 });

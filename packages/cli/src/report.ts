@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, REFERENCE_LABELS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
+import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_INITS, REFERENCE_LABELS, type SeedSummary, labelEfficiency, variantBase, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
@@ -9,8 +9,9 @@ const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
 const fractionLabel = (f: number) => `${+(100 * f).toPrecision(3)}%`;
 
 export function initRank(init: string): number {
-  const i = INIT_ORDER.indexOf(init);
-  return i < 0 ? INIT_ORDER.length : i;
+  const base = variantBase(init); // a variant right after its method
+  const i = INIT_ORDER.indexOf(base ?? init);
+  return (i < 0 ? INIT_ORDER.length : i) + (base ? 0.5 : 0);
 }
 
 export function sortRows(rows: ResultRow[]): ResultRow[] {
@@ -108,7 +109,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
     '## Label efficiency',
     '',
     'AUC (%) by share of the training labels (drawn by patient, stratified by class, nested), mean ± sd over seeds; ' +
-      'below it accuracy, then Δ = AUC difference to random init (R), random init with BatchNorm statistics recalibrated on the train images (RB), ImageNet (I) and the best other method of the cell (B, named: the highest seed-mean AUC apart from those), seed-averaged, with a paired bootstrap 95% CI over the test images.',
+      'below it accuracy, then Δ = AUC difference to random init (R), random init with BatchNorm statistics recalibrated on the train images (RB), ImageNet (I) and the best other method of the cell (B, named: the highest seed-mean AUC apart from those) and, for a variant `<method>+<label>`, the default task of that method (D), seed-averaged, with a paired bootstrap 95% CI over the test images.',
     '',
   ];
   const groups = [...new Set(cells.map((c) => `${c.data}|${c.size}|${c.protocol}`))];
@@ -125,6 +126,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
         const n = c.seeds.length;
         const vs = REFERENCE_INITS.filter((r) => c.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
         if (c.best) vs.push(`ΔB (${c.best.init}) ${signed(c.best.auc.mean)}${ci(c.best.auc.ci)}`);
+        if (c.base) vs.push(`ΔD (${c.base.init}) ${signed(c.base.auc.mean)}${ci(c.base.auc.ci)}`);
         return [`AUC ${summaryText(c.auc, n)}`, `acc. ${summaryText(c.accuracy, n)}`, ...vs, `n=${Math.round(c.n_train)}, ${n} seed${n > 1 ? 's' : ''}`].join('<br>');
       });
       out.push(`| ${init} | ${row.join(' | ')} |`);

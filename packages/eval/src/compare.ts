@@ -10,6 +10,15 @@ import { meanSd, pairedBootstrap } from './paired.ts';
 export const REFERENCE_LABELS: Record<string, string> = { random: 'R', 'random-bn': 'RB', imagenet: 'I' };
 export const REFERENCE_INITS = Object.keys(REFERENCE_LABELS);
 
+/**
+ * A variant of a method is named `<method>+<label>` (e.g. `jigsaw+std`: the same task with other
+ * options); its rows are also compared with the method's own, the default task (ΔD).
+ */
+export function variantBase(init: string): string | undefined {
+  const plus = init.indexOf('+');
+  return plus > 0 ? init.slice(0, plus) : undefined;
+}
+
 const protocolOf = (r: ResultRow) => r.protocol ?? 'linear';
 const fractionOf = (r: ResultRow) => r.fraction ?? 1;
 
@@ -80,6 +89,8 @@ export interface EfficiencyCell {
   vs: Record<string, { accuracy: SeedSummary; auc: SeedSummary }>;
   /** the same, against the best other method of the cell (highest seed-mean AUC, references aside) */
   best?: { init: string; accuracy: SeedSummary; auc: SeedSummary };
+  /** a variant's (`<method>+<label>`) difference to its method's default task, when that was evaluated */
+  base?: { init: string; accuracy: SeedSummary; auc: SeedSummary };
 }
 
 /**
@@ -125,6 +136,8 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
     const meanAuc = (o: ResultRow[]) => o.reduce((s, r) => s + auc(labels, r.scores!), 0) / o.length;
     const top = rivals.sort((x, y) => meanAuc(y) - meanAuc(x))[0];
     const best = top && !REFERENCE_INITS.includes(r0.init) ? against(top[0].init) : undefined;
+    const baseInit = variantBase(r0.init);
+    const base = baseInit ? against(baseInit) : undefined;
     cells.push({
       data: r0.data ?? '',
       size: r0.size,
@@ -137,6 +150,7 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       auc: summary(auc, g),
       vs,
       ...(best ? { best: { init: top[0].init, ...best } } : {}),
+      ...(base ? { base: { init: baseInit!, ...base } } : {}),
     });
   }
   return cells;

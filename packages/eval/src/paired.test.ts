@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelEfficiency, pairRows } from './compare.ts';
+import { labelEfficiency, pairRows, variantBase } from './compare.ts';
 import type { ResultRow } from './evaluate.ts';
 import { accuracy, auc } from './metrics.ts';
 import { meanSd, pairedBootstrap } from './paired.ts';
@@ -102,5 +102,17 @@ describe('pairRows and labelEfficiency', () => {
     expect(by('rotation').best?.init).toBe('simclr'); // its best other method
     expect(by('jigsaw').best?.init).toBe('rotation');
     expect(by('random').best).toBeUndefined(); // references are compared with nothing
+  });
+
+  it("compares a variant '<method>+<label>' with its method's default task (ΔD), seeds paired", () => {
+    const more = [...rows, row('rotation+mask', 0, [0.6, 0.9, 0.7, 0.1]), row('rotation+mask', 1, [0.6, 0.9, 0.1, 0.7])];
+    const cells = labelEfficiency(more, { n: 200 });
+    const mask = cells.find((c) => c.init === 'rotation+mask')!;
+    // AUC: the variant 0.75 in both seeds (3 of 4 positive-negative pairs in order), rotation 1 in both
+    expect(mask.base?.init).toBe('rotation');
+    expect(mask.base?.auc.mean).toBeCloseTo(0.75 - 1, 12);
+    expect(cells.find((c) => c.init === 'rotation')!.base).toBeUndefined();
+    expect(variantBase('jigsaw+std')).toBe('jigsaw');
+    expect(variantBase('random-bn')).toBeUndefined();
   });
 });

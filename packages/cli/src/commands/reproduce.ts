@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { CacheMismatchError, openCache } from '@cxr-ssl/data';
-import { ResultRow, bnInputs, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
@@ -32,7 +32,14 @@ export const ReproduceConfig = z
       })
       .strict(),
     sizes: intList().default([128, 256]),
-    inits: z.array(z.enum(['random', 'random-bn', 'imagenet', ...Object.keys(METHODS)] as [string, ...string[]])).min(1),
+    /** methods, references (random, random-bn, imagenet) and names under variants:, in report order */
+    inits: z.array(z.string()).min(1),
+    /**
+     * a method with other options, trained and evaluated as an init of its own: `<method>+<label>`
+     * -> options laid over pretext.options.<method> (e.g. 'jigsaw+std': { augment: [{ name: standardize }] });
+     * the report compares it with the method's default task (ΔD)
+     */
+    variants: z.record(z.string().regex(/^[a-z0-9-]+\+[A-Za-z0-9-]+$/, 'a variant is named <method>+<label> (letters, digits, -)'), z.record(z.string(), z.unknown())).default({}),
     /** the encoder the pretext tasks train (and the random baseline uses) */
     encoder: encoderName.default('vgg16'),
     imagenet: z
@@ -90,6 +97,13 @@ export const ReproduceConfig = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    const known = ['random', 'random-bn', 'imagenet', ...Object.keys(METHODS), ...Object.keys(c.variants)];
+    c.inits.forEach((init, i) => {
+      if (!known.includes(init)) ctx.addIssue({ code: 'custom', path: ['inits', i], message: `unknown init '${init}': one of ${known.join(', ')} (a variant needs an entry under variants:)` });
+    });
+    for (const name of Object.keys(c.variants)) {
+      if (!(variantBase(name)! in METHODS)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `'${name}' names no method before its '+': one of ${Object.keys(METHODS).join(', ')}` });
+    }
     const needsImagenet = c.inits.includes('imagenet') || c.pretextInit === 'imagenet';
     if (needsImagenet && !c.imagenet) ctx.addIssue({ code: 'custom', path: ['imagenet'], message: "the 'imagenet' init needs imagenet: { encoder, weights }" });
     if (c.pretextInit === 'imagenet' && c.imagenet && c.imagenet.encoder !== c.encoder) {
@@ -137,7 +151,8 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
     );
   });
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
-  const tasks = cfg.inits.filter((i) => i in METHODS);
+  const tasks = cfg.inits.filter((i) => i in METHODS || i in cfg.variants);
+  const taskOf = (init: string) => (init in cfg.variants ? variantBase(init)! : init);
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
@@ -155,7 +170,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
         // continues, and one trained with other settings is refused instead of silently reused
         await runPretextCommand(
           PretextOptions.parse({
-            task: init,
+            task: taskOf(init),
             encoder: cfg.encoder,
             data: cfg.data.name,
             size,
@@ -174,7 +189,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             minLr: cfg.pretext.minLr,
             optimizer: cfg.pretext.optimizer,
             weightDecay: cfg.pretext.weightDecay,
-            taskOptions: cfg.pretext.options[init] ?? {},
+            taskOptions: { ...cfg.pretext.options[taskOf(init)], ...cfg.variants[init] },
             augment: cfg.pretext.augment,
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
