@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
-import { type EncoderSpec, encoderSpec, encoderWeightsShapes, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
@@ -134,23 +134,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
     metrics?.truncateAfter(ckpt.state.step);
     loggers?.resumeAt(ckpt.state.step);
   } else {
-    weights = initWeights(encoder, head, cfg.seed);
-    if (cfg.init !== 'random') {
-      const init = readSafetensors(cfg.init);
-      // weights name the encoder they were made for: same shapes can still mean another input scaling
-      const made = init.metadata.encoder;
-      if (made && made !== cfg.encoder) {
-        throw new Error(`${cfg.init} holds weights for encoder ${made}, not ${cfg.encoder}: run with --encoder ${made}`);
-      }
-      for (const [name, t] of init.weights) {
-        const want = weights.get(name);
-        if (!want) continue; // e.g. an ImageNet classifier: not part of our encoder
-        if (want.shape.join('x') !== t.shape.join('x')) {
-          throw new Error(`${cfg.init}: ${name} has shape ${t.shape.join('x')}, ${cfg.encoder} needs ${want.shape.join('x')}; import the weights for this encoder with cxr-ssl import-weights`);
-        }
-        weights.set(name, t);
-      }
-    }
+    weights = startWeights(cfg, encoder, head);
   }
   const loss = methodLoss(cfg.task, taskOptions);
   await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
@@ -239,4 +223,25 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
   return { runDir, interrupted: false };
+}
+
+/** A fresh run's weights: the seeded initialisation, with the encoder's replaced by cfg.init's (unless 'random'). */
+export function startWeights(cfg: Pick<PretextConfig, 'init' | 'encoder' | 'seed'>, encoder: EncoderSpec, head: HeadSpec): Weights {
+  const weights = initWeights(encoder, head, cfg.seed);
+  if (cfg.init === 'random') return weights;
+  const init = readSafetensors(cfg.init);
+  // weights name the encoder they were made for: same shapes can still mean another input scaling
+  const made = init.metadata.encoder;
+  if (made && made !== cfg.encoder) {
+    throw new Error(`${cfg.init} holds weights for encoder ${made}, not ${cfg.encoder}: run with --encoder ${made}`);
+  }
+  for (const [name, t] of init.weights) {
+    const want = weights.get(name);
+    if (!want) continue; // e.g. an ImageNet classifier: not part of our encoder
+    if (want.shape.join('x') !== t.shape.join('x')) {
+      throw new Error(`${cfg.init}: ${name} has shape ${t.shape.join('x')}, ${cfg.encoder} needs ${want.shape.join('x')}; import the weights for this encoder with cxr-ssl import-weights`);
+    }
+    weights.set(name, t);
+  }
+  return weights;
 }
