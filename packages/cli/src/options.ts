@@ -29,7 +29,7 @@ export const DEFAULT_RUNS_DIR = 'runs';
 export const pathName = () =>
   z
     .string()
-    .regex(/^[\w.-]+$/, "letters, digits, . _ - only: a single name, not a path (no '/', not empty)")
+    .regex(/^[\w.+-]+$/, "letters, digits, . _ + - only: a single name, not a path (no '/', not empty)")
     .refine((s) => s !== '.' && s !== '..', { message: "a single name, not '.' or '..' (they are folders above or at the root)" });
 
 /** The encoder every command uses when none is named (pretext's encoder, and the random-init baseline of eval and linear). */

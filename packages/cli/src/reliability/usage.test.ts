@@ -62,10 +62,10 @@ describe('usage errors exit 2 with the option named', () => {
 
   it('names are single path components: --run, --name and --data', () => {
     refused(['pretext', '--method', 'rotation', '--run', '..'], /run: a single name, not '\.' or '\.\.'/);
-    refused(['pretext', '--method', 'rotation', '--run', 'a/b'], /run: letters, digits, \. _ - only: a single name, not a path \(no '\/'/);
-    refused(['pretext', '--method', 'rotation', '--data', '../x'], /data: letters, digits, \. _ - only: a single name/);
-    refused(['linear', '--data', '../x'], /data: letters, digits, \. _ - only: a single name/);
-    refused(['prepare', '--name', ''], /name: letters, digits, \. _ - only: a single name/);
+    refused(['pretext', '--method', 'rotation', '--run', 'a/b'], /run: letters, digits, \. _ \+ - only: a single name, not a path \(no '\/'/);
+    refused(['pretext', '--method', 'rotation', '--data', '../x'], /data: letters, digits, \. _ \+ - only: a single name/);
+    refused(['linear', '--data', '../x'], /data: letters, digits, \. _ \+ - only: a single name/);
+    refused(['prepare', '--name', ''], /name: letters, digits, \. _ \+ - only: a single name/);
     refused(['prepare', '--name', '..'], /name: a single name/);
     expect(readdirSync(tmp).filter((f) => f !== 'trailing.json')).toEqual([]); // nothing was written anywhere
   });
