@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, findTorchPython, heldOutPretext, methodHead, PretextConfig, readLatestCheckpoint, runOptions, runPretext } from '@cxr-ssl/train';
+import { ENGINES, findTorchPython, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from './extract.ts';
 import { knnScores } from './knn.ts';
@@ -57,7 +57,7 @@ async function inBatchRetrieval(encoder: EncoderSpec, head: HeadSpec, weights: W
   const engine = await ENGINES.torch({ torch: { device: 'cpu' } });
   try {
     await engine.init({ encoder, head, weights, optimizer: { lr: 0.01 }, loss: { name: 'nt-xent', temperature: 0.2 }, seed: 0 });
-    return await heldOutPretext(engine, { cache, task: 'simclr', taskOptions: {}, indices: test, seed: 1000, batchSize: 32, draws: 4 });
+    return await heldOutPretext(engine, { cache, task: 'simclr', samplerOptions: parseMethod('simclr', {}).samplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
   } finally {
     await engine.close();
   }
@@ -81,7 +81,7 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       const warnings: string[] = [];
       try {
         await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
-        heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, taskOptions: runOptions(cfg, runDir), indices: test, seed: 1000, batchSize: 32, draws: 4 });
+        heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
       } finally {
         await engine.close();
       }
@@ -94,7 +94,7 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       // chance of picking the positive: 1 of the 2B - 1 other views (simclr), 1 of 1 + queue (moco)
       const chance = queue ? 1 / (1 + queue) : 1 / (2 * 32 - 1);
       const spec = encoderSpec(cfg.encoder);
-      const head = methodHead(method, spec, runOptions(cfg, runDir));
+      const head = runMethod(cfg, runDir).head(spec);
       const network = new Map([...readLatestCheckpoint(runDir)!.weights].filter(([name]) => !/^(key|loss)\./.test(name)));
       const retrieval = await inBatchRetrieval(spec, head, network, cfg.cache, test);
       const retrieval0 = await inBatchRetrieval(spec, head, initWeights(spec, head, cfg.seed), cfg.cache, test);

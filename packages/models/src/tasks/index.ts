@@ -6,6 +6,7 @@ import type { HeadOptions } from './projector.ts';
 import { rotationHead } from './rotation.ts';
 import { simclrHead } from './simclr.ts';
 
+export { contextHead, jigsawHead, mocoHead, rotationHead, simclrHead };
 export type { HeadOptions } from './projector.ts';
 export type HeadFactory = (encoder: EncoderSpec, opts?: HeadOptions) => HeadSpec;
 

@@ -66,12 +66,13 @@ class Server:
 
     def step(self, kind, header):
         x, y = self.trainer.read_batch(self.reader, header)
-        lr = None
+        scalars = None
         if kind == 'train':
-            lr = header.get('lr')
+            scalars = header.get('scalars')
+            lr = scalars.get('lr') if isinstance(scalars, dict) else None
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0:
-                raise ProtocolError('train: "lr" must be a non-negative number, got %r' % (lr,))
-        self.pending.append(self.trainer.launch(x, y, lr))
+                raise ProtocolError('train: "scalars" must hold a non-negative "lr" (and the method\'s own scalars), got %r' % (scalars,))
+        self.pending.append(self.trainer.launch(x, y, scalars))
         self.flush(keep=self.lag)  # the steps still queued keep the device busy while we wait on older ones
 
     def handle(self, kind, header):

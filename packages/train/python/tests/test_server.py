@@ -32,7 +32,7 @@ class ServerRoundTrip(unittest.TestCase):
         # everything is written before any answer is read: the server must keep the order, also
         # when it holds back up to `lag` answers to keep the device queue full
         stream = frame(init_request(TINY, HEAD, path, lag=2))
-        stream += b''.join(frame({'type': 'train', 'shape': shape, 'lr': 0.05}, payload) for _ in range(3))
+        stream += b''.join(frame({'type': 'train', 'shape': shape, 'scalars': {'lr': 0.05}}, payload) for _ in range(3))
         stream += frame({'type': 'eval', 'shape': shape}, payload)
         stream += frame({'type': 'forward', 'shape': shape, 'outPath': feats}, batch_payload(x))
         stream += frame({'type': 'save', 'weightsPath': w, 'optimizerPath': o})
@@ -73,7 +73,7 @@ class ServerRoundTrip(unittest.TestCase):
 class ServerErrors(unittest.TestCase):
     def test_request_before_init_gives_one_error_line_and_nonzero_exit(self):
         x, y = rotation_batch(2, 32)
-        lines, _, code = answers(start(), frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y)))
+        lines, _, code = answers(start(), frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 0.1}}, batch_payload(x, y)))
         self.assertNotEqual(code, 0)
         self.assertEqual(len(lines), 1)
         self.assertIn('before "init"', lines[0]['error'])
@@ -83,8 +83,8 @@ class ServerErrors(unittest.TestCase):
         folder = tempfile.mkdtemp()
         _, path = initial_weights(folder, TINY, HEAD)
         x, y = rotation_batch(4, 32)
-        good = frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y))
-        bad = frame({'type': 'train', 'shape': [4, 1, 32, 31], 'lr': 0.1}, batch_payload(x, y))
+        good = frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 0.1}}, batch_payload(x, y))
+        bad = frame({'type': 'train', 'shape': [4, 1, 32, 31], 'scalars': {'lr': 0.1}}, batch_payload(x, y))
         lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)) + good + bad)
         self.assertNotEqual(code, 0)
         self.assertEqual(len(lines), 3, lines)

@@ -26,7 +26,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
       await Promise.all([one.init(init), ddp.init(init)]);
       expect(ddp.device).toMatch(/DDP rank 0\/2 \(gloo\)/);
       for (const b of batches) {
-        const [a, d] = await Promise.all([one.trainStep(b, 0.05), ddp.trainStep(b, 0.05)]);
+        const [a, d] = await Promise.all([one.trainStep(b, { lr: 0.05 }), ddp.trainStep(b, { lr: 0.05 })]);
         expect(Math.abs(a.loss - d.loss)).toBeLessThan(1e-5);
         expect(d.accuracy).toBeCloseTo(a.accuracy, 6);
       }
@@ -44,7 +44,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
       const [ea, ed] = await Promise.all([one.evalStep(odd), ddp.evalStep(odd)]);
       expect(Math.abs(ea.loss - ed.loss)).toBeLessThan(1e-5);
       expect(ed.accuracy).toBeCloseTo(ea.accuracy, 6);
-      await expect(ddp.trainStep(odd, 0.05)).rejects.toThrow(/batch of 7 cannot be split evenly over 2 processes \(--gpus 2\)/);
+      await expect(ddp.trainStep(odd, { lr: 0.05 })).rejects.toThrow(/batch of 7 cannot be split evenly over 2 processes \(--gpus 2\)/);
     } finally {
       await Promise.all([one.close(), ddp.close()]);
     }
@@ -61,7 +61,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
     try {
       await Promise.all([one.init(init), ddp.init(init)]);
       for (const b of batches) {
-        const [a, d] = await Promise.all([one.trainStep(b, 0.05), ddp.trainStep(b, 0.05)]);
+        const [a, d] = await Promise.all([one.trainStep(b, { lr: 0.05 }), ddp.trainStep(b, { lr: 0.05 })]);
         expect(Math.abs(a.loss - d.loss)).toBeLessThan(1e-5); // the mean over each rank's anchors = the global mean
         expect(d.accuracy).toBeCloseTo(a.accuracy, 6);
       }

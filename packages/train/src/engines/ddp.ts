@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
-import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
+import type { Engine, EngineInit, OptimizerState, StepResult, StepScalars } from '../engine.ts';
 import type { Weights } from '@cxr-ssl/models';
 import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
 
@@ -84,14 +84,14 @@ export class DdpTorchEngine implements Engine {
    * mean of the ranks' gradients is the global batch's. The result is this node's ranks' mean (on
    * several machines, node 0's is what the run logs).
    */
-  async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+  async trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
     const w = this.world;
     const b = batch.shape[0];
     if (b % w !== 0) {
       const which = w === this.ranks.length ? `--gpus ${w}` : `--nnodes × --gpus = ${w}`;
       throw new Error(`batch of ${b} cannot be split evenly over ${w} processes (${which}): use a batch size that is a multiple of ${w}`);
     }
-    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), lr));
+    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), scalars));
     return mean(results, results.map(() => b / w));
   }
 

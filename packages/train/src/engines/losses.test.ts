@@ -51,7 +51,7 @@ describe.skipIf('error' in python)('simclr: tfjs vs torch on real X-rays', { tim
         try {
           await engine.init({ encoder, head, weights, optimizer, loss, seed: 1 });
           evals.push((await engine.evalStep(batch)).loss);
-          trains.push((await engine.trainStep(batch, optimizer.lr)).loss);
+          trains.push((await engine.trainStep(batch, { lr: optimizer.lr })).loss);
           after.push((await engine.state()).weights);
         } finally {
           await engine.close();

@@ -100,7 +100,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       for (const engine of [new TorchEngine({ device: 'cpu', threads: 2 }), new TfjsEngine({ backend: 'wasm' })]) {
         try {
           await engine.init({ encoder, head, weights, optimizer, seed: 1 });
-          losses.push((await engine.trainStep(batch, optimizer.lr)).loss);
+          losses.push((await engine.trainStep(batch, { lr: optimizer.lr })).loss);
           after.push((await engine.state()).weights);
         } finally {
           await engine.close();

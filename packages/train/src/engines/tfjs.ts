@@ -2,7 +2,7 @@ import type { Batch } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
 import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { crossEntropy, type LossTerms, ntXent } from './tfjs-losses.ts';
 
 export interface TfjsEngineOptions {
@@ -84,7 +84,7 @@ export class TfjsEngine implements Engine {
     return { loss: terms.loss, accuracy };
   }
 
-  async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+  async trainStep(batch: Batch, { lr }: StepScalars): Promise<StepResult> {
     const micro = this.options.microBatch;
     if (micro && micro < batch.shape[0]) return this.trainMicro(batch, lr, micro);
     const m = this.ready;

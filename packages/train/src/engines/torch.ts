@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
-import { CROSS_ENTROPY, type Engine, type EngineInit, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
 
@@ -109,8 +109,8 @@ export class TorchEngine implements Engine {
     this.device = `${answer.device} (torch ${answer.torch})`;
   }
 
-  trainStep(batch: Batch, lr: number): Promise<StepResult> {
-    return this.step('train', batch, { lr });
+  trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
+    return this.step('train', batch, { scalars });
   }
 
   evalStep(batch: Batch): Promise<StepResult> {
@@ -159,9 +159,10 @@ export class TorchEngine implements Engine {
     return this.ready().request('fail', { type: 'fail', message });
   }
 
-  private async step(type: 'train' | 'eval', batch: Batch, extra: { lr?: number }): Promise<StepResult> {
+  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars; local?: Batch['shape'] }): Promise<StepResult> {
     const client = this.ready();
-    checkShape(batch.x.length, batch.shape, type);
+    checkShape(batch.x.length, batch.shape, type, batch.local);
+    if (batch.local) extra = { ...extra, local: batch.local }; // multi-crop: the local block follows
     if (!batch.y) {
       const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
       return { loss: answer.loss, accuracy: answer.accuracy };
@@ -181,9 +182,9 @@ export class TorchEngine implements Engine {
   }
 }
 
-function checkShape(bytes: number, shape: Batch['shape'], what: string): void {
-  const want = shape.reduce((a, b) => a * b, 1);
-  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}] needs ${want}`);
+function checkShape(bytes: number, shape: Batch['shape'], what: string, local?: Batch['shape']): void {
+  const want = shape.reduce((a, b) => a * b, 1) + (local ? local.reduce((a, b) => a * b, 1) : 0);
+  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}]${local ? ` + local [${local}]` : ''} needs ${want}`);
 }
 
 export { TorchProcessError };
