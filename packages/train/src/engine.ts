@@ -38,9 +38,9 @@ export interface StepResult {
  *   the other 2B - 2 views of the batch as negatives;
  * - info-nce: MoCo's: a query view against its key from a momentum copy of the network
  *   (`key.*`), negatives from a queue of earlier keys (`loss.queue`);
- * - byol: BYOL's: the online prediction of each view against the target network's (`key.*`, EMA
+ * - prediction-cosine: BYOL's: the online prediction of each view against the target network's (`key.*`, EMA
  *   with the step's `tau`) projection of the other view, 2 - 2 cos, symmetric;
- * - dino: DINO's: every crop of the student against the centred (`loss.center`), sharpened
+ * - self-distillation: DINO's: every crop of the student against the centred (`loss.center`), sharpened
  *   (the step's `teacherTemp`) teacher (`key.*`, EMA with the step's `tau`) outputs of the other global crops.
  * The engines' hooks keep the method's state; `LossSpecSchema` is this type as the schema the
  * Python engine validates against (python/cxr_torch/spec.schema.json, generated from it).
@@ -49,9 +49,9 @@ export const LossSpecSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('cross-entropy') }).strict(),
   z.object({ name: z.literal('nt-xent'), temperature: z.number().positive() }).strict(),
   z.object({ name: z.literal('info-nce'), temperature: z.number().positive(), queue: z.number().int().min(1), momentum: z.number().min(0).max(1), shuffleGroups: z.number().int().min(1) }).strict(),
-  z.object({ name: z.literal('byol') }).strict(),
+  z.object({ name: z.literal('prediction-cosine') }).strict(),
   z
-    .object({ name: z.literal('dino'), studentTemperature: z.number().positive(), teacherTemperature: z.number().positive(), centerMomentum: z.number().min(0).max(1) })
+    .object({ name: z.literal('self-distillation'), studentTemperature: z.number().positive(), teacherTemperature: z.number().positive(), centerMomentum: z.number().min(0).max(1) })
     .strict(),
 ]);
 export type LossSpec = z.infer<typeof LossSpecSchema>;

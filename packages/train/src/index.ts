@@ -7,7 +7,7 @@ export * from './loop.ts';
 export { heldOutPretext } from './pretext-eval.ts';
 export { type MethodRun, methodHead, methodLoss, methodProblem, parseMethod, runMethod, runOptions } from './method-options.ts';
 export { METHODS, type Method } from './methods/index.ts';
-export type { EngineName, StepSchedule } from './methods/method.ts';
+export type { StepSchedule } from './methods/method.ts';
 export * from './schedule.ts';
 export * from './export/index.ts';
 export * from './loggers/index.ts';

@@ -9,6 +9,7 @@ import sys
 import traceback
 
 from .protocol import FrameReader, LineWriter, ProtocolError
+from .spec_check import check_init
 
 
 def log(msg):
@@ -83,6 +84,7 @@ class Server:
 
             if header.get('bytes'):
                 self.reader.read_payload(header['bytes'])
+            check_init(header)
             self.trainer = Trainer(header)
             # on CUDA keep 4 steps queued behind the one being answered (queued steps cost no memory: their
             # activations are freed when their backward is queued), so a late batch from the parent does

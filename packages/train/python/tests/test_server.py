@@ -12,7 +12,7 @@ from fixture import TINY, rotation_batch  # noqa: E402
 
 from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
 
-HEAD = {'views': 1, 'hidden': 16, 'classes': 4}
+HEAD = {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 4}
 
 
 def answers(proc, stdin_bytes, timeout=120):
@@ -93,7 +93,7 @@ class ServerErrors(unittest.TestCase):
 
     def test_weights_that_do_not_match_the_spec_are_named(self):
         folder = tempfile.mkdtemp()
-        _, path = initial_weights(folder, TINY, {'views': 1, 'hidden': 16, 'classes': 5})
+        _, path = initial_weights(folder, TINY, {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 5})
         lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)))
         self.assertNotEqual(code, 0)
         self.assertIn('head.fc2.weight has shape [5, 16]', lines[0]['error'])

@@ -3,9 +3,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
-import { CROSS_ENTROPY, type Engine, type EngineInit, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
+import { TorchInitSpec } from './torch-schema.ts';
 
 export interface TorchEngineOptions {
   /** interpreter; default: findTorchPython() */
@@ -91,10 +92,8 @@ export class TorchEngine implements Engine {
     const answer = InitAnswer.parse(
       await this.client.request('init', {
         type: 'init',
-        encoder: init.encoder,
-        head: init.head,
-        optimizer: OptimizerConfig.parse(init.optimizer),
-        loss: init.loss ?? CROSS_ENTROPY,
+        // every default filled in here: Python validates against this schema and has none of its own
+        ...TorchInitSpec.parse({ encoder: init.encoder, head: init.head, optimizer: init.optimizer, loss: init.loss ?? CROSS_ENTROPY }),
         seed: init.seed,
         ...(init.startStep !== undefined ? { startStep: init.startStep } : {}),
         device: this.opts.device ?? 'auto',

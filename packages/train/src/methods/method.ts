@@ -2,8 +2,8 @@ import type { PretextTask } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadFactory, HeadSpec } from '@cxr-ssl/models';
 import type { z } from 'zod';
 import type { LossSpec } from '../engine.ts';
+import type { EngineName } from '../engines/index.ts';
 
-export type EngineName = 'torch' | 'tfjs';
 /** A per-step scalar as a pure function of the step (0-based update index) and the run's length. */
 export type StepSchedule = (step: number, totalSteps: number) => number;
 

@@ -6,7 +6,7 @@ from .dino import Dino
 from .moco import Moco
 from .simclr import SimCLR
 
-HOOKS = {'cross-entropy': Classify, 'nt-xent': SimCLR, 'info-nce': Moco, 'byol': Byol, 'dino': Dino}
+HOOKS = {'cross-entropy': Classify, 'nt-xent': SimCLR, 'info-nce': Moco, 'prediction-cosine': Byol, 'self-distillation': Dino}
 
 
 def make_hook(spec, model, autocast):
