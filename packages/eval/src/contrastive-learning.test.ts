@@ -4,21 +4,21 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, findTorchPython, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
+import { ENGINES, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from './extract.ts';
 import { knnScores } from './knn.ts';
 import { auc } from './metrics.ts';
 import { pairedBootstrap } from './paired.ts';
 import { openEncoderSession } from './session.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 // Contrastive methods at their configured settings (PretextConfig's defaults and the method's own
 // options; only the epochs cut down) on the fixture's real X-rays, torch engine on CPU. Held-out =
 // the test split, never trained on. Then the question that matters: does the encoder's kNN rank
 // normal vs pneumonia better than the same architecture at random init, paired on the same images.
-const python = findTorchPython();
+const python = torchPythonForTests('eval/contrastive-learning.test.ts');
 const torch = !('error' in python);
-if (!torch && process.env.CI !== 'true') console.warn(`\n!!! contrastive learning tests SKIPPED: ${python.error}\n`);
 
 const SIZE = 32;
 let tmp: string;

@@ -5,17 +5,17 @@ import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { encoderSpec, initWeights, isBuffer, readSafetensors } from '@cxr-ssl/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PretextConfig } from './config.ts';
-import { ENGINES, type EngineName, findTorchPython } from './engines/index.ts';
+import { ENGINES, type EngineName } from './engines/index.ts';
 import { runPretext } from './loop.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { runMethod } from './method-options.ts';
+import { torchPythonForTests } from './testing/torch-guard.ts';
 
 // Learning at the configured settings: PretextConfig's defaults (encoder, optimiser, batch), only
 // the number of epochs cut down, on the fixture's real X-rays. Held-out = the test split, which
 // pretext training never sees. Chance: rotation 1/4, context 1/8, jigsaw 1/100.
-const python = findTorchPython();
+const python = torchPythonForTests('train/learning.test.ts');
 const torchEngine = !('error' in python);
-if (!torchEngine && process.env.CI !== 'true') console.warn(`\n!!! learning tests on the torch engine SKIPPED: ${python.error}\n`);
 
 let tmp: string;
 beforeAll(async () => {

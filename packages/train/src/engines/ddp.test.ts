@@ -3,13 +3,12 @@ import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
-import { findTorchPython } from './python.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/ddp.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! DDP engine tests SKIPPED: ${python.error}\n`);
 
 
 

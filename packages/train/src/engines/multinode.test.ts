@@ -4,13 +4,12 @@ import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
-import { findTorchPython } from './python.ts';
 import { alive, freePort, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/multinode.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! multi-node engine tests SKIPPED: ${python.error}\n`);
 
 /** Two "machines" on localhost: node 0 and node 1 of --nnodes 2, one CPU rank each, gloo, TCP rendezvous on 127.0.0.1. */
 async function twoNodes() {

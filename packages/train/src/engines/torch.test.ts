@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
-import { findTorchPython } from './python.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/torch.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! torch engine tests SKIPPED: ${python.error}\n`);
 
 const OPT = { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0.0005 };
 

@@ -28,3 +28,9 @@ export function torchTests(suite: string): TorchTests {
   else console.warn(`torch engine tests SKIPPED (${found.error}): ${suite}`);
   return { skip: true };
 }
+
+/** The guard in findTorchPython's shape, for suites that read `python.path` or `'error' in python`. */
+export function torchPythonForTests(suite: string): ReturnType<typeof findTorchPython> {
+  torchTests(suite);
+  return found;
+}
