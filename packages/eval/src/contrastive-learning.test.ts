@@ -6,11 +6,9 @@ import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetens
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { ENGINES, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractFeatures } from './extract.ts';
-import { knnScores } from './knn.ts';
+import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
 import { pairedBootstrap } from './paired.ts';
-import { openEncoderSession } from './session.ts';
 import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 // Contrastive methods at their configured settings (PretextConfig's defaults and the method's own
@@ -31,20 +29,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function knnAuc(onnx: Uint8Array) {
-  const cache = openCache(join(tmp, 'cache'), 'fx', SIZE);
-  const { session } = await openEncoderSession(onnx, { provider: 'cpu' });
-  const split = async (s: 'train' | 'test') => {
-    const indices = cache.indices(s);
-    const f = await extractFeatures({ session, images: cache, indices });
-    return { ...f, labels: indices.map((i) => cache.manifest.entries[i].label) };
-  };
-  const train = await split('train');
-  const test = await split('test');
-  cache.close();
-  const scores = knnScores(train.dim, train, test);
-  return { labels: test.labels, scores, auc: auc(test.labels, scores) };
-}
+const knnAuc = (onnx: Uint8Array) => knnAucOnCache(join(tmp, 'cache'), 'fx', SIZE, onnx);
 
 /**
  * Held-out NT-Xent loss and top-1 retrieval within batches of 32 test images (2 x 32 views; chance

@@ -7,11 +7,9 @@ import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { ENGINES, heldOutPretext, PretextConfig, runMethod, runPretext } from '@cxr-ssl/train';
 import { torchTests } from '@cxr-ssl/train/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractFeatures } from './extract.ts';
-import { knnScores } from './knn.ts';
+import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
 import { pairedBootstrap } from './paired.ts';
-import { openEncoderSession } from './session.ts';
 
 // BYOL and DINO (no negatives: a moving-average target network) at their default options and
 // PretextConfig's training defaults, only the epochs cut down, on the fixture's real X-rays (torch,
@@ -29,20 +27,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function knnAuc(onnx: Uint8Array) {
-  const cache = openCache(join(tmp, 'cache'), 'fx', SIZE);
-  const { session } = await openEncoderSession(onnx, { provider: 'cpu' });
-  const split = async (s: 'train' | 'test') => {
-    const indices = cache.indices(s);
-    const f = await extractFeatures({ session, images: cache, indices });
-    return { ...f, labels: indices.map((i) => cache.manifest.entries[i].label) };
-  };
-  const train = await split('train');
-  const test = await split('test');
-  cache.close();
-  const scores = knnScores(train.dim, train, test);
-  return { labels: test.labels, scores, auc: auc(test.labels, scores) };
-}
+const knnAuc = (onnx: Uint8Array) => knnAucOnCache(join(tmp, 'cache'), 'fx', SIZE, onnx);
 
 describe.skipIf(torch.skip)('BYOL and DINO learn at their default settings (torch engine, CPU, 32 px)', { timeout: 900_000 }, () => {
   for (const [method, epochs] of [
