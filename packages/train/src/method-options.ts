@@ -5,6 +5,7 @@ import { evalTaskOptions } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, minimumViewSize } from '@cxr-ssl/models';
 import type { PretextConfig } from './config.ts';
 import type { LossSpec, StepScalars } from './engine.ts';
+import { ENGINES } from './engines/index.ts';
 import { METHODS } from './methods/index.ts';
 import type { Method } from './methods/method.ts';
 
@@ -116,6 +117,7 @@ export function methodProblem(name: string, options: unknown, size: number, engi
   const least = encoder ? minimumViewSize(encoderSpec(encoder)) : 0;
   if (smallest < least) return `${name} at ${size} px gives ${smallest} px views, and ${encoder} needs at least ${least} px (its pooling leaves nothing of a smaller one): use a larger --size or another encoder`;
   const { engines } = method;
-  if (engine && !engines.includes(engine as never)) return `${name} trains on the ${engines.join(' or ')} engine, not ${engine}: pass --engine ${engines[0]}`;
+  // an engine name of neither kind (a test double) has no loss list to check against
+  if (engine && engine in ENGINES && !engines.includes(engine as never)) return `${name} trains on the ${engines.join(' or ')} engine, not ${engine}: pass --engine ${engines[0]}`;
   return undefined;
 }

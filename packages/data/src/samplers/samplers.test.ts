@@ -217,10 +217,10 @@ describe('samplers on real X-rays', () => {
         await sharp(file).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer(),
       );
       const img = { pixels, size };
-      const { views, patch } = task.shape(size, opts);
+      const { views, patch, local } = task.shape(size, opts);
       const a = task.sample(img, createRng(9), opts);
       const b = task.sample(img, createRng(9), opts);
-      expect(a.x.length).toBe(views * patch * patch);
+      expect(a.x.length).toBe(views * patch * patch + (local ? local.views * local.patch * local.patch : 0)); // multi-crop: local views follow
       expect(a).toEqual(b);
       if (task.classes) {
         expect(a.y).toBeGreaterThanOrEqual(0);
