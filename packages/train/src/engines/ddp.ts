@@ -141,8 +141,18 @@ export class DdpTorchEngine implements Engine {
 }
 
 function slice(batch: Batch, from: number, to: number): Batch {
-  const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
-  return { x: batch.x.subarray(from * per, to * per), y: batch.y?.subarray(from, to), shape: [to - from, batch.shape[1], batch.shape[2], batch.shape[3]] };
+  const [n, v, p, q] = batch.shape;
+  const per = v * p * q;
+  const whole = batch.x.subarray(from * per, to * per);
+  const out: Batch = { x: whole, y: batch.y?.subarray(from, to), shape: [to - from, v, p, q] };
+  if (!batch.local) return out;
+  // multi-crop: the rows' local views, from the second block, follow their whole ones
+  const [, lv, lp, lq] = batch.local;
+  const perLocal = lv * lp * lq;
+  const x = new Uint8Array(whole.length + (to - from) * perLocal);
+  x.set(whole);
+  x.set(batch.x.subarray(n * per + from * perLocal, n * per + to * perLocal), whole.length);
+  return { ...out, x, local: [to - from, lv, lp, lq] };
 }
 
 function mean(results: StepResult[], weights: number[]): StepResult {
