@@ -42,9 +42,9 @@ async function msPerStep(backend: 'wasm' | 'cpu', size: number): Promise<{ ms: n
   const engine = new TfjsEngine({ backend });
   await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: OptimizerConfig.parse({}), seed: 1 });
   const steps = backend === 'wasm' ? args.steps : args['cpu-steps'];
-  if (backend === 'wasm') await engine.trainStep(batch, 0.001); // wasm compile + XNNPACK operator set-up
+  if (backend === 'wasm') await engine.trainStep(batch, { lr: 0.001 }); // wasm compile + XNNPACK operator set-up
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await engine.trainStep(batch, 0.001);
+  for (let i = 0; i < steps; i++) await engine.trainStep(batch, { lr: 0.001 });
   const ms = (performance.now() - t0) / steps;
   await engine.close();
   return { ms, device: engine.device };

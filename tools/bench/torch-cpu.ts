@@ -16,13 +16,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getSampler } from '@cxr-ssl/data';
 import { encoderSpec } from '@cxr-ssl/models';
-import { findTorchPython, METHODS, methodHead, methodLoss, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { findTorchPython, METHODS, parseMethod, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { openPrepared } from '../../packages/cli/src/dataset.ts';
 
-const onTorch = Object.keys(METHODS).filter((m) => !METHODS[m].engines || METHODS[m].engines!.includes('torch'));
+const onTorch = Object.keys(METHODS).filter((m) => METHODS[m].engines.includes('torch'));
 const Args = z.object({
   methods: z.string().default(onTorch.join(',')),
   size: z.coerce.number().int().positive().default(64),
@@ -64,11 +63,11 @@ function raw(method: string): number {
 }
 
 function rawWith(method: string, threads: number): number {
-  const opts = getSampler(method).options.parse({}) as Record<string, unknown>;
+  const run = parseMethod(method, {});
   const encoder = encoderSpec(a.encoder);
   const spec = join(tmp, `${method}.json`);
-  writeFileSync(spec, JSON.stringify({ encoder, head: methodHead(method, encoder, opts), loss: methodLoss(method, opts) }));
-  const { views, patch } = getSampler(method).shape(a.size, opts);
+  writeFileSync(spec, JSON.stringify({ encoder, head: run.head(encoder), loss: run.loss, scalars: run.scalarsAt(0, 1, 0.001) }));
+  const { views, patch } = run.method.sampler.shape(a.size, run.samplerOptions);
   const args = ['-m', 'cxr_torch.bench_raw', '--spec', spec, '--shape', `${a.batch},${views},${patch},${patch}`, '--device', 'cpu'];
   args.push('--threads', `${threads}`, '--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`);
   return lastJson(execFileSync(pythonPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })).samplesPerSec;

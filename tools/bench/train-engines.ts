@@ -39,7 +39,7 @@ async function measure(engine: Engine): Promise<{ rate: number; loss: number }> 
   const pending: Promise<{ loss: number }>[] = [];
   let loss = Number.NaN;
   for (let i = 0; i < args.steps; i++) {
-    pending.push(engine.trainStep(batch, 0.01));
+    pending.push(engine.trainStep(batch, { lr: 0.01 }));
     if (pending.length >= inFlight) loss = (await pending.shift()!).loss;
   }
   for (const p of pending) loss = (await p).loss;
@@ -51,7 +51,7 @@ const torch = (await createEngine('torch', { torch: { device: 'cpu', threads: ar
 const tfjs = (await createEngine('tfjs', { tfjs: { backend: args.tfjs } })).engine;
 for (const e of [torch, tfjs]) {
   await e.init(init);
-  for (let i = 0; i < 2; i++) await e.trainStep(batch, 0.01); // warm-up (graph build, allocator)
+  for (let i = 0; i < 2; i++) await e.trainStep(batch, { lr: 0.01 }); // warm-up (graph build, allocator)
 }
 const best = { torch: { rate: 0, loss: Number.NaN }, tfjs: { rate: 0, loss: Number.NaN } };
 for (let r = 0; r < args.rounds; r++) {

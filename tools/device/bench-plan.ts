@@ -5,13 +5,13 @@
  * methods at 256 px; the contrastive ones (a loss that compares views) at 224 px and on resnet18 too;
  * then compiled rows.      tools/device/bench-plan.ts gpu|cpu
  */
-import { methodLoss } from '../../packages/train/src/method-options.ts';
 import { METHODS } from '../../packages/train/src/methods/index.ts';
 
 const mode = process.argv[2] ?? 'gpu';
 const names = Object.keys(METHODS);
-const contrastive = (m: string) => methodLoss(m, {}).name !== 'cross-entropy';
-const onTorch = (m: string) => !METHODS[m].engines || METHODS[m].engines!.includes('torch');
+// samples without a label: the views are each other's targets (contrastive, BYOL, DINO)
+const contrastive = (m: string) => METHODS[m].sampler.classes === undefined;
+const onTorch = (m: string) => METHODS[m].engines.includes('torch');
 const lines: string[] = [];
 if (mode === 'cpu') {
   lines.push(`eager ${names[0]} 128 8 vgg-small-bn`, `eager ${names.find(contrastive)} 128 8 vgg-small-bn`, `compiled ${names[0]} 128 8 vgg-small-bn`);

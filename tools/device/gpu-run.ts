@@ -83,7 +83,7 @@ let last: StepResult | undefined;
 let shape: Batch['shape'] | undefined;
 for await (const batch of stream) {
   shape = batch.shape;
-  pending.push(engine.trainStep(batch, 0.001));
+  pending.push(engine.trainStep(batch, { lr: 0.001 }));
   if (pending.length < engine.inFlight) continue;
   last = await pending.shift()!;
   first ??= last;

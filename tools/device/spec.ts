@@ -1,18 +1,16 @@
 /**
- * Writes {encoder, head, loss} JSON for cxr_torch.bench_raw: the same specs gpu-run.ts trains, so
- * the raw reference runs the very same network and loss.  spec.ts <encoder> <method> <size> <out.json>
- * Prints the sample shape "views,patch".
+ * Writes {encoder, head, loss, scalars} JSON for cxr_torch.bench_raw: the same specs gpu-run.ts trains,
+ * so the raw reference runs the very same network, loss and per-step scalars (those of step 0).
+ *   spec.ts <encoder> <method> <size> <out.json>
+ * Prints the sample shape "views,patch" (a multi-crop method's whole views only).
  */
 import { writeFileSync } from 'node:fs';
-import { getSampler } from '@cxr-ssl/data';
 import { encoderSpec } from '@cxr-ssl/models';
-import { methodHead, methodLoss } from '../../packages/train/src/method-options.ts';
+import { parseMethod } from '../../packages/train/src/method-options.ts';
 
-const [encoderName, taskName, size, out] = process.argv.slice(2);
-const task = getSampler(taskName);
-const opts = task.options.parse({}) as Record<string, unknown>;
+const [encoderName, methodName, size, out] = process.argv.slice(2);
+const method = parseMethod(methodName, {});
 const encoder = encoderSpec(encoderName);
-const head = methodHead(taskName, encoder, opts);
-writeFileSync(out, JSON.stringify({ encoder, head, loss: methodLoss(taskName, opts) }));
-const { views, patch } = task.shape(Number(size), opts);
+writeFileSync(out, JSON.stringify({ encoder, head: method.head(encoder), loss: method.loss, scalars: method.scalarsAt(0, 1, 0.001) }));
+const { views, patch } = method.method.sampler.shape(Number(size), method.samplerOptions);
 console.log(`${views},${patch}`);

@@ -23,7 +23,7 @@ await engine.init({ encoder, head, weights: initWeights(encoder, head, 0), optim
 const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
 const before = heap();
 const x = new Uint8Array(batch * views * patch * patch).map((_, i) => (i * 37) % 251);
-await engine.trainStep({ x, shape: [batch, views, patch, patch], y: sampler.classes ? new Int32Array(batch) : undefined } as never, 0.01);
+await engine.trainStep({ x, shape: [batch, views, patch, patch], y: sampler.classes ? new Int32Array(batch) : undefined } as never, { lr: 0.01 });
 const after = heap();
 const floats = batch * views * activationFloats(encoder, patch);
 console.log(JSON.stringify({ encoder: encoder.name, method: values.method, size, batch, views, patch, heapBefore: before, heapAfter: after, activationFloats: floats, bytesPerActivation: +(after / floats).toFixed(1) }));

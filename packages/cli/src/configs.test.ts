@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data';
-import { getSampler } from '@cxr-ssl/data';
 import { variantBase } from '@cxr-ssl/eval';
+import { METHODS } from '@cxr-ssl/train';
 import { describe, expect, it } from 'vitest';
 import { ReproduceConfig } from './commands/reproduce.ts';
 import { readConfigFile, validate } from './config-file.ts';
@@ -18,10 +18,10 @@ describe('configs/', () => {
 
   it.each(files)('%s is a valid reproduce config, with method options each method accepts', (f) => {
     const cfg = validate(ReproduceConfig, readConfigFile(join(dir, f)), f);
-    for (const [method, options] of Object.entries(cfg.pretext.options)) expect(() => getSampler(method).options.parse(options)).not.toThrow();
+    for (const [method, options] of Object.entries(cfg.pretext.options)) expect(() => METHODS[method].options.parse(options)).not.toThrow();
     for (const [name, options] of Object.entries(cfg.variants)) {
       const method = variantBase(name)!;
-      expect(() => getSampler(method).options.parse({ ...cfg.pretext.options[method], ...options })).not.toThrow();
+      expect(() => METHODS[method].options.parse({ ...cfg.pretext.options[method], ...options })).not.toThrow();
     }
   });
 

@@ -2,13 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, openCache, prepare } from '@cxr-ssl/data';
-import { findTorchPython } from '@cxr-ssl/train';
 import { describe, expect, it } from 'vitest';
 import { EvalSettings, evaluateEncoder, randomEncoder } from './evaluation.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
-const python = findTorchPython();
+const python = torchPythonForTests('cli/evaluation.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! evaluation through torch features SKIPPED: ${python.error}\n`);
 
 describe.skipIf(noTorch)('evaluateEncoder with torch features', () => {
   it("splits one torch extraction into each split's cache entry, and scores as onnxruntime features do", async () => {

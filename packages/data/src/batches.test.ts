@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeBatchPools, createBatchStream, epochOrder, makeBatch } from './batches.ts';
 import { openCache } from './cache/read.ts';
 import { prepare } from './prepare.ts';
-import { deriveSeed } from './rng.ts';
+import { createRng, deriveSeed } from './rng.ts';
 import { SAMPLERS } from './samplers/index.ts';
 import { rotate90 } from './samplers/rotation.ts';
 import { fixtureDir } from './testing/index.ts';
@@ -23,11 +23,11 @@ afterAll(async () => {
 
 async function collect(stream: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of stream) out.push({ x: new Uint8Array(b.x), y: b.y && new Int32Array(b.y), shape: b.shape });
+  for await (const b of stream) out.push({ x: new Uint8Array(b.x), y: b.y && new Int32Array(b.y), shape: b.shape, ...(b.local ? { local: b.local } : {}) });
   return out;
 }
 
-const taskOptions: Record<keyof typeof SAMPLERS, object> = { rotation: {}, context: {}, jigsaw: { permutations: 10 }, simclr: {}, moco: {} };
+const taskOptions: Record<keyof typeof SAMPLERS, object> = { rotation: {}, context: {}, jigsaw: { permutations: 10 }, simclr: {}, moco: {}, byol: {}, dino: { localCrops: 2 } };
 
 describe('batch stream', () => {
   it.each(Object.keys(SAMPLERS) as (keyof typeof SAMPLERS)[])('%s: identical with 0, 1 and 2 workers', async (task) => {
@@ -45,6 +45,24 @@ describe('batch stream', () => {
     const order = epochOrder(cache.indices('train'), 5, 2);
     const direct = makeBatch(cache, SAMPLERS[task], SAMPLERS[task].options.parse(taskOptions[task]) as never, order.slice(0, 8), deriveSeed(5, 2, 0));
     expect(direct).toEqual(inProcess[0]);
+  });
+
+  it('multi-crop: the local crops travel as a second block after the whole views, sample by sample', async () => {
+    const cache = openCache(tmp, 'mini', 48);
+    const opts = SAMPLERS.dino.options.parse({ localCrops: 3, localSize: 0.5 });
+    const idx = cache.indices('train').slice(0, 4);
+    const b = makeBatch(cache, SAMPLERS.dino, opts, idx, 9);
+    expect(b.shape).toEqual([4, 2, 48, 48]);
+    expect(b.local).toEqual([4, 3, 24, 24]);
+    expect(b.x.length).toBe(4 * 2 * 48 * 48 + 4 * 3 * 24 * 24);
+    // sample 2 as the sampler makes it: its whole views in block 1, its local ones in block 2
+    const rng = createRng(9);
+    let s = SAMPLERS.dino.sample(cache.get(idx[0]), rng, opts);
+    for (let i = 1; i <= 2; i++) s = SAMPLERS.dino.sample(cache.get(idx[i]), rng, opts);
+    const whole = 2 * 48 * 48;
+    const local = 3 * 24 * 24;
+    expect(b.x.subarray(2 * whole, 3 * whole)).toEqual(s.x.subarray(0, whole));
+    expect(b.x.subarray(4 * whole + 2 * local, 4 * whole + 3 * local)).toEqual(s.x.subarray(whole));
   });
 
   it('resumes at batch k with the same batches, honours a batch cap', async () => {

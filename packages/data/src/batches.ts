@@ -22,16 +22,19 @@ export function makeBatch<O>(source: ImageSource, task: PretextTask<O>, opts: O,
   if (indices.length === 0) throw new Error('makeBatch: no images in this batch');
   const rng = createRng(batchSeed);
   const first = source.get(indices[0]);
-  const { views, patch } = task.shape(first.size, opts);
+  const { views, patch, local } = task.shape(first.size, opts);
   const per = views * patch * patch;
-  const x = new Uint8Array(indices.length * per);
-  const y = task.classes ? new Int32Array(indices.length) : undefined;
+  const perLocal = local ? local.views * local.patch * local.patch : 0;
+  const n = indices.length;
+  const x = new Uint8Array(n * (per + perLocal));
+  const y = task.classes ? new Int32Array(n) : undefined;
   indices.forEach((idx, b) => {
     const s = task.sample(b === 0 ? first : source.get(idx), rng, opts);
-    x.set(s.x, b * per);
+    x.set(s.x.subarray(0, per), b * per);
+    if (perLocal) x.set(s.x.subarray(per, per + perLocal), n * per + b * perLocal); // the local block follows the whole one
     if (y) y[b] = s.y ?? -1;
   });
-  return { x, y, shape: [indices.length, views, patch, patch] };
+  return { x, y, shape: [n, views, patch, patch], ...(local ? { local: [n, local.views, local.patch, local.patch] as Batch['shape'] } : {}) };
 }
 
 /** The image order of one epoch: a seeded shuffle of `indices` (tag -1 keeps it apart from batch seeds). */
@@ -46,8 +49,10 @@ export function batchSeed(seed: number, epoch: number, k: number): number {
 export interface BatchStreamOptions {
   cache: CacheInfo;
   task: string;
-  /** raw options: validated with the task's zod schema */
+  /** raw options: validated with the task's zod schema (tools, tests) */
   taskOptions?: unknown;
+  /** options already parsed and resolved by the caller (a training run's MethodRun): not parsed again */
+  samplerOptions?: unknown;
   /** cache rows to draw from (e.g. cache.indices('train')) */
   indices: readonly number[];
   batchSize: number;
@@ -89,12 +94,12 @@ export function packBatch(b: Batch): Uint8Array {
   return out;
 }
 
-export function unpackBatch(buf: Uint8Array, shape: Batch['shape'], labels = true): Batch {
+export function unpackBatch(buf: Uint8Array, shape: Batch['shape'], labels = true, local?: Batch['shape']): Batch {
   const [n, v, p] = shape;
-  const xLen = n * v * p * p;
+  const xLen = n * v * p * p + (local ? local[0] * local[1] * local[2] * local[3] : 0);
   const yAt = Math.ceil(xLen / 4) * 4;
   if (buf.byteOffset % 4 !== 0 || buf.length !== (labels ? yAt + 4 * n : xLen)) throw new Error(`unpackBatch: buffer of ${buf.length} bytes does not hold a ${shape.join('x')} batch`);
-  return { x: buf.subarray(0, xLen), y: labels ? new Int32Array(buf.buffer, buf.byteOffset + yAt, n) : undefined, shape };
+  return { x: buf.subarray(0, xLen), y: labels ? new Int32Array(buf.buffer, buf.byteOffset + yAt, n) : undefined, shape, ...(local ? { local } : {}) };
 }
 
 const pools = new Map<number, Piscina>();
@@ -118,8 +123,11 @@ export async function closeBatchPools(): Promise<void> {
 /** Async iterator of the epoch's batches, produced in order, `prefetch` ahead, in worker threads. */
 export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<Batch> {
   const task = getSampler(o.task);
-  const parsed = task.options.parse(o.taskOptions ?? {});
-  const opts = task.resolve ? task.resolve(parsed) : parsed;
+  let opts = o.samplerOptions;
+  if (opts === undefined) {
+    const parsed = task.options.parse(o.taskOptions ?? {});
+    opts = task.resolve ? task.resolve(parsed) : parsed;
+  }
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
   const order = epochOrder(o.indices, o.seed, o.epoch);
   const total = batchesPerEpoch(order.length, o.batchSize, o.dropLast ?? true);
@@ -156,7 +164,8 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
       while (next < end && pending.length < prefetch) submit();
       const { k, p } = pending.shift()!;
       const n = slice(k).length;
-      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch], !!task.classes);
+      const local: Batch['shape'] | undefined = shape.local && [n, shape.local.views, shape.local.patch, shape.local.patch];
+      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch], !!task.classes, local);
     }
   } finally {
     // a consumer that stops early (interrupt, error) must not leave tasks running into a pool

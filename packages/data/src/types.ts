@@ -33,6 +33,8 @@ export interface Sample {
 export interface SampleShape {
   views: number;
   patch: number;
+  /** multi-crop: smaller views after the `views` ones (DINO's local crops) */
+  local?: { views: number; patch: number };
 }
 
 /** A pretext sampler: a pure function of (image, rng, options). */
@@ -53,4 +55,9 @@ export interface Batch {
   y?: Int32Array;
   /** [B, views, patch, patch] */
   shape: [number, number, number, number];
+  /**
+   * Multi-crop: the shape of the smaller views, [B, localViews, p, p]. x then holds the whole
+   * [B, views, patch, patch] block first and this block after it (a sample's x: its views, then its local views).
+   */
+  local?: [number, number, number, number];
 }

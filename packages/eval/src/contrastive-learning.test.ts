@@ -4,21 +4,19 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, findTorchPython, heldOutPretext, methodHead, PretextConfig, readLatestCheckpoint, runOptions, runPretext } from '@cxr-ssl/train';
+import { ENGINES, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractFeatures } from './extract.ts';
-import { knnScores } from './knn.ts';
+import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
 import { pairedBootstrap } from './paired.ts';
-import { openEncoderSession } from './session.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 // Contrastive methods at their configured settings (PretextConfig's defaults and the method's own
 // options; only the epochs cut down) on the fixture's real X-rays, torch engine on CPU. Held-out =
 // the test split, never trained on. Then the question that matters: does the encoder's kNN rank
 // normal vs pneumonia better than the same architecture at random init, paired on the same images.
-const python = findTorchPython();
+const python = torchPythonForTests('eval/contrastive-learning.test.ts');
 const torch = !('error' in python);
-if (!torch && process.env.CI !== 'true') console.warn(`\n!!! contrastive learning tests SKIPPED: ${python.error}\n`);
 
 const SIZE = 32;
 let tmp: string;
@@ -31,20 +29,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function knnAuc(onnx: Uint8Array) {
-  const cache = openCache(join(tmp, 'cache'), 'fx', SIZE);
-  const { session } = await openEncoderSession(onnx, { provider: 'cpu' });
-  const split = async (s: 'train' | 'test') => {
-    const indices = cache.indices(s);
-    const f = await extractFeatures({ session, images: cache, indices });
-    return { ...f, labels: indices.map((i) => cache.manifest.entries[i].label) };
-  };
-  const train = await split('train');
-  const test = await split('test');
-  cache.close();
-  const scores = knnScores(train.dim, train, test);
-  return { labels: test.labels, scores, auc: auc(test.labels, scores) };
-}
+const knnAuc = (onnx: Uint8Array) => knnAucOnCache(join(tmp, 'cache'), 'fx', SIZE, onnx);
 
 /**
  * Held-out NT-Xent loss and top-1 retrieval within batches of 32 test images (2 x 32 views; chance
@@ -57,7 +42,7 @@ async function inBatchRetrieval(encoder: EncoderSpec, head: HeadSpec, weights: W
   const engine = await ENGINES.torch({ torch: { device: 'cpu' } });
   try {
     await engine.init({ encoder, head, weights, optimizer: { lr: 0.01 }, loss: { name: 'nt-xent', temperature: 0.2 }, seed: 0 });
-    return await heldOutPretext(engine, { cache, task: 'simclr', taskOptions: {}, indices: test, seed: 1000, batchSize: 32, draws: 4 });
+    return await heldOutPretext(engine, { cache, task: 'simclr', samplerOptions: parseMethod('simclr', {}).samplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
   } finally {
     await engine.close();
   }
@@ -81,7 +66,7 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       const warnings: string[] = [];
       try {
         await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
-        heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, taskOptions: runOptions(cfg, runDir), indices: test, seed: 1000, batchSize: 32, draws: 4 });
+        heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
       } finally {
         await engine.close();
       }
@@ -94,7 +79,7 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       // chance of picking the positive: 1 of the 2B - 1 other views (simclr), 1 of 1 + queue (moco)
       const chance = queue ? 1 / (1 + queue) : 1 / (2 * 32 - 1);
       const spec = encoderSpec(cfg.encoder);
-      const head = methodHead(method, spec, runOptions(cfg, runDir));
+      const head = runMethod(cfg, runDir).head(spec);
       const network = new Map([...readLatestCheckpoint(runDir)!.weights].filter(([name]) => !/^(key|loss)\./.test(name)));
       const retrieval = await inBatchRetrieval(spec, head, network, cfg.cache, test);
       const retrieval0 = await inBatchRetrieval(spec, head, initWeights(spec, head, cfg.seed), cfg.cache, test);

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { type FixtureImages, loadFixture } from '@cxr-ssl/data/testing';
 import { encoderSpec, initWeights, isBuffer, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { findTorchPython } from '@cxr-ssl/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from './extract.ts';
 import { chooseExtractor, extractFeaturesTorch } from './extract-torch.ts';
 import { openEncoderSession } from './session.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
-const python = findTorchPython();
+const python = torchPythonForTests('eval/extract-torch.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! torch feature extraction tests SKIPPED: ${python.error}\n`);
 
 /** Init weights with BatchNorm running statistics that are far from (0, 1), so eval-mode BN matters. */
 function trainedLooking(name: string, seed: number): Weights {

@@ -99,7 +99,7 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
     for (let start = 0; start < n; start += o.batchSize) {
       const count = Math.min(o.batchSize, n - start);
       if (count < 2 && n >= 2) break; // a batch of one has no batch statistics for BatchNorm (shuffled: a different image each epoch)
-      const r = await engine.trainStep(batchOf(images, train.rows, train.labels, order, start, count), lr);
+      const r = await engine.trainStep(batchOf(images, train.rows, train.labels, order, start, count), { lr: lr });
       if (!Number.isFinite(r.loss)) throw new Error(`finetune: loss became ${r.loss} in epoch ${epoch}; lower the fine-tuning lr (now ${o.lr})`);
       loss += r.loss * count;
       correct += r.accuracy * count;

@@ -5,17 +5,18 @@ import { join } from 'node:path';
 import { closeBatchPools, type DatasetCache, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { encoderSpec, initWeights, type Weights, writeSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bnInputs, recalibrateBn } from './recalibrate-bn.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 // Checked against onnxruntime's own BatchNormalization: with the recalibrated statistics, each BN
 // layer's output over the same images has mean beta (0) and variance gamma^2 v/(v + eps) (~1) per
 // channel, which the initial statistics (0 and 1) are far from. And against torch: BatchNorm2d in
 // training mode over all the images as one batch normalises each layer with exactly these statistics
 // and, with momentum None, keeps them as its running ones (the variance unbiased: x n/(n-1)).
-const python = findTorchPython();
+const python = torchPythonForTests('eval/recalibrate-bn.test.ts');
 let tmp: string;
 let cache: DatasetCache;
 beforeAll(async () => {

@@ -19,7 +19,10 @@ export function headInputWidth(encoder: EncoderSpec, head: HeadSpec): number {
  * optional per-view `head.proj` (shared across views), then `head.fc1`, `head.fc2`.
  */
 export function headWeightsShapes(encoder: EncoderSpec, head: HeadSpec): WeightShape[] {
-  if (head.kind === 'projector') return [...dense('head.fc1', encoder.features, head.hidden), ...dense('head.fc2', head.hidden, head.out)];
+  if (head.kind === 'projector') {
+    const predictor = head.predictor ? [...dense('head.pred1', head.out, head.predictor), ...dense('head.pred2', head.predictor, head.out)] : [];
+    return [...dense('head.fc1', encoder.features, head.hidden), ...dense('head.fc2', head.hidden, head.out), ...predictor];
+  }
   return [
     ...(head.proj ? dense('head.proj', encoder.features, head.proj) : []),
     ...dense('head.fc1', headInputWidth(encoder, head), head.hidden),

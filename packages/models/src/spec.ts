@@ -125,12 +125,15 @@ export const ClassifierHead = z.object({
 /**
  * Projector head (contrastive methods): each view's features -> dense `head.fc1` + relu -> dense
  * `head.fc2` -> an `out`-dim embedding per view, [B, views, out]; the loss compares the views.
+ * With a `predictor` (hidden width), a second MLP `head.pred1` + relu -> `head.pred2` maps the
+ * embedding to a prediction, and the head gives [embedding | prediction], [B, views, 2 out].
  */
 export const ProjectorHead = z.object({
   kind: z.literal('projector'),
   views: z.number().int().positive(),
   hidden: z.number().int().positive(),
   out: z.number().int().positive(),
+  predictor: z.number().int().positive().optional(),
 });
 
 /** What sits on the encoder during pretraining; absent `kind` means a classifier. */

@@ -37,13 +37,32 @@ export interface StepResult {
  * - nt-xent: SimCLR's normalised-temperature cross-entropy between the two views of each image,
  *   the other 2B - 2 views of the batch as negatives;
  * - info-nce: MoCo's: a query view against its key from a momentum copy of the network
- *   (`key.*`), negatives from a queue of earlier keys (`loss.queue`).
+ *   (`key.*`), negatives from a queue of earlier keys (`loss.queue`);
+ * - prediction-cosine: BYOL's: the online prediction of each view against the target network's (`key.*`, EMA
+ *   with the step's `tau`) projection of the other view, 2 - 2 cos, symmetric;
+ * - self-distillation: DINO's: every crop of the student against the centred (`loss.center`), sharpened
+ *   (the step's `teacherTemp`) teacher (`key.*`, EMA with the step's `tau`) outputs of the other global crops.
+ * The engines' hooks keep the method's state; `LossSpecSchema` is this type as the schema the
+ * Python engine validates against (python/cxr_torch/spec.schema.json, generated from it).
  */
-export type LossSpec =
-  | { name: 'cross-entropy' }
-  | { name: 'nt-xent'; temperature: number }
-  | { name: 'info-nce'; temperature: number; queue: number; momentum: number; shuffleGroups: number };
+export const LossSpecSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('cross-entropy') }).strict(),
+  z.object({ name: z.literal('nt-xent'), temperature: z.number().positive() }).strict(),
+  z.object({ name: z.literal('info-nce'), temperature: z.number().positive(), queue: z.number().int().min(1), momentum: z.number().min(0).max(1), shuffleGroups: z.number().int().min(1) }).strict(),
+  z.object({ name: z.literal('prediction-cosine') }).strict(),
+  z
+    .object({ name: z.literal('self-distillation'), studentTemperature: z.number().positive(), teacherTemperature: z.number().positive(), centerMomentum: z.number().min(0).max(1) })
+    .strict(),
+]);
+export type LossSpec = z.infer<typeof LossSpecSchema>;
 export const CROSS_ENTROPY: LossSpec = { name: 'cross-entropy' };
+
+/**
+ * The scalars of one update, each a pure function of the step (so a resumed run gets exactly what an
+ * uninterrupted one would): the learning rate, and the method's own (e.g. BYOL's EMA tau, DINO's
+ * teacher temperature), named as the method's `scalars` names them.
+ */
+export type StepScalars = { lr: number } & Record<string, number>;
 
 /** Optimiser state: one momentum buffer per trainable weight, same canonical names. */
 export type OptimizerState = Weights;
@@ -81,7 +100,8 @@ export interface Engine {
    */
   readonly writesRun?: boolean;
   init(init: EngineInit): Promise<void>;
-  trainStep(batch: Batch, lr: number): Promise<StepResult>;
+  /** one update; `scalars` are the step's lr and the method's own per-step scalars (see StepScalars) */
+  trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult>;
   /** forward only, no update */
   evalStep(batch: Batch): Promise<StepResult>;
   /** current weights and optimiser state, canonical names, float32 */

@@ -5,17 +5,17 @@ import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { encoderSpec, initWeights, isBuffer, readSafetensors } from '@cxr-ssl/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PretextConfig } from './config.ts';
-import { ENGINES, type EngineName, findTorchPython } from './engines/index.ts';
+import { ENGINES, type EngineName } from './engines/index.ts';
 import { runPretext } from './loop.ts';
 import { heldOutPretext } from './pretext-eval.ts';
-import { methodHead, runOptions } from './method-options.ts';
+import { runMethod } from './method-options.ts';
+import { torchPythonForTests } from './testing/torch-guard.ts';
 
 // Learning at the configured settings: PretextConfig's defaults (encoder, optimiser, batch), only
 // the number of epochs cut down, on the fixture's real X-rays. Held-out = the test split, which
 // pretext training never sees. Chance: rotation 1/4, context 1/8, jigsaw 1/100.
-const python = findTorchPython();
+const python = torchPythonForTests('train/learning.test.ts');
 const torchEngine = !('error' in python);
-if (!torchEngine && process.env.CI !== 'true') console.warn(`\n!!! learning tests on the torch engine SKIPPED: ${python.error}\n`);
 
 let tmp: string;
 beforeAll(async () => {
@@ -53,9 +53,9 @@ async function learn(engineName: EngineName, task: string, size: number, epochs:
     const cache = openCache(cfg.cache.dir, cfg.cache.name, size);
     const test = cache.indices('test');
     cache.close();
-    const taskOptions = runOptions(cfg, runDir);
-    const heldOut = await heldOutPretext(engine, { cache: cfg.cache, task, taskOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
-    const head = methodHead(task, encoderSpec(cfg.encoder), taskOptions);
+    const method = runMethod(cfg, runDir);
+    const heldOut = await heldOutPretext(engine, { cache: cfg.cache, task, samplerOptions: method.heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
+    const head = method.head(encoderSpec(cfg.encoder));
     const classes = head.kind === 'projector' ? 0 : head.classes;
     console.log(`${engineName} ${task} ${size} px, ${epochs} epochs: held-out accuracy ${heldOut.accuracy.toFixed(3)} on ${heldOut.samples} samples (chance ${(1 / classes).toFixed(3)})`);
     return { heldOut, change: relativeChange(join(runDir, 'encoder.safetensors'), cfg.encoder, cfg.seed), classes };

@@ -103,8 +103,8 @@ describe('runPretext', () => {
     const engine = new TfjsEngine({ backend: 'wasm' });
     const trainStep = engine.trainStep.bind(engine);
     let calls = 0;
-    engine.trainStep = async (batch, lr) => {
-      const r = await trainStep(batch, lr);
+    engine.trainStep = async (batch, scalars) => {
+      const r = await trainStep(batch, scalars);
       return ++calls >= 5 ? { ...r, loss: Number.NaN } : r;
     };
     const boom = await runPretext(config({ epochs: 3 }), { runDir: run, engine }).catch((e) => e);

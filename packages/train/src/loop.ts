@@ -16,7 +16,7 @@ import { MetricsLog } from './metrics-log.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt } from './schedule.ts';
-import { methodCaution, methodHead, methodLoss, methodProblem, runOptions, withTaskDefaults } from './method-options.ts';
+import { methodProblem, runMethod, withTaskDefaults } from './method-options.ts';
 
 export type PretextEvent =
   | { type: 'warning'; message: string }
@@ -106,9 +106,9 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
   const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
-  const taskOptions = runOptions(cfg, runDir);
+  const method = runMethod(cfg, runDir); // the one parse of the method's options: typed from here on
   const encoder = encoderSpec(cfg.encoder);
-  const head = methodHead(cfg.task, encoder, taskOptions);
+  const head = method.head(encoder);
 
   const trainIdx = cache.indices('train');
   const valIdx = cache.indices('val');
@@ -116,7 +116,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
-  const caution = methodCaution(cfg.task, taskOptions, trainIdx.length);
+  const caution = method.caution(trainIdx.length);
   if (caution) onEvent({ type: 'warning', message: caution });
   const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
   const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
@@ -136,20 +136,20 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   } else {
     weights = startWeights(cfg, encoder, head);
   }
-  const loss = methodLoss(cfg.task, taskOptions);
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
+  const scalarsOf = (s: number) => method.scalarsAt(s, totalSteps, lrOf(s));
   const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
     if (!writes) return;
     const st = await engine.state();
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
     onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
   };
-  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, taskOptions, batchSize: cfg.batchSize, workers };
+  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers };
 
   for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
     const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
@@ -186,8 +186,8 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
     };
     try {
       for await (const b of stream) {
-        const lr = lrOf(step + pending.length); // the update this batch makes
-        pending.push({ promise: engine.trainStep(b, lr), size: b.shape[0], lr });
+        const scalars = scalarsOf(step + pending.length); // the update this batch makes
+        pending.push({ promise: engine.trainStep(b, scalars), size: b.shape[0], lr: scalars.lr });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
         // an in-process engine and sampler never leave the microtask queue: yield to the event
         // loop once per step, or a Ctrl-C handler (and any timer) waits for the end of the run
@@ -202,7 +202,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir, interrupted: true };
     }
-    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
+    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
     const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
     const { type: _, ...fields } = line;
     metrics?.append({ kind: 'epoch', step, ...line });

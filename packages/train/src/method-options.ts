@@ -1,50 +1,98 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { SAMPLERS, getSampler } from '@cxr-ssl/data';
-import { type EncoderSpec, encoderSpec, type HeadSpec, headSpec, minimumViewSize } from '@cxr-ssl/models';
+import { evalTaskOptions } from '@cxr-ssl/data';
+import { type EncoderSpec, encoderSpec, type HeadSpec, minimumViewSize } from '@cxr-ssl/models';
 import type { PretextConfig } from './config.ts';
-import type { LossSpec } from './engine.ts';
+import type { LossSpec, StepScalars } from './engine.ts';
+import { ENGINES } from './engines/index.ts';
 import { METHODS } from './methods/index.ts';
+import type { Method } from './methods/method.ts';
 
 /**
- * A method's options for one run, as its sampler needs them: with seeded parts fixed from the run's
- * seed (a sampler's `derive`) and saved in the run folder (options.json), so evaluation, resume and
- * other engines see exactly the same classes.
+ * A method with its options parsed, once, at the boundary (runPretext, a tool's command line):
+ * what the rest of a run receives instead of raw options.
  */
-export function runOptions(cfg: PretextConfig, runDir: string): Record<string, unknown> {
-  const sampler = getSampler(cfg.task);
-  if (!sampler.derive) return cfg.taskOptions;
+export interface MethodRun {
+  name: string;
+  method: Method;
+  /** every option of the method, defaults filled in: what config.json records */
+  options: Record<string, unknown>;
+  /** the sampler's part, seeded parts fixed and resolved (jigsaw's permutation set): what batches are drawn with */
+  samplerOptions: Record<string, unknown>;
+  /** the same for held-out pretext accuracy: random augmentations off unless they make the views */
+  heldOutSamplerOptions: Record<string, unknown>;
+  loss: LossSpec;
+  head(encoder: EncoderSpec): HeadSpec;
+  /** the scalars of update `step` of `totalSteps`: the lr given, and the method's own */
+  scalarsAt(step: number, totalSteps: number, lr: number): StepScalars;
+  caution(trainImages: number): string | undefined;
+}
+
+function methodOf(name: string): Method {
+  const method = METHODS[name];
+  if (!method) throw new Error(`unknown method '${name}': choose one of ${Object.keys(METHODS).join(', ')}`);
+  return method;
+}
+
+/**
+ * Parses a method's raw options once into a MethodRun. `derive` fixes seeded parts of the sampler's
+ * options (a sampler's `derive`, e.g. jigsaw's permutation set from the run's seed); the loop saves
+ * them as options.json so resume, evaluation and other engines see exactly the same classes.
+ */
+export function parseMethod(name: string, raw: unknown, derive?: (samplerOptions: unknown) => unknown): MethodRun {
+  const method = methodOf(name);
+  const options = method.options.parse(raw ?? {}) as Record<string, unknown>;
+  const { sampler } = method;
+  const derived = (derive ? derive(method.samplerOptions(options)) : method.samplerOptions(options)) as Record<string, unknown>;
+  const samplerOptions = (sampler.resolve ? sampler.resolve(derived) : derived) as Record<string, unknown>;
+  const effective = { ...options, ...derived }; // a pretext task's options are its sampler's
+  const scalars = method.scalars?.(effective) ?? {};
+  return {
+    name,
+    method,
+    options,
+    samplerOptions,
+    heldOutSamplerOptions: sampler.augmentMakesViews ? samplerOptions : (evalTaskOptions(samplerOptions) as Record<string, unknown>),
+    loss: method.loss(effective),
+    head: (encoder) => method.head(encoder, effective),
+    scalarsAt: (step, total, lr) => ({ ...Object.fromEntries(Object.entries(scalars).map(([k, f]) => [k, f(step, total)])), lr }),
+    caution: (trainImages) => method.caution?.(effective, { trainImages }),
+  };
+}
+
+/** The method of a run folder: its sampler's seeded parts fixed once and kept in options.json. */
+export function runMethod(cfg: PretextConfig, runDir: string): MethodRun {
+  const { sampler } = methodOf(cfg.task);
+  const derive = sampler.derive;
+  if (!derive) return parseMethod(cfg.task, cfg.taskOptions);
   const path = join(runDir, 'options.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const derived = sampler.derive(sampler.options.parse(cfg.taskOptions), cfg.seed) as Record<string, unknown>;
-  writeFileAtomic(path, JSON.stringify(derived));
-  return derived;
+  return parseMethod(cfg.task, cfg.taskOptions, (s) => {
+    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8'));
+    const derived = derive(s, cfg.seed);
+    writeFileAtomic(path, JSON.stringify(derived));
+    return derived;
+  });
 }
 
-/**
- * The config with its method options completed by the method's schema (defaults filled in, e.g.
- * the augmentations), so config.json records what the run really does. Call after methodProblem.
- */
+/** The sampler options of a run folder, as batches are drawn with them (tools, evaluation tests). */
+export function runOptions(cfg: PretextConfig, runDir: string): Record<string, unknown> {
+  return runMethod(cfg, runDir).samplerOptions;
+}
+
+/** The config with its method options completed by the method's schema (defaults filled in), so config.json records what the run does. */
 export function withTaskDefaults(cfg: PretextConfig): PretextConfig {
-  return { ...cfg, taskOptions: getSampler(cfg.task).options.parse(cfg.taskOptions) as Record<string, unknown> };
+  return { ...cfg, taskOptions: parseMethod(cfg.task, cfg.taskOptions).options };
 }
 
-/** The loss a method's options ask the engines for. */
-export function methodLoss(method: string, options: Record<string, unknown>): LossSpec {
-  return METHODS[method].loss(getSampler(method).options.parse(options));
+/** The loss a method's raw options ask the engines for (tools, tests: a boundary of their own). */
+export function methodLoss(method: string, options: unknown): LossSpec {
+  return parseMethod(method, options).loss;
 }
 
-/** The method's head for an encoder (a classifier's classes counted from the options). */
-export function methodHead(method: string, encoder: EncoderSpec, options: Record<string, unknown>): HeadSpec {
-  const sampler = getSampler(method);
-  const parsed = sampler.options.parse(options);
-  return headSpec(method, encoder, { classes: sampler.classes?.(sampler.resolve ? sampler.resolve(parsed) : parsed) });
-}
-
-/** How a method's options fit a data set of `trainImages` poorly (a warning; training goes on), or undefined. */
-export function methodCaution(method: string, options: Record<string, unknown>, trainImages: number): string | undefined {
-  return METHODS[method].caution?.(getSampler(method).options.parse(options), { trainImages });
+/** The method's head for an encoder, from raw options (tools, tests). */
+export function methodHead(method: string, encoder: EncoderSpec, options: unknown): HeadSpec {
+  return parseMethod(method, options).head(encoder);
 }
 
 /**
@@ -52,22 +100,24 @@ export function methodCaution(method: string, options: Record<string, unknown>, 
  * method, options its schema rejects, a patch larger than its grid cell, views smaller than the
  * encoder can take, an engine without its loss), or undefined. Checked before any work starts.
  */
-export function methodProblem(method: string, options: Record<string, unknown>, size: number, engine?: string, encoder?: string): string | undefined {
-  const sampler = (SAMPLERS as Record<string, (typeof SAMPLERS)[keyof typeof SAMPLERS]>)[method];
-  if (!sampler || !METHODS[method]) return `unknown method '${method}': choose one of ${Object.keys(METHODS).join(', ')}`;
-  const parsed = sampler.options.safeParse(options);
+export function methodProblem(name: string, options: unknown, size: number, engine?: string, encoder?: string): string | undefined {
+  const method = METHODS[name];
+  if (!method) return `unknown method '${name}': choose one of ${Object.keys(METHODS).join(', ')}`;
+  const parsed = method.options.safeParse(options ?? {});
   if (!parsed.success) {
-    return `options of ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`;
+    return `options of ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`;
   }
-  let patch: number;
+  let smallest: number;
   try {
-    patch = sampler.shape(size, parsed.data as never).patch;
+    const shape = method.sampler.shape(size, method.samplerOptions(parsed.data));
+    smallest = Math.min(shape.patch, shape.local?.patch ?? shape.patch);
   } catch (e) {
-    return `${method} at ${size} px: ${(e as Error).message}`;
+    return `${name} at ${size} px: ${(e as Error).message}`;
   }
   const least = encoder ? minimumViewSize(encoderSpec(encoder)) : 0;
-  if (patch < least) return `${method} at ${size} px gives ${patch} px views, and ${encoder} needs at least ${least} px (its pooling leaves nothing of a smaller one): use a larger --size or another encoder`;
-  const engines = METHODS[method].engines;
-  if (engine && engines && !engines.includes(engine)) return `${method} trains on the ${engines.join(' or ')} engine, not ${engine}: pass --engine ${engines[0]}`;
+  if (smallest < least) return `${name} at ${size} px gives ${smallest} px views, and ${encoder} needs at least ${least} px (its pooling leaves nothing of a smaller one): use a larger --size or another encoder`;
+  const { engines } = method;
+  // an engine name of neither kind (a test double) has no loss list to check against
+  if (engine && engine in ENGINES && !engines.includes(engine as never)) return `${name} trains on the ${engines.join(' or ')} engine, not ${engine}: pass --engine ${engines[0]}`;
   return undefined;
 }

@@ -1,7 +1,9 @@
-import { type BatchStreamOptions, createBatchStream, evalTaskOptions, getSampler } from '@cxr-ssl/data';
+import { type BatchStreamOptions, createBatchStream } from '@cxr-ssl/data';
 import type { Engine } from './engine.ts';
 
-export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task' | 'taskOptions' | 'workers'> {
+export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task' | 'workers'> {
+  /** the sampler's options for held-out passes, parsed (MethodRun.heldOutSamplerOptions) */
+  samplerOptions: Record<string, unknown>;
   /** cache rows never trained on (the val or test split) */
   indices: readonly number[];
   seed: number;
@@ -22,8 +24,8 @@ export interface HeldOutResult {
 
 /**
  * Pretext loss and accuracy on images the run never trained on, without updates (BatchNorm in
- * inference mode) and without augmentation (except where the augmentations make the views, as in
- * contrastive methods): can the encoder solve the task on real images. Draw d
+ * inference mode) and with the sampler options the caller gives (MethodRun.heldOutSamplerOptions:
+ * without augmentation, except where the augmentations make the views, as in contrastive methods): can the encoder solve the task on real images. Draw d
  * uses seed + d, so the same (engine state, options) always gives the same figures: comparable
  * across epochs and runs.
  */
@@ -32,9 +34,8 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   let loss = 0;
   let correct = 0;
   let samples = 0;
-  const taskOptions = getSampler(o.task).augmentMakesViews ? o.taskOptions : evalTaskOptions(o.taskOptions as Record<string, unknown>);
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
-    const stream = createBatchStream({ ...o, taskOptions, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
+    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {
       const r = await engine.evalStep(b);
       loss += r.loss * b.shape[0];

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
-import { getSampler } from '@cxr-ssl/data';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -154,9 +153,9 @@ async function fittingBatch(o: PretextOptions): Promise<number> {
  * of a micro-batch with gradient accumulation, or not at all (a usage error naming a size that fits).
  */
 function tfjsFit(o: PretextOptions, batch: number): { microBatch?: number; note?: string; problem?: string } {
-  const sampler = getSampler(o.task);
+  const method = parseMethod(o.task, taskOptionsOf(o));
   const encoder = encoderSpec(o.encoder);
-  const shapeAt = (size: number) => ({ encoder, batch, ...sampler.shape(size, sampler.options.parse(taskOptionsOf(o))) });
+  const shapeAt = (size: number) => ({ encoder, batch, ...method.method.sampler.shape(size, method.samplerOptions) });
   const step = shapeAt(o.size);
   const need = tfjsStepBytes(step);
   if (need <= TFJS_WASM_HEAP_LIMIT) return {};

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { batchSeed, epochOrder, getSampler, makeBatch, openCache } from '@cxr-ssl/data';
-import { METHODS, methodProblem } from '@cxr-ssl/train';
+import { batchSeed, epochOrder, makeBatch, openCache } from '@cxr-ssl/data';
+import { METHODS, methodProblem, parseMethod } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -53,9 +53,9 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
   }
   const cache = openCache(cacheDir, o.data, o.size);
-  const task = getSampler(o.task);
-  const parsed = task.options.parse(samplerOptions(o));
-  const opts = task.resolve ? task.resolve(parsed) : parsed;
+  const method = parseMethod(o.task, samplerOptions(o));
+  const task = method.method.sampler;
+  const opts = method.samplerOptions;
   const indices = epochOrder(cache.indices('train'), o.seed, 0).slice(0, o.count);
   if (indices.length === 0) throw new Error(`${o.data}-${o.size} has no train images to sample`);
   const batch = makeBatch(cache, task, opts, indices, batchSeed(o.seed, 0, 0));

@@ -2,17 +2,17 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, prepare } from '@cxr-ssl/data';
-import { findTorchPython, readLatestCheckpoint } from '@cxr-ssl/train';
+import { readLatestCheckpoint } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, alive, cmdline, descendants, startCli, waitFor } from './spawn.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 /**
  * The torch engine's Python child dies (SIGKILL, an import error, the OOM killer's exit 137):
  * the CLI names the exit code and the child's last message, exits non-zero, keeps the last
  * checkpoint, and leaves no process behind.
  */
-const python = findTorchPython();
-if ('error' in python) console.warn(`torch child-fault tests SKIPPED: ${python.error}`);
+const python = torchPythonForTests('cli/reliability/child-faults.test.ts');
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-childfault-'));
 const cacheDir = join(tmp, 'cache');

@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTorchPython } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson, runCli, startCli, waitFor } from './spawn.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 /**
  * Ctrl-C as a user presses it: the real CLI on the fixture, SIGINT once training is under way. The
@@ -13,7 +13,7 @@ import { readJson, runCli, startCli, waitFor } from './spawn.ts';
  */
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-sigint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const python = findTorchPython();
+const python = torchPythonForTests('cli/reliability/ctrl-c.test.ts');
 
 // long enough that only Ctrl-C can end it within the test: 40 epochs of 6 steps
 const args = (engine: string, workers: number, run: string) => [

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFiles, fixtureDir, prepare } from '@cxr-ssl/data';
 import { readSafetensors } from '@cxr-ssl/models';
-import { findTorchPython } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson, runCli, startCli, waitFor } from './spawn.ts';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 /**
  * kill -9 of the real CLI part way through, then a rerun: the result must equal an uninterrupted
@@ -86,7 +86,7 @@ describe('kill -9 during pretext training, then --resume', () => {
     expect(readFileSync(resumed).equals(readFileSync(whole))).toBe(true);
   });
 
-  const python = findTorchPython();
+  const python = torchPythonForTests('cli/reliability/kill-resume.test.ts');
   if ('error' in python) console.warn(`kill/resume with the torch engine SKIPPED: ${python.error}`);
   it.skipIf('error' in python)('torch engine (CPU, 1 thread): the final encoder is byte-identical too', async () => {
     const { whole, resumed } = await killAndResume('torch');

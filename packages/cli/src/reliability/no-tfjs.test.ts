@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTorchPython } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
+import { torchPythonForTests } from '@cxr-ssl/train/testing';
 
 /**
  * A torch run must not load TensorFlow.js (nor its wasm): the CLI runs in a child process whose
@@ -14,8 +14,7 @@ const WATCH = new URL('./tfjs-watch.mjs', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-no-tfjs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const python = findTorchPython();
-if ('error' in python) console.warn(`\n!!! no-tfjs torch run SKIPPED: ${python.error}\n`);
+const python = torchPythonForTests('cli/reliability/no-tfjs.test.ts');
 
 /** Runs the CLI; returns its exit code and the @tensorflow modules it resolved. */
 function watched(name: string, ...args: string[]): { code: number | null; err: string; tfjs: string[] } {

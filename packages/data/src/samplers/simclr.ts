@@ -6,13 +6,8 @@ import { augmentedViews, contrastiveAugmentList } from './views.ts';
  * SimCLR (Chen et al. 2020): two augmented views of each image; the other view is the positive,
  * the other 2B - 2 views of the batch the negatives (NT-Xent).
  */
-export const simclrOptions = z
-  .object({
-    augment: contrastiveAugmentList,
-    /** NT-Xent temperature (the paper's best for batch sizes below 1024: 0.1-0.2) */
-    temperature: z.number().positive().default(0.2),
-  })
-  .strict();
-export type SimclrOptions = z.infer<typeof simclrOptions>;
+export const simclrSamplerOptions = z.object({ augment: contrastiveAugmentList }).strict();
+export type SimclrSamplerOptions = z.infer<typeof simclrSamplerOptions>;
 
-export const simclr: PretextTask<SimclrOptions> = { name: 'simclr', options: simclrOptions, ...augmentedViews(2) };
+/** The loss's options (the temperature) are the method's: train/src/methods/simclr.ts. */
+export const simclr: PretextTask<SimclrSamplerOptions> = { name: 'simclr', options: simclrSamplerOptions, ...augmentedViews(2) };

@@ -1,11 +1,14 @@
 import { type EncoderSpec, HeadSpec } from '../spec.ts';
+import { byolHead } from './byol.ts';
 import { contextHead } from './context.ts';
+import { dinoHead } from './dino.ts';
 import { jigsawHead } from './jigsaw.ts';
 import { mocoHead } from './moco.ts';
 import type { HeadOptions } from './projector.ts';
 import { rotationHead } from './rotation.ts';
 import { simclrHead } from './simclr.ts';
 
+export { byolHead, contextHead, dinoHead, jigsawHead, mocoHead, rotationHead, simclrHead };
 export type { HeadOptions } from './projector.ts';
 export type HeadFactory = (encoder: EncoderSpec, opts?: HeadOptions) => HeadSpec;
 
@@ -16,6 +19,8 @@ export const HEADS: Record<string, HeadFactory> = {
   rotation: rotationHead,
   simclr: simclrHead,
   moco: mocoHead,
+  byol: byolHead,
+  dino: dinoHead,
 };
 
 /** The head of `method` for `encoder`; `opts` overrides defaults (undefined values are ignored). */

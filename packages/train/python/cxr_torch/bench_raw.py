@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from .losses import make_loss
+from .methods import make_hook
 from .model import PretextNet
 
 
@@ -49,16 +49,16 @@ def main():
 
     autocast = (lambda: torch.autocast(device_type='cuda', dtype=torch.bfloat16)) if cuda else (
         lambda: torch.autocast(device_type='cpu', enabled=False))
-    loss_fn = make_loss(spec.get('loss'), model, autocast)
-    if hasattr(loss_fn, 'to'):
-        loss_fn.to(device)
+    hook = make_hook(spec['loss'], model, autocast)
+    hook.to(device)
+    scalars = dict(spec.get('scalars') or {}, lr=0.001)  # a method's other per-step scalars, from the spec file
 
     def forward(x):
         with autocast():
             return module(x)
 
     def step(i):
-        loss, _, _ = loss_fn(forward, xs[i % 4], ys[i % 4], True)
+        loss, _, _ = hook(forward, xs[i % 4], ys[i % 4], True, scalars)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -1,18 +1,23 @@
-"""The losses of the torch engine, by the names of the loss spec (packages/train/src/engine.ts LossSpec).
+"""The losses of the torch engine: small pure functions of embeddings and targets.
 
-Each loss takes the network's forward and a batch and returns (loss, logits, target): the step's
-accuracy is the top-1 accuracy of those logits, whatever the loss. The tfjs engine's twins are in
-packages/train/src/engines/tfjs-losses.ts; the parity tests hold them to each other.
+Each returns (mean loss, logits, target): the step's accuracy is the top-1 accuracy of those logits,
+whatever the loss. The state a method keeps between steps (MoCo's key network and queue, BYOL's
+target network, DINO's teacher and centre) is its hook's (methods/), never a loss's. The tfjs
+engine's twins are in packages/train/src/engines/tfjs-losses.ts; the parity tests hold them to each other.
 """
-import copy
-from collections import OrderedDict
-
 import torch
 import torch.nn.functional as F
 
 from . import ddp
 
 MASKED = -1e9  # stands in for -inf on NT-Xent's diagonal (a view is not its own negative)
+
+
+def cross_entropy(logits, y):
+    if y is None:
+        raise ValueError('cross-entropy needs labelled batches, this batch has none')
+    logits = logits.float()
+    return F.cross_entropy(logits, y), logits, y
 
 
 def nt_xent_terms(z, temperature):
@@ -34,104 +39,37 @@ def nt_xent_terms(z, temperature):
     return F.cross_entropy(logits, target), logits, target
 
 
-class CrossEntropy:
-    def __init__(self, spec, model, autocast):
-        pass
-
-    def __call__(self, forward, x, y, train):
-        if y is None:
-            raise ValueError('cross-entropy needs labelled batches, this batch has none')
-        logits = forward(x).float()
-        return F.cross_entropy(logits, y), logits, y
+def info_nce(q, k, queue, temperature):
+    """MoCo: unit queries q [B, D] against their keys k [B, D] (the positive, column 0) and a queue
+    [K, D] of earlier keys (the negatives)."""
+    logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue.t()], 1) / temperature
+    target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
+    return F.cross_entropy(logits, target), logits, target
 
 
-class NTXent:
-    def __init__(self, spec, model, autocast):
-        self.temperature = float(spec['temperature'])
-
-    def __call__(self, forward, x, y, train):
-        return nt_xent_terms(forward(x), self.temperature)
-
-
-class InfoNCE:
-    """MoCo v2: the query view through the network, the key view through its momentum copy
-    (`key.*`, no gradient), negatives from a queue of earlier keys (`loss.queue`, FIFO from
-    `loss.queue_ptr`). The copy and the queue are saved with the weights, so resume carries them.
-    One device has no shuffled BatchNorm: keys are encoded in `shuffleGroups` sub-batches rolled by
-    one group, so no key shares batch statistics with its query."""
-
-    def __init__(self, spec, model, autocast):
-        self.t = float(spec['temperature'])
-        self.m = float(spec['momentum'])
-        self.groups = int(spec.get('shuffleGroups', 1))
-        self.query = model
-        self.autocast = autocast
-        self.key = copy.deepcopy(model)
-        for p in self.key.parameters():
-            p.requires_grad_(False)
-        gen = torch.Generator().manual_seed(0)
-        self.queue = F.normalize(torch.randn(int(spec['queue']), model.head_spec['out'], generator=gen), dim=1)
-        self.at = 0  # a Python int: reading a device tensor every step would sync the GPU
-
-    def to(self, device):
-        self.key.to(device)
-        self.queue = self.queue.to(device)
-
-    def state(self):
-        out = OrderedDict(('key.' + n, t) for n, t in self.key.state_dict().items() if not n.endswith('num_batches_tracked'))
-        out['loss.queue'] = self.queue
-        out['loss.queue_ptr'] = torch.tensor([float(self.at)])
-        return out
-
-    def load(self, tensors):
-        with torch.no_grad():
-            for n, t in self.state().items():
-                if n == 'loss.queue_ptr':
-                    self.at = int(tensors[n].item())
-                else:
-                    t.copy_(tensors[n])
-
-    def encode_keys(self, x):
-        b = x.shape[0]
-        g = self.groups if b % self.groups == 0 and b >= 2 * self.groups else 1
-        if g == 1:
-            return self.key(x)
-        rolled = torch.roll(x, b // g, 0)
-        return torch.roll(torch.cat([self.key(c) for c in rolled.chunk(g)]), -(b // g), 0)
-
-    def __call__(self, forward, x, y, train):
-        q = F.normalize(forward(x[:, :1])[:, 0].float(), dim=1)
-        with torch.no_grad():
-            if train:  # MoCo's order: the key network follows the weights the previous step left
-                for pk, pq in zip(self.key.parameters(), self.query.parameters()):
-                    pk.mul_(self.m).add_(pq.detach(), alpha=1 - self.m)
-            self.key.train(train)
-            with self.autocast():
-                k = self.encode_keys(x[:, 1:2])
-            k = F.normalize(k[:, 0].float(), dim=1)
-        # a copy: the queue is updated in place below, before backward reads it
-        logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.clone().t()], 1) / self.t
-        target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-        if train:
-            with torch.no_grad():
-                keys = ddp.gather(k)[-self.queue.shape[0]:]
-                n, size = keys.shape[0], self.queue.shape[0]
-                self.queue[(self.at + torch.arange(n, device=k.device)) % size] = keys
-                self.at = (self.at + n) % size
-        return F.cross_entropy(logits, target), logits, target
+def byol_terms(p, z):
+    """BYOL, symmetric: the online predictions p [B, 2, D] of each view against the target
+    projections z [B, 2, D] of the other view, 2 - 2 cos each, averaged over both directions. The
+    logits rank each prediction against every image's other-view target (accuracy: its own is nearest)."""
+    p, z = F.normalize(p.float(), dim=-1), F.normalize(z.float(), dim=-1)
+    loss = ((2 - 2 * (p[:, 0] * z[:, 1]).sum(1)) + (2 - 2 * (p[:, 1] * z[:, 0]).sum(1))).mean() / 2
+    logits = p[:, 0] @ z[:, 1].t()
+    return loss, logits, torch.arange(p.shape[0], device=p.device)
 
 
-LOSSES = {'cross-entropy': CrossEntropy, 'nt-xent': NTXent, 'info-nce': InfoNCE}
-
-
-def make_loss(spec, model, autocast):
-    """The loss named by `spec` for `model`; `autocast` is the trainer's mixed-precision context."""
-    name = (spec or {}).get('name', 'cross-entropy')
-    if name not in LOSSES:
-        raise ValueError('unknown loss "%s": expected one of %s' % (name, ', '.join(LOSSES)))
-    return LOSSES[name](spec or {}, model, autocast)
-
-
-def loss_state(loss):
-    """The loss's own canonical tensors (MoCo: key network and queue), empty for stateless losses."""
-    return loss.state() if hasattr(loss, 'state') else OrderedDict()
+def dino_terms(student, teacher, center, student_temp, teacher_temp):
+    """DINO: student outputs [B, V, K] of every crop (the 2 global ones first), teacher outputs
+    [B, G, K] of the G global crops. The teacher's distributions are centred and sharpened,
+    softmax((t - c) / teacher_temp); each is the target of every student crop but its own view's:
+    cross-entropy against log_softmax(s / student_temp), averaged over the pairs and the batch.
+    Logits: the student's second global crop; target: the teacher's first crop's prototype."""
+    log_p = F.log_softmax(student.float() / student_temp, dim=-1)
+    q = F.softmax((teacher.float() - center) / teacher_temp, dim=-1)
+    total, pairs = 0.0, 0
+    for i in range(q.shape[1]):
+        for j in range(log_p.shape[1]):
+            if i == j:
+                continue
+            total = total + (-(q[:, i] * log_p[:, j]).sum(-1)).mean()
+            pairs += 1
+    return total / pairs, student[:, 1].float(), q[:, 0].argmax(-1)

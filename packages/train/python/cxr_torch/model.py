@@ -158,6 +158,9 @@ class PretextNet(nn.Module):
         if is_projector(head_spec):
             _register(self, 'head.fc1', nn.Linear(features, head_spec['hidden']))
             _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['out']))
+            if head_spec.get('predictor'):
+                _register(self, 'head.pred1', nn.Linear(head_spec['out'], head_spec['predictor']))
+                _register(self, 'head.pred2', nn.Linear(head_spec['predictor'], head_spec['out']))
             return
         width = features
         if head_spec.get('proj'):
@@ -177,7 +180,11 @@ class PretextNet(nn.Module):
     def head_out(self, f):
         """per-view features [B, V, F] -> the head's output (logits, or per-view embeddings)."""
         if is_projector(self.head_spec):
-            return self.head.fc2(F.relu(self.head.fc1(f)))
+            z = self.head.fc2(F.relu(self.head.fc1(f)))
+            if not self.head_spec.get('predictor'):
+                return z
+            # [projection | prediction]: one forward, so DDP sees every parameter used
+            return torch.cat([z, self.head.pred2(F.relu(self.head.pred1(z)))], -1)
         if self.head_spec.get('proj'):
             f = F.relu(self.head.proj(f))
         return self.head.fc2(F.relu(self.head.fc1(f.reshape(f.shape[0], -1))))
@@ -219,6 +226,8 @@ def canonical_names(encoder_spec, head_spec=None):
     """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
     names = list(encoder_shapes(encoder_spec))
     if head_spec is not None:
-        for layer in (['head.proj'] if head_spec.get('proj') and not is_projector(head_spec) else []) + ['head.fc1', 'head.fc2']:
+        proj = ['head.proj'] if head_spec.get('proj') and not is_projector(head_spec) else []
+        pred = ['head.pred1', 'head.pred2'] if is_projector(head_spec) and head_spec.get('predictor') else []
+        for layer in proj + ['head.fc1', 'head.fc2'] + pred:
             names += [layer + '.weight', layer + '.bias']
     return names

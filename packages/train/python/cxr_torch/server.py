@@ -9,6 +9,7 @@ import sys
 import traceback
 
 from .protocol import FrameReader, LineWriter, ProtocolError
+from .spec_check import check_init
 
 
 def log(msg):
@@ -66,12 +67,13 @@ class Server:
 
     def step(self, kind, header):
         x, y = self.trainer.read_batch(self.reader, header)
-        lr = None
+        scalars = None
         if kind == 'train':
-            lr = header.get('lr')
+            scalars = header.get('scalars')
+            lr = scalars.get('lr') if isinstance(scalars, dict) else None
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0:
-                raise ProtocolError('train: "lr" must be a non-negative number, got %r' % (lr,))
-        self.pending.append(self.trainer.launch(x, y, lr))
+                raise ProtocolError('train: "scalars" must hold a non-negative "lr" (and the method\'s own scalars), got %r' % (scalars,))
+        self.pending.append(self.trainer.launch(x, y, scalars))
         self.flush(keep=self.lag)  # the steps still queued keep the device busy while we wait on older ones
 
     def handle(self, kind, header):
@@ -82,6 +84,7 @@ class Server:
 
             if header.get('bytes'):
                 self.reader.read_payload(header['bytes'])
+            check_init(header)
             self.trainer = Trainer(header)
             # on CUDA keep 4 steps queued behind the one being answered (queued steps cost no memory: their
             # activations are freed when their backward is queued), so a late batch from the parent does

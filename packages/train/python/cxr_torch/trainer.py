@@ -11,7 +11,7 @@ import torch
 
 from . import ddp
 from .lars import LARS
-from .losses import loss_state, make_loss
+from .methods import make_hook
 from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .safetensors_io import read_safetensors, write_safetensors
@@ -31,7 +31,7 @@ def pick_device(asked):
     raise ValueError('unknown device "%s": expected auto, cpu or cuda' % asked)
 
 
-LOSS_STATE_PREFIXES = ('key.', 'loss.')  # a loss's own state (models/spec.ts isBuffer): checked by the loss
+METHOD_STATE_PREFIXES = ('key.', 'loss.')  # a method hook's own state (models/spec.ts isBuffer): checked by the hook
 
 
 def load_named(model, path, what, trainable_only=False):
@@ -41,7 +41,7 @@ def load_named(model, path, what, trainable_only=False):
     tensors = read_safetensors(path)
     params = OrderedDict(model.named_parameters()) if trainable_only else canonical_state(model)
     missing = [n for n in params if n not in tensors]
-    extra = [n for n in tensors if n not in params and (trainable_only or not n.startswith(LOSS_STATE_PREFIXES))]
+    extra = [n for n in tensors if n not in params and (trainable_only or not n.startswith(METHOD_STATE_PREFIXES))]
     if missing or extra:
         raise ValueError('%s (%s): names do not match the spec: missing %s, unexpected %s' % (path, what, missing[:8], extra[:8]))
     for name, p in params.items():
@@ -93,25 +93,22 @@ class Trainer:
             for name, t in canonical_state(self.model).items():
                 t.copy_(weights[name])
         # made after the weights: a fresh run's key network starts as their copy; a checkpoint's replaces it
-        self.loss = make_loss(req.get('loss'), self.model, self.autocast)
-        own = loss_state(self.loss)
-        given = [n for n in weights if n.startswith(LOSS_STATE_PREFIXES)]
+        self.hook = make_hook(req['loss'], self.model, self.autocast)
+        own = self.hook.state()
+        given = [n for n in weights if n.startswith(METHOD_STATE_PREFIXES)]
         if given and sorted(given) != sorted(own):
-            raise ValueError('%s: the loss state does not match the loss: missing %s, unexpected %s' % (
+            raise ValueError('%s: the method state does not match the method: missing %s, unexpected %s' % (
                 req['weightsPath'], [n for n in own if n not in weights][:8], [n for n in given if n not in own][:8]))
         if given:
-            self.loss.load(weights)
+            self.hook.load(weights)
         self.model.to(self.device)
-        if hasattr(self.loss, 'to'):
-            self.loss.to(self.device)
+        self.hook.to(self.device)
         if self.cuda:
             self.model.to(memory_format=torch.channels_last)
-        o = req['optimizer']
-        kind = o.get('name', 'sgd')
-        if kind not in ('sgd', 'lars'):
-            raise ValueError('unknown optimizer "%s": expected sgd or lars' % kind)
-        common = dict(lr=float(o['lr']), momentum=float(o.get('momentum', 0)), weight_decay=float(o.get('weightDecay', 0)))
-        self.opt = (LARS(self.model.parameters(), eta=float(o.get('trustCoefficient', 0.001)), **common) if kind == 'lars'
+        o = req['optimizer']  # validated by the server against the schema: every field is there
+        kind = o['name']
+        common = dict(lr=float(o['lr']), momentum=float(o['momentum']), weight_decay=float(o['weightDecay']))
+        self.opt = (LARS(self.model.parameters(), eta=float(o['trustCoefficient']), **common) if kind == 'lars'
                     else torch.optim.SGD(self.model.parameters(), **common))
         if req.get('optimizerStatePath'):
             bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state', trainable_only=True)
@@ -146,11 +143,15 @@ class Trainer:
         return slot[0][:nx], slot[1][:ny], slot
 
     def read_batch(self, reader, header):
-        shape = header.get('shape')
-        if not (isinstance(shape, list) and len(shape) == 4 and all(isinstance(d, int) and d > 0 for d in shape)):
-            raise ProtocolError('%s: "shape" must be [B, views, P, P] positive integers, got %r' % (header['type'], shape))
+        shape, local = header.get('shape'), header.get('local')
+        for name, s in (('shape', shape), ('local', local)):
+            if (s is not None or name == 'shape') and not (isinstance(s, list) and len(s) == 4 and all(isinstance(d, int) and d > 0 for d in s)):
+                raise ProtocolError('%s: "%s" must be [B, views, P, P] positive integers, got %r' % (header['type'], name, s))
+        if local is not None and local[0] != shape[0]:
+            raise ProtocolError('%s: "local" has %d samples, "shape" %d' % (header['type'], local[0], shape[0]))
         b, v, p, q = shape
-        nx = b * v * p * q
+        nw = b * v * p * q
+        nx = nw + (local[0] * local[1] * local[2] * local[3] if local else 0)  # multi-crop: the local block follows
         ny = b if header.get('labels', True) else 0
         if header.get('bytes') != nx + 4 * ny:
             raise ProtocolError('%s: payload is %s bytes, shape %s needs %d (uint8 x) + %d (int32 y)' % (
@@ -174,7 +175,8 @@ class Trainer:
             slot[2] = ev
         else:
             x, y = hx, hy
-        return x.view(b, v, p, q), (y.long() if ny else None)
+        whole = x[:nw].view(b, v, p, q)
+        return (whole, x[nw:].view(*local)) if local else whole, (y.long() if ny else None)
 
     def forward(self, x):
         """The network under the trainer's mixed precision; losses do their arithmetic in fp32 outside it."""
@@ -186,23 +188,25 @@ class Trainer:
             return torch.autocast(device_type='cuda', dtype=torch.bfloat16)
         return torch.autocast(device_type='cpu', enabled=False)
 
-    def launch(self, x, y, lr=None):
-        """Queues one step (train when lr is given, else eval) and returns its Pending result."""
-        train = lr is not None
+    def launch(self, x, y, scalars=None):
+        """Queues one step (train when the step's scalars are given, else eval) and returns its Pending
+        result. x is [B, V, P, P], or (global, local) crops of a multi-crop method."""
+        train = scalars is not None
+        b = (x[0] if isinstance(x, tuple) else x).shape[0]
         self.model.train(train)
         if train:
             for g in self.opt.param_groups:
-                g['lr'] = float(lr)
-            loss, logits, target = self.loss(self.forward, x, y, True)
+                g['lr'] = float(scalars['lr'])
+            loss, logits, target = self.hook(self.forward, x, y, True, scalars)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
             self.steps += 1
         else:
             with torch.no_grad():
-                loss, logits, target = self.loss(self.forward, x, y, False)
-        correct = (logits.detach().argmax(1) == target).float().mean() * x.shape[0]
-        return Pending(torch.stack([loss.detach().float(), correct]), x.shape[0], self.steps, 'train' if train else 'eval')
+                loss, logits, target = self.hook(self.forward, x, y, False, None)
+        correct = (logits.detach().argmax(1) == target).float().mean() * b
+        return Pending(torch.stack([loss.detach().float(), correct]), b, self.steps, 'train' if train else 'eval')
 
     def resolve(self, pending):
         loss, correct = pending.values()  # the one wait per step, on a step launched `lag` steps ago
@@ -226,7 +230,7 @@ class Trainer:
 
     def save(self, weights_path, optimizer_path):
         state = OrderedDict(canonical_state(self.model))
-        state.update(loss_state(self.loss))
+        state.update(self.hook.state())
         write_safetensors(weights_path, OrderedDict((n, t.detach()) for n, t in state.items()))
         params = OrderedDict(self.model.named_parameters())
         bufs = OrderedDict()
@@ -236,7 +240,7 @@ class Trainer:
         write_safetensors(optimizer_path, bufs)
 
     def names(self):
-        return list(canonical_state(self.model)) + list(loss_state(self.loss))
+        return list(canonical_state(self.model)) + list(self.hook.state())
 
 
 __all__ = ['Trainer']

@@ -42,7 +42,8 @@ def initial_weights(folder, encoder, head, seed=0):
 
 def init_request(encoder, head, weights_path, **extra):
     req = {'type': 'init', 'encoder': encoder, 'head': head, 'seed': 1, 'device': 'cpu', 'threads': 1,
-           'optimizer': {'lr': 0.01, 'momentum': 0.9, 'decay': 0.9, 'weightDecay': 0.0005},
+           'optimizer': {'name': 'sgd', 'lr': 0.01, 'momentum': 0.9, 'weightDecay': 0.0005, 'trustCoefficient': 0.001},
+           'loss': {'name': 'cross-entropy'},
            'weightsPath': weights_path}
     req.update(extra)
     return req

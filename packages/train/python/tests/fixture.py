@@ -95,12 +95,13 @@ def vgg_spec(name, blocks, input_norm='per-view', bn=False):
                         'out': width, 'k': 3, 'stride': 1, 'pad': 1, 'groups': 1, 'bias': True})
             index += 1
             if bn:
-                ops.append({'op': 'bn', 'id': 'features.%d' % index, 'name': 'features.%d' % index, 'channels': width})
+                ops.append({'op': 'bn', 'id': 'features.%d' % index, 'name': 'features.%d' % index, 'channels': width,
+                            'eps': 1e-5, 'momentum': 0.1})
                 index += 1
             ops.append({'op': 'relu', 'id': 'features.%d' % index})
             index += 1
             channels = width
-        ops.append({'op': 'maxpool', 'id': 'features.%d' % index, 'k': 2, 'stride': 2})
+        ops.append({'op': 'maxpool', 'id': 'features.%d' % index, 'k': 2, 'stride': 2, 'pad': 0})
         index += 1
     ops.append({'op': 'gap', 'id': 'gap'})
     return {'name': name, 'channels': 1, 'inputNorm': input_norm, 'ops': ops, 'features': channels}

@@ -12,7 +12,7 @@ from fixture import TINY, rotation_batch  # noqa: E402
 
 from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
 
-HEAD = {'views': 1, 'hidden': 16, 'classes': 4}
+HEAD = {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 4}
 
 
 def answers(proc, stdin_bytes, timeout=120):
@@ -32,7 +32,7 @@ class ServerRoundTrip(unittest.TestCase):
         # everything is written before any answer is read: the server must keep the order, also
         # when it holds back up to `lag` answers to keep the device queue full
         stream = frame(init_request(TINY, HEAD, path, lag=2))
-        stream += b''.join(frame({'type': 'train', 'shape': shape, 'lr': 0.05}, payload) for _ in range(3))
+        stream += b''.join(frame({'type': 'train', 'shape': shape, 'scalars': {'lr': 0.05}}, payload) for _ in range(3))
         stream += frame({'type': 'eval', 'shape': shape}, payload)
         stream += frame({'type': 'forward', 'shape': shape, 'outPath': feats}, batch_payload(x))
         stream += frame({'type': 'save', 'weightsPath': w, 'optimizerPath': o})
@@ -73,7 +73,7 @@ class ServerRoundTrip(unittest.TestCase):
 class ServerErrors(unittest.TestCase):
     def test_request_before_init_gives_one_error_line_and_nonzero_exit(self):
         x, y = rotation_batch(2, 32)
-        lines, _, code = answers(start(), frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y)))
+        lines, _, code = answers(start(), frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 0.1}}, batch_payload(x, y)))
         self.assertNotEqual(code, 0)
         self.assertEqual(len(lines), 1)
         self.assertIn('before "init"', lines[0]['error'])
@@ -83,8 +83,8 @@ class ServerErrors(unittest.TestCase):
         folder = tempfile.mkdtemp()
         _, path = initial_weights(folder, TINY, HEAD)
         x, y = rotation_batch(4, 32)
-        good = frame({'type': 'train', 'shape': list(x.shape), 'lr': 0.1}, batch_payload(x, y))
-        bad = frame({'type': 'train', 'shape': [4, 1, 32, 31], 'lr': 0.1}, batch_payload(x, y))
+        good = frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 0.1}}, batch_payload(x, y))
+        bad = frame({'type': 'train', 'shape': [4, 1, 32, 31], 'scalars': {'lr': 0.1}}, batch_payload(x, y))
         lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)) + good + bad)
         self.assertNotEqual(code, 0)
         self.assertEqual(len(lines), 3, lines)
@@ -93,7 +93,7 @@ class ServerErrors(unittest.TestCase):
 
     def test_weights_that_do_not_match_the_spec_are_named(self):
         folder = tempfile.mkdtemp()
-        _, path = initial_weights(folder, TINY, {'views': 1, 'hidden': 16, 'classes': 5})
+        _, path = initial_weights(folder, TINY, {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 5})
         lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)))
         self.assertNotEqual(code, 0)
         self.assertIn('head.fc2.weight has shape [5, 16]', lines[0]['error'])

@@ -27,7 +27,7 @@ class Sgd(unittest.TestCase):
         ref = copy.deepcopy(net)
         bufs = {}
         for lr in lrs:
-            pending = trainer.launch(x, y, lr)
+            pending = trainer.launch(x, y, {'lr': lr})
             ref.zero_grad()
             loss = F.cross_entropy(ref(x), y)
             loss.backward()
@@ -50,14 +50,14 @@ class Sgd(unittest.TestCase):
         y = y.long()
         straight = Trainer(init_request(TINY, HEAD, path))
         for _ in range(3):
-            straight.launch(x, y, 0.05)
+            straight.launch(x, y, {'lr': 0.05})
         first = Trainer(init_request(TINY, HEAD, path))
         for _ in range(2):
-            first.launch(x, y, 0.05)
+            first.launch(x, y, {'lr': 0.05})
         w, o = os.path.join(folder, 'w.safetensors'), os.path.join(folder, 'o.safetensors')
         first.save(w, o)
         resumed = Trainer(init_request(TINY, HEAD, w, optimizerStatePath=o))
-        resumed.launch(x, y, 0.05)
+        resumed.launch(x, y, {'lr': 0.05})
         a, b = dict(straight.model.named_parameters()), dict(resumed.model.named_parameters())
         for name in a:
             self.assertLess(float((a[name] - b[name]).abs().max()), 1e-6, name)

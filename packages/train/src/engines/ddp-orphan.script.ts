@@ -15,6 +15,6 @@ const batch: Batch = { x: Uint8Array.from(images.flatMap((im) => [...im.pixels])
 const head: HeadSpec = { kind: 'classifier', views: 1, hidden: 32, classes: 4 };
 const engine = new DdpTorchEngine({ ranks: 2, device: 'cpu', threads: 1 });
 await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 0 }, seed: 1 });
-await engine.trainStep(batch, 0.01);
+await engine.trainStep(batch, { lr: 0.01 });
 process.stdout.write(`${JSON.stringify({ children: engine.pids })}\n`);
-for (;;) await engine.trainStep(batch, 0.01);
+for (;;) await engine.trainStep(batch, { lr: 0.01 });

@@ -3,13 +3,12 @@ import { encoderSpec, headSpec, initWeights, } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
-import { findTorchPython } from './python.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/ddp.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! DDP engine tests SKIPPED: ${python.error}\n`);
 
 
 
@@ -26,7 +25,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
       await Promise.all([one.init(init), ddp.init(init)]);
       expect(ddp.device).toMatch(/DDP rank 0\/2 \(gloo\)/);
       for (const b of batches) {
-        const [a, d] = await Promise.all([one.trainStep(b, 0.05), ddp.trainStep(b, 0.05)]);
+        const [a, d] = await Promise.all([one.trainStep(b, { lr: 0.05 }), ddp.trainStep(b, { lr: 0.05 })]);
         expect(Math.abs(a.loss - d.loss)).toBeLessThan(1e-5);
         expect(d.accuracy).toBeCloseTo(a.accuracy, 6);
       }
@@ -44,7 +43,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
       const [ea, ed] = await Promise.all([one.evalStep(odd), ddp.evalStep(odd)]);
       expect(Math.abs(ea.loss - ed.loss)).toBeLessThan(1e-5);
       expect(ed.accuracy).toBeCloseTo(ea.accuracy, 6);
-      await expect(ddp.trainStep(odd, 0.05)).rejects.toThrow(/batch of 7 cannot be split evenly over 2 processes \(--gpus 2\)/);
+      await expect(ddp.trainStep(odd, { lr: 0.05 })).rejects.toThrow(/batch of 7 cannot be split evenly over 2 processes \(--gpus 2\)/);
     } finally {
       await Promise.all([one.close(), ddp.close()]);
     }
@@ -61,7 +60,7 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
     try {
       await Promise.all([one.init(init), ddp.init(init)]);
       for (const b of batches) {
-        const [a, d] = await Promise.all([one.trainStep(b, 0.05), ddp.trainStep(b, 0.05)]);
+        const [a, d] = await Promise.all([one.trainStep(b, { lr: 0.05 }), ddp.trainStep(b, { lr: 0.05 })]);
         expect(Math.abs(a.loss - d.loss)).toBeLessThan(1e-5); // the mean over each rank's anchors = the global mean
         expect(d.accuracy).toBeCloseTo(a.accuracy, 6);
       }

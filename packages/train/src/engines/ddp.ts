@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
-import type { Engine, EngineInit, OptimizerState, StepResult } from '../engine.ts';
+import type { Engine, EngineInit, OptimizerState, StepResult, StepScalars } from '../engine.ts';
 import type { Weights } from '@cxr-ssl/models';
 import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
 
@@ -84,14 +84,14 @@ export class DdpTorchEngine implements Engine {
    * mean of the ranks' gradients is the global batch's. The result is this node's ranks' mean (on
    * several machines, node 0's is what the run logs).
    */
-  async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+  async trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
     const w = this.world;
     const b = batch.shape[0];
     if (b % w !== 0) {
       const which = w === this.ranks.length ? `--gpus ${w}` : `--nnodes × --gpus = ${w}`;
       throw new Error(`batch of ${b} cannot be split evenly over ${w} processes (${which}): use a batch size that is a multiple of ${w}`);
     }
-    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), lr));
+    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), scalars));
     return mean(results, results.map(() => b / w));
   }
 
@@ -141,8 +141,18 @@ export class DdpTorchEngine implements Engine {
 }
 
 function slice(batch: Batch, from: number, to: number): Batch {
-  const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
-  return { x: batch.x.subarray(from * per, to * per), y: batch.y?.subarray(from, to), shape: [to - from, batch.shape[1], batch.shape[2], batch.shape[3]] };
+  const [n, v, p, q] = batch.shape;
+  const per = v * p * q;
+  const whole = batch.x.subarray(from * per, to * per);
+  const out: Batch = { x: whole, y: batch.y?.subarray(from, to), shape: [to - from, v, p, q] };
+  if (!batch.local) return out;
+  // multi-crop: the rows' local views, from the second block, follow their whole ones
+  const [, lv, lp, lq] = batch.local;
+  const perLocal = lv * lp * lq;
+  const x = new Uint8Array(whole.length + (to - from) * perLocal);
+  x.set(whole);
+  x.set(batch.x.subarray(n * per + from * perLocal, n * per + to * perLocal), whole.length);
+  return { ...out, x, local: [to - from, lv, lp, lq] };
 }
 
 function mean(results: StepResult[], weights: number[]): StepResult {

@@ -8,10 +8,9 @@ import type { Engine } from '../engine.ts';
 import { readLatestCheckpoint } from '../checkpoint.ts';
 import { runPretext } from '../loop.ts';
 import { ENGINES } from './index.ts';
-import { findTorchPython } from './python.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
-if ('error' in python) console.warn(`\n!!! checkpoint interchange tests SKIPPED: ${python.error}\n`);
+const python = torchPythonForTests('train/engines/interchange.test.ts');
 
 let tmp: string;
 beforeAll(async () => {

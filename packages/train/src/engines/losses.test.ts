@@ -6,13 +6,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
 import { methodHead, methodLoss } from '../method-options.ts';
-import { findTorchPython } from './python.ts';
 import { ntXent } from './tfjs-losses.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
 import { maxAbsDiff } from './test-util.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/losses.test.ts');
 const lse = (...v: number[]) => Math.log(v.reduce((s, a) => s + Math.exp(a), 0));
 
 describe('nt-xent (tfjs) against a case written out by hand', () => {
@@ -51,7 +51,7 @@ describe.skipIf('error' in python)('simclr: tfjs vs torch on real X-rays', { tim
         try {
           await engine.init({ encoder, head, weights, optimizer, loss, seed: 1 });
           evals.push((await engine.evalStep(batch)).loss);
-          trains.push((await engine.trainStep(batch, optimizer.lr)).loss);
+          trains.push((await engine.trainStep(batch, { lr: optimizer.lr })).loss);
           after.push((await engine.state()).weights);
         } finally {
           await engine.close();

@@ -29,7 +29,7 @@ async function oneStep(encoderName: string, method: string, microBatch: number |
   const engine = new TfjsEngine({ backend: 'wasm', microBatch });
   try {
     await engine.init({ encoder, head, weights: initWeights(encoder, head, 5), optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }, loss: methodLoss(method, opts), seed: 5 });
-    const { loss } = await engine.trainStep(batch, 0.05);
+    const { loss } = await engine.trainStep(batch, { lr: 0.05 });
     return { weights: (await engine.state()).weights, loss };
   } finally {
     await engine.close();

@@ -4,13 +4,12 @@ import { encoderSpec, headSpec, initWeights } from '@cxr-ssl/models';
 import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
-import { findTorchPython } from './python.ts';
 import { alive, freePort, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/multinode.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! multi-node engine tests SKIPPED: ${python.error}\n`);
 
 /** Two "machines" on localhost: node 0 and node 1 of --nnodes 2, one CPU rank each, gloo, TCP rendezvous on 127.0.0.1. */
 async function twoNodes() {
@@ -42,7 +41,7 @@ describe.skipIf(noTorch)('2 nodes × 1 process (--nnodes 2, TCP rendezvous on 12
         const diffs: { w: number; m: number }[] = [];
         let moved = 0;
         for (const b of batches) {
-          const [a, d0, d1] = await Promise.all([one.trainStep(b, 0.05), n0.trainStep(b, 0.05), n1.trainStep(b, 0.05)]);
+          const [a, d0, d1] = await Promise.all([one.trainStep(b, { lr: 0.05 }), n0.trainStep(b, { lr: 0.05 }), n1.trainStep(b, { lr: 0.05 })]);
           // each node reports its own half; their mean is the global batch's loss, up to fp32 rounding
           // relative to the loss (SimCLR's, a few units, came out 1.0e-5 apart in CI; per-rank BatchNorm, the
           // fault this guards against, is 3e-3 for rotation and 2e-2 for SimCLR at the first step)

@@ -7,13 +7,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
-import { findTorchPython } from './python.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
 import { maxAbsDiff } from './test-util.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
-if ('error' in python) console.warn(`\n!!! torch parity tests SKIPPED: ${python.error}\n`);
+const python = torchPythonForTests('train/engines/parity.test.ts');
 
 
 /**
@@ -100,7 +99,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
       for (const engine of [new TorchEngine({ device: 'cpu', threads: 2 }), new TfjsEngine({ backend: 'wasm' })]) {
         try {
           await engine.init({ encoder, head, weights, optimizer, seed: 1 });
-          losses.push((await engine.trainStep(batch, optimizer.lr)).loss);
+          losses.push((await engine.trainStep(batch, { lr: optimizer.lr })).loss);
           after.push((await engine.state()).weights);
         } finally {
           await engine.close();

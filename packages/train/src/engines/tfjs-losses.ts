@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { LossSpec } from '../engine.ts';
 
 /**
  * The losses of the tfjs engine, one small function each (python/cxr_torch/losses.py holds the
@@ -41,3 +42,18 @@ export function ntXent(z: tf.Tensor3D, temperature: number): LossTerms {
   const target = tf.tensor1d(Array.from({ length: 2 * b }, (_, i) => (i + b) % (2 * b)), 'int32');
   return crossEntropy(logits, target);
 }
+
+/** The head's output and the batch's labels -> the loss terms, for one loss spec. */
+export type TfjsLoss = (out: tf.Tensor2D | tf.Tensor3D, y: Int32Array | undefined, spec: LossSpec) => LossTerms;
+
+/**
+ * The losses of the tfjs engine by the name of the loss spec: one line each. A method that names a
+ * loss missing here trains on torch only (its `engines`; the registry test holds the two to each other).
+ */
+export const TFJS_LOSSES: Partial<Record<LossSpec['name'], TfjsLoss>> = {
+  'cross-entropy': (out, y) => {
+    if (!y) throw new Error('cross-entropy needs labelled batches, this batch has none');
+    return crossEntropy(out as tf.Tensor2D, tf.tensor1d(y, 'int32'));
+  },
+  'nt-xent': (out, _y, spec) => ntXent(out as tf.Tensor3D, (spec as Extract<LossSpec, { temperature: number }>).temperature),
+};

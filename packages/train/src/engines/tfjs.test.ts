@@ -56,9 +56,9 @@ describe('TfjsEngine', () => {
     for (const backend of ['cpu', 'wasm'] as const) {
       const engine = new TfjsEngine({ backend });
       await engine.init({ encoder: tiny, head, weights: w0, optimizer, seed: 1 });
-      await engine.trainStep(batch, lr);
+      await engine.trainStep(batch, { lr: lr });
       const s1 = await engine.state();
-      await engine.trainStep(batch, lr);
+      await engine.trainStep(batch, { lr: lr });
       const s2 = await engine.state();
       await engine.close();
       const g0 = gradAt(w0);

@@ -2,8 +2,8 @@ import type { Batch } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
 import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
-import { crossEntropy, type LossTerms, ntXent } from './tfjs-losses.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
+import { TFJS_LOSSES } from './tfjs-losses.ts';
 
 export interface TfjsEngineOptions {
   /** auto: tfjs-node(-gpu) when installed, else wasm; cpu is the slow pure-JS reference */
@@ -31,7 +31,7 @@ interface Model {
  * (the forward transposes inside the graph), so state() is a plain read-back. The optimiser is
  * SGD with momentum (or LARS, see OptimizerConfig) written out by hand with torch's semantics, so
  * both engines step alike:  d = grad + weightDecay * w;  buf = momentum * buf + d;  w -= lr * buf
- * Losses: cross-entropy and nt-xent (tfjs-losses.ts); info-nce (MoCo) is torch-only.
+ * Losses: TFJS_LOSSES (tfjs-losses.ts): cross-entropy and nt-xent; the others are torch-only.
  */
 export class TfjsEngine implements Engine {
   readonly name = 'tfjs';
@@ -42,8 +42,8 @@ export class TfjsEngine implements Engine {
 
   async init(init: EngineInit): Promise<void> {
     const loss = init.loss ?? CROSS_ENTROPY;
-    if (loss.name !== 'cross-entropy' && loss.name !== 'nt-xent') {
-      throw new Error(`the tfjs engine has no ${loss.name} loss (it needs a momentum encoder and a queue): train with --engine torch`);
+    if (!TFJS_LOSSES[loss.name]) {
+      throw new Error(`the tfjs engine has no ${loss.name} loss (it has ${Object.keys(TFJS_LOSSES).join(', ')}): train with --engine torch`);
     }
     this.device = await setupTfjs(this.options.backend ?? 'auto');
     await this.close();
@@ -75,16 +75,12 @@ export class TfjsEngine implements Engine {
   }
 
   private lossOf(m: Model, out: tf.Tensor2D | tf.Tensor3D, y: Int32Array | undefined): { loss: tf.Scalar; accuracy: tf.Scalar } {
-    const batch = { y };
-    let terms: LossTerms;
-    if (m.loss.name === 'nt-xent') terms = ntXent(out as tf.Tensor3D, m.loss.temperature);
-    else if (batch.y) terms = crossEntropy(out as tf.Tensor2D, tf.tensor1d(batch.y, 'int32'));
-    else throw new Error('cross-entropy needs labelled batches, this batch has none');
+    const terms = TFJS_LOSSES[m.loss.name]!(out, y, m.loss);
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(terms.logits, 1), terms.target), 'float32')) as tf.Scalar;
     return { loss: terms.loss, accuracy };
   }
 
-  async trainStep(batch: Batch, lr: number): Promise<StepResult> {
+  async trainStep(batch: Batch, { lr }: StepScalars): Promise<StepResult> {
     const micro = this.options.microBatch;
     if (micro && micro < batch.shape[0]) return this.trainMicro(batch, lr, micro);
     const m = this.ready;

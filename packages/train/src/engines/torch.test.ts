@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { EngineInit } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
-import { findTorchPython } from './python.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
+const python = torchPythonForTests('train/engines/torch.test.ts');
 const noTorch = 'error' in python;
-if (noTorch) console.warn(`\n!!! torch engine tests SKIPPED: ${python.error}\n`);
 
 const OPT = { lr: 0.01, momentum: 0.9, decay: 0.9, weightDecay: 0.0005 };
 
@@ -22,7 +21,7 @@ function setup(task: 'rotation' | 'context' | 'jigsaw', classes: number, seed = 
 
 async function trainLosses(engine: TorchEngine, batch: Batch, steps: number, lr: number): Promise<number[]> {
   // all steps are sent at once, like the loop does with inFlight: answers must come back in order
-  const results = await Promise.all(Array.from({ length: steps }, () => engine.trainStep(batch, lr)));
+  const results = await Promise.all(Array.from({ length: steps }, () => engine.trainStep(batch, { lr: lr })));
   return results.map((r) => r.loss);
 }
 
@@ -64,7 +63,7 @@ describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
     await expect(failure).rejects.toBeInstanceOf(TorchProcessError);
     await expect(failure).rejects.toThrow(/Python failed on "fail": RuntimeError: planted failure 42/);
     const images = await fixtureImages(2, 32);
-    await expect(engine.trainStep(taskBatch('rotation', images, 1).batch, 0.01)).rejects.toThrow(/planted failure 42/);
+    await expect(engine.trainStep(taskBatch('rotation', images, 1).batch, { lr: 0.01 })).rejects.toThrow(/planted failure 42/);
     await engine.close();
   });
 
@@ -81,7 +80,7 @@ describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
     const engine = new TorchEngine({ device: 'cpu', threads: 1 });
     await engine.init(setup('rotation', 4));
     const bad: Batch = { x: new Uint8Array(10), y: new Int32Array(1), shape: [1, 1, 4, 4] };
-    await expect(engine.trainStep(bad, 0.01)).rejects.toThrow(/10 bytes, shape \[1,1,4,4\] needs 16/);
+    await expect(engine.trainStep(bad, { lr: 0.01 })).rejects.toThrow(/10 bytes, shape \[1,1,4,4\] needs 16/);
     await engine.close();
   });
 

@@ -3,9 +3,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
-import { CROSS_ENTROPY, type Engine, type EngineInit, OptimizerConfig, type OptimizerState, type StepResult } from '../engine.ts';
+import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
+import { TorchInitSpec } from './torch-schema.ts';
 
 export interface TorchEngineOptions {
   /** interpreter; default: findTorchPython() */
@@ -91,10 +92,8 @@ export class TorchEngine implements Engine {
     const answer = InitAnswer.parse(
       await this.client.request('init', {
         type: 'init',
-        encoder: init.encoder,
-        head: init.head,
-        optimizer: OptimizerConfig.parse(init.optimizer),
-        loss: init.loss ?? CROSS_ENTROPY,
+        // every default filled in here: Python validates against this schema and has none of its own
+        ...TorchInitSpec.parse({ encoder: init.encoder, head: init.head, optimizer: init.optimizer, loss: init.loss ?? CROSS_ENTROPY }),
         seed: init.seed,
         ...(init.startStep !== undefined ? { startStep: init.startStep } : {}),
         device: this.opts.device ?? 'auto',
@@ -109,8 +108,8 @@ export class TorchEngine implements Engine {
     this.device = `${answer.device} (torch ${answer.torch})`;
   }
 
-  trainStep(batch: Batch, lr: number): Promise<StepResult> {
-    return this.step('train', batch, { lr });
+  trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
+    return this.step('train', batch, { scalars });
   }
 
   evalStep(batch: Batch): Promise<StepResult> {
@@ -159,9 +158,10 @@ export class TorchEngine implements Engine {
     return this.ready().request('fail', { type: 'fail', message });
   }
 
-  private async step(type: 'train' | 'eval', batch: Batch, extra: { lr?: number }): Promise<StepResult> {
+  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars; local?: Batch['shape'] }): Promise<StepResult> {
     const client = this.ready();
-    checkShape(batch.x.length, batch.shape, type);
+    checkShape(batch.x.length, batch.shape, type, batch.local);
+    if (batch.local) extra = { ...extra, local: batch.local }; // multi-crop: the local block follows
     if (!batch.y) {
       const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
       return { loss: answer.loss, accuracy: answer.accuracy };
@@ -181,9 +181,9 @@ export class TorchEngine implements Engine {
   }
 }
 
-function checkShape(bytes: number, shape: Batch['shape'], what: string): void {
-  const want = shape.reduce((a, b) => a * b, 1);
-  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}] needs ${want}`);
+function checkShape(bytes: number, shape: Batch['shape'], what: string, local?: Batch['shape']): void {
+  const want = shape.reduce((a, b) => a * b, 1) + (local ? local.reduce((a, b) => a * b, 1) : 0);
+  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}]${local ? ` + local [${local}]` : ''} needs ${want}`);
 }
 
 export { TorchProcessError };

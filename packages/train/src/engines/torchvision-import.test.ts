@@ -12,11 +12,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
-import { findTorchPython } from './python.ts';
 import { TorchEngine } from './torch.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
-const python = findTorchPython();
-if ('error' in python) console.warn(`\n!!! torchvision import tests SKIPPED: ${python.error}\n`);
+const python = torchPythonForTests('train/engines/torchvision-import.test.ts');
 const REFERENCE = join(TORCH_PYTHON_DIR, 'tests', 'torchvision_reference.py');
 
 const relDiff = (got: Float32Array, want: Float32Array) => {

@@ -7,8 +7,8 @@ import { type EncoderSpec, encoderSpec, initWeights, type Weights } from '@cxr-s
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PretextConfig } from '../config.ts';
-import { findTorchPython } from '../engines/python.ts';
 import { writeHubExport } from './hub.ts';
+import { torchPythonForTests } from '../testing/torch-guard.ts';
 
 // An export is checked from the outside: the files' format, then the Python package loading it
 // (packages/python) against the ONNX encoder on real X-rays, and torchvision's own modules
@@ -91,7 +91,7 @@ describe('hub export: the files', () => {
   });
 });
 
-const torchPython = findTorchPython();
+const torchPython = torchPythonForTests('train/export/hub.test.ts');
 /** A Python with torch and torchvision: the configured one, or Debian's python3-torchvision. */
 function torchvisionPython(): string | undefined {
   const candidates = ['path' in torchPython ? torchPython.path : undefined, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);

@@ -1,4 +1,6 @@
+import { byol } from './byol.ts';
 import { context } from './context.ts';
+import { dino } from './dino.ts';
 import { jigsaw } from './jigsaw.ts';
 import type { Method } from './method.ts';
 import { moco } from './moco.ts';
@@ -12,4 +14,4 @@ export type { Method } from './method.ts';
  * data (sampler + options schema), models (head), train (loss); plus one registry line in each.
  * The first three are the reproduced study's pretext tasks.
  */
-export const METHODS: Record<string, Method> = { context, jigsaw, rotation, simclr, moco };
+export const METHODS: Record<string, Method> = { context, jigsaw, rotation, simclr, moco, byol, dino };

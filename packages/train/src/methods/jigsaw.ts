@@ -1,5 +1,7 @@
+import { jigsaw as sampler } from '@cxr-ssl/data';
+import { jigsawHead } from '@cxr-ssl/models';
 import { CROSS_ENTROPY } from '../engine.ts';
-import type { Method } from './method.ts';
+import { samplerMethod } from './method.ts';
 
 /** Jigsaw: classify the permutation of the tiles. */
-export const jigsaw: Method = { loss: () => CROSS_ENTROPY, study: { 128: 65.91, 256: 65.37 } };
+export const jigsaw = samplerMethod(sampler, jigsawHead, CROSS_ENTROPY, { study: { 128: 65.91, 256: 65.37 } });

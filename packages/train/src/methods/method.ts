@@ -1,16 +1,56 @@
+import type { PretextTask } from '@cxr-ssl/data';
+import { type EncoderSpec, type HeadFactory, HeadSpec } from '@cxr-ssl/models';
+import type { z } from 'zod';
 import type { LossSpec } from '../engine.ts';
+import type { EngineName } from '../engines/index.ts';
+
+/** A per-step scalar as a pure function of the step (0-based update index) and the run's length. */
+export type StepSchedule = (step: number, totalSteps: number) => number;
 
 /**
- * The training side of one method (its sampler and options schema live in @cxr-ssl/data, its head
- * in @cxr-ssl/models, each under the same name): which loss the engines minimise, from the
- * method's parsed options.
+ * One method, whole: every option it takes (the loss's included, each with its one default), its
+ * sampler (@cxr-ssl/data) and the part of the options the sampler reads, its head (@cxr-ssl/models),
+ * its loss spec, the engines that implement that loss, and its per-step scalars beside the lr
+ * (BYOL's EMA tau, DINO's teacher temperature). A run parses the options once (`parseMethod`) and
+ * hands the typed value down; nothing downstream parses them again.
  */
-export interface Method<O = unknown> {
-  loss(opts: O): LossSpec;
-  /** the engines that implement the loss (default: all) */
-  engines?: readonly string[];
+export interface Method<O = any, S = any> {
+  options: z.ZodType<O, any, any>;
+  sampler: PretextTask<S>;
+  /** the sampler's own options out of the method's */
+  samplerOptions(o: O): S;
+  /** the head for an encoder (a classifier's classes counted from the options) */
+  head(encoder: EncoderSpec, o: O): HeadSpec;
+  loss(o: O): LossSpec;
+  /** the engines that implement the loss */
+  engines: readonly EngineName[];
+  /** per-step scalars beside the lr, by the name the engines' hooks read them under */
+  scalars?(o: O): Record<string, StepSchedule>;
   /** how the options fit the data poorly, if they do: printed as a warning before training (which goes on) */
-  caution?(opts: O, data: { trainImages: number }): string | undefined;
+  caution?(o: O, data: { trainImages: number }): string | undefined;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */
   study?: Partial<Record<number, number>>;
+}
+
+/** A method whose options are exactly its sampler's (the pretext tasks). */
+export function samplerMethod<S>(sampler: PretextTask<S>, head: HeadFactory, loss: LossSpec, rest: Partial<Method<S, S>> = {}): Method<S, S> {
+  const classes = (o: S) => sampler.classes?.(sampler.resolve ? sampler.resolve(o) : o);
+  return { options: sampler.options, sampler, samplerOptions: (o) => o, head: (e, o) => HeadSpec.parse(head(e, classes(o) === undefined ? {} : { classes: classes(o) })), loss: () => loss, engines: ['torch', 'tfjs'], ...rest };
+}
+
+/**
+ * The options of a method that adds its loss's options to its sampler's: one strict schema holding
+ * both (config.json records them together), and the sampler's part picked back out of it.
+ */
+export function withLossOptions<S extends z.ZodRawShape, L extends z.ZodRawShape>(sampler: z.ZodObject<S>, loss: L) {
+  const options = sampler.extend(loss).strict();
+  type O = z.infer<typeof options>;
+  const keys = Object.keys(sampler.shape);
+  const samplerOptions = (o: O) => Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown>)[k]])) as z.infer<z.ZodObject<S>>;
+  return { options, samplerOptions };
+}
+
+/** tau of a moving-average network at update `step`: cosine from `base` up to 1 (BYOL, DINO). */
+export function cosineToOne(base: number): StepSchedule {
+  return (step, total) => 1 - ((1 - base) * (Math.cos((Math.PI * step) / Math.max(1, total)) + 1)) / 2;
 }

@@ -1,8 +1,26 @@
-import type { MocoOptions } from '@cxr-ssl/data';
-import type { Method } from './method.ts';
+import { moco as sampler, mocoSamplerOptions } from '@cxr-ssl/data';
+import { HeadSpec, mocoHead } from '@cxr-ssl/models';
+import { z } from 'zod';
+import { type Method, withLossOptions } from './method.ts';
+
+const { options, samplerOptions } = withLossOptions(mocoSamplerOptions, {
+  temperature: z.number().positive().default(0.2),
+  /** keys kept as negatives; MoCo's 65,536 is for ImageNet: keep it below the train split's size */
+  queue: z.number().int().min(1).default(1024),
+  /** key encoder <- momentum * key + (1 - momentum) * query, after every step */
+  momentum: z.number().min(0).max(1).default(0.99),
+  /** one-device stand-in for MoCo's shuffled BN: keys are encoded in this many sub-batches, rolled
+   * by one so that a query and its key never share BatchNorm batch statistics (1 = off) */
+  shuffleGroups: z.number().int().min(1).default(2),
+});
+export type MocoOptions = z.infer<typeof options>;
 
 /** MoCo v2: InfoNCE of a query against its momentum-encoded key and a queue of earlier keys. */
 export const moco: Method<MocoOptions> = {
+  options,
+  sampler,
+  samplerOptions,
+  head: (e) => HeadSpec.parse(mocoHead(e)),
   loss: (o) => ({ name: 'info-nce', temperature: o.temperature, queue: o.queue, momentum: o.momentum, shuffleGroups: o.shuffleGroups }),
   engines: ['torch'],
   // a queue as large as the data set holds stale keys of the very images it is the negative for

@@ -1,5 +1,7 @@
+import { rotation as sampler } from '@cxr-ssl/data';
+import { rotationHead } from '@cxr-ssl/models';
 import { CROSS_ENTROPY } from '../engine.ts';
-import type { Method } from './method.ts';
+import { samplerMethod } from './method.ts';
 
 /** Rotation: classify the rotation. */
-export const rotation: Method = { loss: () => CROSS_ENTROPY, study: { 128: 67.09, 256: 67.84 } };
+export const rotation = samplerMethod(sampler, rotationHead, CROSS_ENTROPY, { study: { 128: 67.09, 256: 67.84 } });

@@ -1,5 +1,20 @@
-import type { SimclrOptions } from '@cxr-ssl/data';
-import type { Method } from './method.ts';
+import { simclr as sampler, simclrSamplerOptions } from '@cxr-ssl/data';
+import { HeadSpec, simclrHead } from '@cxr-ssl/models';
+import { z } from 'zod';
+import { type Method, withLossOptions } from './method.ts';
+
+const { options, samplerOptions } = withLossOptions(simclrSamplerOptions, {
+  /** NT-Xent temperature (the paper's best for batch sizes below 1024: 0.1-0.2) */
+  temperature: z.number().positive().default(0.2),
+});
+export type SimclrOptions = z.infer<typeof options>;
 
 /** SimCLR: NT-Xent between the two views of each image. */
-export const simclr: Method<SimclrOptions> = { loss: (o) => ({ name: 'nt-xent', temperature: o.temperature }) };
+export const simclr: Method<SimclrOptions> = {
+  options,
+  sampler,
+  samplerOptions,
+  head: (e) => HeadSpec.parse(simclrHead(e)),
+  loss: (o) => ({ name: 'nt-xent', temperature: o.temperature }),
+  engines: ['torch', 'tfjs'],
+};

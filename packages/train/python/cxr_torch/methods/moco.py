@@ -1,0 +1,56 @@
+"""MoCo v2: the query view through the network, the key view through its momentum copy (`key.*`,
+no gradient), negatives from a queue of earlier keys (`loss.queue`, FIFO from `loss.queue_ptr`).
+One device has no shuffled BatchNorm: keys are encoded in `shuffleGroups` sub-batches rolled by
+one group, so no key shares batch statistics with its query."""
+import torch
+import torch.nn.functional as F
+
+from .. import ddp
+from ..losses import info_nce
+from .ema import EmaNetwork
+from .hook import Hook
+
+
+class Moco(Hook):
+    def __init__(self, spec, model, autocast):
+        super().__init__(spec, model, autocast)
+        self.key = EmaNetwork(model)
+        gen = torch.Generator().manual_seed(0)
+        self.queue = F.normalize(torch.randn(spec['queue'], model.head_spec['out'], generator=gen), dim=1)
+        self.at = 0  # a Python int: reading a device tensor every step would sync the GPU
+
+    def to(self, device):
+        self.key.to(device)
+        self.queue = self.queue.to(device)
+
+    def state(self):
+        out = self.key.state()
+        out['loss.queue'] = self.queue
+        out['loss.queue_ptr'] = torch.tensor([float(self.at)])
+        return out
+
+    def load(self, tensors):
+        super().load(tensors)
+        self.at = int(tensors['loss.queue_ptr'].item())
+
+    def encode_keys(self, x, train):
+        b, g = x.shape[0], self.spec['shuffleGroups']
+        if g == 1 or b % g != 0 or b < 2 * g:
+            return self.key(x, train, self.autocast)
+        rolled = torch.roll(x, b // g, 0)
+        return torch.roll(torch.cat([self.key(c, train, self.autocast) for c in rolled.chunk(g)]), -(b // g), 0)
+
+    def __call__(self, forward, x, y, train, scalars):
+        q = F.normalize(forward(x[:, :1])[:, 0].float(), dim=1)
+        if train:  # MoCo's order: the key network follows the weights the previous step left
+            self.key.follow(self.spec['momentum'])
+        k = F.normalize(self.encode_keys(x[:, 1:2], train)[:, 0].float(), dim=1)
+        # a copy: the queue is updated in place below, before backward reads it
+        out = info_nce(q, k, self.queue.clone(), self.spec['temperature'])
+        if train:
+            with torch.no_grad():
+                keys = ddp.gather(k)[-self.queue.shape[0]:]
+                n, size = keys.shape[0], self.queue.shape[0]
+                self.queue[(self.at + torch.arange(n, device=k.device)) % size] = keys
+                self.at = (self.at + n) % size
+        return out

@@ -1,0 +1,21 @@
+import { byol as sampler, byolSamplerOptions } from '@cxr-ssl/data';
+import { byolHead, HeadSpec } from '@cxr-ssl/models';
+import { z } from 'zod';
+import { cosineToOne, type Method, withLossOptions } from './method.ts';
+
+const { options, samplerOptions } = withLossOptions(byolSamplerOptions, {
+  /** the target network's moving-average rate at step 0; it rises to 1 on a cosine (the paper: 0.996 for 1000 epochs; fewer, shorter runs want a faster target) */
+  tau: z.number().min(0).max(1).default(0.99),
+});
+export type ByolOptions = z.infer<typeof options>;
+
+/** BYOL: online predictor against an EMA target's projection of the other view, symmetric; no negatives. */
+export const byol: Method<ByolOptions> = {
+  options,
+  sampler,
+  samplerOptions,
+  head: (e) => HeadSpec.parse(byolHead(e)),
+  loss: () => ({ name: 'prediction-cosine' }),
+  engines: ['torch'],
+  scalars: (o) => ({ tau: cosineToOne(o.tau) }),
+};
