@@ -12,6 +12,11 @@ import torch.nn.functional as F
 
 from . import ddp
 
+def widen(t):
+    """At least float32 (bf16 under autocast -> fp32); float64 stays float64 (the fp64 test mode)."""
+    return t if t.dtype == torch.float64 else t.float()
+
+
 MASKED = -1e9  # stands in for -inf on NT-Xent's diagonal (a view is not its own negative)
 
 
@@ -22,7 +27,7 @@ def nt_xent_terms(z, temperature):
     b, views, _ = z.shape
     if views != 2:
         raise ValueError('nt-xent compares 2 views per image, the batch has %d' % views)
-    z = z.float()
+    z = widen(z)
     rows = torch.cat([ddp.gather(z[:, 0]), ddp.gather(z[:, 1])])  # all view 0, then all view 1
     n = rows.shape[0] // 2
     first = ddp.rank() * b
@@ -41,7 +46,7 @@ class CrossEntropy:
     def __call__(self, forward, x, y, train):
         if y is None:
             raise ValueError('cross-entropy needs labelled batches, this batch has none')
-        logits = forward(x).float()
+        logits = widen(forward(x))
         return F.cross_entropy(logits, y), logits, y
 
 
@@ -70,7 +75,8 @@ class InfoNCE:
         for p in self.key.parameters():
             p.requires_grad_(False)
         gen = torch.Generator().manual_seed(0)
-        self.queue = F.normalize(torch.randn(int(spec['queue']), model.head_spec['out'], generator=gen), dim=1)
+        dtype = next(model.parameters()).dtype  # float64 in the fp64 test mode
+        self.queue = F.normalize(torch.randn(int(spec['queue']), model.head_spec['out'], generator=gen), dim=1).to(dtype)
         self.at = 0  # a Python int: reading a device tensor every step would sync the GPU
 
     def to(self, device):
@@ -100,7 +106,7 @@ class InfoNCE:
         return torch.roll(torch.cat([self.key(c) for c in rolled.chunk(g)]), -(b // g), 0)
 
     def __call__(self, forward, x, y, train):
-        q = F.normalize(forward(x[:, :1])[:, 0].float(), dim=1)
+        q = F.normalize(widen(forward(x[:, :1])[:, 0]), dim=1)
         with torch.no_grad():
             if train:  # MoCo's order: the key network follows the weights the previous step left
                 for pk, pq in zip(self.key.parameters(), self.query.parameters()):
@@ -108,7 +114,7 @@ class InfoNCE:
             self.key.train(train)
             with self.autocast():
                 k = self.encode_keys(x[:, 1:2])
-            k = F.normalize(k[:, 0].float(), dim=1)
+            k = F.normalize(widen(k[:, 0]), dim=1)
         # a copy: the queue is updated in place below, before backward reads it
         logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.clone().t()], 1) / self.t
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
