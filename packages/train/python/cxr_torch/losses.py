@@ -10,13 +10,18 @@ import torch.nn.functional as F
 
 from . import ddp
 
+def widen(t):
+    """At least float32 (bf16 under autocast -> fp32); float64 stays float64 (the fp64 test mode)."""
+    return t if t.dtype == torch.float64 else t.float()
+
+
 MASKED = -1e9  # stands in for -inf on NT-Xent's diagonal (a view is not its own negative)
 
 
 def cross_entropy(logits, y):
     if y is None:
         raise ValueError('cross-entropy needs labelled batches, this batch has none')
-    logits = logits.float()
+    logits = widen(logits)
     return F.cross_entropy(logits, y), logits, y
 
 
@@ -27,7 +32,7 @@ def nt_xent_terms(z, temperature):
     b, views, _ = z.shape
     if views != 2:
         raise ValueError('nt-xent compares 2 views per image, the batch has %d' % views)
-    z = z.float()
+    z = widen(z)
     rows = torch.cat([ddp.gather(z[:, 0]), ddp.gather(z[:, 1])])  # all view 0, then all view 1
     n = rows.shape[0] // 2
     first = ddp.rank() * b
@@ -51,7 +56,7 @@ def byol_terms(p, z):
     """BYOL, symmetric: the online predictions p [B, 2, D] of each view against the target
     projections z [B, 2, D] of the other view, 2 - 2 cos each, averaged over both directions. The
     logits rank each prediction against every image's other-view target (accuracy: its own is nearest)."""
-    p, z = F.normalize(p.float(), dim=-1), F.normalize(z.float(), dim=-1)
+    p, z = F.normalize(widen(p), dim=-1), F.normalize(widen(z), dim=-1)
     loss = ((2 - 2 * (p[:, 0] * z[:, 1]).sum(1)) + (2 - 2 * (p[:, 1] * z[:, 0]).sum(1))).mean() / 2
     logits = p[:, 0] @ z[:, 1].t()
     return loss, logits, torch.arange(p.shape[0], device=p.device)
@@ -63,8 +68,8 @@ def dino_terms(student, teacher, center, student_temp, teacher_temp):
     softmax((t - c) / teacher_temp); each is the target of every student crop but its own view's:
     cross-entropy against log_softmax(s / student_temp), averaged over the pairs and the batch.
     Logits: the student's second global crop; target: the teacher's first crop's prototype."""
-    log_p = F.log_softmax(student.float() / student_temp, dim=-1)
-    q = F.softmax((teacher.float() - center) / teacher_temp, dim=-1)
+    log_p = F.log_softmax(widen(student) / student_temp, dim=-1)
+    q = F.softmax((widen(teacher) - center) / teacher_temp, dim=-1)
     total, pairs = 0.0, 0
     for i in range(q.shape[1]):
         for j in range(log_p.shape[1]):
@@ -72,4 +77,4 @@ def dino_terms(student, teacher, center, student_temp, teacher_temp):
                 continue
             total = total + (-(q[:, i] * log_p[:, j]).sum(-1)).mean()
             pairs += 1
-    return total / pairs, student[:, 1].float(), q[:, 0].argmax(-1)
+    return total / pairs, widen(student[:, 1]), q[:, 0].argmax(-1)

@@ -51,8 +51,8 @@ RGB_INPUT_NORMS = {
 
 
 class InputNorm(nn.Module):
-    """The spec's inputNorm: uint8 [N, 1, P, P] -> float32 [N, C, P, P] (always computed in float32);
-    C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1. Their per-channel
+    """The spec's inputNorm: uint8 [N, 1, P, P] -> float32 [N, C, P, P] (float64 in the fp64 test mode,
+    see PretextNet.double); C is 3 for the ImageNet RGB norms (the grey channel broadcast), else 1. Their per-channel
     constants are non-persistent buffers: on the model's device (no host copy per step), not in
     the state dict."""
 
@@ -61,6 +61,7 @@ class InputNorm(nn.Module):
         if mode not in ('per-view', 'minus1to1') and mode not in RGB_INPUT_NORMS:
             raise ValueError('unknown inputNorm "%s": expected per-view, minus1to1, %s' % (mode, ', '.join(RGB_INPUT_NORMS)))
         self.mode = mode
+        self.dtype = torch.float32
         if mode in RGB_INPUT_NORMS:
             divide, mean, std = RGB_INPUT_NORMS[mode]
             self.divide = divide
@@ -68,7 +69,7 @@ class InputNorm(nn.Module):
             self.register_buffer('std', torch.tensor(std, dtype=torch.float32).reshape(1, 3, 1, 1), persistent=False)
 
     def forward(self, x):
-        x = x.float()
+        x = x.to(self.dtype)
         if self.mode == 'per-view':
             mean = x.mean(dim=(1, 2, 3), keepdim=True)
             var = x.var(dim=(1, 2, 3), keepdim=True, unbiased=False)  # population variance, like tfjs/onnx
@@ -168,6 +169,11 @@ class PretextNet(nn.Module):
             width = head_spec['proj']
         _register(self, 'head.fc1', nn.Linear(head_spec['views'] * width, head_spec['hidden']))
         _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['classes']))
+
+    def double(self):
+        """The fp64 test mode (CPU): parameters, buffers and the input normalisation in float64."""
+        self.input_norm.dtype = torch.float64
+        return super().double()
 
     def encode(self, x):
         """uint8/float [B, V, P, P] -> per-view encoder features [B, V, F]."""

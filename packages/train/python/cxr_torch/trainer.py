@@ -88,6 +88,16 @@ class Trainer:
                 torch.set_num_threads(threads)
         self.dtype = 'bf16' if self.cuda else 'fp32'
         self.model = PretextNet(req['encoder'], req['head'])
+        precision = req.get('precision', 'fp32')
+        if precision not in ('fp32', 'fp64'):
+            raise ValueError('unknown precision "%s": expected fp32 or fp64' % precision)
+        if precision == 'fp64':
+            # a test mode: reduction order (DDP, GlobalBatchNorm2d, batch-size-dependent kernels) then costs
+            # ~1e-16 instead of fp32's ~1e-7, so runs that differ only in how the batch is split agree to 1e-6+
+            if self.cuda:
+                raise ValueError('precision fp64 is a CPU test mode (the GPU trains in bf16): use device cpu')
+            self.model.double()
+            self.dtype = 'fp64'
         weights = load_named(self.model, req['weightsPath'], 'weights')
         with torch.no_grad():
             for name, t in canonical_state(self.model).items():
@@ -113,7 +123,7 @@ class Trainer:
         if req.get('optimizerStatePath'):
             bufs = load_named(self.model, req['optimizerStatePath'], 'optimizer state', trainable_only=True)
             for name, p in self.model.named_parameters():
-                self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device).clone()
+                self.opt.state[p]['momentum_buffer'] = bufs[name].to(self.device, p.dtype).clone()
         self.module = ddp.wrap(self.model, self.device)
         if req.get('compile') and hasattr(torch, 'compile'):
             self.module = torch.compile(self.module)
@@ -126,7 +136,7 @@ class Trainer:
     def describe(self):
         if self.cuda:
             return 'cuda:%d %s %s%s' % (self.device.index or 0, torch.cuda.get_device_name(self.device), self.dtype, ddp.describe())
-        return 'cpu (%d threads)%s' % (torch.get_num_threads(), ddp.describe())
+        return 'cpu (%d threads%s)%s' % (torch.get_num_threads(), ', fp64' if self.dtype == 'fp64' else '', ddp.describe())
 
     # -- staging: the reader fills host buffers in place, then they go to the device -------------
     def staging(self, nx, ny):

@@ -12,9 +12,9 @@ const python = torchPythonForTests('train/engines/multinode.test.ts');
 const noTorch = 'error' in python;
 
 /** Two "machines" on localhost: node 0 and node 1 of --nnodes 2, one CPU rank each, gloo, TCP rendezvous on 127.0.0.1. */
-async function twoNodes() {
+async function twoNodes(precision?: 'fp64') {
   const masterPort = await freePort();
-  const node = (rank: number) => new DdpTorchEngine({ ranks: 1, nodes: { count: 2, rank, masterAddr: '127.0.0.1', masterPort }, device: 'cpu', threads: 1 });
+  const node = (rank: number) => new DdpTorchEngine({ ranks: 1, nodes: { count: 2, rank, masterAddr: '127.0.0.1', masterPort }, device: 'cpu', threads: 1, precision });
   return [node(0), node(1)] as const;
 }
 
@@ -25,27 +25,27 @@ const CASES = [
 
 describe.skipIf(noTorch)('2 nodes × 1 process (--nnodes 2, TCP rendezvous on 127.0.0.1, gloo)', () => {
   for (const c of CASES) {
-    it(`${c.method}: 2 steps on fixture X-rays (vgg-small-bn, 64 px) give the weights of one process up to fp32 rounding`, async () => {
+    it(`${c.method}: 2 steps on fixture X-rays (vgg-small-bn, 64 px) give the weights of one process within 1e-6 (fp64)`, async () => {
       const images = await fixtureImages(16, 64);
       const batches = [1, 2].map((seed) => taskBatch(c.method, images, seed).batch);
       const encoder = encoderSpec('vgg-small-bn');
       const head = headSpec(c.method, encoder, c.head);
       const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 4), optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }, ...(c.loss ? { loss: c.loss } : {}), seed: 4, startStep: 0 };
-      const one = new TorchEngine({ device: 'cpu', threads: 1 });
-      const [n0, n1] = await twoNodes();
+      const one = new TorchEngine({ device: 'cpu', threads: 1, precision: 'fp64' });
+      const [n0, n1] = await twoNodes('fp64');
       try {
         await Promise.all([one.init(init), n0.init(init), n1.init(init)]);
-        expect(n0.device).toMatch(/DDP rank 0\/2 \(gloo\)/);
+        expect(n0.device).toMatch(/fp64\) DDP rank 0\/2 \(gloo\)/);
         expect(n1.device).toMatch(/DDP rank 1\/2 \(gloo\)/);
         expect([n0.writesRun, n1.writesRun]).toEqual([true, false]); // checkpoints come from node 0 only
         const diffs: { w: number; m: number }[] = [];
         let moved = 0;
         for (const b of batches) {
           const [a, d0, d1] = await Promise.all([one.trainStep(b, { lr: 0.05 }), n0.trainStep(b, { lr: 0.05 }), n1.trainStep(b, { lr: 0.05 })]);
-          // each node reports its own half; their mean is the global batch's loss, up to fp32 rounding
-          // relative to the loss (SimCLR's, a few units, came out 1.0e-5 apart in CI; per-rank BatchNorm, the
-          // fault this guards against, is 3e-3 for rotation and 2e-2 for SimCLR at the first step)
-          expect(Math.abs(a.loss - (d0.loss + d1.loss) / 2)).toBeLessThan(1e-5 * Math.max(1, Math.abs(a.loss)));
+          // each node reports its own half; their mean is the global batch's loss, up to the fp32 rounding of
+          // the reported losses (per-rank BatchNorm, the fault this guards against, is 3e-3 for rotation and
+          // 2e-2 for SimCLR at the first step)
+          expect(Math.abs(a.loss - (d0.loss + d1.loss) / 2)).toBeLessThan(1e-6 * Math.max(1, Math.abs(a.loss)));
           const single = await one.state();
           const [[s0], [s1]] = await Promise.all([n0.rankStates(), n1.rankStates()]);
           moved = maxDiff(single.weights, init.weights);
@@ -54,25 +54,20 @@ describe.skipIf(noTorch)('2 nodes × 1 process (--nnodes 2, TCP rendezvous on 12
         }
         console.log(`${c.method}, 2 nodes vs 1 process, max |Δ| by step: ${diffs.map((d, i) => `${i + 1}: weights ${d.w.toExponential(2)}, momentum ${d.m.toExponential(2)}`).join('; ')} (weights moved up to ${moved.toExponential(2)})`);
         expect(moved).toBeGreaterThan(1e-3);
-        // Not 1e-6 in fp32: the ranks sum gradients in another order, and convolutions of a batch of 8
-        // round differently from one of 16; the fixture's flat black borders make near-ties in the max
-        // pools, where a last-bit difference moves a pooling index, and that grows with each step.
-        // Measured: one process against itself from weights nudged by 1e-7 (relative) differs after one
-        // step by 3.6e-5 (weights) and 7.2e-4 (momentum) for simclr, 7.6e-6 / 1.5e-4 for rotation: the
-        // bounds are that noise with margin. What a real fault does: per-rank BatchNorm statistics (the
-        // old CPU behaviour) miss the global loss by 3e-3 (rotation) and 2e-2 (simclr) at step 1, which
-        // the loss check above catches at every step. After step 2 the near-ties have compounded: simclr's
-        // weights came out 6.2e-4 apart with torch 2.13 and 2.6e-3 with Debian's torch 1.13, the momentum
-        // 1.3e-2 and 5.3e-2: step 2 is a loose sanity check, step 1 and the losses are the tight ones.
-        const bounds = [{ w: 1e-4, m: 5e-3 }, { w: 1e-2, m: 0.2 }];
-        diffs.forEach((d, i) => {
-          expect(d.w).toBeLessThan(bounds[i].w);
-          expect(d.m).toBeLessThan(bounds[i].m);
+        // In fp32 these were only 1e-4 apart after step 1 and 6e-4 to 2.6e-3 after step 2 (5.3e-2 for the
+        // momentum on Debian's torch 1.13): the ranks sum gradients in another order, convolutions of a
+        // batch of 8 round differently from one of 16, and the fixture's flat black borders make near-ties
+        // in the max pools where a last-bit difference moves a pooling index, which compounds. In fp64 the
+        // reduction order costs ~1e-16 and the near-ties resolve alike: measured 1.4e-16 / 3.5e-16
+        // (weights, rotation / simclr) and ≤ 3e-11 (momentum) after step 2 on torch 2.13 and 1.13.
+        diffs.forEach((d) => {
+          expect(d.w).toBeLessThan(1e-6);
+          expect(d.m).toBeLessThan(1e-6);
         });
         // held-out batches go whole to node 0 (forward only, no collective); node 1 reports nothing
         const odd = taskBatch(c.method, images.slice(0, 7), 9).batch;
         const [ea, e0, e1] = await Promise.all([one.evalStep(odd), n0.evalStep(odd), n1.evalStep(odd)]);
-        expect(Math.abs(ea.loss - e0.loss)).toBeLessThan(1e-4); // from weights that differ as bounded above
+        expect(Math.abs(ea.loss - e0.loss)).toBeLessThan(1e-6);
         expect(e1.loss).toBeNaN();
       } finally {
         await Promise.all([one.close(), n0.close(), n1.close()]);

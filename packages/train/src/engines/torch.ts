@@ -16,6 +16,13 @@ export interface TorchEngineOptions {
   threads?: number;
   /** steps the loop may keep pending (default 6: Python keeps 4 queued on CUDA, and 2 more travel while the device computes) */
   inFlight?: number;
+  /**
+   * 'fp64': parameters, activations and losses in float64 on the CPU (an error on CUDA). A test mode, off
+   * by default: runs that differ only in reduction order (2 nodes vs one process) then agree within 1e-6
+   * after 2 steps, where fp32's near-ties in max pooling compound to 1e-3 (multinode.test.ts). Weights
+   * still travel as float32 safetensors.
+   */
+  precision?: 'fp32' | 'fp64';
   /** torch.compile the model (torch >= 2 only; ignored elsewhere) */
   compile?: boolean;
   /** Python's stderr lines (logs); by default only kept to explain failures */
@@ -99,6 +106,7 @@ export class TorchEngine implements Engine {
         device: this.opts.device ?? 'auto',
         threads: this.opts.threads ?? defaultTorchThreads(),
         compile: this.opts.compile ?? false,
+        ...(this.opts.precision ? { precision: this.opts.precision } : {}),
         weightsPath,
         ...(optimizerStatePath ? { optimizerStatePath } : {}),
       }),

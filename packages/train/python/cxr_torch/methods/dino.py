@@ -5,7 +5,7 @@ sharpened by the teacher temperature, warmed up by the step's `teacherTemp` scal
 import torch
 
 from .. import ddp
-from ..losses import dino_terms
+from ..losses import dino_terms, widen
 from .ema import EmaNetwork
 from .hook import Hook
 
@@ -32,7 +32,7 @@ class Dino(Hook):
         student = forward(whole)
         if local is not None:
             student = torch.cat([student, forward(local)], 1)
-        teacher = self.teacher(whole, train, self.autocast).float()
+        teacher = widen(self.teacher(whole, train, self.autocast))
         # held-out passes have no step: they use the temperature the warm-up ends at
         temp = scalars['teacherTemp'] if train else self.spec['teacherTemperature']
         out = dino_terms(student, teacher, self.center, self.spec['studentTemperature'], temp)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import ddp
-from ..losses import info_nce
+from ..losses import info_nce, widen
 from .ema import EmaNetwork
 from .hook import Hook
 
@@ -16,7 +16,8 @@ class Moco(Hook):
         super().__init__(spec, model, autocast)
         self.key = EmaNetwork(model)
         gen = torch.Generator().manual_seed(0)
-        self.queue = F.normalize(torch.randn(spec['queue'], model.head_spec['out'], generator=gen), dim=1)
+        dtype = next(model.parameters()).dtype  # float64 in the fp64 test mode
+        self.queue = F.normalize(torch.randn(spec['queue'], model.head_spec['out'], generator=gen), dim=1).to(dtype)
         self.at = 0  # a Python int: reading a device tensor every step would sync the GPU
 
     def to(self, device):
@@ -41,10 +42,10 @@ class Moco(Hook):
         return torch.roll(torch.cat([self.key(c, train, self.autocast) for c in rolled.chunk(g)]), -(b // g), 0)
 
     def __call__(self, forward, x, y, train, scalars):
-        q = F.normalize(forward(x[:, :1])[:, 0].float(), dim=1)
+        q = F.normalize(widen(forward(x[:, :1])[:, 0]), dim=1)
         if train:  # MoCo's order: the key network follows the weights the previous step left
             self.key.follow(self.spec['momentum'])
-        k = F.normalize(self.encode_keys(x[:, 1:2], train)[:, 0].float(), dim=1)
+        k = F.normalize(widen(self.encode_keys(x[:, 1:2], train)[:, 0]), dim=1)
         # a copy: the queue is updated in place below, before backward reads it
         out = info_nce(q, k, self.queue.clone(), self.spec['temperature'])
         if train:
