@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBatchStream, openCache, repoRoot } from '@cxr-ssl/data';
 import { encoderSpec, writeSafetensors } from '@cxr-ssl/models';
-import { PYTHON_PACKAGE_DIR, PretextConfig, findTorchPython, lrAt, methodHead, methodLoss, runOptions, startWeights } from '@cxr-ssl/train';
+import { PYTHON_PACKAGE_DIR, PretextConfig, findTorchPython, lrAt, runMethod, startWeights } from '@cxr-ssl/train';
 
 const { values: a } = parseArgs({ options: { run: { type: 'string' }, steps: { type: 'string', default: '60' }, lr: { type: 'string' }, every: { type: 'string', default: '5' } } });
 if (!a.run) {
@@ -23,9 +23,9 @@ if (!a.run) {
   process.exit(2);
 }
 const cfg = PretextConfig.parse(JSON.parse(readFileSync(join(a.run, 'config.json'), 'utf8')));
-const opts = runOptions(cfg, a.run);
+const method = runMethod(cfg, a.run);
 const encoder = encoderSpec(cfg.encoder);
-const head = methodHead(cfg.task, encoder, opts);
+const head = method.head(encoder);
 const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
 const train = cache.indices('train');
 const steps = Math.min(Number(a.steps), Math.floor(train.length / cfg.batchSize));
@@ -38,7 +38,7 @@ try {
   const xs: Uint8Array[] = [];
   const ys: Int32Array[] = [];
   let shape: number[] = [];
-  for await (const b of createBatchStream({ cache: cfg.cache, task: cfg.task, taskOptions: opts, indices: train, batchSize: cfg.batchSize, seed: cfg.seed, epoch: 0, batches: steps })) {
+  for await (const b of createBatchStream({ cache: cfg.cache, task: cfg.task, samplerOptions: method.samplerOptions, indices: train, batchSize: cfg.batchSize, seed: cfg.seed, epoch: 0, batches: steps })) {
     xs.push(b.x);
     if (b.y) ys.push(b.y);
     shape = b.shape;
@@ -46,8 +46,9 @@ try {
   writeFileSync(join(dir, 'x.u8'), Buffer.concat(xs));
   if (ys.length) writeFileSync(join(dir, 'y.i32'), Buffer.concat(ys.map((y) => Buffer.from(y.buffer, y.byteOffset, y.byteLength))));
   writeSafetensors(join(dir, 'weights.safetensors'), startWeights(cfg, encoder, head));
-  const lrs = Array.from({ length: steps }, (_, s) => lrAt(peak, cfg.schedule, s, stepsPerEpoch, total));
-  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ encoder, head, loss: methodLoss(cfg.task, opts), shape, lrs, optimizer: { ...cfg.optimizer, lr: peak }, seed: cfg.seed, every: Number(a.every) }));
+  // each step's scalars as the loop computes them: the lr, and the method's own (BYOL's tau, ...)
+  const scalars = Array.from({ length: steps }, (_, s) => method.scalarsAt(s, total, lrAt(peak, cfg.schedule, s, stepsPerEpoch, total)));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ encoder, head, loss: method.loss, shape, scalars, optimizer: { ...cfg.optimizer, lr: peak }, seed: cfg.seed, every: Number(a.every) }));
   const python = findTorchPython();
   if ('error' in python) throw new Error(python.error);
   const r = spawnSync(python.path, [join(repoRoot(), 'tools/probe/train_health.py'), dir], { stdio: 'inherit', env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR } });

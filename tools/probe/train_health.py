@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from cxr_torch.losses import make_loss
+from cxr_torch.methods import make_hook
 from cxr_torch.model import PretextNet, canonical_state
 from cxr_torch.safetensors_io import read_safetensors
 
@@ -22,7 +22,7 @@ def main(d):
         for name, t in canonical_state(model).items():
             t.copy_(weights[name])
     autocast = lambda: torch.autocast(device_type='cpu', enabled=False)
-    loss_fn = make_loss(spec.get('loss'), model, autocast)
+    hook = make_hook(spec['loss'], model, autocast)
     o = spec['optimizer']
     opt = torch.optim.SGD(model.parameters(), lr=o['lr'], momentum=o.get('momentum', 0), weight_decay=o.get('weightDecay', 0))
     b, v, p = spec['shape'][0], spec['shape'][1], spec['shape'][2]
@@ -40,19 +40,20 @@ def main(d):
         return math.sqrt(sum(float(q.grad.pow(2).sum()) for q in ps if q.grad is not None))
 
     print('step     lr      loss    acc  |g| enc  |g| head  feat mean  feat=0  feat=max  |dW|/|W0| enc')
-    steps = len(spec['lrs'])
+    steps = len(spec['scalars'])
     for s in range(steps):
         x = x_all[s * per:(s + 1) * per].reshape(b, v, p, p)
         y = y_all[s * b:(s + 1) * b] if y_all is not None else None
+        scalars = spec['scalars'][s]
         for g in opt.param_groups:
-            g['lr'] = spec['lrs'][s]
+            g['lr'] = scalars['lr']
 
         def forward(inp):
             f = model.encode(inp)
             feats['f'] = f.detach()
             return f if model.head_spec is None else model.head_out(f)
 
-        loss, logits, targets = loss_fn(forward, x, y, True)
+        loss, logits, targets = hook(forward, x, y, True, scalars)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         ge, gh = norm([q for _, q in enc]), norm(head)
@@ -63,7 +64,7 @@ def main(d):
             moved = math.sqrt(sum(float((q.detach() - w0).pow(2).sum()) for (_, q), w0 in zip(enc, start))) / max(start_norm, 1e-12)
             acc = float((logits.argmax(1) == targets).float().mean())
             print('%4d  %.2e  %7.4f  %5.3f  %7.2e  %8.2e  %9.3f  %6.1f%%  %7.1f%%  %.2e' % (
-                s, spec['lrs'][s], float(loss.detach()), acc, ge, gh, float(f.mean()), 100 * float((f == 0).float().mean()),
+                s, scalars['lr'], float(loss.detach()), acc, ge, gh, float(f.mean()), 100 * float((f == 0).float().mean()),
                 100 * float((f >= top - 1e-6).float().mean()) if top > 0 else 0.0, moved))
     print('classes: ln K = %.4f' % math.log(spec['head']['classes']) if spec['head'].get('classes') else '')
 
