@@ -69,7 +69,7 @@ function staleReason(meta: FeatureMeta, want: Omit<FeatureMeta, 'created' | 'fea
 }
 
 export async function cachedFeatures(input: CachedFeaturesInput): Promise<CachedFeatures> {
-  if (!/^[\w.-]+$/.test(input.key)) throw new Error(`feature cache: key '${input.key}' must match [A-Za-z0-9_.-]+`);
+  if (!/^[\w.+-]+$/.test(input.key)) throw new Error(`feature cache: key '${input.key}' must match [A-Za-z0-9_.+-]+`);
   const dir = join(input.runDir, 'features');
   const binPath = join(dir, `${input.key}.f32`);
   const metaPath = join(dir, `${input.key}.json`);
