@@ -76,5 +76,8 @@ describe('cachedFeatures', () => {
     );
     const r = await cachedFeatures({ runDir, key: 'k', onnx: { hash: 'h' }, indices, compute: compute(indices, 0) });
     expect(r.reused).toBe(false);
+    // a reproduce variant's init names its features ('<method>+<label>-<size>-<split>')
+    const v = await cachedFeatures({ runDir, key: 'jigsaw+std-64-train', onnx: { hash: 'h' }, indices, compute: compute(indices, 0) });
+    expect(v.reused).toBe(false);
   });
 });
