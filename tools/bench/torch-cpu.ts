@@ -19,7 +19,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encoderSpec } from '@cxr-ssl/models';
-import { findTorchPython, METHODS, parseMethod, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
+import { METHODS, parseMethod } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { openPrepared } from '../../packages/cli/src/dataset.ts';
 

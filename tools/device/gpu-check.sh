@@ -50,7 +50,7 @@ if [[ ! -e node_modules ]]; then
   ln -s "$W/nm/node_modules" node_modules
 fi
 mkdir -p node_modules/@cxr-ssl
-for p in atomic data models train eval cli; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
+for p in atomic data models torch train eval cli; do [[ -e node_modules/@cxr-ssl/$p ]] || ln -s "$ROOT/packages/$p" "node_modules/@cxr-ssl/$p"; done
 [[ -d $W/cache || ! -f $DEV/cache.tar.xz ]] || untar_xz "$DEV/cache.tar.xz" "$W"
 "$NODE" --version | tee -a "$LOG"
 
@@ -58,7 +58,7 @@ PY=${CXR_SSL_PYTHON:-}
 for c in $PY python3 /usr/bin/python3; do
   if timeout 60 "$c" -c 'import torch' 2>/dev/null; then PY=$c; break; fi
 done
-export CXR_SSL_PYTHON=$PY PYTHONPATH=$ROOT/packages/train/python PYTHONUNBUFFERED=1
+export CXR_SSL_PYTHON=$PY PYTHONPATH=$ROOT/packages/torch PYTHONUNBUFFERED=1
 timeout 60 "$PY" -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' | tee -a "$LOG"
 nproc | sed 's/^/cores /' | tee -a "$LOG"
 
@@ -83,7 +83,7 @@ bench() {
   [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh"; return; }
   rm -rf "$RES"; mkdir -p "$RES"
   say "python unit tests (cxr_torch) on this interpreter"
-  [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/train/python && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
+  [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/torch && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
 
   if [[ ${SKIP_FEATURES:-0} == 1 ]]; then say "features: skipped (SKIP_FEATURES=1)"; else
     say "features: torch vs onnxruntime CPU (${FEAT[*]})"

@@ -55,7 +55,7 @@ const seen = new Set();
 const queue = ['tsx', 'zod', 'piscina', 'onnxruntime-node', 'onnx-proto'];
 if (process.argv[3] === '1') {
   // every dependency of the workspace packages but TensorFlow.js (a torch run never loads it)
-  for (const p of ['atomic', 'data', 'models', 'train', 'eval', 'cli']) {
+  for (const p of ['atomic', 'data', 'models', 'torch', 'train', 'eval', 'cli']) {
     const pkg = JSON.parse(fs.readFileSync(path.join('packages', p, 'package.json'), 'utf8'));
     queue.push(...Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@cxr-ssl/') && !d.startsWith('@tensorflow/')));
   }

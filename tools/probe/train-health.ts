@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBatchStream, openCache, repoRoot } from '@cxr-ssl/data';
 import { encoderSpec, writeSafetensors } from '@cxr-ssl/models';
-import { PYTHON_PACKAGE_DIR, PretextConfig, findTorchPython, lrAt, runMethod, startWeights } from '@cxr-ssl/train';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
+import { PretextConfig, lrAt, runMethod, startWeights } from '@cxr-ssl/train';
 
 const { values: a } = parseArgs({ options: { run: { type: 'string' }, steps: { type: 'string', default: '60' }, lr: { type: 'string' }, every: { type: 'string', default: '5' } } });
 if (!a.run) {

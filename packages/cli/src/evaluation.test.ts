@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { describe, expect, it } from 'vitest';
 import { EvalSettings, evaluateEncoder, randomEncoder } from './evaluation.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('cli/evaluation.test.ts');
 const noTorch = 'error' in python;

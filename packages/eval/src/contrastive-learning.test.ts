@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
 import { pairedBootstrap } from './paired.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 // Contrastive methods at their configured settings (PretextConfig's defaults and the method's own
 // options; only the epochs cut down) on the fixture's real X-rays, torch engine on CPU. Held-out =

@@ -5,7 +5,7 @@ import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { ENGINES, heldOutPretext, PretextConfig, runMethod, runPretext } from '@cxr-ssl/train';
-import { torchTests } from '@cxr-ssl/train/testing';
+import { torchTests } from '@cxr-ssl/torch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from './extract.ts';
 import { chooseExtractor, extractFeaturesTorch } from './extract-torch.ts';
 import { openEncoderSession } from './session.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('eval/extract-torch.test.ts');
 const noTorch = 'error' in python;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type EncoderSpec, type Weights, encoderWeightsShapes, writeSafetensors } from '@cxr-ssl/models';
-import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { z } from 'zod';
 import type { Features, ImageSource } from './extract.ts';
 

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { closeBatchPools, type DatasetCache, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { encoderSpec, initWeights, type Weights, writeSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/train';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bnInputs, recalibrateBn } from './recalibrate-bn.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 // Checked against onnxruntime's own BatchNormalization: with the recalibrated statistics, each BN
 // layer's output over the same images has mean beta (0) and variance gamma^2 v/(v + eps) (~1) per

@@ -43,7 +43,7 @@ export interface StepResult {
  * - self-distillation: DINO's: every crop of the student against the centred (`loss.center`), sharpened
  *   (the step's `teacherTemp`) teacher (`key.*`, EMA with the step's `tau`) outputs of the other global crops.
  * The engines' hooks keep the method's state; `LossSpecSchema` is this type as the schema the
- * Python engine validates against (python/cxr_torch/spec.schema.json, generated from it).
+ * Python engine validates against (packages/torch/cxr_torch/spec.schema.json, generated from it).
  */
 export const LossSpecSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('cross-entropy') }).strict(),

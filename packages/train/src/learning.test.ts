@@ -9,7 +9,7 @@ import { ENGINES, type EngineName } from './engines/index.ts';
 import { runPretext } from './loop.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { runMethod } from './method-options.ts';
-import { torchPythonForTests } from './testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 // Learning at the configured settings: PretextConfig's defaults (encoder, optimiser, batch), only
 // the number of epochs cut down, on the fixture's real X-rays. Held-out = the test split, which

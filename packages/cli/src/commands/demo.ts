@@ -1,7 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
-import { findTorchPython, METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
+import { findTorchPython } from '@cxr-ssl/torch';
+import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { flag, int } from '../options.ts';

@@ -1,6 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { importTorchvision, TORCHVISION_MODELS } from '@cxr-ssl/models/import';
-import { findTorchPython } from '@cxr-ssl/train';
+import { findTorchPython } from '@cxr-ssl/torch';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';

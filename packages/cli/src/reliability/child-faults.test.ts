@@ -5,7 +5,8 @@ import { fixtureDir, prepare } from '@cxr-ssl/data';
 import { readLatestCheckpoint } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, alive, cmdline, descendants, startCli, waitFor } from './spawn.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 /**
  * The torch engine's Python child dies (SIGKILL, an import error, the OOM killer's exit 137):
@@ -85,7 +86,7 @@ describe.skipIf('error' in python)('the Python child of the torch engine dies', 
   it('killed for memory (exit 137) after a few steps: the code and its last words are reported', async () => {
     const wrapper = script('oom_server.py', [
       'import os, sys',
-      `sys.path.insert(0, ${JSON.stringify(join(import.meta.dirname, '..', '..', '..', 'train', 'python'))})`,
+      `sys.path.insert(0, ${JSON.stringify(PYTHON_PACKAGE_DIR)})`,
       'from cxr_torch import server',
       'steps = [0]',
       'real_step = server.Server.step',

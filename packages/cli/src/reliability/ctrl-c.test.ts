@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson, runCli, startCli, waitFor } from './spawn.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 /**
  * Ctrl-C as a user presses it: the real CLI on the fixture, SIGINT once training is under way. The

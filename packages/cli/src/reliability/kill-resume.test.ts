@@ -5,7 +5,7 @@ import { cacheFiles, fixtureDir, prepare } from '@cxr-ssl/data';
 import { readSafetensors } from '@cxr-ssl/models';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson, runCli, startCli, waitFor } from './spawn.ts';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 /**
  * kill -9 of the real CLI part way through, then a rerun: the result must equal an uninterrupted

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { torchPythonForTests } from '@cxr-ssl/train/testing';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 /**
  * A torch run must not load TensorFlow.js (nor its wasm): the CLI runs in a child process whose

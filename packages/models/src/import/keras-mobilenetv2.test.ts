@@ -18,7 +18,7 @@ import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { mobilenetV2FromKeras } from './keras-mobilenetv2.ts';
 import { importTfjsLayers } from './tfjs-layers.ts';
-import { TORCH_PYTHON_DIR } from './torchvision.ts';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 
 const spec = encoderSpec('mobilenetv2-0.35');
 const MODEL_DIR = resolve(repoRoot(), '..', 'shared', 'weights', 'mobilenetv2-0.35-imagenet-tfjs');
@@ -159,7 +159,7 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
       writeFileSync(join(dir, 'keras.f32'), keras);
       const run = spawnSync(PYTHON, ['-c', TORCH_DIFF, dir, String(n), String(size)], {
         encoding: 'utf8',
-        env: { ...process.env, PYTHONPATH: TORCH_PYTHON_DIR },
+        env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR },
       });
       expect(run.status, run.stderr).toBe(0);
       const diff = Number(run.stdout.trim());

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { z } from 'zod';
 import { encoderSpec } from '../encoders/index.ts';
 
-/** The Python package holding import_torchvision.py (packages/train/python, next to the torch engine). */
-export const TORCH_PYTHON_DIR = resolve(import.meta.dirname, '..', '..', '..', 'train', 'python');
 
 const Answer = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), out: z.string(), tensors: z.number().int(), dropped: z.array(z.string()) }),
@@ -36,7 +34,7 @@ export function importTorchvision(
   const run = spawnSync(python, ['-m', 'cxr_torch.import_torchvision', pthPath, outPath], {
     encoding: 'utf8',
     input: JSON.stringify({ model, encoder: encoderSpec(encoder) }),
-    env: { ...process.env, PYTHONPATH: [TORCH_PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') },
+    env: { ...process.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') },
   });
   if (run.error) throw new Error(`Cannot run ${python} (${run.error.message}). Install Python 3 with PyTorch or pass its path.`);
   const lastLine = run.stdout.trim().split('\n').at(-1) ?? '';

@@ -8,7 +8,7 @@ import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './tor
 
 /**
  * `--gpus N`: data-parallel training over N torch processes (DDP; the global batch's BatchNorm
- * statistics: SyncBatchNorm on CUDA, GlobalBatchNorm2d on CPU; see python/cxr_torch/ddp.py). This
+ * statistics: SyncBatchNorm on CUDA, GlobalBatchNorm2d on CPU; see packages/torch/cxr_torch/ddp.py). This
  * engine is the launcher, in place of torchrun: it starts N torch engines with RANK, WORLD_SIZE,
  * LOCAL_RANK and a file:// rendezvous, and sends rank r the r-th slice of the global batch k that
  * the samplers drew, over its own pipe. With `nodes` (`--nnodes M --node-rank j`, docs/MULTI-NODE.md)

@@ -1,9 +1,8 @@
 import type { Engine } from '../engine.ts';
 import type { TfjsEngineOptions } from './tfjs.ts';
 import type { TorchEngineOptions } from './torch.ts';
-import { findTorchPython } from './python.ts';
+import { findTorchPython } from '@cxr-ssl/torch';
 
-export { findTorchPython, pythonCandidates, PYTHON_PACKAGE_DIR, type TorchPython } from './python.ts';
 export { TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
 export type { NodesOptions, TorchEngineOptions } from './torch.ts';

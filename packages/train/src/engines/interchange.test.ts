@@ -8,7 +8,7 @@ import type { Engine } from '../engine.ts';
 import { readLatestCheckpoint } from '../checkpoint.ts';
 import { runPretext } from '../loop.ts';
 import { ENGINES } from './index.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/interchange.test.ts');
 

@@ -10,7 +10,7 @@ import { ntXent } from './tfjs-losses.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
 import { maxAbsDiff } from './test-util.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/losses.test.ts');
 const lse = (...v: number[]) => Math.log(v.reduce((s, a) => s + Math.exp(a), 0));

@@ -6,7 +6,7 @@ import type { EngineInit } from '../engine.ts';
 import { DdpTorchEngine } from './ddp.ts';
 import { alive, freePort, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/multinode.test.ts');
 const noTorch = 'error' in python;

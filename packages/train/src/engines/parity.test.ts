@@ -10,7 +10,7 @@ import { OptimizerConfig } from '../engine.ts';
 import { TfjsEngine } from './tfjs.ts';
 import { TorchEngine } from './torch.ts';
 import { maxAbsDiff } from './test-util.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/parity.test.ts');
 

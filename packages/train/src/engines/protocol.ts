@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
 
 /**
- * The torch engine's pipe (the other half is packages/train/python/cxr_torch/protocol.py).
+ * The torch engine's pipe (the other half is packages/torch/cxr_torch/protocol.py).
  * Request frame on the child's stdin: u32 LE header length, UTF-8 JSON header (with `bytes`, the
  * payload length), then the raw payload. The child answers one JSON line per request, in order;
  * a failure is one line {error, traceback} and then the child exits non-zero.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LossSpec } from '../engine.ts';
 
 /**
- * The losses of the tfjs engine, one small function each (python/cxr_torch/losses.py holds the
+ * The losses of the tfjs engine, one small function each (packages/torch/cxr_torch/losses.py holds the
  * torch twins). Each returns the mean loss plus the logits and targets it was computed from: the
  * step's accuracy is the top-1 accuracy of those logits, whatever the loss.
  */

@@ -1,14 +1,10 @@
-import { join } from 'node:path';
 import { EncoderSpec, HeadSpec } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { LossSpecSchema, OptimizerConfig } from '../engine.ts';
-import { PYTHON_PACKAGE_DIR } from './python.ts';
-
-export const TORCH_SCHEMA_PATH = join(PYTHON_PACKAGE_DIR, 'cxr_torch', 'spec.schema.json');
 
 /**
  * What the torch engine's `init` request carries of the model and method, as the JSON Schema the
- * Python side validates it against (python/cxr_torch/spec.schema.json, written from this by
+ * Python side validates it against (packages/torch/cxr_torch/spec.schema.json, TORCH_SCHEMA_PATH, written from this by
  * `npx tsx tools/gen-torch-schema.ts`; a test keeps the file up to date). Output types: every
  * default is filled in by TypeScript, so Python has none of its own.
  */

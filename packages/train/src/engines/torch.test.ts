@@ -6,7 +6,7 @@ import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
 import { TorchEngine } from './torch.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/torch.test.ts');
 const noTorch = 'error' in python;

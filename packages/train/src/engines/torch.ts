@@ -5,7 +5,7 @@ import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
-import { findTorchPython, PYTHON_PACKAGE_DIR } from './python.ts';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { TorchInitSpec } from './torch-schema.ts';
 
 export interface TorchEngineOptions {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderSpec, encoderWeightsShapes, headSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
-import { importTorchvision, TORCH_PYTHON_DIR } from '@cxr-ssl/models/import';
+import { importTorchvision } from '@cxr-ssl/models/import';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { encoderForward, paramsFromWeights, setupTfjs } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,10 +14,10 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerConfig } from '../engine.ts';
 import { TorchEngine } from './torch.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/torchvision-import.test.ts');
-const REFERENCE = join(TORCH_PYTHON_DIR, 'tests', 'torchvision_reference.py');
+const REFERENCE = join(PYTHON_PACKAGE_DIR, 'tests', 'torchvision_reference.py');
 
 const relDiff = (got: Float32Array, want: Float32Array) => {
   const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -25,7 +26,7 @@ const relDiff = (got: Float32Array, want: Float32Array) => {
 
 /**
  * torchvision ImageNet weights through our importer into the three runtimes. The reference is
- * torchvision's own module tree in plain torch (python/tests/torchvision_reference.py: same state
+ * torchvision's own module tree in plain torch (packages/torch/tests/torchvision_reference.py: same state
  * dict, same forward) with seeded random weights, saved as a .pth like the ImageNet files, fed the
  * grey X-ray copied to RGB and normalised the torchvision way; ours get the raw grey pixels.
  */

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PretextConfig } from '../config.ts';
 import { writeHubExport } from './hub.ts';
-import { torchPythonForTests } from '../testing/torch-guard.ts';
+import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 // An export is checked from the outside: the files' format, then the Python package loading it
 // (packages/python) against the ONNX encoder on real X-rays, and torchvision's own modules

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findTorchPython } from '../engines/python.ts';
+import { findTorchPython } from '@cxr-ssl/torch';
 import { CsvLogger, LoggerOption, openLoggers, readTfrecords, TensorboardLogger } from './index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-loggers-'));

@@ -7,16 +7,16 @@ import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderSpec, HEADS, initWeights } from '@cxr-ssl/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../engines/index.ts';
-import { PYTHON_PACKAGE_DIR } from '../engines/python.ts';
+import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { TFJS_LOSSES } from '../engines/tfjs-losses.ts';
 import { parseMethod } from '../method-options.ts';
-import { torchTests } from '../testing/torch-guard.ts';
+import { torchTests } from '@cxr-ssl/torch/testing';
 import { METHODS } from './index.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const PY = relative(ROOT, PYTHON_PACKAGE_DIR);
 /** where code lives; tests are left out (they test particular methods on purpose) */
-const CODE = ['packages/atomic/src', 'packages/data/src', 'packages/models/src', 'packages/train/src', `${PY}/cxr_torch`, 'packages/eval/src', 'packages/cli/src', 'tools'];
+const CODE = ['packages/atomic/src', 'packages/data/src', 'packages/models/src', 'packages/train/src', 'packages/torch/src', `${PY}/cxr_torch`, 'packages/eval/src', 'packages/cli/src', 'tools'];
 /** a probe studies one method's shortcut by design */
 const EXEMPT = ['tools/probe/'];
 const REGISTRIES = ['packages/data/src/samplers/index.ts', 'packages/models/src/tasks/index.ts', 'packages/train/src/methods/index.ts', `${PY}/cxr_torch/methods/__init__.py`];

@@ -2,8 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-/** packages/train/python: the cxr_torch package the torch engine runs (`python -m cxr_torch.server`). */
-export const PYTHON_PACKAGE_DIR = join(import.meta.dirname, '..', '..', 'python');
+/** packages/torch: the folder holding cxr_torch, the package the torch engine runs (`python -m cxr_torch.server`). */
+export const PYTHON_PACKAGE_DIR = join(import.meta.dirname, '..');
+
+/** The JSON Schema cxr_torch validates each `init` against (written by tools/gen-torch-schema.ts from train's zod). */
+export const TORCH_SCHEMA_PATH = join(PYTHON_PACKAGE_DIR, 'cxr_torch', 'spec.schema.json');
 
 export interface TorchPython {
   /** absolute interpreter path (sys.executable) */
@@ -24,7 +27,7 @@ const PROBE = [
 ].join('\n');
 
 /** The venv tools/setup-python.sh makes where pip reaches a package index. */
-export const WORKSPACE_VENV_PYTHON = join(import.meta.dirname, '..', '..', '..', '..', '.venv-torch', 'bin', 'python');
+export const WORKSPACE_VENV_PYTHON = join(import.meta.dirname, '..', '..', '..', '.venv-torch', 'bin', 'python');
 
 /**
  * The interpreters tried, in order: --python alone when given (a wrong path is reported, not

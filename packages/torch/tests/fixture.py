@@ -6,7 +6,7 @@ import zlib
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 FIXTURE = os.path.join(ROOT, 'fixtures', 'kermany-mini', 'train')
 
 

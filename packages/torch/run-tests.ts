@@ -1,9 +1,9 @@
 /**
- * `npm test -w @cxr-ssl/train` runs this after vitest: the cxr_torch unittest suite on the torch
+ * `npm test -w @cxr-ssl/torch` runs this after vitest: the cxr_torch unittest suite on the torch
  * Python (findTorchPython). No such Python: FAIL when $CI is set, else skip with a loud message.
  */
 import { spawnSync } from 'node:child_process';
-import { findTorchPython, PYTHON_PACKAGE_DIR } from '../src/engines/python.ts';
+import { findTorchPython, PYTHON_PACKAGE_DIR } from './src/python.ts';
 
 const python = findTorchPython();
 if ('error' in python) {

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { findTorchPython } from '../engines/python.ts';
+import { findTorchPython } from '../python.ts';
 
 /**
  * The one guard of every test suite that needs the torch engine. Where a Python with torch is
