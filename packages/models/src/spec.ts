@@ -127,6 +127,12 @@ export const ClassifierHead = z.object({
  * `head.fc2` -> an `out`-dim embedding per view, [B, views, out]; the loss compares the views.
  * With a `predictor` (hidden width), a second MLP `head.pred1` + relu -> `head.pred2` maps the
  * embedding to a prediction, and the head gives [embedding | prediction], [B, views, 2 out].
+ * With `bn`, BatchNorm follows each hidden layer (`head.bn1` after fc1, `head.predbn1` after pred1),
+ * over the batch's views together: BYOL's MLPs, without which its projections collapse to one point.
+ * With `prototypes` (K), the embedding is L2-normalised and scored against K unit vectors, the rows of
+ * `head.proto.weight` [K, out] normalised in the forward (DINO's weight-normalised last layer, its gain
+ * fixed at 1): the head gives K cosines per view, [B, views, K]. Unbounded logits instead sat far below
+ * DINO's temperatures, its teacher stayed uniform and the loss at ln K.
  */
 export const ProjectorHead = z.object({
   kind: z.literal('projector'),
@@ -134,6 +140,8 @@ export const ProjectorHead = z.object({
   hidden: z.number().int().positive(),
   out: z.number().int().positive(),
   predictor: z.number().int().positive().optional(),
+  bn: z.boolean().optional(),
+  prototypes: z.number().int().positive().optional(),
 });
 
 /** What sits on the encoder during pretraining; absent `kind` means a classifier. */

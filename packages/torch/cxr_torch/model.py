@@ -158,10 +158,16 @@ class PretextNet(nn.Module):
         features = encoder_spec['features']
         if is_projector(head_spec):
             _register(self, 'head.fc1', nn.Linear(features, head_spec['hidden']))
+            if head_spec.get('bn'):  # BatchNorm2d on [N, C, 1, 1]: DDP's SyncBatchNorm/GlobalBatchNorm2d cover it
+                _register(self, 'head.bn1', nn.BatchNorm2d(head_spec['hidden']))
             _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['out']))
             if head_spec.get('predictor'):
                 _register(self, 'head.pred1', nn.Linear(head_spec['out'], head_spec['predictor']))
+                if head_spec.get('bn'):
+                    _register(self, 'head.predbn1', nn.BatchNorm2d(head_spec['predictor']))
                 _register(self, 'head.pred2', nn.Linear(head_spec['predictor'], head_spec['out']))
+            if head_spec.get('prototypes'):
+                _register(self, 'head.proto', nn.Linear(head_spec['out'], head_spec['prototypes'], bias=False))
             return
         width = features
         if head_spec.get('proj'):
@@ -186,14 +192,23 @@ class PretextNet(nn.Module):
     def head_out(self, f):
         """per-view features [B, V, F] -> the head's output (logits, or per-view embeddings)."""
         if is_projector(self.head_spec):
-            z = self.head.fc2(F.relu(self.head.fc1(f)))
+            z = self.head.fc2(F.relu(self._norm('bn1', self.head.fc1(f))))
+            if self.head_spec.get('prototypes'):  # cosines to unit prototypes (DINO's weight-normalised layer)
+                return F.normalize(z, dim=-1) @ F.normalize(self.head.proto.weight, dim=-1).T
             if not self.head_spec.get('predictor'):
                 return z
             # [projection | prediction]: one forward, so DDP sees every parameter used
-            return torch.cat([z, self.head.pred2(F.relu(self.head.pred1(z)))], -1)
+            return torch.cat([z, self.head.pred2(F.relu(self._norm('predbn1', self.head.pred1(z))))], -1)
         if self.head_spec.get('proj'):
             f = F.relu(self.head.proj(f))
         return self.head.fc2(F.relu(self.head.fc1(f.reshape(f.shape[0], -1))))
+
+    def _norm(self, name, h):
+        """The projector's optional BatchNorm over every view of the batch: [B, V, C] -> [B, V, C]."""
+        if not self.head_spec.get('bn'):
+            return h
+        b, v, c = h.shape
+        return getattr(self.head, name)(h.reshape(b * v, c, 1, 1)).reshape(b, v, c)
 
     def forward(self, x):
         f = self.encode(x)
@@ -232,8 +247,13 @@ def canonical_names(encoder_spec, head_spec=None):
     """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
     names = list(encoder_shapes(encoder_spec))
     if head_spec is not None:
-        proj = ['head.proj'] if head_spec.get('proj') and not is_projector(head_spec) else []
-        pred = ['head.pred1', 'head.pred2'] if is_projector(head_spec) and head_spec.get('predictor') else []
-        for layer in proj + ['head.fc1', 'head.fc2'] + pred:
-            names += [layer + '.weight', layer + '.bias']
+        projector = is_projector(head_spec)
+        bn = projector and head_spec.get('bn')
+        proj = ['head.proj'] if head_spec.get('proj') and not projector else []
+        pred = ['head.pred1'] + (['head.predbn1'] if bn else []) + ['head.pred2'] if projector and head_spec.get('predictor') else []
+        for layer in proj + ['head.fc1'] + (['head.bn1'] if bn else []) + ['head.fc2'] + pred:
+            suffixes = ('.weight', '.bias', '.running_mean', '.running_var') if layer.split('.')[1].startswith(('bn', 'predbn')) else ('.weight', '.bias')
+            names += [layer + s for s in suffixes]
+        if projector and head_spec.get('prototypes'):
+            names.append('head.proto.weight')
     return names

@@ -7,5 +7,5 @@ import { type HeadOptions, projectorHead } from './projector.ts';
  * network (a moving-average copy) uses only the projection.
  */
 export function byolHead(encoder: EncoderSpec, opts: HeadOptions = {}): HeadSpec {
-  return projectorHead(encoder, { predictor: encoder.features, ...opts });
+  return projectorHead(encoder, { predictor: encoder.features, bn: true, ...opts });
 }

@@ -163,6 +163,9 @@ function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
 export function headOutput(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D | tf.Tensor3D {
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
+  if (head.kind === 'projector' && (head.predictor || head.bn || head.prototypes)) {
+    throw new Error("tfjs has no projector predictor, BatchNorm or prototypes (BYOL's and DINO's heads): use the torch engine (--engine torch).");
+  }
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
   const feats = encoderForward(encoder, params, pixels, opts);
   if (head.kind === 'projector') return tf.reshape(classify(params, feats), [b, views, head.out]) as tf.Tensor3D;

@@ -31,7 +31,7 @@ export const dino: Method<DinoOptions> = {
   options,
   sampler,
   samplerOptions,
-  head: (e, o) => HeadSpec.parse(dinoHead(e, { out: o.prototypes })),
+  head: (e, o) => HeadSpec.parse(dinoHead(e, { prototypes: o.prototypes })),
   loss: (o) => ({ name: 'self-distillation', studentTemperature: o.studentTemperature, teacherTemperature: o.teacherTemperature, centerMomentum: o.centerMomentum }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
