@@ -13,3 +13,4 @@ export * from './compare.ts';
 export * from './finetune.ts';
 export * from './recalibrate-bn.ts';
 export * from './shortcut-probe.ts';
+export * from './collapse.ts';
