@@ -164,7 +164,7 @@ export function headOutput(encoder: EncoderSpec, head: HeadSpec, params: Params,
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
   if (head.kind === 'projector' && (head.predictor || head.bn || head.prototypes)) {
-    throw new Error("tfjs has no projector predictor, BatchNorm or prototypes (BYOL's and DINO's heads): use the torch engine (--engine torch).");
+    throw new Error('tfjs has no projector predictor, BatchNorm or prototypes: use the torch engine (--engine torch).');
   }
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
   const feats = encoderForward(encoder, params, pixels, opts);
