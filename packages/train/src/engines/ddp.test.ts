@@ -13,14 +13,16 @@ const noTorch = 'error' in python;
 
 
 describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () => {
-  it('2-rank steps give the weights of one process on the same global batches (vgg-small: no BatchNorm, so exact up to rounding)', async () => {
+  // fp64 (the engine's CPU test mode): in float32 a last-bit difference in the 2-rank gradient sum can move a
+  // max-pool index and compound over steps (one CI run: weights 8.6e-6 apart, momentum 8.2e-5, over the 1e-5 bound)
+  it('2-rank steps give the weights of one process on the same global batches (vgg-small, fp64: equal up to rounding)', async () => {
     const images = await fixtureImages(16, 32);
     const batches = [1, 2, 3].map((seed) => taskBatch('rotation', images, seed).batch);
     const encoder = encoderSpec('vgg-small');
     const head = headSpec('rotation', encoder, { classes: 4, hidden: 32 });
     const init: EngineInit = { encoder, head, weights: initWeights(encoder, head, 4), optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }, seed: 4 };
-    const one = new TorchEngine({ device: 'cpu', threads: 1 });
-    const ddp = new DdpTorchEngine({ ranks: 2, device: 'cpu', threads: 1 });
+    const one = new TorchEngine({ device: 'cpu', threads: 1, precision: 'fp64' });
+    const ddp = new DdpTorchEngine({ ranks: 2, device: 'cpu', threads: 1, precision: 'fp64' });
     try {
       await Promise.all([one.init(init), ddp.init(init)]);
       expect(ddp.device).toMatch(/DDP rank 0\/2 \(gloo\)/);
@@ -35,8 +37,8 @@ describe.skipIf(noTorch)('DdpTorchEngine (--gpus N; 2 CPU processes, gloo)', () 
       const diff = maxDiff(single.weights, r0.weights);
       console.log(`DDP parity after 3 steps: max |single - ddp| = ${diff.toExponential(2)} (weights moved up to ${moved.toExponential(2)}); momentum ${maxDiff(single.optimizer, r0.optimizer).toExponential(2)}`);
       expect(moved).toBeGreaterThan(1e-3);
-      expect(diff).toBeLessThan(1e-5);
-      expect(maxDiff(single.optimizer, r0.optimizer)).toBeLessThan(1e-5);
+      expect(diff).toBeLessThan(1e-9);
+      expect(maxDiff(single.optimizer, r0.optimizer)).toBeLessThan(1e-9);
       expect(maxDiff(r0.weights, r1.weights)).toBe(0); // all-reduced gradients: identical replicas
       // held-out batches of any size: 7 samples over 2 ranks
       const odd = taskBatch('rotation', images.slice(0, 7), 9).batch;
