@@ -17,8 +17,7 @@ import { pairedBootstrap } from './paired.ts';
 // CPU). Held-out = the test split, never trained on. Both: the head's outputs have not collapsed (on the
 // held-out images they differ between images: mean pairwise cosine below 0.9, where the collapsed heads
 // of README "Methods" gave 0.99-1.00). BYOL: its own loss falls below the untrained network's (same
-// images, same draws) but not to ~0, where a collapsed projector takes it, and its encoder's kNN on the
-// held-out images beats random init's. DINO: its held-out loss is no yardstick (the teacher it is
+// images, same draws) but not to ~0, where a collapsed projector takes it. DINO: its held-out loss is no yardstick (the teacher it is
 // measured against moves too); its held-out top-1 (the teacher's prototype) leaves the untrained 1.000
 // (every image on one prototype) and beats 4x chance (1/256); its kNN against random init is reported,
 // not asserted: at 60 steps on the fixture it does not beat random init (README "Methods").
@@ -82,7 +81,7 @@ describe.skipIf(torch.skip)('BYOL and DINO learn at their default settings (torc
         // and not by collapse: a projector that maps every image to one point drives the loss to ~0 (the
         // Kermany grid's first BYOL, before the head had BatchNorm: 0.0004 with top-1 at chance, 1/32)
         expect(trained.loss).toBeGreaterThan(0.05);
-        expect(after.auc).toBeGreaterThan(random.auc); // measured 0.957 vs 0.883, paired CI [-0.023, 0.252]
+        // kNN is reported, not asserted: 0.957 in one run, 0.875 in a clean-clone CI run (random init 0.883; 32 test images)
         expect(collapse.projection!.cosine).toBeLessThan(0.9);
       } else {
         expect(collapse.prototypes!.cosine).toBeLessThan(0.9);
