@@ -246,14 +246,20 @@ def encoder_shapes(encoder_spec):
 def canonical_names(encoder_spec, head_spec=None):
     """The canonical weight names in canonical order (mirrors packages/models shapes.ts + heads.ts)."""
     names = list(encoder_shapes(encoder_spec))
-    if head_spec is not None:
-        projector = is_projector(head_spec)
-        bn = projector and head_spec.get('bn')
-        proj = ['head.proj'] if head_spec.get('proj') and not projector else []
-        pred = ['head.pred1'] + (['head.predbn1'] if bn else []) + ['head.pred2'] if projector and head_spec.get('predictor') else []
-        for layer in proj + ['head.fc1'] + (['head.bn1'] if bn else []) + ['head.fc2'] + pred:
-            suffixes = ('.weight', '.bias', '.running_mean', '.running_var') if layer.split('.')[1].startswith(('bn', 'predbn')) else ('.weight', '.bias')
-            names += [layer + s for s in suffixes]
-        if projector and head_spec.get('prototypes'):
-            names.append('head.proto.weight')
+    if head_spec is None:
+        return names
+
+    def dense(layer):
+        return [layer + '.weight', layer + '.bias']
+
+    def batch_norm(layer):
+        return [layer + s for s in ('.weight', '.bias', '.running_mean', '.running_var')] if head_spec.get('bn') else []
+
+    if not is_projector(head_spec):
+        return names + (dense('head.proj') if head_spec.get('proj') else []) + dense('head.fc1') + dense('head.fc2')
+    names += dense('head.fc1') + batch_norm('head.bn1') + dense('head.fc2')
+    if head_spec.get('predictor'):
+        names += dense('head.pred1') + batch_norm('head.predbn1') + dense('head.pred2')
+    if head_spec.get('prototypes'):
+        names.append('head.proto.weight')
     return names

@@ -25,6 +25,13 @@ class ModelNames(unittest.TestCase):
         self.assertEqual(tuple(net.state_dict()['features.0.weight'].shape), (64, 1, 3, 3))
         self.assertEqual(tuple(net.state_dict()['head.fc1.weight'].shape), (256, 2 * 128))
 
+    def test_projector_options_byol_and_dino_names_follow_the_module_order(self):
+        for head in ({'kind': 'projector', 'views': 2, 'hidden': 32, 'out': 16, 'predictor': 32, 'bn': True},
+                     {'kind': 'projector', 'views': 2, 'hidden': 32, 'out': 16, 'prototypes': 64, 'bn': True}):
+            names = [n for n in PretextNet(TINY, head).state_dict() if not n.endswith('num_batches_tracked')]
+            self.assertEqual(canonical_names(TINY, head), names)
+            self.assertIn('head.bn1.running_var', names)
+
     def test_duplicate_weight_name_is_an_error(self):
         spec = dict(TINY, ops=[dict(TINY['ops'][0]), dict(TINY['ops'][0], id='again')] + TINY['ops'][1:])
         with self.assertRaisesRegex(ValueError, 'features.0'):
