@@ -23,9 +23,8 @@ export interface CollapseReport {
   step: string;
   images: number;
   encoder: OutputStats;
-  projection?: OutputStats;
-  prediction?: OutputStats;
-  prototypes?: OutputStats;
+  /** each part of the head's output in order: each emitted value, then the last layer's (BYOL: projection, prediction; DINO: prototype cosines) */
+  head: OutputStats[];
   /** the table cxr_torch.collapse prints */
   text: string;
 }

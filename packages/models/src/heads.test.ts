@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encoderSpec } from './encoders/index.ts';
-import { headWeightsShapes } from './heads.ts';
+import { headWeightsShapes, projectorOutWidth, projectorWidths } from './heads.ts';
+import { ProjectorHead } from './spec.ts';
 import { headSpec } from './tasks/index.ts';
 
 describe('pretext heads', () => {
@@ -35,13 +36,42 @@ describe('pretext heads', () => {
 
   it('projector heads (contrastive): per-view MLP to a 128-dim embedding, fc1 as wide as the features', () => {
     const head = headSpec('simclr', vgg16);
-    expect(head).toEqual({ kind: 'projector', views: 2, hidden: 512, out: 128 });
+    expect(head.kind === 'projector' && head.layers.map((l) => l.layer)).toEqual(['dense', 'relu', 'dense']);
     expect(headWeightsShapes(vgg16, head).map((w) => [w.name, w.shape])).toEqual([
       ['head.fc1.weight', [512, 512]],
       ['head.fc1.bias', [512]],
       ['head.fc2.weight', [128, 512]],
       ['head.fc2.bias', [128]],
     ]);
+  });
+
+  it("a projector's layer list: widths run down the list; emitted parts come before the last layer's", () => {
+    const head = ProjectorHead.parse({
+      kind: 'projector',
+      views: 2,
+      layers: [
+        { layer: 'dense', name: 'head.a', out: 32 },
+        { layer: 'bn', name: 'head.b' },
+        { layer: 'relu' },
+        { layer: 'dense', name: 'head.c', out: 16 },
+        { layer: 'emit' },
+        { layer: 'cosine', name: 'head.d', out: 64 },
+      ],
+    });
+    expect(projectorWidths(512, head)).toEqual({ inputs: [512, 32, 32, 32, 16, 16], parts: [16, 64] });
+    expect(projectorOutWidth(512, head)).toBe(80);
+    expect(headWeightsShapes(vgg16, head).map((w) => [w.name, w.shape])).toEqual([
+      ['head.a.weight', [32, 512]],
+      ['head.a.bias', [32]],
+      ['head.b.weight', [32]],
+      ['head.b.bias', [32]],
+      ['head.b.running_mean', [32]],
+      ['head.b.running_var', [32]],
+      ['head.c.weight', [16, 32]],
+      ['head.c.bias', [16]],
+      ['head.d.weight', [64, 16]],
+    ]);
+    expect(() => ProjectorHead.parse({ kind: 'projector', views: 2, layers: [{ layer: 'softmax' }] })).toThrow();
   });
 
   it('rejects unknown methods and invalid overrides', () => {

@@ -1,5 +1,5 @@
 import type { WeightShape } from './shapes.ts';
-import type { EncoderSpec, HeadSpec } from './spec.ts';
+import type { EncoderSpec, HeadSpec, ProjectorHead } from './spec.ts';
 
 function dense(name: string, inputs: number, outputs: number): WeightShape[] {
   return [
@@ -24,18 +24,40 @@ export function headInputWidth(encoder: EncoderSpec, head: HeadSpec): number {
 }
 
 /**
- * Head weights in canonical order (dense kernels [out, in], like torch.nn.Linear):
- * optional per-view `head.proj` (shared across views), then `head.fc1`, `head.fc2`; a projector's
- * optional BatchNorm follows its hidden layer, then its predictor or its prototypes come last.
+ * A projector's layers with the width each one takes in, and the widths of its output's parts (each
+ * `emit`, then the last layer): the head gives their concatenation per view.
+ */
+export function projectorWidths(features: number, head: ProjectorHead): { inputs: number[]; parts: number[] } {
+  let width = features;
+  const inputs: number[] = [];
+  const parts: number[] = [];
+  for (const layer of head.layers) {
+    inputs.push(width);
+    if (layer.layer === 'dense' || layer.layer === 'cosine') width = layer.out;
+    else if (layer.layer === 'emit') parts.push(width);
+  }
+  return { inputs, parts: [...parts, width] };
+}
+
+/** Width of a projector's output per view. */
+export function projectorOutWidth(features: number, head: ProjectorHead): number {
+  return projectorWidths(features, head).parts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Head weights in canonical order (dense kernels [out, in], like torch.nn.Linear). A classifier:
+ * optional per-view `head.proj` (shared across views), then `head.fc1`, `head.fc2`. A projector: its
+ * layers' weights in list order.
  */
 export function headWeightsShapes(encoder: EncoderSpec, head: HeadSpec): WeightShape[] {
   if (head.kind === 'projector') {
-    const bn = (name: string, channels: number) => (head.bn ? batchNorm(name, channels) : []);
-    const predictor = head.predictor
-      ? [...dense('head.pred1', head.out, head.predictor), ...bn('head.predbn1', head.predictor), ...dense('head.pred2', head.predictor, head.out)]
-      : [];
-    const prototypes: WeightShape[] = head.prototypes ? [{ name: 'head.proto.weight', shape: [head.prototypes, head.out], kind: 'dense.weight' }] : [];
-    return [...dense('head.fc1', encoder.features, head.hidden), ...bn('head.bn1', head.hidden), ...dense('head.fc2', head.hidden, head.out), ...predictor, ...prototypes];
+    const { inputs } = projectorWidths(encoder.features, head);
+    return head.layers.flatMap((layer, i): WeightShape[] => {
+      if (layer.layer === 'dense') return dense(layer.name, inputs[i], layer.out);
+      if (layer.layer === 'cosine') return [{ name: `${layer.name}.weight`, shape: [layer.out, inputs[i]], kind: 'dense.weight' }];
+      if (layer.layer === 'bn') return batchNorm(layer.name, inputs[i]);
+      return [];
+    });
   }
   return [
     ...(head.proj ? dense('head.proj', encoder.features, head.proj) : []),

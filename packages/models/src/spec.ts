@@ -123,26 +123,37 @@ export const ClassifierHead = z.object({
 });
 
 /**
- * Projector head (contrastive methods): each view's features -> dense `head.fc1` + relu -> dense
- * `head.fc2` -> an `out`-dim embedding per view, [B, views, out]; the loss compares the views.
- * With a `predictor` (hidden width), a second MLP `head.pred1` + relu -> `head.pred2` maps the
- * embedding to a prediction, and the head gives [embedding | prediction], [B, views, 2 out].
- * With `bn`, BatchNorm follows each hidden layer (`head.bn1` after fc1, `head.predbn1` after pred1),
- * over the batch's views together: BYOL's MLPs, without which its projections collapse to one point.
- * With `prototypes` (K), the embedding is L2-normalised and scored against K unit vectors, the rows of
- * `head.proto.weight` [K, out] normalised in the forward (DINO's weight-normalised last layer, its gain
- * fixed at 1): the head gives K cosines per view, [B, views, K]. Unbounded logits instead sat far below
- * DINO's temperatures, its teacher stayed uniform and the loss at ln K.
+ * One layer of a projector head, applied to each view's vector. Widths follow from the encoder's
+ * features down the list, so a layer names only its output width.
+ *  - dense: `${name}.weight` [out, in], `${name}.bias` [out]
+ *  - cosine: `${name}.weight` [out, in], no bias; the input and the weight's rows are L2-normalised in
+ *    the forward, so it scores cosines to `out` unit vectors (a weight-normalised layer with its gain
+ *    fixed at 1, e.g. prototypes)
+ *  - bn: BatchNorm over the batch's views together (torch BatchNorm2d on [N, C, 1, 1]; parameters and
+ *    running statistics named as the encoder's `bn` op)
+ *  - relu
+ *  - emit: the value here is also part of the head's output, ahead of the final value
+ */
+export const HeadLayer = z.discriminatedUnion('layer', [
+  z.object({ layer: z.literal('dense'), name: z.string(), out: z.number().int().positive() }),
+  z.object({ layer: z.literal('cosine'), name: z.string(), out: z.number().int().positive() }),
+  z.object({ layer: z.literal('bn'), name: z.string() }),
+  z.object({ layer: z.literal('relu') }),
+  z.object({ layer: z.literal('emit') }),
+]);
+export type HeadLayer = z.infer<typeof HeadLayer>;
+
+/**
+ * Projector head (the embedding methods): each view's features through `layers`, [B, views, width]
+ * where width is the emitted widths plus the last layer's; the loss compares the views. A method
+ * writes its own layer list (tasks/<method>.ts); the engines build any list from these layer kinds.
  */
 export const ProjectorHead = z.object({
   kind: z.literal('projector'),
   views: z.number().int().positive(),
-  hidden: z.number().int().positive(),
-  out: z.number().int().positive(),
-  predictor: z.number().int().positive().optional(),
-  bn: z.boolean().optional(),
-  prototypes: z.number().int().positive().optional(),
+  layers: z.array(HeadLayer).min(1),
 });
+export type ProjectorHead = z.infer<typeof ProjectorHead>;
 
 /** What sits on the encoder during pretraining; absent `kind` means a classifier. */
 export const HeadSpec = z.union([ProjectorHead, ClassifierHead]);

@@ -1,7 +1,8 @@
 """Has a projector head collapsed? `python -m cxr_torch.collapse <dir>` (eval's measureCollapse writes
-<dir>: spec.json, weights.safetensors, x.u8 = N held-out images, size x size) prints, per output (encoder
-features; projection and BYOL's prediction, or DINO's prototype cosines), its statistics over the images,
-then one JSON line of them. BatchNorm in eval mode, no augmentation."""
+<dir>: spec.json, weights.safetensors, x.u8 = N held-out images, size x size) prints, per output (the encoder's
+features, then each part of the head's output: each emitted value and the last layer's, e.g. BYOL's
+projection and prediction, DINO's prototype cosines), its statistics over the images, then one JSON line
+of them. BatchNorm in eval mode, no augmentation."""
 import json
 import os
 import sys
@@ -31,30 +32,26 @@ def stats(z):
 def main(d):
     spec = json.load(open(os.path.join(d, 'spec.json')))
     weights = read_safetensors(os.path.join(d, 'weights.safetensors'))
-    if spec['head'].get('bn') and 'head.bn1.weight' not in weights:
-        spec['head']['bn'] = False  # a BYOL run from before its head had BatchNorm (README: Methods)
     model = PretextNet(spec['encoder'], spec['head'])
     own = {k: v for k, v in weights.items() if not k.startswith(('key.', 'loss.'))}
     model.load_state_dict(own, strict=False)
     missing = [n for n, _ in model.state_dict().items() if n not in own and not n.endswith('num_batches_tracked')]
     if missing:
-        raise SystemExit('weights lack %s' % missing[:4])
+        raise SystemExit('weights lack %s: the checkpoint was trained with another head' % missing[:4])
     size = spec['size']
     x = torch.from_numpy(np.fromfile(os.path.join(d, 'x.u8'), dtype=np.uint8).reshape(-1, 1, size, size).copy())
     model.eval()
     with torch.no_grad():
         f = model.encode(x)
         out = model.head_out(f)[:, 0]
-    report = {'encoder': stats(f[:, 0])}
-    if spec['head'].get('prototypes'):  # DINO: the K cosines to its prototypes
-        report['prototypes'] = stats(out)
-    else:
-        width = spec['head']['out']
-        report['projection'] = stats(out[:, :width])
-        if out.shape[1] > width:  # BYOL: [projection | prediction]
-            report['prediction'] = stats(out[:, width:])
+    report = {'encoder': stats(f[:, 0]), 'head': []}
+    start = 0
+    for width in model.out_parts:
+        report['head'].append(stats(out[:, start:start + width]))
+        start += width
     print(f'{spec["label"]}: {len(x)} held-out X-rays')
-    for name, r in report.items():
+    rows = [('encoder', report['encoder'])] + [('head part %d' % i, r) for i, r in enumerate(report['head'])]
+    for name, r in rows:
         print(f'  {name:<12} dim {r["dim"]:>4}  mean pairwise cosine {r["cosine"]:.4f}  effective rank {r["rank"]:6.2f}  '
               f'sd over images {r["sdImages"]:.4g}  sd over outputs {r["sdOutputs"]:.4g}')
     print(json.dumps(report))

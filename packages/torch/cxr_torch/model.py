@@ -144,9 +144,23 @@ def is_projector(head_spec):
     return head_spec is not None and head_spec.get('kind') == 'projector'
 
 
+def projector_widths(features, head_spec):
+    """(width each layer takes in, widths of the output's parts: each `emit`, then the last layer);
+    mirrors packages/models heads.ts projectorWidths."""
+    width, inputs, parts = features, [], []
+    for layer in head_spec['layers']:
+        inputs.append(width)
+        if layer['layer'] in ('dense', 'cosine'):
+            width = layer['out']
+        elif layer['layer'] == 'emit':
+            parts.append(width)
+    return inputs, parts + [width]
+
+
 class PretextNet(nn.Module):
     """Shared encoder per view, then the head. Classifier: optional proj (linear+relu) -> concat ->
-    fc1 + relu -> fc2 -> logits [B, classes]. Projector: per view fc1 + relu -> fc2 -> [B, V, out]."""
+    fc1 + relu -> fc2 -> logits [B, classes]. Projector: its layer list per view -> [B, V, out_width],
+    the emitted values then the last layer's (widths `out_parts`)."""
 
     def __init__(self, encoder_spec, head_spec=None):
         super().__init__()
@@ -157,17 +171,16 @@ class PretextNet(nn.Module):
             return
         features = encoder_spec['features']
         if is_projector(head_spec):
-            _register(self, 'head.fc1', nn.Linear(features, head_spec['hidden']))
-            if head_spec.get('bn'):  # BatchNorm2d on [N, C, 1, 1]: DDP's SyncBatchNorm/GlobalBatchNorm2d cover it
-                _register(self, 'head.bn1', nn.BatchNorm2d(head_spec['hidden']))
-            _register(self, 'head.fc2', nn.Linear(head_spec['hidden'], head_spec['out']))
-            if head_spec.get('predictor'):
-                _register(self, 'head.pred1', nn.Linear(head_spec['out'], head_spec['predictor']))
-                if head_spec.get('bn'):
-                    _register(self, 'head.predbn1', nn.BatchNorm2d(head_spec['predictor']))
-                _register(self, 'head.pred2', nn.Linear(head_spec['predictor'], head_spec['out']))
-            if head_spec.get('prototypes'):
-                _register(self, 'head.proto', nn.Linear(head_spec['out'], head_spec['prototypes'], bias=False))
+            inputs, self.out_parts = projector_widths(features, head_spec)
+            self.out_width = sum(self.out_parts)
+            for layer, width in zip(head_spec['layers'], inputs):
+                kind = layer['layer']
+                if kind in ('dense', 'cosine'):
+                    _register(self, layer['name'], nn.Linear(width, layer['out'], bias=kind == 'dense'))
+                elif kind == 'bn':  # BatchNorm2d on [N, C, 1, 1]: DDP's SyncBatchNorm/GlobalBatchNorm2d cover it
+                    _register(self, layer['name'], nn.BatchNorm2d(width))
+                elif kind not in ('relu', 'emit'):
+                    raise ValueError('unknown projector head layer "%s"' % kind)
             return
         width = features
         if head_spec.get('proj'):
@@ -192,23 +205,30 @@ class PretextNet(nn.Module):
     def head_out(self, f):
         """per-view features [B, V, F] -> the head's output (logits, or per-view embeddings)."""
         if is_projector(self.head_spec):
-            z = self.head.fc2(F.relu(self._norm('bn1', self.head.fc1(f))))
-            if self.head_spec.get('prototypes'):  # cosines to unit prototypes (DINO's weight-normalised layer)
-                return F.normalize(z, dim=-1) @ F.normalize(self.head.proto.weight, dim=-1).T
-            if not self.head_spec.get('predictor'):
-                return z
-            # [projection | prediction]: one forward, so DDP sees every parameter used
-            return torch.cat([z, self.head.pred2(F.relu(self._norm('predbn1', self.head.pred1(z))))], -1)
+            return self._projector(f)
         if self.head_spec.get('proj'):
             f = F.relu(self.head.proj(f))
         return self.head.fc2(F.relu(self.head.fc1(f.reshape(f.shape[0], -1))))
 
-    def _norm(self, name, h):
-        """The projector's optional BatchNorm over every view of the batch: [B, V, C] -> [B, V, C]."""
-        if not self.head_spec.get('bn'):
-            return h
-        b, v, c = h.shape
-        return getattr(self.head, name)(h.reshape(b * v, c, 1, 1)).reshape(b, v, c)
+    def _projector(self, h):
+        """[B, V, F] through the projector's layers; the emitted values and the last one, concatenated
+        (one forward, so DDP sees every parameter used)."""
+        emitted = []
+        for layer in self.head_spec['layers']:
+            kind = layer['layer']
+            if kind == 'dense':
+                h = self.get_submodule(layer['name'])(h)
+            elif kind == 'cosine':
+                w = self.get_submodule(layer['name']).weight
+                h = F.normalize(h, dim=-1) @ F.normalize(w, dim=-1).T
+            elif kind == 'bn':  # over every view of the batch
+                b, v, c = h.shape
+                h = self.get_submodule(layer['name'])(h.reshape(b * v, c, 1, 1)).reshape(b, v, c)
+            elif kind == 'relu':
+                h = F.relu(h)
+            else:  # emit
+                emitted.append(h)
+        return torch.cat(emitted + [h], -1) if emitted else h
 
     def forward(self, x):
         f = self.encode(x)
@@ -252,14 +272,14 @@ def canonical_names(encoder_spec, head_spec=None):
     def dense(layer):
         return [layer + '.weight', layer + '.bias']
 
-    def batch_norm(layer):
-        return [layer + s for s in ('.weight', '.bias', '.running_mean', '.running_var')] if head_spec.get('bn') else []
-
     if not is_projector(head_spec):
         return names + (dense('head.proj') if head_spec.get('proj') else []) + dense('head.fc1') + dense('head.fc2')
-    names += dense('head.fc1') + batch_norm('head.bn1') + dense('head.fc2')
-    if head_spec.get('predictor'):
-        names += dense('head.pred1') + batch_norm('head.predbn1') + dense('head.pred2')
-    if head_spec.get('prototypes'):
-        names.append('head.proto.weight')
+    for layer in head_spec['layers']:
+        kind, name = layer['layer'], layer.get('name')
+        if kind == 'dense':
+            names += dense(name)
+        elif kind == 'cosine':
+            names.append(name + '.weight')
+        elif kind == 'bn':
+            names += [name + s for s in ('.weight', '.bias', '.running_mean', '.running_var')]
     return names

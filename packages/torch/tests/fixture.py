@@ -109,3 +109,9 @@ def vgg_spec(name, blocks, input_norm='per-view', bn=False):
 
 VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]
 TINY = vgg_spec('tiny', [[8], [16]])
+
+
+def mlp_head(hidden, out, views=2, bn=None):
+    """A projector head spec: dense head.fc1 (+ BatchNorm `bn`) + relu -> dense head.fc2 (models' projectorHead)."""
+    layers = [{'layer': 'dense', 'name': 'head.fc1', 'out': hidden}] + ([{'layer': 'bn', 'name': bn}] if bn else [])
+    return {'kind': 'projector', 'views': views, 'layers': layers + [{'layer': 'relu'}, {'layer': 'dense', 'name': 'head.fc2', 'out': out}]}

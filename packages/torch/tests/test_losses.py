@@ -11,7 +11,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(__file__))
 from client import init_request, initial_weights  # noqa: E402
-from fixture import TINY, xrays  # noqa: E402
+from fixture import TINY, mlp_head, xrays  # noqa: E402
 
 from cxr_torch.lars import LARS  # noqa: E402
 from cxr_torch.losses import byol_terms, dino_terms  # noqa: E402
@@ -30,7 +30,7 @@ class Embeddings(nn.Module):
 
     def __init__(self, out):
         super().__init__()
-        self.head_spec = {'out': out}
+        self.out_parts, self.out_width = [out], out
         self.w = nn.Parameter(torch.ones(1))
 
     def forward(self, x):
@@ -84,7 +84,7 @@ class MocoStateTravels(unittest.TestCase):
 
     def test_save_then_resume_restores_key_network_and_queue(self):
         folder = tempfile.mkdtemp()
-        head = {'kind': 'projector', 'views': 2, 'hidden': 16, 'out': 8}
+        head = mlp_head(16, 8)
         loss = {'name': 'info-nce', 'temperature': 0.2, 'queue': 12, 'momentum': 0.9, 'shuffleGroups': 2}
         _, path = initial_weights(folder, TINY, head)
         first = Trainer(init_request(TINY, head, path, loss=loss))

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fixture import TINY, rotation_batch, vgg_spec, xrays  # noqa: E402
+from fixture import TINY, mlp_head, rotation_batch, vgg_spec, xrays  # noqa: E402
 
 from cxr_torch.model import PretextNet, canonical_names, normalise, same_padding  # noqa: E402
 
@@ -25,12 +25,33 @@ class ModelNames(unittest.TestCase):
         self.assertEqual(tuple(net.state_dict()['features.0.weight'].shape), (64, 1, 3, 3))
         self.assertEqual(tuple(net.state_dict()['head.fc1.weight'].shape), (256, 2 * 128))
 
-    def test_projector_options_byol_and_dino_names_follow_the_module_order(self):
-        for head in ({'kind': 'projector', 'views': 2, 'hidden': 32, 'out': 16, 'predictor': 32, 'bn': True},
-                     {'kind': 'projector', 'views': 2, 'hidden': 32, 'out': 16, 'prototypes': 64, 'bn': True}):
-            names = [n for n in PretextNet(TINY, head).state_dict() if not n.endswith('num_batches_tracked')]
+    def test_projector_layer_lists_names_follow_the_module_order(self):
+        predictor = [{'layer': 'emit'}, {'layer': 'dense', 'name': 'head.pred1', 'out': 32}, {'layer': 'bn', 'name': 'head.predbn1'},
+                     {'layer': 'relu'}, {'layer': 'dense', 'name': 'head.pred2', 'out': 16}]
+        for head in (mlp_head(32, 16, bn='head.bn1'),
+                     dict(mlp_head(32, 16, bn='head.bn1'), layers=mlp_head(32, 16, bn='head.bn1')['layers'] + predictor),
+                     dict(mlp_head(32, 16), layers=mlp_head(32, 16)['layers'] + [{'layer': 'cosine', 'name': 'head.proto', 'out': 64}])):
+            net = PretextNet(TINY, head)
+            names = [n for n in net.state_dict() if not n.endswith('num_batches_tracked')]
             self.assertEqual(canonical_names(TINY, head), names)
-            self.assertIn('head.bn1.running_var', names)
+            self.assertEqual(net.head_out(torch.randn(4, 2, 16)).shape[-1], net.out_width)
+
+    def test_projector_layers_by_hand(self):
+        """dense, bn (batch statistics over every view), relu, emit and cosine against the same maths
+        written out: the emitted value comes first, then the cosines to the unit rows."""
+        head = {'kind': 'projector', 'views': 2, 'layers': [
+            {'layer': 'dense', 'name': 'head.fc1', 'out': 5}, {'layer': 'bn', 'name': 'head.bn1'}, {'layer': 'relu'},
+            {'layer': 'dense', 'name': 'head.fc2', 'out': 3}, {'layer': 'emit'}, {'layer': 'cosine', 'name': 'head.proto', 'out': 4}]}
+        net = PretextNet(TINY, head).train()
+        self.assertEqual((net.out_parts, net.out_width), ([3, 4], 7))
+        f = torch.randn(3, 2, 16)
+        h = f.reshape(6, 16) @ net.head.fc1.weight.T + net.head.fc1.bias
+        h = (h - h.mean(0)) / torch.sqrt(h.var(0, unbiased=False) + 1e-5)  # BN's affine starts at 1, 0
+        z = torch.relu(h) @ net.head.fc2.weight.T + net.head.fc2.bias
+        w = net.head.proto.weight
+        cos = torch.stack([torch.stack([torch.dot(zi, wk) / zi.norm() / wk.norm() for wk in w]) for zi in z])
+        want = torch.cat([z, cos], 1).reshape(3, 2, 7)
+        self.assertTrue(torch.allclose(net.head_out(f), want, atol=1e-5))
 
     def test_duplicate_weight_name_is_an_error(self):
         spec = dict(TINY, ops=[dict(TINY['ops'][0]), dict(TINY['ops'][0], id='again')] + TINY['ops'][1:])

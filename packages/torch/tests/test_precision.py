@@ -9,12 +9,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from client import init_request, initial_weights  # noqa: E402
-from fixture import TINY, rotation_batch  # noqa: E402
+from fixture import TINY, mlp_head, rotation_batch  # noqa: E402
 
 from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
 from cxr_torch.trainer import Trainer  # noqa: E402
 
-PROJECTOR = {'kind': 'projector', 'views': 2, 'hidden': 16, 'out': 8}
+PROJECTOR = mlp_head(16, 8)
 CASES = [
     ({'views': 1, 'hidden': 16, 'classes': 4}, None),
     (PROJECTOR, {'name': 'nt-xent', 'temperature': 0.2}),

@@ -1,10 +1,17 @@
 import type { EncoderSpec, HeadSpec } from '../spec.ts';
-import { type HeadOptions, projectorHead } from './projector.ts';
+import { type HeadOptions, hiddenLayer } from './projector.ts';
 
 /**
- * DINO: the projection MLP onto an `out`-dim embedding, L2-normalised and scored against `prototypes`
- * unit vectors (cosines), the same for every crop (student) and the teacher's copy.
+ * DINO: the projection MLP (BatchNorm after the hidden layer: DINO's `use_bn_in_head`) onto a 128-dim
+ * embedding, scored against `prototypes` unit vectors (cosines: the weight-normalised last layer, gain
+ * 1); the same for every crop (student) and the teacher's copy. Unbounded logits instead sat far below
+ * DINO's temperatures: the teacher stayed uniform and the loss at ln K.
  */
 export function dinoHead(encoder: EncoderSpec, opts: HeadOptions = {}): HeadSpec {
-  return projectorHead(encoder, { prototypes: 256, bn: true, ...opts });
+  const { prototypes = 256 } = opts as { prototypes?: number };
+  return {
+    kind: 'projector',
+    views: 2,
+    layers: [...hiddenLayer('head.fc1', encoder.features, 'head.bn1'), { layer: 'dense', name: 'head.fc2', out: 128 }, { layer: 'cosine', name: 'head.proto', out: prototypes }],
+  };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type EncoderSpec, type HeadSpec, isRgbInputNorm, type Op, RGB_INPUT_NORMS } from '../spec.ts';
+import { type EncoderSpec, type HeadSpec, isRgbInputNorm, type Op, type ProjectorHead, RGB_INPUT_NORMS } from '../spec.ts';
 
 /**
  * tfjs forward passes over canonical parameters: `params` maps canonical names to tensors in
@@ -147,14 +147,27 @@ function dense(x: tf.Tensor2D, params: Params, name: string): tf.Tensor2D {
   return tf.add(tf.matMul(x, param(params, `${name}.weight`) as tf.Tensor2D, false, true), param(params, `${name}.bias`));
 }
 
-/** [N, width] -> fc1 + relu -> fc2 (classifier logits, or projector embeddings) */
+/** [N, width] -> fc1 + relu -> fc2: a classifier's logits */
 function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
   return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
 }
 
+/** A projector's layers on [N, width] rows; tfjs has dense, relu and emit (BatchNorm and cosine layers train on torch). */
+function projectorForward(head: ProjectorHead, params: Params, x: tf.Tensor2D): tf.Tensor2D {
+  const emitted: tf.Tensor2D[] = [];
+  let h = x;
+  for (const layer of head.layers) {
+    if (layer.layer === 'dense') h = dense(h, params, layer.name);
+    else if (layer.layer === 'relu') h = tf.relu(h);
+    else if (layer.layer === 'emit') emitted.push(h);
+    else throw new Error(`tfjs has no projector head layer "${layer.layer}": use the torch engine (--engine torch).`);
+  }
+  return emitted.length ? tf.concat([...emitted, h], 1) : h;
+}
+
 /**
  * The head's output for a pretext batch: classifier logits [B, classes], or projector embeddings
- * [B, views, out]. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype, view-major
+ * [B, views, width]. `x` holds [B, views, P, P] pixel values 0..255 (any numeric dtype, view-major
  * per sample as in data's Batch): every view goes through the shared encoder in one batch of
  * B * views images; a classifier joins the views with a reshape ([B * views, F] rows are
  * view-major per sample), which also keeps the gradient tape simple (tfjs's unstack gradient fails
@@ -163,12 +176,12 @@ function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
 export function headOutput(encoder: EncoderSpec, head: HeadSpec, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D | tf.Tensor3D {
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
-  if (head.kind === 'projector' && (head.predictor || head.bn || head.prototypes)) {
-    throw new Error('tfjs has no projector predictor, BatchNorm or prototypes: use the torch engine (--engine torch).');
-  }
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
   const feats = encoderForward(encoder, params, pixels, opts);
-  if (head.kind === 'projector') return tf.reshape(classify(params, feats), [b, views, head.out]) as tf.Tensor3D;
+  if (head.kind === 'projector') {
+    const out = projectorForward(head, params, feats);
+    return tf.reshape(out, [b, views, out.shape[1]]) as tf.Tensor3D;
+  }
   const perView = head.proj ? tf.relu(dense(feats, params, 'head.proj')) : feats;
   return classify(params, tf.reshape(perView, [b, -1]) as tf.Tensor2D);
 }

@@ -10,7 +10,7 @@ class Byol(Hook):
     def __init__(self, spec, model, autocast):
         super().__init__(spec, model, autocast)
         self.target = EmaNetwork(model)
-        self.out = model.head_spec['out']  # the head gives [projection | prediction] per view
+        self.out = model.out_parts[0]  # the head emits the projection: [projection | prediction] per view
 
     def to(self, device):
         self.target.to(device)

@@ -14,7 +14,7 @@ class Dino(Hook):
     def __init__(self, spec, model, autocast):
         super().__init__(spec, model, autocast)
         self.teacher = EmaNetwork(model)
-        self.center = torch.zeros(model.head_spec['prototypes'])
+        self.center = torch.zeros(model.out_width)
 
     def to(self, device):
         self.teacher.to(device)

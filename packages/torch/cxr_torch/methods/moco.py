@@ -17,7 +17,7 @@ class Moco(Hook):
         self.key = EmaNetwork(model)
         gen = torch.Generator().manual_seed(0)
         dtype = next(model.parameters()).dtype  # float64 in the fp64 test mode
-        self.queue = F.normalize(torch.randn(spec['queue'], model.head_spec['out'], generator=gen), dim=1).to(dtype)
+        self.queue = F.normalize(torch.randn(spec['queue'], model.out_width, generator=gen), dim=1).to(dtype)
         self.at = 0  # a Python int: reading a device tensor every step would sync the GPU
 
     def to(self, device):
