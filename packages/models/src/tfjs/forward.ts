@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type EncoderSpec, type HeadSpec, isRgbInputNorm, type Op, type ProjectorHead, RGB_INPUT_NORMS } from '../spec.ts';
+import { type EncoderSpec, type HeadLayer, type HeadSpec, isRgbInputNorm, type Op, type ProjectorHead, RGB_INPUT_NORMS } from '../spec.ts';
 
 /**
  * tfjs forward passes over canonical parameters: `params` maps canonical names to tensors in
@@ -152,7 +152,16 @@ function classify(params: Params, joined: tf.Tensor2D): tf.Tensor2D {
   return dense(tf.relu(dense(joined, params, 'head.fc1')), params, 'head.fc2');
 }
 
-/** A projector's layers on [N, width] rows; tfjs has dense, relu and emit (BatchNorm and cosine layers train on torch). */
+/** The projector head layers tfjs has (BatchNorm and cosine layers train on torch). */
+export const TFJS_HEAD_LAYERS: readonly HeadLayer['layer'][] = ['dense', 'relu', 'emit'];
+
+/** Why tfjs cannot run this head, if it cannot: the first layer kind it lacks. */
+export function tfjsHeadProblem(head: HeadSpec): string | undefined {
+  const missing = head.kind === 'projector' ? head.layers.find((l) => !TFJS_HEAD_LAYERS.includes(l.layer)) : undefined;
+  return missing && `the tfjs engine has no "${missing.layer}" head layer (it has ${TFJS_HEAD_LAYERS.join(', ')}): train with --engine torch`;
+}
+
+/** A projector's layers on [N, width] rows. */
 function projectorForward(head: ProjectorHead, params: Params, x: tf.Tensor2D): tf.Tensor2D {
   const emitted: tf.Tensor2D[] = [];
   let h = x;
@@ -160,7 +169,7 @@ function projectorForward(head: ProjectorHead, params: Params, x: tf.Tensor2D): 
     if (layer.layer === 'dense') h = dense(h, params, layer.name);
     else if (layer.layer === 'relu') h = tf.relu(h);
     else if (layer.layer === 'emit') emitted.push(h);
-    else throw new Error(`tfjs has no projector head layer "${layer.layer}": use the torch engine (--engine torch).`);
+    else throw new Error(tfjsHeadProblem(head));
   }
   return emitted.length ? tf.concat([...emitted, h], 1) : h;
 }

@@ -27,6 +27,14 @@ const tiny = EncoderSpec.parse({
 
 
 describe('TfjsEngine', () => {
+  it('refuses at init a projector head layer it has not, naming it', async () => {
+    const head = { kind: 'projector' as const, views: 2, layers: [{ layer: 'dense' as const, name: 'head.fc1', out: 8 }, { layer: 'bn' as const, name: 'head.bn1' }] };
+    const engine = new TfjsEngine({ backend: 'cpu' });
+    await expect(engine.init({ encoder: tiny, head, weights: initWeights(tiny, head, 1), optimizer: {}, loss: { name: 'nt-xent', temperature: 0.2 }, seed: 1 })).rejects.toThrow(
+      'the tfjs engine has no "bn" head layer (it has dense, relu, emit): train with --engine torch',
+    );
+  });
+
   // Learning itself is tested at the configured settings on held-out X-rays in ../learning.test.ts.
   it('steps like torch SGD (momentum, weight decay) and matches between cpu and wasm', async () => {
     const images = await fixtureImages(4, 16);

@@ -1,6 +1,6 @@
 import type { Batch } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
-import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice } from '@cxr-ssl/models/tfjs';
+import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice, tfjsHeadProblem } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { TFJS_LOSSES } from './tfjs-losses.ts';
@@ -45,6 +45,8 @@ export class TfjsEngine implements Engine {
     if (!TFJS_LOSSES[loss.name]) {
       throw new Error(`the tfjs engine has no ${loss.name} loss (it has ${Object.keys(TFJS_LOSSES).join(', ')}): train with --engine torch`);
     }
+    const headProblem = tfjsHeadProblem(init.head);
+    if (headProblem) throw new Error(headProblem);
     this.device = await setupTfjs(this.options.backend ?? 'auto');
     await this.close();
     const params = new Map<string, tf.Variable>();
