@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encoderSpec } from './encoders/index.ts';
-import { headWeightsShapes, projectorOutWidth, projectorWidths } from './heads.ts';
+import { headWeightsShapes, projectorWidths } from './heads.ts';
 import { ProjectorHead } from './spec.ts';
 import { headSpec } from './tasks/index.ts';
 
@@ -59,7 +59,6 @@ describe('pretext heads', () => {
       ],
     });
     expect(projectorWidths(512, head)).toEqual({ inputs: [512, 32, 32, 32, 16, 16], parts: [16, 64] });
-    expect(projectorOutWidth(512, head)).toBe(80);
     expect(headWeightsShapes(vgg16, head).map((w) => [w.name, w.shape])).toEqual([
       ['head.a.weight', [32, 512]],
       ['head.a.bias', [32]],

@@ -39,11 +39,6 @@ export function projectorWidths(features: number, head: ProjectorHead): { inputs
   return { inputs, parts: [...parts, width] };
 }
 
-/** Width of a projector's output per view. */
-export function projectorOutWidth(features: number, head: ProjectorHead): number {
-  return projectorWidths(features, head).parts.reduce((a, b) => a + b, 0);
-}
-
 /**
  * Head weights in canonical order (dense kernels [out, in], like torch.nn.Linear). A classifier:
  * optional per-view `head.proj` (shared across views), then `head.fc1`, `head.fc2`. A projector: its

@@ -8,7 +8,9 @@ import { type HeadOptions, hiddenLayer } from './projector.ts';
  * DINO's temperatures: the teacher stayed uniform and the loss at ln K.
  */
 export function dinoHead(encoder: EncoderSpec, opts: HeadOptions = {}): HeadSpec {
-  const { prototypes = 256 } = opts as { prototypes?: number };
+  const { prototypes } = opts as { prototypes?: number };
+  // its default is the method's option (train/src/methods/dino.ts), written once there
+  if (!prototypes) throw new Error('dinoHead: pass the number of prototypes (the method option `prototypes`)');
   return {
     kind: 'projector',
     views: 2,
