@@ -6,11 +6,13 @@ import cliProgress from 'cli-progress';
  */
 export interface Progress {
   update(done: number, fields?: Record<string, string | number>): void;
+  /** a line of its own (above the bar on a terminal) */
+  log(line: string): void;
   stop(): void;
 }
 
 export function progress(label: string, total: number, quiet = false): Progress {
-  if (quiet) return { update() {}, stop() {} };
+  if (quiet) return { update() {}, log() {}, stop() {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -28,6 +30,9 @@ export function progress(label: string, total: number, quiet = false): Progress 
         const rate = (done / Math.max(1e-3, (performance.now() - started) / 1000)).toFixed(1);
         bar.update(done, { rate, info: formatFields(fields) });
       },
+      log(line) {
+        process.stderr.write(`\r\x1b[2K${line}\n`); // the bar redraws itself at its next update
+      },
       stop: () => bar.stop(),
     };
   }
@@ -42,6 +47,9 @@ export function progress(label: string, total: number, quiet = false): Progress 
       const rate = done / Math.max(1e-3, secs);
       const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
       process.stderr.write(`${label}: ${done}/${total} (${rate.toFixed(1)}/s, ETA ${eta}s) ${formatFields(fields)}\n`);
+    },
+    log(line) {
+      process.stderr.write(`${line}\n`);
     },
     stop() {},
   };

@@ -27,6 +27,10 @@ export interface MethodRun {
   /** the scalars of update `step` of `totalSteps`: the lr given, and the method's own */
   scalarsAt(step: number, totalSteps: number, lr: number): StepScalars;
   caution(trainImages: number): string | undefined;
+  /** Method.candidates with the run's options */
+  candidates(batch: number, heldOut: boolean): number | undefined;
+  /** Method.collapseHint with the run's options */
+  collapseHint(): string;
 }
 
 function methodOf(name: string): Method {
@@ -58,6 +62,8 @@ export function parseMethod(name: string, raw: unknown, derive?: (samplerOptions
     head: (encoder) => method.head(encoder, effective),
     scalarsAt: (step, total, lr) => ({ ...Object.fromEntries(Object.entries(scalars).map(([k, f]) => [k, f(step, total)])), lr }),
     caution: (trainImages) => method.caution?.(effective, { trainImages }),
+    candidates: (batch, heldOut) => method.candidates?.(effective, batch, heldOut),
+    collapseHint: () => method.collapseHint?.(effective) ?? 'a learning rate too high (--lr) or a warm-up too short (--warmup-epochs)',
   };
 }
 

@@ -3,7 +3,8 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 
 /** One line of metrics.jsonl. `step` is the global step, so a resumed run can drop what came after its checkpoint. */
 export interface MetricsLine {
-  kind: 'step' | 'epoch';
+  /** step: a training step; epoch: its means; heldout: a held-out pass (loop.ts HeldOutLine); warning: a run-health message; timing: the run's phases */
+  kind: 'step' | 'epoch' | 'heldout' | 'warning' | 'timing';
   step: number;
   epoch: number;
   [key: string]: unknown;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { type HeldOutLine, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -57,6 +57,9 @@ export const PretextOptions = z
     masterPort: int().min(1).max(65535).optional(),
     compile: flag().default(false),
     workers: int().nonnegative().optional(),
+    heldOutEvery: int().positive().optional(),
+    checkpointEvery: int().positive().optional(),
+    checkpointMinutes: num().positive().optional(),
     resume: flag().default(false),
     quiet: flag().default(false),
     logger: LoggerOption,
@@ -127,6 +130,13 @@ function scheduleProblems(o: ScheduleFlags): [string, string][] {
   } else if (o.schedule === 'step' && o.decay > 1) out.push(['decay', `--schedule step multiplies lr by decay each epoch: give a value in (0, 1], got ${o.decay}`]);
   for (const k of ['warmup', 'warmupEpochs', 'minLr'] as const) if (o[k] !== undefined) out.push([k, 'applies to --schedule cosine only']);
   return out;
+}
+
+/** One held-out pass as a line: the method's loss and top-1 beside chance, and its collapse measure. */
+export function heldOutText(e: HeldOutLine): string {
+  const chance = e.valChance !== undefined ? ` (chance ${e.valChance.toFixed(3)})` : '';
+  const spread = e.valSpread !== undefined ? `, spread ${e.valSpread.toFixed(2)}, rank ${e.valRank!.toFixed(1)}` : '';
+  return `held-out at step ${e.step}: loss ${e.valLoss.toFixed(4)}, top-1 ${e.valAccuracy.toFixed(3)}${chance}${spread}`;
 }
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
@@ -239,7 +249,10 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         bar?.update(e.step, { epoch: `${e.epoch + 1}/${epochs}`, loss: e.loss, acc: e.accuracy, 'samples/s': Math.round(e.samplesPerSec) });
         break;
       case 'epoch':
-        if (!process.stderr.isTTY) process.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}\n`);
+        if (!process.stderr.isTTY && e.epoch % Math.max(1, Math.round(epochs / 20)) === 0) process.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)} lr ${e.lr.toExponential(2)}\n`);
+        break;
+      case 'heldout':
+        bar?.log(heldOutText(e));
         break;
       case 'done':
         bar?.stop();
@@ -263,6 +276,9 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
+        heldOutEvery: o.heldOutEvery,
+        checkpointEvery: o.checkpointEvery,
+        checkpointMinutes: o.checkpointMinutes,
       },
       { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger },
     ));
@@ -315,6 +331,9 @@ export const pretext = defineCommand({
     ['--master-port <port>', `node 0's rendezvous port (default: env MASTER_PORT, else ${DEFAULT_MASTER_PORT})`],
     ['--compile', 'torch engine: torch.compile the model'],
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
+    ['--held-out-every <n>', 'a held-out pass (the method\'s metric and the collapse measure) every n steps and at the end (default: every epoch, at least 10 steps apart, at most 20 a run)'],
+    ['--checkpoint-every <n>', 'a checkpoint every n steps (default: by time, --checkpoint-minutes); always at the end and on Ctrl-C'],
+    ['--checkpoint-minutes <m>', `a checkpoint once m minutes have passed since the last (default ${DEFAULTS.checkpointMinutes})`],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],
     ['--logger <names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (default; `tensorboard --logdir runs`) | tensorboard | csv | none'],
