@@ -16,7 +16,8 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { openCache } from '@cxr-ssl/data';
 import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
 import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
-import { ReproduceConfig, epochCurve } from '../../packages/cli/src/commands/reproduce.ts';
+import { ReproduceConfig } from '../../packages/cli/src/commands/reproduce.ts';
+import { runCurves } from '../../packages/cli/src/plots.ts';
 import { type EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
 import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
 import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
@@ -59,7 +60,7 @@ for (const size of cfg.sizes) {
     const mine = saved.filter((r) => r.init === init && r.size === size);
     if (mine.length === 0) missing.push(`${init} at ${size} px`);
     rows.push(...mine);
-    curves.push(...epochCurve(join(dir, 'runs', `${init}-${size}`), init, size));
+    curves.push(...runCurves(join(dir, 'runs', `${init}-${size}`), init, size));
   }
   cache.close();
 }

@@ -27,7 +27,7 @@ import {
 } from '@cxr-ssl/eval';
 import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
+import { heldOutHistory, MetricsLog, Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { UsageError } from './config-file.ts';
 import { loadImagenetWeights } from './imagenet.ts';
@@ -82,15 +82,11 @@ export function pretextInfo(dir: string): PretextInfo {
     optimizer?: Record<string, unknown>;
     schedule?: unknown;
   };
-  let valAccuracy: number | undefined;
-  const metrics = join(dir, 'metrics.jsonl');
-  if (existsSync(metrics)) {
-    for (const line of readFileSync(metrics, 'utf8').split('\n')) {
-      if (!line.includes('"kind":"epoch"')) continue;
-      const m = JSON.parse(line) as { valAccuracy?: number };
-      if (typeof m.valAccuracy === 'number') valAccuracy = m.valAccuracy;
-    }
-  }
+  const last = heldOutHistory(dir).at(-1);
+  const warnings = new MetricsLog(join(dir, 'metrics.jsonl'))
+    .read()
+    .flatMap((l) => (l.kind === 'warning' && typeof l.message === 'string' ? [l.message] : []));
+  const heldOut = { valAccuracy: last?.valAccuracy, valChance: last?.valChance, valSpread: last?.valSpread, valRank: last?.valRank, ...(warnings.length ? { warnings } : {}) };
   // the lr schedule is part of how the encoder was optimised: shown beside lr and momentum
   const schedule = Schedule.safeParse(cfg.schedule);
   // the optimiser by name first; LARS's trust coefficient only where it applies
@@ -98,7 +94,7 @@ export function pretextInfo(dir: string): PretextInfo {
   const optimizer = cfg.optimizer
     ? { optimizer: name, ...settings, ...(name === 'lars' ? { trustCoefficient } : {}), ...(schedule.success ? { schedule: describeSchedule(schedule.data) } : {}) }
     : undefined;
-  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, valAccuracy, optimizer };
+  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, ...heldOut, optimizer };
 }
 
 export interface EncoderRefOptions {

@@ -34,7 +34,13 @@ export function optimizerText(p?: PretextInfo): string {
     .join(', ');
 }
 
-export const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : pct(p.valAccuracy));
+export const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : `${pct(p.valAccuracy)}${p.valChance === undefined ? '' : ` (${pct(p.valChance)})`}`);
+
+/** The last held-out pass's collapse measure, "spread / effective rank", flagged when the run warned (collapse, a loss at chance). */
+export const pretextCollapseText = (p?: PretextInfo) => {
+  const measure = p?.valSpread === undefined ? '–' : `${p.valSpread.toFixed(2)} / ${p.valRank?.toFixed(1)}`;
+  return p?.warnings?.length ? `${measure} ⚠ ${p.warnings.length} warning${p.warnings.length > 1 ? 's' : ''}` : measure;
+};
 
 /** The data sets behind a row: "kermany" or, for transfer, "kermany (pretext: nih)". */
 export function dataText(r: ResultRow): string {
@@ -58,8 +64,8 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
       'ΔAUC columns: this row minus the random-init (BatchNorm recalibrated, where evaluated) / ImageNet row of the same size, protocol, label fraction and seed, ' +
       'on the same test images (paired bootstrap CI).',
     '',
-    `| init | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|' : ''}`,
+    `| init | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext held-out top-1 (chance) | pretext spread / rank | pretext optimiser' : ''} |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|---|' : ''}`,
   ];
   for (const r of sortRows(rows)) {
     const study = (r.protocol ?? 'linear') === 'linear' && (r.fraction ?? 1) === 1 ? STUDY_ACCURACY[r.init]?.[r.size] : undefined;
@@ -82,7 +88,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
       r.n_test,
       dataText(r),
       study === undefined ? '–' : study.toFixed(2),
-      ...(anyPretext ? [pretextAccuracyText(r.pretext), optimizerText(r.pretext)] : []),
+      ...(anyPretext ? [pretextAccuracyText(r.pretext), pretextCollapseText(r.pretext), optimizerText(r.pretext)] : []),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -90,7 +96,12 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
     '',
     "'majority class' is the accuracy of always answering the split's most frequent class: an encoder is only useful above it.",
     "The study's column is NIH ChestX-ray14 with VGG16, linear protocol on all labels; it is comparable only when this run used the same data and encoder.",
-    ...(anyPretext ? ["'pretext val acc.' is the pretext task's accuracy on held-out images at its last epoch."] : []),
+    ...(anyPretext
+      ? [
+          "'pretext held-out top-1' is the method's own top-1 on held-out images at its last held-out pass (the pretext class; for SimCLR, MoCo, BYOL and DINO, each image's other view among the held-out batch's), its chance level in brackets.",
+          "'pretext spread / rank' is that pass's collapse measure of the method's embeddings: the spread of the L2-normalised embeddings × √dim (about 1 healthy, 0 when every image gives the same embedding; below 0.1 the run warns) and their effective rank. ⚠: the run warned (metrics.jsonl, kind warning).",
+        ]
+      : []),
     '',
   );
   return lines.join('\n');

@@ -2,8 +2,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data/testing';
 import { readResultsFile } from '@cxr-ssl/eval';
-import { epochCurve } from './commands/reproduce.ts';
-import { writePlots } from './plots.ts';
+import { runCurves, writePlots } from './plots.ts';
 import { writeResults } from './report.ts';
 
 /** For tests: the real H200 resnet18 study of docs/results (rows, pretext metrics). */
@@ -14,7 +13,7 @@ export async function writeStudyReportTo(dir: string): Promise<void> {
   cpSync(STUDY, dir, { recursive: true, filter: (src) => !/\.(svg|png|md|html)$/.test(src) });
   const rows = readResultsFile(join(dir, 'results.json')).rows;
   const runs = join(dir, 'runs');
-  const curves = readdirSync(runs).flatMap((r) => epochCurve(join(runs, r), r.replace(/-\d+$/, ''), 128));
+  const curves = readdirSync(runs).flatMap((r) => runCurves(join(runs, r), r.replace(/-\d+$/, ''), 128));
   const cells = writeResults(dir, rows, 'H200 resnet18 study at 128 px');
   await writePlots(dir, rows, curves, cells);
 }

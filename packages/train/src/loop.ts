@@ -12,29 +12,12 @@ import type { Engine, StepResult } from './engine.ts';
 import { RUN_EXPORT_DIR } from './export/run.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
-import { type MetricsLine, MetricsLog } from './metrics-log.ts';
+import { type HeldOutLine, type MetricsLine, MetricsLog } from './metrics-log.ts';
 import { RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt, warmupSteps } from './schedule.ts';
 import { methodProblem, runMethod, withTaskDefaults } from './method-options.ts';
-
-/**
- * A held-out pass at `step`: the method's loss and top-1 with its chance level, and the collapse measure
- * (collapse.ts) of the method's embedding (a projector's output, else the encoder's features) and, for a
- * projector, of the encoder's features.
- */
-export interface HeldOutLine {
-  step: number;
-  epoch: number;
-  valLoss: number;
-  valAccuracy: number;
-  valChance?: number;
-  valSpread?: number;
-  valRank?: number;
-  valEncoderSpread?: number;
-  valEncoderRank?: number;
-}
 
 /** Wall seconds of a run's phases: engine start, training steps, held-out passes, checkpoint writing, encoder export. */
 export type PhaseSeconds = { init: number; steps: number; heldOut: number; checkpoints: number; export: number };

@@ -99,7 +99,7 @@ class RowCollector {
   stats(): EmbeddingStats {
     const dim = this.rows[0].length;
     const all = new Float32Array(this.rows.length * dim);
-    this.rows.forEach((r, i) => all.set(r, i * dim));
+    for (const [i, r] of this.rows.entries()) all.set(r, i * dim);
     return embeddingStats(all, this.rows.length, dim);
   }
 }

@@ -1,10 +1,13 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
 import { findTorchPython } from '@cxr-ssl/torch';
 import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
+import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { defineCommand } from '../command.ts';
+import { runCurves, writePlots } from '../plots.ts';
+import { pretextSummary, pretextSummaryMarkdown, timeMarkdown } from '../pretext-summary.ts';
 import { flag, int } from '../options.ts';
 import { evaluateEncoders, LinearOptions } from './linear.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
@@ -52,6 +55,14 @@ export const demo = defineCommand({
     const cacheDir = join(dir, 'cache');
     const runsDir = join(dir, 'runs');
     const started = performance.now();
+    // wall seconds per phase: prepare, each method's run, evaluation, plots (docs/DEMO.md)
+    const seconds: Record<string, number> = {};
+    let current: { name: string; at: number } | undefined;
+    const phase = (name?: string) => {
+      if (current) seconds[current.name] = (performance.now() - current.at) / 1000;
+      current = name ? { name, at: performance.now() } : undefined;
+    };
+    phase('prepare');
     rmSync(runsDir, { recursive: true, force: true }); // the demo's own disposable runs: start fresh each time
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
     const cache = openCache(cacheDir, 'kermany-mini', o.size);
@@ -80,10 +91,31 @@ export const demo = defineCommand({
         run: task,
         resume: false,
       });
+      phase(task);
       runs.push(await runPretextCommand(opts));
     }
-    await evaluateEncoders(LinearOptions.parse({ encoders: [...runs, 'random'], data: 'kermany-mini', size: o.size, cacheDir, runsDir, out: dir, seed: o.seed, quiet: o.quiet }));
+    phase('evaluation');
+    const { rows } = await evaluateEncoders(LinearOptions.parse({ encoders: [...runs, 'random'], data: 'kermany-mini', size: o.size, cacheDir, runsDir, out: dir, seed: o.seed, quiet: o.quiet }));
+    phase('plots');
+    const summaries = runs.map(pretextSummary);
+    appendFileSync(join(dir, 'results.md'), `\n${pretextSummaryMarkdown(summaries)}`);
+    await writePlots(dir, rows, runs.flatMap((r, i) => runCurves(r, summaries[i].task, o.size)));
+    phase();
+    const time = timeMarkdown(summaries, seconds, cpuSeconds());
     console.log(readFileSync(join(dir, 'results.md'), 'utf8'));
-    console.log(`demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${dir}`);
+    console.log(time);
+    writeFileAtomic(join(dir, 'time.md'), time);
+    console.log(`demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${dir} (results.md, results.html, pretext-curves.png, time.md)`);
   },
 });
+
+/** CPU seconds (user + sys) of this process and its children that have exited (the engines), where /proc has them. */
+function cpuSeconds(): number | undefined {
+  try {
+    // fields 14-17 of /proc/self/stat: utime stime cutime cstime, in clock ticks (100 a second on Linux)
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) / 100;
+  } catch {
+    return undefined;
+  }
+}

@@ -10,7 +10,7 @@ import { defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
 import { flag, intList, pathName } from '../options.ts';
-import { type CurvePoint, writePlots } from '../plots.ts';
+import { type CurvePoint, runCurves, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
 import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, randomEncoder, rowFileName } from '../evaluation.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
@@ -203,7 +203,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             quiet,
           }),
         );
-        curves.push(...epochCurve(runDir, init, size));
+        curves.push(...runCurves(runDir, init, size));
         const spec = encoderSpec(cfg.encoder);
         enc = {
           init,
@@ -234,16 +234,6 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   writeStudyReport(out, paired, cfg, cells);
   await writePlots(out, paired, curves, cells);
   return out;
-}
-
-export function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"kind":"epoch"'))
-    .map((l) => JSON.parse(l) as { epoch: number; loss: number; accuracy: number; valAccuracy?: number })
-    .map((m) => ({ task, size, epoch: m.epoch + 1, loss: m.loss, accuracy: m.accuracy, valAccuracy: m.valAccuracy }));
 }
 
 export const reproduce = defineCommand({

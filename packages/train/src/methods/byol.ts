@@ -18,4 +18,8 @@ export const byol: Method<ByolOptions> = {
   loss: () => ({ name: 'prediction-cosine' }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau) }),
+  // no candidates in its loss (2 - 2 cos); held out, each prediction's own image among the batch's targets
+  candidates: (_, batch, heldOut) => (heldOut ? batch : undefined),
+  collapseHint: (o) =>
+    `a target network that follows the online one too closely or too slowly for the run's length (--set tau=, now ${o.tau}), a learning rate too high for the warm-up (--lr, --warmup-epochs), or too few steps for the predictor to lead (--epochs)`,
 };

@@ -35,4 +35,8 @@ export const dino: Method<DinoOptions> = {
   loss: (o) => ({ name: 'self-distillation', studentTemperature: o.studentTemperature, teacherTemperature: o.teacherTemperature, centerMomentum: o.centerMomentum }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
+  // training: the prototypes the student spreads its guess over; held out, each image's other crop among the batch's
+  candidates: (o, batch, heldOut) => (heldOut ? batch : o.prototypes),
+  collapseHint: (o) =>
+    `a teacher too sharp or too flat (--set teacherTemperature=, now ${o.teacherTemperature}; warmupTeacherTemperature=), too little centring (--set centerMomentum=), more prototypes than the data can fill (--set prototypes=, now ${o.prototypes}), a teacher that follows too slowly for a short run (--set tau=, now ${o.tau}), or a learning rate too high (--lr)`,
 };

@@ -23,6 +23,10 @@ export const moco: Method<MocoOptions> = {
   head: (e) => HeadSpec.parse(mocoHead(e)),
   loss: (o) => ({ name: 'info-nce', temperature: o.temperature, queue: o.queue, momentum: o.momentum, shuffleGroups: o.shuffleGroups }),
   engines: ['torch'],
+  // training: the key among the queue's; held out: its own key among the held-out batch's (the queue holds train images' keys)
+  candidates: (o, batch, heldOut) => (heldOut ? batch : o.queue + 1),
+  collapseHint: (o) =>
+    `a queue of ${o.queue} keys larger than the data it holds (many negatives are copies of the query's own image: --set queue=N below the train split), a key network that follows too slowly or fast (--set momentum=, now ${o.momentum}), or a learning rate too high (--lr, --warmup-epochs)`,
   // a queue as large as the data set holds stale keys of the very images it is the negative for
   caution: (o, { trainImages }) =>
     o.queue >= trainImages

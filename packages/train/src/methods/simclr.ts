@@ -17,4 +17,8 @@ export const simclr: Method<SimclrOptions> = {
   head: (e) => HeadSpec.parse(simclrHead(e)),
   loss: (o) => ({ name: 'nt-xent', temperature: o.temperature }),
   engines: ['torch', 'tfjs'],
+  // each view's positive among the batch's other 2B - 1 views
+  candidates: (_, batch) => 2 * batch - 1,
+  collapseHint: (o) =>
+    `a learning rate too high for the warm-up (--lr, --warmup-epochs; --optimizer lars scales each layer's step), too few negatives in a batch (--batch-size), or a temperature too low or high for them (now ${o.temperature}: --set temperature=)`,
 };
