@@ -17,7 +17,7 @@ import { RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt, warmupSteps } from './schedule.ts';
-import { methodProblem, runMethod, withTaskDefaults } from './method-options.ts';
+import { methodProblem, runMethod, withMethodLr, withTaskDefaults } from './method-options.ts';
 
 /** Wall seconds of a run's phases: engine start, training steps, held-out passes, checkpoint writing, encoder export. */
 export type PhaseSeconds = { init: number; steps: number; heldOut: number; checkpoints: number; export: number };
@@ -77,7 +77,7 @@ export function configHash(cfg: PretextConfig): string {
  * every so many steps (config.ts), resume and a final encoder export.
  */
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<PretextOutcome> {
-  const given = PretextConfig.parse(rawConfig);
+  const given = PretextConfig.parse(withMethodLr(rawConfig));
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists
   const problem = methodProblem(given.task, given.taskOptions, given.cache.size, engine.name, given.encoder);

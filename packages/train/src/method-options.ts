@@ -86,6 +86,18 @@ export function runOptions(cfg: PretextConfig, runDir: string): Record<string, u
   return runMethod(cfg, runDir).samplerOptions;
 }
 
+/**
+ * A raw run configuration with the method's own learning rate (Method.lr) where it names none; parsing
+ * fills the rest from PretextConfig's defaults. config.json then records the lr the run used.
+ */
+export function withMethodLr(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const r = raw as { task?: unknown; optimizer?: Record<string, unknown> };
+  const lr = typeof r.task === 'string' ? METHODS[r.task]?.lr : undefined;
+  if (lr === undefined || r.optimizer?.lr !== undefined) return raw;
+  return { ...r, optimizer: { ...r.optimizer, lr } };
+}
+
 /** The config with its method options completed by the method's schema (defaults filled in), so config.json records what the run does. */
 export function withTaskDefaults(cfg: PretextConfig): PretextConfig {
   return { ...cfg, taskOptions: parseMethod(cfg.task, cfg.taskOptions).options };

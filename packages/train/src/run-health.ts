@@ -2,11 +2,15 @@ import type { MethodRun } from './method-options.ts';
 import type { HeldOutResult } from './pretext-eval.ts';
 
 /**
- * Below this spread (collapse.ts: ~1 healthy, 0 collapsed) a run's held-out embeddings have collapsed.
- * Measured on the fixture at 64 px (docs/DEMO.md): SimCLR at lr 5 (collapsed, loss at ln 63) 0.00x;
- * every method at the demo's settings 0.3 or more; random init's encoder features 0.3.
+ * Collapsed: a spread below SPREAD_FLOOR (collapse.ts: ~1 healthy, 0 collapsed) and an effective rank below
+ * RANK_FLOOR of the most it can be (min(rows - 1, dim)). Both, because an untrained projector without
+ * BatchNorm (SimCLR's, MoCo's) already has a low spread (its inputs, ReLU features, share one direction) but
+ * a high rank. Measured on the fixture at 64 px, 112 held-out rows of 128 dims (docs/DEMO.md): SimCLR at
+ * lr 0.05 collapsed (loss at ln 63) to spread 0.019-0.037, rank 6.4-7.6; untrained projections 0.04-0.08,
+ * rank 54-57; learning runs 0.2-0.7, rank 29-48.
  */
-export const SPREAD_FLOOR = 0.1;
+export const SPREAD_FLOOR = 0.05;
+export const RANK_FLOOR = 0.1;
 /** a training loss within this fraction of ln K (K candidates) is at chance */
 export const CHANCE_MARGIN = 0.02;
 /** the fewest steps (or one epoch, when longer) a loss must sit at chance before it is reported */
@@ -51,9 +55,10 @@ export class RunHealth {
       this.losses = [];
     }
     const e = val.collapse?.embedding;
-    if (e && e.spread < SPREAD_FLOOR && this.once('collapse')) {
+    const most = e ? Math.min(e.rows - 1, e.dim) : 0;
+    if (e && e.spread < SPREAD_FLOOR && e.rank < RANK_FLOOR * most && this.once('collapse')) {
       out.push(
-        `${this.method.name}: collapsed at step ${step}: the spread of its held-out embeddings is ${e.spread.toFixed(3)} (about 1 when they spread over the sphere, 0 when every image gives the same one; below ${SPREAD_FLOOR} is collapse), effective rank ${e.rank.toFixed(1)} of ${e.dim}. ${hint()}`,
+        `${this.method.name}: collapsed at step ${step}: its held-out embeddings have a spread of ${e.spread.toFixed(3)} (about 1 when they spread over the sphere, 0 when every image gives the same one) and an effective rank of ${e.rank.toFixed(1)} of at most ${most}. ${hint()}`,
       );
     }
     return out;

@@ -132,6 +132,13 @@ function scheduleProblems(o: ScheduleFlags): [string, string][] {
   return out;
 }
 
+/** "simclr 0.01, moco 0.01": the methods whose lr default is their own. */
+function methodLrText(): string {
+  return Object.entries(METHODS)
+    .flatMap(([name, m]) => (m.lr === undefined ? [] : [`${name} ${m.lr}`]))
+    .join(', ');
+}
+
 /** One held-out pass as a line: the method's loss and top-1 beside chance, and its collapse measure. */
 export function heldOutText(e: HeldOutLine): string {
   const chance = e.valChance !== undefined ? ` (chance ${e.valChance.toFixed(3)})` : '';
@@ -271,7 +278,8 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         epochs: o.epochs,
         batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: OptimizerConfig.parse({ name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, trustCoefficient: o.trustCoefficient }),
+        // unset fields stay unset: runPretext fills the method's lr (Method.lr) or OptimizerConfig's defaults
+        optimizer: { name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, trustCoefficient: o.trustCoefficient },
         schedule: scheduleOf(o),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
@@ -304,7 +312,7 @@ export const pretext = defineCommand({
     ['--epochs <n>', `epochs (default ${DEFAULTS.epochs}, as in the study)`],
     ['--batch-size <n>', `batch size (default ${DEFAULTS.batchSize})`],
     ['--steps-per-epoch <n>', 'cap the steps of an epoch (quick runs)'],
-    ['--lr <f>', `SGD (peak) learning rate (default ${DEFAULTS.optimizer.lr}; the study: 0.001 from ImageNet weights)`],
+    ['--lr <f>', `SGD (peak) learning rate (default: the method's, else ${DEFAULTS.optimizer.lr}: ${methodLrText()}; the study: 0.001 from ImageNet weights)`],
     ['--momentum <f>', `SGD momentum (default ${DEFAULTS.optimizer.momentum})`],
     ['--optimizer <name>', 'sgd (default) | lars (layer-wise trust ratio, for large contrastive batches)'],
     ['--trust-coefficient <f>', `lars: eta (default ${DEFAULTS.optimizer.trustCoefficient})`],
