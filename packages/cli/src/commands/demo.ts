@@ -27,10 +27,10 @@ export const DemoOptions = z
   .strict();
 
 /**
- * Steps per task that fit the demo's budget on 2 CPU cores (measured: torch ~100 s for 50, tfjs-wasm
- * ~280 s for 30) while rotation still reaches >= 90 % held-out.
+ * Steps per method that fit the demo's budget, 300 s on 2 CPU cores for all seven with torch (docs/DEMO.md
+ * has the measurements and the breakdown).
  */
-const STEPS = { torch: 50, tfjs: 30 } as const;
+const STEPS = { torch: 30, tfjs: 20 } as const;
 
 /**
  * The whole study in miniature on the bundled real X-rays: prepare -> the three pretext tasks at
@@ -66,7 +66,8 @@ export const demo = defineCommand({
     rmSync(runsDir, { recursive: true, force: true }); // the demo's own disposable runs: start fresh each time
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
     const cache = openCache(cacheDir, 'kermany-mini', o.size);
-    const stepsPerEpoch = Math.max(1, Math.floor(cache.indices('train').length / PRETEXT_DEFAULTS.batchSize));
+    const trainImages = cache.indices('train').length;
+    const stepsPerEpoch = Math.max(1, Math.floor(trainImages / PRETEXT_DEFAULTS.batchSize));
     cache.close();
     const torch = o.engine === 'torch' || (o.engine === 'auto' && !('error' in findTorchPython(o.python)));
     const steps = o.steps ?? STEPS[torch ? 'torch' : 'tfjs'];
@@ -90,6 +91,8 @@ export const demo = defineCommand({
         quiet: o.quiet,
         run: task,
         resume: false,
+        // where a method's options for a few tens of steps on 57 images differ from its defaults (docs/DEMO.md)
+        taskOptions: method.demo?.({ trainImages, batchSize: PRETEXT_DEFAULTS.batchSize }) ?? {},
       });
       phase(task);
       runs.push(await runPretextCommand(opts));

@@ -23,6 +23,9 @@ export const moco: Method<MocoOptions> = {
   head: (e) => HeadSpec.parse(mocoHead(e)),
   loss: (o) => ({ name: 'info-nce', temperature: o.temperature, queue: o.queue, momentum: o.momentum, shuffleGroups: o.shuffleGroups }),
   engines: ['torch'],
+  // its default queue (1024) suits Kermany's ~4,700 train images; on 57 it holds ~18 copies of each: the
+  // largest multiple of the batch below the train split
+  demo: ({ trainImages, batchSize }) => ({ queue: Math.max(batchSize, Math.floor((trainImages - 1) / batchSize) * batchSize) }),
   // training: the key among the queue's; held out: its own key among the held-out batch's (the queue holds train images' keys)
   candidates: (o, batch, heldOut) => (heldOut ? batch : o.queue + 1),
   collapseHint: (o) =>
