@@ -72,14 +72,14 @@ class InfoNCEByHand(unittest.TestCase):
         self.assertEqual(loss_fn.at, 1)
         state = loss_fn.state()
         self.assertEqual(list(state), ['key.w', 'loss.queue', 'loss.queue_ptr'])
-        # eval: neither the queue nor the key network moves, and the negatives are the held-out batch's
-        # own keys, not the queue's: two images, queries [1, 0] and [0, 1] against keys [.6, .8] and [.8, .6]
+        # eval: neither the queue nor the key network moves; each query against the held-out batch's other
+        # views through the query network (w = 2, same directions): [1, 0] and [0, 1] against [.6, .8] and [.8, .6]
         before = loss_fn.queue.clone()
         x2 = torch.tensor([[[1.0, 0.0], [0.6, 0.8]], [[0.0, 1.0], [0.8, 0.6]]])
         loss, logits, target = loss_fn(net, x2, None, False, None)
         self.assertTrue(torch.equal(before, loss_fn.queue))
         self.assertEqual(target.tolist(), [0, 1])
-        want = ((-1.2 + lse(1.2, 1.6)) + (-1.2 + lse(1.6, 1.2))) / 2  # key network w = 1.1: same directions
+        want = ((-1.2 + lse(1.2, 1.6)) + (-1.2 + lse(1.6, 1.2))) / 2
         self.assertAlmostEqual(loss.item(), want, places=5)
         self.assertAlmostEqual(loss_fn.key.net.w.item(), 1.1, places=6)
 

@@ -11,7 +11,8 @@ export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task
   batchSize: number;
   /**
    * samples drawn per image (each with its own rotation / neighbour / permutation); default: enough
-   * for >= 64 samples, at most 8 per image, so a small split still gives a usable estimate
+   * for >= 32 samples, at most 8 per image, so a small split still gives a usable estimate (the fixture's 7
+   * val images: 5 draws; every held-out pass of a run pays for them)
    */
   draws?: number;
   /** the candidates of the method's held-out top-1 in a batch of b (MethodRun.candidates): gives `chance` */
@@ -45,7 +46,7 @@ const COLLAPSE_ROWS = 256;
  * across epochs and runs. With `collapse`, the same batches' embeddings give the collapse measure.
  */
 export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise<HeldOutResult> {
-  const draws = o.draws ?? Math.min(8, Math.max(1, Math.ceil(64 / Math.max(1, o.indices.length))));
+  const draws = o.draws ?? Math.min(8, Math.max(1, Math.ceil(32 / Math.max(1, o.indices.length))));
   let loss = 0;
   let correct = 0;
   let samples = 0;

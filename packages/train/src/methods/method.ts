@@ -37,10 +37,10 @@ export interface Method<O = any, S = any> {
   /** the likely causes of a collapse (or of a loss at chance) under these options, and the flags that change them */
   collapseHint?(o: O): string;
   /**
-   * Its options in the demo (a few tens of steps on the fixture's 57 training images), where they differ
-   * from its study-scale defaults; docs/DEMO.md has the measurements behind each.
+   * Its run in the demo (a few tens of steps on the fixture's 57 training images), where it differs from
+   * the demo's steps or its study-scale options; docs/DEMO.md has the measurements behind each.
    */
-  demo?(data: { trainImages: number; batchSize: number }): Record<string, unknown>;
+  demo?(data: { trainImages: number; batchSize: number }): { options?: Record<string, unknown>; steps?: number };
   /** the peak learning rate of a run that names none, where the method needs its own (else OptimizerConfig's) */
   lr?: number;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */

@@ -25,8 +25,8 @@ export const moco: Method<MocoOptions> = {
   engines: ['torch'],
   // its default queue (1024) suits Kermany's ~4,700 train images; on 57 it holds ~18 copies of each: the
   // largest multiple of the batch below the train split
-  demo: ({ trainImages, batchSize }) => ({ queue: Math.max(batchSize, Math.floor((trainImages - 1) / batchSize) * batchSize) }),
-  // training: the key among the queue's; held out: its own key among the held-out batch's (the queue holds train images' keys)
+  demo: ({ trainImages, batchSize }) => ({ options: { queue: Math.max(batchSize, Math.floor((trainImages - 1) / batchSize) * batchSize) } }),
+  // training: the key among the queue's; held out: its other view among the held-out batch's (cxr_torch/methods/moco.py)
   candidates: (o, batch, heldOut) => (heldOut ? batch : o.queue + 1),
   collapseHint: (o) =>
     `a queue of ${o.queue} keys larger than the data it holds (many negatives are copies of the query's own image: --set queue=N below the train split), a key network that follows too slowly or fast (--set momentum=, now ${o.momentum}), or a learning rate too high (--lr, --warmup-epochs)`,
