@@ -12,3 +12,4 @@ export * from './schedule.ts';
 export * from './export/index.ts';
 export * from './loggers/index.ts';
 export * from './memory.ts';
+export { type EmbeddingStats, embeddingStats } from './collapse.ts';
