@@ -27,7 +27,7 @@ import {
 } from '@cxr-ssl/eval';
 import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { heldOutHistory, MetricsLog, Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
+import { heldOutHistory, MetricsLog, runWarnings, Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { UsageError } from './config-file.ts';
 import { loadImagenetWeights } from './imagenet.ts';
@@ -83,9 +83,7 @@ export function pretextInfo(dir: string): PretextInfo {
     schedule?: unknown;
   };
   const last = heldOutHistory(dir).at(-1);
-  const warnings = new MetricsLog(join(dir, 'metrics.jsonl'))
-    .read()
-    .flatMap((l) => (l.kind === 'warning' && typeof l.message === 'string' ? [l.message] : []));
+  const warnings = runWarnings(new MetricsLog(join(dir, 'metrics.jsonl')).read()).active;
   const heldOut = { valAccuracy: last?.valAccuracy, valChance: last?.valChance, valSpread: last?.valSpread, valRank: last?.valRank, ...(warnings.length ? { warnings } : {}) };
   // the lr schedule is part of how the encoder was optimised: shown beside lr and momentum
   const schedule = Schedule.safeParse(cfg.schedule);

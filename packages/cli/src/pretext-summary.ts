@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { heldOutHistory, MetricsLog, type PhaseSeconds } from '@cxr-ssl/train';
+import { heldOutHistory, MetricsLog, type PhaseSeconds, runWarnings } from '@cxr-ssl/train';
 
 /** What a pretext run folder says about whether it learned (metrics.jsonl) and where its time went. */
 export interface PretextSummary {
@@ -14,7 +14,10 @@ export interface PretextSummary {
   valChance?: number;
   valSpread?: number;
   valRank?: number;
+  /** warnings whose sign was still there at the last held-out pass */
   warnings: string[];
+  /** warnings whose sign went later, each followed by the note that says so */
+  cleared: string[];
   seconds?: PhaseSeconds;
 }
 
@@ -34,7 +37,7 @@ export function pretextSummary(runDir: string): PretextSummary {
     valChance: last?.valChance,
     valSpread: last?.valSpread,
     valRank: last?.valRank,
-    warnings: lines.flatMap((l) => (l.kind === 'warning' ? [String(l.message)] : [])),
+    ...(({ active, cleared }) => ({ warnings: active, cleared }))(runWarnings(lines)),
     seconds: timing ? { init: Number(timing.init), steps: Number(timing.steps), heldOut: Number(timing.heldOut), checkpoints: Number(timing.checkpoints), export: Number(timing.export) } : undefined,
   };
 }
@@ -50,7 +53,7 @@ export function pretextSummaryMarkdown(summaries: PretextSummary[]): string {
       `${num(s.firstLoss, 3)} → ${num(s.lastLoss, 3)}`,
       `${num(s.valAccuracy, 3)} (${num(s.valChance, 3)})`,
       `${num(s.valSpread, 2)} / ${num(s.valRank, 1)}`,
-      s.warnings.length ? s.warnings.map((w) => w.replaceAll('|', '/')).join('<br>') : 'none',
+      [...s.warnings, ...s.cleared.map((c) => `(gone) ${c}`)].map((w) => w.replaceAll('|', '/')).join('<br>') || 'none',
     ].join(' | '),
   );
   return [
@@ -58,7 +61,7 @@ export function pretextSummaryMarkdown(summaries: PretextSummary[]): string {
     '',
     "Each run's train loss (mean of its first and last epoch), its last held-out pass (the method's own top-1 on images it never trained on, chance in brackets) and that pass's collapse measure: the spread of the L2-normalised embeddings × √dim (about 1 healthy, 0 collapsed) and their effective rank. Curves: pretext-curves.png.",
     '',
-    '| method | steps | train loss first → last | held-out top-1 (chance) | spread / rank | warnings |',
+    '| method | steps | train loss first → last | held-out top-1 (chance) | spread / rank | warnings (gone: reported, then left behind) |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '',

@@ -38,7 +38,7 @@ export const PretextInfo = z.object({
   /** and its collapse measure: the spread (~1 healthy, 0 collapsed) and effective rank of the method's embedding */
   valSpread: z.number().optional(),
   valRank: z.number().optional(),
-  /** the run's warnings (collapse, a loss at chance), as metrics.jsonl has them */
+  /** the run's warnings (collapse, a loss at chance) still standing at its last held-out pass (metrics.jsonl) */
   warnings: z.array(z.string()).optional(),
   /** the run's optimiser settings as its config.json has them (lr, momentum, decay, ...) */
   optimizer: z.record(z.string(), z.unknown()).optional(),

@@ -13,3 +13,4 @@ export * from './export/index.ts';
 export * from './loggers/index.ts';
 export * from './memory.ts';
 export { type EmbeddingStats, embeddingStats } from './collapse.ts';
+export { type HealthNote, runWarnings } from './run-health.ts';

@@ -13,7 +13,7 @@ import { RUN_EXPORT_DIR } from './export/run.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { type HeldOutLine, type MetricsLine, MetricsLog } from './metrics-log.ts';
-import { RunHealth } from './run-health.ts';
+import { type HealthNote, RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { lrAt, warmupSteps } from './schedule.ts';
@@ -23,7 +23,8 @@ import { methodProblem, runMethod, withMethodLr, withTaskDefaults } from './meth
 export type PhaseSeconds = { init: number; steps: number; heldOut: number; checkpoints: number; export: number };
 
 export type PretextEvent =
-  | { type: 'warning'; message: string }
+  /** cleared: a sign reported earlier has gone (run-health.ts) */
+  | { type: 'warning'; message: string; cleared?: boolean }
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; lr: number }
@@ -161,9 +162,9 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   let at = { epoch: ckpt?.state.epoch ?? 0, batch: ckpt?.state.batch ?? 0 };
   const position = () => (at.batch === stepsPerEpoch ? { epoch: at.epoch + 1, batch: 0 } : at);
   const health = new RunHealth(method, { batchSize: cfg.batchSize, warmup: warmupSteps(cfg.schedule, stepsPerEpoch, totalSteps), stepsPerEpoch });
-  const warn = (message: string) => {
-    metrics?.append({ kind: 'warning', step, epoch: at.epoch, message });
-    onEvent({ type: 'warning', message });
+  const note = (n: HealthNote) => {
+    metrics?.append({ kind: 'warning', step, epoch: at.epoch, warning: n.kind, cleared: n.cleared, message: n.message });
+    onEvent({ type: 'warning', message: n.message, cleared: n.cleared });
   };
 
   const heldOutEvery = heldOutInterval(cfg, stepsPerEpoch, totalSteps);
@@ -179,7 +180,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
     const line = { step, epoch: at.epoch, valLoss: val.loss, valAccuracy: val.accuracy, valChance: val.chance, valSpread: c?.embedding.spread, valRank: c?.embedding.rank, ...(headPart > 0 && c ? { valEncoderSpread: c.encoder.spread, valEncoderRank: c.encoder.rank } : {}) };
     log({ kind: 'heldout', ...line });
     onEvent({ type: 'heldout', ...line });
-    for (const w of health.afterHeldOut(step, val)) warn(w);
+    for (const n of health.afterHeldOut(step, val)) note(n);
   };
 
   // a checkpoint is asked for at a step boundary with no step pending (so it holds exactly `step`

@@ -8,7 +8,7 @@ import { TfjsEngine } from './engines/tfjs.ts';
 import { runPretext } from './loop.ts';
 import { parseMethod } from './method-options.ts';
 import { MetricsLog } from './metrics-log.ts';
-import { RunHealth } from './run-health.ts';
+import { RunHealth, runWarnings } from './run-health.ts';
 
 const stats = (spread: number, rank: number): EmbeddingStats => ({ spread, rank, cosine: 0, dim: 128, rows: 112 });
 const heldOut = (spread: number, rank: number) => ({ loss: 1, accuracy: 0.5, samples: 56, collapse: { embedding: stats(spread, rank), encoder: stats(0.3, 60) } });
@@ -20,9 +20,18 @@ describe('RunHealth', () => {
     const h = simclr();
     for (let s = 1; s <= 10; s++) h.trainLoss(s, Math.log(63));
     const [w] = h.afterHeldOut(10, heldOut(0.5, 40));
-    expect(w).toMatch(/^simclr: the training loss sat at its chance value over steps 3-10 \(mean 4\.143; ln 63 = 4\.143.*--lr.*--batch-size.*temperature/);
+    expect(w).toMatchObject({ kind: 'chance', cleared: false });
+    expect(w.message).toMatch(/^simclr: the training loss sat at its chance value over steps 3-10 \(mean 4\.143; ln 63 = 4\.143.*--lr.*--batch-size.*temperature/);
     for (let s = 11; s <= 20; s++) h.trainLoss(s, Math.log(63));
-    expect(h.afterHeldOut(20, heldOut(0.5, 40))).toEqual([]); // once a run
+    expect(h.afterHeldOut(20, heldOut(0.5, 40))).toEqual([]); // once, while it lasts
+    // a run that then leaves chance (jigsaw on the fixture) says so, and the report keeps only what still stands
+    for (let s = 21; s <= 30; s++) h.trainLoss(s, 3);
+    const [gone] = h.afterHeldOut(30, heldOut(0.5, 40));
+    expect(gone).toMatchObject({ kind: 'chance', cleared: true });
+    expect(gone.message).toMatch(/^simclr: the training loss has left its chance value: steps 21-30 \(mean 3\.000/);
+    const line = (n: typeof w, step: number) => ({ kind: 'warning' as const, step, epoch: 0, warning: n.kind, cleared: n.cleared, message: n.message });
+    expect(runWarnings([line(w, 10), line(gone, 30)])).toEqual({ active: [], cleared: [w.message, gone.message] });
+    expect(runWarnings([line(w, 10)])).toEqual({ active: [w.message], cleared: [] });
   });
 
   it('a loss below chance, or at chance only in the warm-up or for fewer than 5 steps, is not', () => {
@@ -40,7 +49,7 @@ describe('RunHealth', () => {
   it('collapse needs both a low spread and a low effective rank: an untrained projector has the first only', () => {
     expect(simclr().afterHeldOut(10, heldOut(0.06, 57))).toEqual([]); // measured: SimCLR's untrained projection
     const [w] = simclr().afterHeldOut(10, heldOut(0.02, 6.5)); // measured: SimCLR collapsed at lr 0.05
-    expect(w).toMatch(/^simclr: collapsed at step 10: .*spread of 0\.020.*effective rank of 6\.5 of at most 111/);
+    expect(w.message).toMatch(/^simclr: collapsed at step 10: .*spread of 0\.020.*effective rank of 6\.5 of at most 111/);
   });
 });
 
@@ -64,14 +73,14 @@ describe('SimCLR on fixture X-rays: the run warns when it collapses, and only th
     const runDir = join(tmp, name);
     try {
       const cfg = { task: 'simclr', cache: { dir: join(tmp, 'cache'), name: 'fx', size: 32 }, epochs: 4, batchSize: 16, workers: 0, heldOutEvery: 6, optimizer, ...(schedule ? { schedule } : {}) };
-      await runPretext(cfg, { runDir, engine, loggers: [], onEvent: (e) => e.type === 'warning' && seen.push(e.message) });
+      await runPretext(cfg, { runDir, engine, loggers: [], onEvent: (e) => e.type === 'warning' && !e.cleared && seen.push(e.message) });
     } finally {
       await engine.close();
     }
     // the terminal's warnings are the log's
     const lines = new MetricsLog(join(runDir, 'metrics.jsonl')).read();
     console.log(`${name}: losses ${lines.filter((l) => l.kind === 'step').map((l) => (l.loss as number).toFixed(3)).join(' ')}; held-out ${JSON.stringify(lines.filter((l) => l.kind === 'heldout'))}; warnings ${JSON.stringify(seen)}`);
-    const logged = lines.filter((l) => l.kind === 'warning');
+    const logged = lines.filter((l) => l.kind === 'warning' && !l.cleared);
     expect(logged.map((l) => l.message)).toEqual(seen);
     return seen;
   }

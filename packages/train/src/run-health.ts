@@ -1,4 +1,5 @@
 import type { MethodRun } from './method-options.ts';
+import type { MetricsLine } from './metrics-log.ts';
 import type { HeldOutResult } from './pretext-eval.ts';
 
 /**
@@ -16,9 +17,18 @@ export const CHANCE_MARGIN = 0.02;
 /** the fewest steps (or one epoch, when longer) a loss must sit at chance before it is reported */
 const CHANCE_STEPS = 5;
 
+/** What a held-out pass finds: a sign that the run does not learn, or that a reported one has gone. */
+export interface HealthNote {
+  kind: 'chance' | 'collapse';
+  /** false: the sign appeared (a warning); true: it has gone since it was reported */
+  cleared: boolean;
+  message: string;
+}
+
 /**
- * Does the run learn? Two signs that it does not, each reported once per run, naming the likely
- * causes and the flags that change them (the method's collapseHint):
+ * Does the run learn? Two signs that it does not, each reported when it appears (naming the likely causes
+ * and the flags that change them: the method's collapseHint) and again when it goes (a loss that sits at
+ * chance early and then leaves it: a run that took a while to start, such as jigsaw on the fixture):
  * - the training loss sat at its chance value, ln K, over the steps since the last held-out pass (after
  *   the warm-up, at least an epoch or CHANCE_STEPS): the loss cannot tell the right candidate from K;
  * - a held-out pass's collapse measure: the method's embeddings no longer differ between images.
@@ -26,7 +36,7 @@ const CHANCE_STEPS = 5;
 export class RunHealth {
   private losses: number[] = [];
   private from = 0;
-  private readonly warned = new Set<'chance' | 'collapse'>();
+  private readonly active = new Set<HealthNote['kind']>();
 
   constructor(
     private readonly method: MethodRun,
@@ -40,33 +50,49 @@ export class RunHealth {
     this.losses.push(loss);
   }
 
-  /** the warnings a held-out pass at `step` brings (none when the run learns) */
-  afterHeldOut(step: number, val: HeldOutResult): string[] {
-    const out: string[] = [];
-    const hint = () => `Likely causes: ${this.method.collapseHint()}.`;
+  /** what a held-out pass at `step` changes (nothing while the run learns) */
+  afterHeldOut(step: number, val: HeldOutResult): HealthNote[] {
+    const out: HealthNote[] = [];
+    const hint = `Likely causes: ${this.method.collapseHint()}.`;
+    const name = this.method.name;
     const k = this.method.candidates(this.o.batchSize, false);
     if (k !== undefined && k > 1 && this.losses.length >= Math.max(CHANCE_STEPS, this.o.stepsPerEpoch)) {
       const mean = this.losses.reduce((a, b) => a + b, 0) / this.losses.length;
-      if (mean >= (1 - CHANCE_MARGIN) * Math.log(k) && this.once('chance')) {
-        out.push(
-          `${this.method.name}: the training loss sat at its chance value over steps ${this.from}-${step} (mean ${mean.toFixed(3)}; ln ${k} = ${Math.log(k).toFixed(3)}, a uniform guess among ${k} candidates): it is not learning. ${hint()}`,
-        );
-      }
+      const steps = `steps ${this.from}-${step} (mean ${mean.toFixed(3)}; ln ${k} = ${Math.log(k).toFixed(3)}`;
+      const note = this.change('chance', mean >= (1 - CHANCE_MARGIN) * Math.log(k), {
+        warn: `${name}: the training loss sat at its chance value over ${steps}, a uniform guess among ${k} candidates): it is not learning. ${hint}`,
+        clear: `${name}: the training loss has left its chance value: ${steps}).`,
+      });
+      if (note) out.push(note);
       this.losses = [];
     }
     const e = val.collapse?.embedding;
-    const most = e ? Math.min(e.rows - 1, e.dim) : 0;
-    if (e && e.spread < SPREAD_FLOOR && e.rank < RANK_FLOOR * most && this.once('collapse')) {
-      out.push(
-        `${this.method.name}: collapsed at step ${step}: its held-out embeddings have a spread of ${e.spread.toFixed(3)} (about 1 when they spread over the sphere, 0 when every image gives the same one) and an effective rank of ${e.rank.toFixed(1)} of at most ${most}. ${hint()}`,
-      );
+    if (e) {
+      const most = Math.min(e.rows - 1, e.dim);
+      const measure = `a spread of ${e.spread.toFixed(3)} (about 1 when they spread over the sphere, 0 when every image gives the same one) and an effective rank of ${e.rank.toFixed(1)} of at most ${most}`;
+      const note = this.change('collapse', e.spread < SPREAD_FLOOR && e.rank < RANK_FLOOR * most, {
+        warn: `${name}: collapsed at step ${step}: its held-out embeddings have ${measure}. ${hint}`,
+        clear: `${name}: no longer collapsed at step ${step}: its held-out embeddings have ${measure}.`,
+      });
+      if (note) out.push(note);
     }
     return out;
   }
 
-  private once(kind: 'chance' | 'collapse'): boolean {
-    if (this.warned.has(kind)) return false;
-    this.warned.add(kind);
-    return true;
+  /** a note when the sign appears or goes, none while it stays as it was */
+  private change(kind: HealthNote['kind'], now: boolean, text: { warn: string; clear: string }): HealthNote | undefined {
+    if (now === this.active.has(kind)) return undefined;
+    if (now) this.active.add(kind);
+    else this.active.delete(kind);
+    return { kind, cleared: !now, message: now ? text.warn : text.clear };
   }
+}
+
+/** The run's warnings whose sign was still there at its last held-out pass, and those that went (metrics.jsonl). */
+export function runWarnings(lines: MetricsLine[]): { active: string[]; cleared: string[] } {
+  const last = new Map<string, MetricsLine>();
+  for (const l of lines) if (l.kind === 'warning') last.set(String(l.warning ?? l.message), l);
+  const all = [...last.values()];
+  const warned = (l: MetricsLine) => lines.filter((w) => w.kind === 'warning' && !w.cleared && w.warning === l.warning).map((w) => String(w.message));
+  return { active: all.filter((l) => !l.cleared).map((l) => String(l.message)), cleared: all.filter((l) => l.cleared).flatMap((l) => [...warned(l), String(l.message)]) };
 }

@@ -243,7 +243,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   let lastCheckpoint = '';
   const onEvent = (e: PretextEvent) => {
     if (e.type === 'checkpoint') lastCheckpoint = e.dir;
-    if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`); // even when quiet
+    if (e.type === 'warning') process.stderr.write(`${e.cleared ? 'note' : 'warning'}: ${e.message}\n`); // even when quiet
     if (o.quiet) return;
     switch (e.type) {
       case 'start':
