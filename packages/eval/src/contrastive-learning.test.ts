@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
+import { ENGINES, heldOutPretext, withMethodLr, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
@@ -56,7 +56,8 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
     ['moco', 80, { queue: 48 }],
   ] as const) {
     it(`${method}: the training and the held-out contrastive loss fall, kNN vs random init is reported`, async () => {
-      const cfg = PretextConfig.parse({ task: method, taskOptions, cache: { dir: join(tmp, 'cache'), name: 'fx', size: SIZE }, epochs, workers: 0, logEvery: 1 });
+      // the method's own defaults (SimCLR's lr) as a run that names none gets them
+      const cfg = PretextConfig.parse(withMethodLr({ task: method, taskOptions, cache: { dir: join(tmp, 'cache'), name: 'fx', size: SIZE }, epochs, workers: 0, logEvery: 1 }));
       const runDir = join(tmp, method);
       const engine = await ENGINES.torch({ torch: { device: 'cpu' } });
       let heldOut: Awaited<ReturnType<typeof heldOutPretext>>;
@@ -76,8 +77,9 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       const from = queue ? Math.ceil(queue / cfg.batchSize) : 0;
       const first = mean(steps.slice(from, from + 5));
       const last = mean(steps.slice(-5));
-      // chance of picking the positive: 1 of the 2B - 1 other views (simclr), 1 of 1 + queue (moco)
-      const chance = queue ? 1 / (1 + queue) : 1 / (2 * 32 - 1);
+      // chance of picking the positive on held-out batches of 32: 1 of the 2B - 1 other views (simclr), 1 of
+      // the B other views (moco: through the query network, not against the queue of train keys)
+      const chance = queue ? 1 / 32 : 1 / (2 * 32 - 1);
       const spec = encoderSpec(cfg.encoder);
       const head = runMethod(cfg, runDir).head(spec);
       const network = new Map([...readLatestCheckpoint(runDir)!.weights].filter(([name]) => !/^(key|loss)\./.test(name)));

@@ -5,7 +5,7 @@ export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';
 export { heldOutPretext } from './pretext-eval.ts';
-export { type MethodRun, methodHead, methodLoss, methodProblem, parseMethod, runMethod, runOptions } from './method-options.ts';
+export { type MethodRun, methodHead, methodLoss, methodProblem, parseMethod, runMethod, runOptions, withMethodLr } from './method-options.ts';
 export { METHODS, type Method } from './methods/index.ts';
 export type { StepSchedule } from './methods/method.ts';
 export * from './schedule.ts';
