@@ -30,7 +30,7 @@ export const DemoOptions = z
  * Steps per method that fit the demo's budget, 300 s on 2 CPU cores for all seven with torch (docs/DEMO.md
  * has the measurements and the breakdown).
  */
-const STEPS = { torch: 20, tfjs: 20 } as const;
+const STEPS = { torch: 20, tfjs: 15 } as const;
 
 /**
  * The whole study in miniature on the bundled real X-rays: prepare -> the three pretext tasks at
