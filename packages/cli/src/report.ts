@@ -98,7 +98,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
     "The study's column is NIH ChestX-ray14 with VGG16, linear protocol on all labels; it is comparable only when this run used the same data and encoder.",
     ...(anyPretext
       ? [
-          "'pretext held-out top-1' is the method's own top-1 on held-out images at its last held-out pass (the pretext class; for SimCLR, MoCo, BYOL and DINO, each image's other view among the held-out batch's), its chance level in brackets.",
+          "'pretext held-out top-1' is the method's own top-1 on held-out images at its last held-out pass (a pretext task's class; for a method that compares views, each image's other view among the held-out batch's), its chance level in brackets.",
           "'pretext spread / rank' is that pass's collapse measure of the method's embeddings: the spread of the L2-normalised embeddings × √dim (about 1 healthy, 0 when every image gives the same embedding) and their effective rank; a run warns when both are low (train/src/run-health.ts). ⚠: the run warned (metrics.jsonl, kind warning).",
         ]
       : []),
