@@ -37,8 +37,7 @@ export const dino: Method<DinoOptions> = {
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
   // a sharper teacher from the start: at 0.04-0.07 the 57 images' projections still point one way after
   // 30 steps, the centred teacher is flat and the loss stays at ln 256; at 0.02 it falls below (docs/DEMO.md)
-  // and 2 local crops, not 4: a step costs ~15 % less (the demo's budget)
-  demo: () => ({ options: { teacherTemperature: 0.02, warmupTeacherTemperature: 0.02, localCrops: 2 } }),
+  demo: () => ({ options: { teacherTemperature: 0.02, warmupTeacherTemperature: 0.02 } }),
   // training: the prototypes the student spreads its guess over; held out, each image's other crop among the batch's
   candidates: (o, batch, heldOut) => (heldOut ? batch : o.prototypes),
   collapseHint: (o) =>
