@@ -33,13 +33,14 @@ export const DemoOptions = z
 const STEPS = { torch: 20, tfjs: 15 } as const;
 
 /**
- * The whole study in miniature on the bundled real X-rays: prepare -> the three pretext tasks at
- * the default training settings (vgg-small-bn, SGD lr 0.05) -> linear evaluation of each encoder
- * and of a random-init one of the same architecture -> results.md / results.json.
+ * The whole study in miniature on the bundled real X-rays: prepare -> every method the engine has, at its
+ * default training settings but for its demo ones (Method.demo) -> linear evaluation of each encoder and
+ * of a random-init one of the same architecture -> results.md (with the pretext table: does each method
+ * learn, has it collapsed), results.json, pretext-curves.png, time.md (where the time went).
  */
 export const demo = defineCommand({
   name: 'demo',
-  summary: 'Run the whole pipeline on the bundled fixture of real X-rays (about 3 minutes with torch, 5 with tfjs on 2 CPU cores)',
+  summary: 'Run the whole pipeline on the bundled fixture of real X-rays (about 5 minutes on 2 CPU cores, torch or tfjs: docs/DEMO.md)',
   flags: [
     ['--dir <dir>', 'output folder (default runs/demo)'],
     ['--size <px>', 'image size (default 64)'],
