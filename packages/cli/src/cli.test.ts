@@ -129,9 +129,13 @@ describe('demo', () => {
     }
     const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
     expect(md).toContain('| rotation | 64 |');
-    // each pretext row names its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
+    // each pretext row names its held-out top-1 (chance), its collapse measure (spread / rank) and its optimiser schedule
+    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \(25\.0\) \| [\d.]+ \/ [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
     expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
+    // the pretext table (issue 33) ahead of the plots, the curves, and where the time went
+    expect(md).toMatch(/## Pretext training[\s\S]*\| simclr \| 2 \| [\d.]+ → [\d.]+ \| [\d.]+ \(0\.077\) \| [\d.]+ \/ [\d.]+ \| none \|[\s\S]*## Plots/);
+    expect(existsSync(join(tmp, 'demo', 'pretext-curves.png'))).toBe(true);
+    expect(readFileSync(join(tmp, 'demo', 'time.md'), 'utf8')).toMatch(/\| rotation \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { EfficiencyCell, ResultRow } from '@cxr-ssl/eval';
@@ -138,6 +139,17 @@ export function headlineRows(rows: ResultRow[]): ResultRow[] {
   const fraction = Math.max(...these.map((r) => r.fraction ?? 1));
   const seed = Math.min(...these.map((r) => r.seed ?? 0));
   return these.filter((r) => (r.fraction ?? 1) === fraction && (r.seed ?? 0) === seed);
+}
+
+/**
+ * The pretext curves added to a report whose other plots writePlots already made (the demo: its
+ * evaluation wrote results.md and the evaluation plots): renders only the curves, then renews the plot
+ * section with every plot the folder holds.
+ */
+export async function addCurvesPlot(dir: string, curves: CurvePoint[]): Promise<void> {
+  if (curves.length > 0) await renderChart(pretextCurvesSpec(curves), join(dir, 'pretext-curves'));
+  const order = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency'];
+  finishReport(dir, order.filter((name) => existsSync(join(dir, `${name}.png`))).flatMap((name) => [`${name}.svg`, `${name}.png`]));
 }
 
 export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePoint[], cells: EfficiencyCell[] = []): Promise<string[]> {

@@ -6,7 +6,7 @@ import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { defineCommand } from '../command.ts';
-import { runCurves, writePlots } from '../plots.ts';
+import { addCurvesPlot, runCurves } from '../plots.ts';
 import { pretextSummary, pretextSummaryMarkdown, timeMarkdown } from '../pretext-summary.ts';
 import { flag, int } from '../options.ts';
 import { evaluateEncoders, LinearOptions } from './linear.ts';
@@ -100,13 +100,13 @@ export const demo = defineCommand({
       runs.push(await runPretextCommand(opts));
     }
     phase('evaluation');
-    const { rows } = await evaluateEncoders(LinearOptions.parse({ encoders: [...runs, 'random'], data: 'kermany-mini', size: o.size, cacheDir, runsDir, out: dir, seed: o.seed, quiet: o.quiet }));
+    await evaluateEncoders(LinearOptions.parse({ encoders: [...runs, 'random'], data: 'kermany-mini', size: o.size, cacheDir, runsDir, out: dir, seed: o.seed, quiet: o.quiet }));
     phase('plots');
     const summaries = runs.map(pretextSummary);
     // ahead of the plots section, which writePlots renews as the report's last
     const md = readFileSync(join(dir, 'results.md'), 'utf8').split('\n## Plots\n')[0];
     writeFileAtomic(join(dir, 'results.md'), `${md.replace(/\n*$/, '\n\n')}${pretextSummaryMarkdown(summaries)}`);
-    await writePlots(dir, rows, runs.flatMap((r, i) => runCurves(r, summaries[i].task, o.size)));
+    await addCurvesPlot(dir, runs.flatMap((r, i) => runCurves(r, summaries[i].task, o.size)));
     phase();
     const time = timeMarkdown(summaries, seconds, cpuSeconds());
     console.log(readFileSync(join(dir, 'results.md'), 'utf8'));
