@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,7 +13,7 @@ import { COMMANDS, buildProgram } from './main.ts';
 // parsed by the CLI's own program (commander flags, then the command's zod schema; reproduce's config
 // file against its schema) with each command's work replaced by a recorder; an Nx target must call
 // the CLI; a script or path it names must exist. The cheap ones (CHEAP) then run for real, as a user
-// runs them, in a scratch folder.
+// runs them, in a scratch folder. Their links must reach files and headings that exist.
 const root = repoRoot();
 const BIN = join(root, 'packages/cli/bin/cxr-ssl.mjs');
 const CHEAP = new Set(['samples']); // seconds on the bundled fixture, which they prepare themselves
@@ -107,6 +107,12 @@ async function dryParse(args: string[]): Promise<{ command?: string; opts?: Reco
   return seen;
 }
 
+/** GitHub's anchors of a markdown file's headings: lower case, punctuation dropped, spaces to '-'. */
+function headingSlugs(text: string): Set<string> {
+  const headings = text.replace(/^```[\s\S]*?^```/gm, '').matchAll(/^#+ (.*)$/gm);
+  return new Set([...headings].map((h) => h[1].toLowerCase().replace(/[^\p{L}\p{N}\- ]/gu, '').replace(/ /g, '-')));
+}
+
 /** What a shown command is to this test: ours to parse, an Nx target, a script or path to find, or someone else's. */
 function classify(words: string[]) {
   const w = words.slice(words.findIndex((x) => !/^[A-Za-z_]\w*=/.test(x))); // without VAR=value prefixes
@@ -174,6 +180,23 @@ describe('the commands README.md and docs/*.md show', () => {
 
   it.each(ours.filter((s) => s.kind === 'path').map((s) => [label(s), s] as const))('%s names a file that exists', (_, s) => {
     expect(s.kind === 'path' && existsSync(join(root, s.path))).toBe(true);
+  });
+
+  it('link only to files and headings that exist (sections moved out of the README leave no dangling link)', () => {
+    const broken = docs.flatMap((f) => {
+      const text = readFileSync(join(root, f), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+      return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1])
+        .filter((target) => !/^[a-z]+:/.test(target))
+        .filter((target) => {
+          const [path, anchor] = target.split('#');
+          const file = path ? join(root, dirname(f), path) : join(root, f);
+          if (!existsSync(file)) return true;
+          return anchor !== undefined && !headingSlugs(readFileSync(file, 'utf8')).has(anchor);
+        })
+        .map((target) => `${f}: ${target}`);
+    });
+    expect(broken).toEqual([]);
   });
 
   it('npm test is the root package script that runs every lint, typecheck and test target', () => {
