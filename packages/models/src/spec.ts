@@ -168,7 +168,8 @@ export const HeadLayer = z.discriminatedUnion('layer', [
   z.object({ layer: z.literal('relu') }),
   z.object({ layer: z.literal('emit') }),
 ]);
-export type HeadLayer = z.infer<typeof HeadLayer>;
+/** As written by a method (input type: BatchNorm's eps and momentum may be left to their defaults). */
+export type HeadLayer = z.input<typeof HeadLayer>;
 
 /**
  * Projector head (the embedding methods): each view's features through `layers`, [B, views, width]
@@ -180,7 +181,7 @@ export const ProjectorHead = z.object({
   views: z.number().int().positive(),
   layers: z.array(HeadLayer).min(1),
 });
-export type ProjectorHead = z.infer<typeof ProjectorHead>;
+export type ProjectorHead = z.input<typeof ProjectorHead>;
 
 /** What sits on the encoder during pretraining; absent `kind` means a classifier. */
 export const HeadSpec = z.union([ProjectorHead, ClassifierHead]);
