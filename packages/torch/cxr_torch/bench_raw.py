@@ -51,7 +51,7 @@ def main():
         lambda: torch.autocast(device_type='cpu', enabled=False))
     hook = make_hook(spec['loss'], model, autocast)
     hook.to(device)
-    scalars = dict(spec.get('scalars') or {}, lr=0.001)  # a method's other per-step scalars, from the spec file
+    scalars = dict(spec['scalars'], lr=0.001)  # a method's other per-step scalars, from the spec file
 
     def forward(x):
         with autocast():

@@ -106,6 +106,7 @@ describe.skipIf('error' in torchPython)('cxr_ssl.load_encoder (packages/python) 
     ['resnet18', 64],
     ['resnet18-torchvision', 64],
     ['vgg-small', 64],
+    ['mobilenetv2-0.35', 64], // TF 'SAME' padding (asymmetric at stride 2), relu6, depthwise convs without bias
   ] as const) {
     it(`${name} at ${size} px: 8 images, output equals the ONNX encoder within 1e-4`, async () => {
       const e = await exportWithOnnxFeatures(encoderSpec(name), size, 8);
