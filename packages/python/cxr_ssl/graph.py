@@ -3,6 +3,7 @@ relu6, maxpool, add, gap), shared by load_encoder and the torch engine (packages
 Layers are registered under their canonical torchvision names, so state_dict() keys are the names in
 the safetensors files. Every op field is read as written: TypeScript fills them all (the engine's
 schema requires them; an export's config.json has them), so there are no defaults here."""
+import functools
 import math
 import operator
 
@@ -46,22 +47,29 @@ def layer(op):
     return nn.BatchNorm2d(op['channels'], eps=op['eps'], momentum=op['momentum'])
 
 
+class SamePaddedConv:
+    """A conv with TF 'SAME' padding, worked out from the input's size. An object, not a closure:
+    copy.deepcopy of a model (a method's moving-average copy) then copies the conv it runs too."""
+
+    def __init__(self, conv, k, stride):
+        self.conv, self.k, self.stride = conv, k, stride
+
+    def __call__(self, x):
+        top, bottom = same_padding(x.shape[2], self.k, self.stride)
+        left, right = same_padding(x.shape[3], self.k, self.stride)
+        return self.conv(F.pad(x, (left, right, top, bottom)) if top or bottom or left or right else x)
+
+
 def step(op, module):
-    """One op as a function of its input tensor(s); every field is read here, once, not per forward."""
+    """One op as a function of its input tensor(s); every field is read here, once, not per forward.
+    Only objects hold a module (see SamePaddedConv)."""
     kind = op['op']
     if kind == 'conv' and op['pad'] == 'same':
-        k, stride = op['k'], op['stride']
-
-        def same(x):
-            top, bottom = same_padding(x.shape[2], k, stride)
-            left, right = same_padding(x.shape[3], k, stride)
-            return module(F.pad(x, (left, right, top, bottom)) if top or bottom or left or right else x)
-        return same
+        return SamePaddedConv(module, op['k'], op['stride'])
     if kind in LAYER_OPS:
         return module
     if kind == 'maxpool':
-        k, stride, pad = op['k'], op['stride'], op['pad']
-        return lambda x: F.max_pool2d(x, k, stride, pad)
+        return functools.partial(F.max_pool2d, kernel_size=op['k'], stride=op['stride'], padding=op['pad'])
     return PLAIN_OPS[kind]
 
 

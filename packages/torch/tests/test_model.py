@@ -1,3 +1,4 @@
+import copy
 import os
 import sys
 import unittest
@@ -13,8 +14,19 @@ from cxr_torch.model import InputNorm as EngineInputNorm  # noqa: E402
 from cxr_torch.model import PretextNet  # noqa: E402
 
 
+# MobileNetV2's ops: a stride-2 SAME conv, relu6, a depthwise conv without bias, a residual add
+SAME_PADDED = {'name': 'g', 'channels': 1, 'inputNorm': 'minus1to1', 'normalisation': NORMALISATION['minus1to1'], 'features': 8, 'ops': [
+    {'op': 'conv', 'id': 'a', 'name': 'stem', 'in': 1, 'out': 8, 'k': 3, 'stride': 2, 'pad': 'same', 'groups': 1, 'bias': True},
+    {'op': 'relu6', 'id': 'a6'},
+    {'op': 'conv', 'id': 'dw', 'name': 'dw', 'in': 8, 'out': 8, 'k': 3, 'stride': 1, 'pad': 1, 'groups': 8, 'bias': False},
+    {'op': 'add', 'id': 'sum', 'inputs': ['a6', 'dw']},
+    {'op': 'maxpool', 'id': 'mp', 'k': 2, 'stride': 2, 'pad': 0},
+    {'op': 'gap', 'id': 'gap'}]}
+
+
 def normalise(x, mode):
     return EngineInputNorm(NORMALISATION[mode])(x)
+
 
 VGG16 = vgg_spec('vgg16', [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]])
 
@@ -115,13 +127,7 @@ class Graph(unittest.TestCase):
         self.assertEqual(same_padding(8, 3, 1), (1, 1))
 
     def test_graph_ops_match_a_hand_composition(self):
-        spec = {'name': 'g', 'channels': 1, 'inputNorm': 'minus1to1', 'normalisation': NORMALISATION['minus1to1'], 'features': 8, 'ops': [
-            {'op': 'conv', 'id': 'a', 'name': 'stem', 'in': 1, 'out': 8, 'k': 3, 'stride': 2, 'pad': 'same', 'groups': 1, 'bias': True},
-            {'op': 'relu6', 'id': 'a6'},
-            {'op': 'conv', 'id': 'dw', 'name': 'dw', 'in': 8, 'out': 8, 'k': 3, 'stride': 1, 'pad': 1, 'groups': 8, 'bias': False},
-            {'op': 'add', 'id': 'sum', 'inputs': ['a6', 'dw']},
-            {'op': 'maxpool', 'id': 'mp', 'k': 2, 'stride': 2, 'pad': 0},
-            {'op': 'gap', 'id': 'gap'}]}
+        spec = SAME_PADDED
         torch.manual_seed(0)
         net = PretextNet(spec, None)
         self.assertEqual(list(net.state_dict().keys()), ['stem.weight', 'stem.bias', 'dw.weight'])
@@ -134,6 +140,18 @@ class Graph(unittest.TestCase):
         want = F.max_pool2d(a6 + dw, 2, 2).mean(dim=(2, 3))
         self.assertEqual(tuple(got.shape), (2, 1, 8))
         self.assertLess(float((got[:, 0] - want).abs().max()), 1e-5)
+
+    def test_a_deep_copy_runs_its_own_layers(self):
+        """A method's moving-average copy (copy.deepcopy of the model) must run its own convs, SAME-padded
+        ones included: with the copy's stem zeroed its features are 0, the original's are not."""
+        net = PretextNet(SAME_PADDED, None)
+        twin = copy.deepcopy(net)
+        with torch.no_grad():
+            twin.stem.weight.zero_()
+            twin.stem.bias.zero_()
+        x = xrays(2, 16).reshape(2, 1, 16, 16)
+        self.assertEqual(float(twin(x).abs().max()), 0.0)
+        self.assertGreater(float(net(x).abs().max()), 0.0)
 
     def test_head_concatenates_views_in_order_then_fc1_relu_fc2(self):
         head = {'kind': 'classifier', 'views': 2, 'proj': 6, 'hidden': 5, 'classes': 3}
