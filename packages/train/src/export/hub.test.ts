@@ -17,8 +17,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'cxr-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const CHECK = join(repoRoot(), 'packages', 'python', 'tests', 'check_export.py');
 
-/** BatchNorm statistics and affine far from 0/1, so a dropped or misnamed buffer shows. */
-function trainedLookingBn(w: Weights, seed: number): Weights {
+/**
+ * BatchNorm statistics and affine far from 0/1, so a dropped or misnamed buffer shows; conv biases
+ * away from their initial 0 (MobileNetV2's BN is folded into them: with zero biases its features
+ * fade to ~1e-7 through the blocks, and a comparison within 1e-4 would say nothing).
+ */
+function trainedLooking(w: Weights, seed: number): Weights {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
   const value: Record<string, () => number> = { running_mean: () => next() - 0.5, running_var: () => 0.5 + next(), weight: () => 0.5 + next(), bias: () => 0.4 * (next() - 0.5) };
@@ -26,7 +30,8 @@ function trainedLookingBn(w: Weights, seed: number): Weights {
     [...w].map(([name, t]) => {
       const k = name.split('.').pop()!;
       const isBn = w.has(name.replace(/\.[a-z_]+$/, '.running_var'));
-      return [name, isBn && value[k] ? { shape: t.shape, data: t.data.map(() => value[k]()) } : t];
+      const draw = isBn ? value[k] : k === 'bias' ? value.bias : undefined;
+      return [name, draw ? { shape: t.shape, data: t.data.map(() => draw()) } : t];
     }),
   );
 }
@@ -38,7 +43,7 @@ function header(path: string): Record<string, { dtype: string; shape: number[] }
 }
 
 async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number, data = 'kermany-mini') {
-  const weights = trainedLookingBn(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
+  const weights = trainedLooking(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
   const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: data, size }, epochs: 2 });
   const dir = join(tmp, `${spec.name}-${size}`);
   const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runName: 'test-run' });
@@ -106,6 +111,7 @@ describe.skipIf('error' in torchPython)('cxr_ssl.load_encoder (packages/python) 
     ['resnet18', 64],
     ['resnet18-torchvision', 64],
     ['vgg-small', 64],
+    ['mobilenetv2-0.35', 64], // TF 'SAME' padding (asymmetric at stride 2), relu6, depthwise convs without bias
   ] as const) {
     it(`${name} at ${size} px: 8 images, output equals the ONNX encoder within 1e-4`, async () => {
       const e = await exportWithOnnxFeatures(encoderSpec(name), size, 8);

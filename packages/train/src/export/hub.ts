@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type EncoderSpec, isRgbInputNorm, normChannels, RGB_INPUT_NORMS, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, inputNormalisation, normChannels, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import type { PretextConfig } from '../config.ts';
 import { modelCard, type CardRow } from './card.ts';
@@ -13,22 +13,6 @@ export const HUB_FORMAT = 1;
 export function cxrSslVersion(): string {
   const pkg = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'package.json');
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
-/**
- * How a grey 0..255 image becomes the model's input, as numbers a user can apply without our code:
- * `affine`: channel c = (x / divide - mean[c]) / std[c] (the grey image copied to every channel);
- * `per-image`: (x - mean(x)) / sqrt(var(x) + eps) over the whole image (population variance).
- */
-export function inputNormalisation(spec: EncoderSpec) {
-  const norm = spec.inputNorm;
-  if (norm === 'per-view') return { type: 'per-image' as const, name: norm, eps: 1e-5 };
-  if (norm === 'minus1to1') return { type: 'affine' as const, name: norm, divide: 127.5, mean: [1], std: [1] };
-  if (isRgbInputNorm(norm)) {
-    const n = RGB_INPUT_NORMS[norm];
-    return { type: 'affine' as const, name: norm, divide: n.divide, mean: [...n.mean], std: [...n.std] };
-  }
-  throw new Error(`no export of input norm ${norm}`);
 }
 
 /** torchvision / timm model names whose state dict our encoder's names match (in_chans from the norm). */
@@ -57,7 +41,7 @@ export function hubConfig(x: HubExportInput) {
     in_chans: normChannels(x.spec.inputNorm),
     input_size: [x.run.cache.size, x.run.cache.size],
     image_channels: 1,
-    input_normalisation: inputNormalisation(x.spec),
+    input_normalisation: inputNormalisation(x.spec.inputNorm),
     feature_dim: x.spec.features,
     pooling: 'global average',
     method: x.run.task,
