@@ -16,7 +16,7 @@ export function cxrSslVersion(): string {
 }
 
 /** torchvision / timm model names whose state dict our encoder's names match (in_chans from the norm). */
-const ARCHITECTURES: Record<string, string> = { resnet18: 'resnet18', vgg16: 'vgg16', 'vgg16-bn': 'vgg16_bn' };
+const ARCHITECTURES: Record<string, string> = { resnet18: 'resnet18', resnet50: 'resnet50', densenet121: 'densenet121', vgg16: 'vgg16', 'vgg16-bn': 'vgg16_bn' };
 
 export interface HubExportInput {
   spec: EncoderSpec;
