@@ -14,3 +14,4 @@ export * from './finetune.ts';
 export * from './recalibrate-bn.ts';
 export * from './shortcut-probe.ts';
 export * from './collapse.ts';
+export * from './grad-cam.ts';
