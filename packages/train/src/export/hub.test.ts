@@ -41,7 +41,7 @@ async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number
   const weights = trainedLookingBn(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
   const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: data, size }, epochs: 2 });
   const dir = join(tmp, `${spec.name}-${size}`);
-  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runName: 'test-run' });
+  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runDir: join(tmp, 'test-run'), trainImages: 57 });
   const images = await fixtureImages(n, size);
   const x = new Uint8Array(n * size * size);
   for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
@@ -84,7 +84,7 @@ describe('hub export: the files', () => {
   it('an ImageNet-input encoder records its per-channel mean and std', async () => {
     const spec = encoderSpec('resnet18-torchvision');
     const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'nih', size: 32 } });
-    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runName: 'x' });
+    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runDir: join(tmp, 'x') });
     expect(config.input_normalisation).toEqual({ type: 'affine', name: 'torchvision-rgb', divide: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(config.in_chans).toBe(3);
     expect(readFileSync(join(tmp, 'rn-tv', 'README.md'), 'utf8')).toMatch(/adult frontal films/);
