@@ -26,8 +26,8 @@ export function progress(label: string, total: number, quiet = false, stream: No
   const seconds = () => (performance.now() - started) / 1000;
   // rate and ETA count from the first value given: a resumed run starts at its checkpoint's step
   let from: number | undefined;
-  const rateOf = (done: number) => ((done - (from ??= done)) / Math.max(1e-3, seconds())).toFixed(1);
-  const eta = (done: number) => etaText(done - (from ??= done), total - (from ??= done), seconds());
+  const rateOf = (done: number) => ((done - (from ?? done)) / Math.max(1e-3, seconds())).toFixed(1);
+  const eta = (done: number) => etaText(done - (from ?? done), total - (from ?? done), seconds());
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -41,10 +41,13 @@ export function progress(label: string, total: number, quiet = false, stream: No
     bar.start(total, 0, { rate: '0', eta_text: '--', info: '' });
     return {
       update(done, fields = {}) {
+        from ??= done;
         bar.update(done, { rate: rateOf(done), eta_text: eta(done), info: formatFields(fields) });
       },
       log(line) {
-        stream.write(`\r\x1b[2K${line}\n`); // over the bar's line; the bar follows on the next
+        // over the bar's line; the bar follows on the next, whose start is saved (ESC 7) as the place
+        // stop() returns to: else it would go back to where the bar began and overwrite these lines
+        stream.write(`\r\x1b[2K${line}\n\x1b7`);
         bar.render();
       },
       stop: () => bar.stop(),
@@ -53,6 +56,7 @@ export function progress(label: string, total: number, quiet = false, stream: No
   let last = 0;
   return {
     update(done, fields = {}) {
+      from ??= done;
       const now = performance.now();
       if (now - last < 5000 && done < total) return;
       last = now;
