@@ -158,7 +158,8 @@ export function baselineArch(refs: string[], o: { runsDir: string; arch?: string
     throw new UsageError(`--arch ${o.arch}: ${baselines.join(' and ')} would be a ${o.arch} beside runs of another encoder (${listed()}), and a baseline has the architecture of the runs it is compared with: drop --arch (it follows the runs), or evaluate runs of ${o.arch}`);
   }
   if (baselines.length > 0 && archs.length > 1) {
-    throw new UsageError(`the runs have different encoders (${listed()}), and ${baselines.join(' and ')} has one architecture: evaluate each encoder's runs with its own baseline, in a call of their own (--out apart; --arch ${archs[0]} names the first)`);
+    const first = runs.filter((r) => r.arch === archs[0]).map((r) => r.ref);
+    throw new UsageError(`the runs have different encoders (${listed()}), and a ${baselines.join(' or ')} baseline has one architecture: evaluate each encoder's runs with their own baseline, in a call of their own (e.g. --encoders ${[...first, ...baselines].join(',')}, whose baseline is a ${archs[0]}; --arch names it explicitly)`);
   }
   return o.arch ?? archs[0] ?? DEFAULT_ENCODER;
 }
