@@ -80,6 +80,12 @@ describe('hub export: the files', () => {
     expect(card).toMatch(/## Intended use/);
     expect(card).toMatch(/Pretrained on pediatric X-rays/);
     expect(card).toMatch(/No evaluation was given/);
+    // the data this run saw, not the whole collection it came from; no placeholder link; counts in words
+    expect(card).toContain('Pretrained on 57 images (the train split of the prepared data set `kermany-mini`), from Kermany et al. (2018) paediatric chest X-rays');
+    expect(card).toContain('- Pretrained on only 57 images: it shows the pipeline at work');
+    expect(card).toContain('- 40 updates (2 epochs planned, batch');
+    expect(card).not.toMatch(/\]\(https?:|\b1 updates|\b1 epochs/);
+    expect(config.dataset).toEqual({ name: 'kermany-mini', size: 32, train_images: 57 });
   });
   it('an ImageNet-input encoder records its per-channel mean and std', async () => {
     const spec = encoderSpec('resnet18-torchvision');
