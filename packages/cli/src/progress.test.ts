@@ -19,7 +19,7 @@ function fakeTerminal() {
 describe('progress in a terminal', () => {
   it('shows a log line above the bar and keeps it after stop; the ETA is -- until a step is done, never NFs', () => {
     const t = fakeTerminal();
-    const bar = progress('rotation', 6, false, t.stream);
+    const bar = progress('rotation', 6, false, { stream: t.stream });
     bar.update(0);
     expect(screen(t.text()).at(-1)).toMatch(/^rotation .* 0% 0\/6 \| [\d.]+\/s \| ETA --/);
     bar.update(3, { loss: 1.5 });

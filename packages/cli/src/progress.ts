@@ -20,14 +20,16 @@ export function etaText(done: number, total: number, seconds: number): string {
   return `${left}s`;
 }
 
-export function progress(label: string, total: number, quiet = false, stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * `from`: where the work starts (a resumed run: its checkpoint's step), so that rate and ETA count
+ * only what is done from now on.
+ */
+export function progress(label: string, total: number, quiet = false, { from = 0, stream = process.stderr }: { from?: number; stream?: NodeJS.WriteStream } = {}): Progress {
   if (quiet) return { update() {}, log() {}, stop() {} };
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
-  // rate and ETA count from the first value given: a resumed run starts at its checkpoint's step
-  let from: number | undefined;
-  const rateOf = (done: number) => ((done - (from ?? done)) / Math.max(1e-3, seconds())).toFixed(1);
-  const eta = (done: number) => etaText(done - (from ?? done), total - (from ?? done), seconds());
+  const rateOf = (done: number) => ((done - from) / Math.max(1e-3, seconds())).toFixed(1);
+  const eta = (done: number) => etaText(done - from, total - from, seconds());
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -38,10 +40,9 @@ export function progress(label: string, total: number, quiet = false, stream: No
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { rate: '0', eta_text: '--', info: '' });
+    bar.start(total, from, { rate: '0', eta_text: '--', info: '' });
     return {
       update(done, fields = {}) {
-        from ??= done;
         bar.update(done, { rate: rateOf(done), eta_text: eta(done), info: formatFields(fields) });
       },
       log(line) {
@@ -56,7 +57,6 @@ export function progress(label: string, total: number, quiet = false, stream: No
   let last = 0;
   return {
     update(done, fields = {}) {
-      from ??= done;
       const now = performance.now();
       if (now - last < 5000 && done < total) return;
       last = now;

@@ -225,8 +225,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
       case 'start':
         epochs = e.epochs;
         process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
-        bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch);
-        bar.update((e.resumedFrom?.step ?? 0));
+        bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch, false, { from: e.resumedFrom?.step ?? 0 });
         break;
       case 'step':
         bar?.update(e.step, { epoch: `${e.epoch + 1}/${epochs}`, loss: e.loss, acc: e.accuracy, 'samples/s': Math.round(e.samplesPerSec) });
