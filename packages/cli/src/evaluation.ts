@@ -132,8 +132,18 @@ export async function randomEncoder(arch: string, seed: number, cache?: DatasetC
 }
 
 const isBaseline = (ref: string) => ref === 'random' || ref === 'random-bn';
-/** A pretext run named on the command line: a path, or a name under runsDir. */
-const runFolder = (ref: string, runsDir: string) => (existsSync(ref) ? resolve(ref) : resolve(runsDir, ref));
+/** The finished pretext run a name on the command line means (a path, or a name under runsDir), or a UsageError saying why it is none. */
+function runFolder(ref: string, runsDir: string): string {
+  const dir = existsSync(ref) ? resolve(ref) : resolve(runsDir, ref);
+  const onnxPath = join(dir, 'encoder.onnx');
+  if (!existsSync(onnxPath)) {
+    throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
+  }
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
+  }
+  return dir;
+}
 /** The encoder architecture a run folder trained (older configs without one are vgg-small). */
 function runEncoder(dir: string): string {
   return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { encoder?: string }).encoder ?? 'vgg-small';
@@ -141,7 +151,7 @@ function runEncoder(dir: string): string {
 
 /**
  * The architecture of the random baselines: that of the runs they are compared with (a ΔAUC
- * between two architectures measures the architecture too). `arch` (--arch) is the default when
+ * between two architectures measures the architecture too). Checks every named run on the way. `arch` (--arch) is the default when
  * no run is named, and is refused where it disagrees with the runs; runs of several encoders are
  * refused, one baseline row having one architecture.
  */
@@ -149,9 +159,7 @@ export function baselineArch(refs: string[], o: { runsDir: string; arch?: string
   const baselines = refs.filter(isBaseline);
   const runs = refs
     .filter((r) => !isBaseline(r) && r !== 'imagenet')
-    .map((r) => ({ ref: r, dir: runFolder(r, o.runsDir) }))
-    .filter(({ dir }) => existsSync(join(dir, 'config.json'))) // anything else is refused by resolveEncoder, naming it
-    .map(({ ref, dir }) => ({ ref, arch: runEncoder(dir) }));
+    .map((ref) => ({ ref, arch: runEncoder(runFolder(ref, o.runsDir)) }));
   const archs = [...new Set(runs.map((r) => r.arch))];
   const listed = () => runs.map((r) => `${r.ref}: ${r.arch}`).join(', ');
   if (baselines.length > 0 && o.arch && archs.some((a) => a !== o.arch)) {
@@ -173,14 +181,8 @@ export async function resolveEncoder(ref: string, o: EncoderRefOptions, cache: D
     return { init: 'imagenet', onnx, source: `${o.imagenet.encoder} ImageNet weights`, spec: encoderSpec(o.imagenet.encoder), weights: () => readSafetensors(safetensors).weights };
   }
   const dir = runFolder(ref, o.runsDir);
-  const onnxPath = join(dir, 'encoder.onnx');
-  if (!existsSync(onnxPath)) {
-    throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
-  }
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) {
-    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
-  }
+  const onnxPath = join(dir, 'encoder.onnx');
   const spec = encoderSpec(runEncoder(dir));
   return {
     init: (JSON.parse(readFileSync(configPath, 'utf8')) as { task?: string }).task ?? ref,

@@ -70,10 +70,10 @@ export function settingsOf(o: EvalOptions): EvalSettings {
 export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: ResultRow[]; out: string }> {
   const settings = settingsOf(o);
   const out = resolve(o.out ?? join(o.runsDir, `eval-${o.data}-${o.size}`));
+  const arch = baselineArch(o.encoders, o); // checks the named runs first: a mistake in them is the likelier one
   // refused before any work: an earlier evaluation's results are replaced only when asked
   const earlier = REPORT_FILES.filter((f) => existsSync(join(out, f)));
   if (earlier.length > 0 && !o.overwrite) throw new UsageError(`${out} already holds ${earlier.join(', ')} of an earlier evaluation: pass --overwrite to replace them (nothing else in the folder is touched), or choose another --out`);
-  const arch = baselineArch(o.encoders, o);
   mkdirSync(out, { recursive: true });
   const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
   const refs = { runsDir: o.runsDir, arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };

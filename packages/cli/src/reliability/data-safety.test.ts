@@ -83,6 +83,12 @@ describe('demo --dir removes only what an earlier demo wrote there', () => {
     expect(readFileSync(join(proj, 'results.md'))).toEqual(md);
     expect(readdirSync(proj).sort()).toEqual(['results.md', 'runs']); // nothing prepared, no marker
   });
+  it('a --size at which a method cannot run is a usage error before any work (not a schema dump after some methods trained)', () => {
+    const r = cli('demo', '--dir', 'small', '--size', '32');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cxr-ssl: --size 32: context at 32 px gives 8 px views, .* \(every method of the demo runs from --size 64\)\n$/);
+    expect(existsSync(join(tmp, 'small'))).toBe(false);
+  });
 });
 
 describe('eval never replaces an earlier evaluation silently', () => {
