@@ -378,7 +378,7 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
       row = knnEvaluation({ init: enc.init, size, dim, features: { train: { features: trainFeatures(trainRows), labels: labels(trainRows) }, test }, options: { k: s.knn.k, temperature: s.knn.temperature }, seed: key.seed });
     } else {
       const { engine: engineName, python, ...ft } = s.finetune;
-      const { engine, reason } = await createEngine(engineName, { torch: { python } });
+      const { engine, reason } = await createEngine(engineName, { torch: { python } }, { method: 'fine-tuning' });
       if (!ctx.quiet) process.stderr.write(`fine-tuning ${enc.init} on ${trainRows.length} images (${Math.round(100 * key.fraction)}%, seed ${key.seed}): engine ${engine.name} (${reason})\n`);
       const steps = FinetuneOptions.parse({ ...ft, seed: key.seed });
       const bar = progress(`finetune ${enc.init}`, steps.epochs * finetuneStepsPerEpoch(trainRows.length, steps.batchSize), ctx.quiet);

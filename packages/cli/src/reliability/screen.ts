@@ -19,9 +19,9 @@ export function screen(text: string): string[] {
       col = 0;
       line();
     } else if (c === '\x1b') {
-      const m = /^\x1b(?:(7|8)|\[(\??)(\d*)([A-Za-z]))/.exec(text.slice(i));
+      const m = /^(?:(7|8)|\[(\??)(\d*)([A-Za-z]))/.exec(text.slice(i + 1)); // what follows ESC
       if (!m) continue;
-      i += m[0].length - 1;
+      i += m[0].length;
       if (m[1] === '7') saved = { row, col };
       else if (m[1] === '8') ({ row, col } = saved);
       else if (m[2] === '' && m[4] === 'G') col = Math.max(0, Number(m[3] || 1) - 1);
