@@ -29,13 +29,18 @@ const PROBE = [
 /** The venv tools/setup-python.sh makes where pip reaches a package index. */
 export const WORKSPACE_VENV_PYTHON = join(import.meta.dirname, '..', '..', '..', '.venv-torch', 'bin', 'python');
 
+/** `CXR_SSL_PYTHON=none`: no Python is tried, so the tools run as on a machine without torch (tfjs where the method has it). */
+export const NO_TORCH = 'none';
+
 /**
  * The interpreters tried, in order: --python alone when given (a wrong path is reported, not
- * silently replaced), else $CXR_SSL_PYTHON, the workspace's .venv-torch, /usr/bin/python3, python3.
+ * silently replaced), else $CXR_SSL_PYTHON, the workspace's .venv-torch, /usr/bin/python3, python3;
+ * none at all when $CXR_SSL_PYTHON is `none`.
  * The CLI, the tests and tools/setup-python.sh (hence CI) share this order.
  */
 export function pythonCandidates(explicit?: string, env: NodeJS.ProcessEnv = process.env): string[] {
   if (explicit) return [explicit];
+  if (env.CXR_SSL_PYTHON === NO_TORCH) return [];
   const all = [env.CXR_SSL_PYTHON, WORKSPACE_VENV_PYTHON, '/usr/bin/python3', 'python3'];
   return [...new Set(all.filter((c): c is string => !!c))];
 }
@@ -75,6 +80,7 @@ export function findTorchPython(explicit?: string): TorchPython | { error: strin
     }
     tried.push(r);
   }
+  if (!found && tried.length === 0) found = { error: `CXR_SSL_PYTHON=${NO_TORCH} switches torch off (unset it, or pass --python <path>, to use torch)` };
   found ??= {
     error:
       `no Python that can "import torch" was found (tried ${tried.join('; ')}). ` +

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
@@ -9,7 +9,7 @@ import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
-import { RUN_EXPORT_DIR } from './export/run.ts';
+import { RUN_EXPORT_DIR } from './export/target.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
@@ -220,7 +220,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   const onnxPath = join(runDir, 'encoder.onnx');
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
   // the hub-like folder people take away (torch state dict, config with the input scaling, card)
-  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
+  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runDir, trainImages: trainIdx.length }).dir;
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
   return { runDir, interrupted: false };
 }

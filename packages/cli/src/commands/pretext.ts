@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, chooseEngine, openEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -195,23 +195,16 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   if (o.gpus && batchSize % o.gpus !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of --gpus ${o.gpus}: each GPU gets an equal slice; change --batch-size or --gpus`);
   const world = (o.gpus ?? 1) * (nodes?.count ?? 1);
   if (nodes && batchSize % world !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of ${world} processes (--nnodes ${nodes.count} × --gpus ${o.gpus ?? 1}): each gets an equal slice; change --batch-size`);
-  // a method some engines lack (MoCo: torch only) makes 'auto' mean the engine that has it
-  const only = METHODS[o.task].engines;
-  const choice = o.engine === 'auto' && only ? (only[0] as 'torch') : o.engine;
-  const fit = tfjsFit(o, batchSize);
-  const { engine, name, reason } = await createEngine(choice, {
+  // auto: the first engine of the method's list that is available here (train/src/engines/choose.ts)
+  const choice = chooseEngine(o.engine, { engines: METHODS[o.task].engines, python: o.python, method: o.task });
+  if ((o.gpus || nodes) && choice.name !== 'torch') throw new UsageError(`${nodes ? `--nnodes ${nodes.count}` : `--gpus ${o.gpus}`} needs the torch engine, but ${choice.reason}`);
+  const fit: ReturnType<typeof tfjsFit> = choice.name === 'tfjs' ? tfjsFit(o, batchSize) : {};
+  if (fit.problem) throw new UsageError(fit.problem);
+  if (fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
+  const { engine, reason } = await openEngine(choice, {
     torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus ?? (nodes ? 1 : undefined), nodes, compile: o.compile },
     tfjs: { microBatch: fit.microBatch },
   });
-  if (name === 'tfjs' && fit.problem) {
-    await engine.close();
-    throw new UsageError(fit.problem);
-  }
-  if (name === 'tfjs' && fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
-  if ((o.gpus || nodes) && name !== 'torch') {
-    await engine.close();
-    throw new UsageError(`${nodes ? `--nnodes ${nodes.count}` : `--gpus ${o.gpus}`} needs the torch engine, but ${reason}`);
-  }
   const where = nodes ? `, node ${nodes.rank} of ${nodes.count} (${nodes.source}; rendezvous ${nodes.masterAddr}:${nodes.masterPort}) with ${o.gpus ?? 1} DDP processes${nodes.rank > 0 ? '; node 0 writes the run folder' : ''}` : o.gpus ? `, ${o.gpus} DDP processes` : '';
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${where})\n`);
   const abort = new AbortController();
@@ -232,14 +225,13 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
       case 'start':
         epochs = e.epochs;
         process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
-        bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch);
-        bar.update((e.resumedFrom?.step ?? 0));
+        bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch, false, { from: e.resumedFrom?.step ?? 0 });
         break;
       case 'step':
         bar?.update(e.step, { epoch: `${e.epoch + 1}/${epochs}`, loss: e.loss, acc: e.accuracy, 'samples/s': Math.round(e.samplesPerSec) });
         break;
       case 'epoch':
-        if (!process.stderr.isTTY) process.stderr.write(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}\n`);
+        bar?.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}`);
         break;
       case 'done':
         bar?.stop();
@@ -304,7 +296,7 @@ export const pretext = defineCommand({
     ['--augment <which>', "default | none: the method's default augmentations (docs/AUGMENTATIONS.md), or none"],
     ['--run <name>', 'run folder name under --runs-dir (default <task>-<encoder>-<data>-<size>)'],
     ['--runs-dir <dir>', `where run folders live (default ${DEFAULT_RUNS_DIR})`],
-    ['--engine <name>', 'auto | torch | tfjs (auto: torch when the python can import it)'],
+    ['--engine <name>', "auto | torch | tfjs (auto: the first of the method's engines available here: torch when a Python can import it, else tfjs where the method has it)"],
     ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
     ['--device <name>', 'torch engine device: auto | cpu | cuda'],
     ['--threads <n>', 'torch CPU threads (default: cores - 1, one left to sampling; divided over the processes with --gpus)'],

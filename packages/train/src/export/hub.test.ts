@@ -46,7 +46,7 @@ async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number
   const weights = trainedLooking(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
   const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: data, size }, epochs: 2 });
   const dir = join(tmp, `${spec.name}-${size}`);
-  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runName: 'test-run' });
+  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runDir: join(tmp, 'test-run'), trainImages: 57 });
   const images = await fixtureImages(n, size);
   const x = new Uint8Array(n * size * size);
   for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
@@ -112,11 +112,17 @@ describe('hub export: the files', () => {
     expect(card).toMatch(/## Intended use/);
     expect(card).toMatch(/Pretrained on pediatric X-rays/);
     expect(card).toMatch(/No evaluation was given/);
+    // the data this run saw, not the whole collection it came from; no placeholder link; counts in words
+    expect(card).toContain('Pretrained on 57 images (the train split of the prepared data set `kermany-mini`), from Kermany et al. (2018) paediatric chest X-rays');
+    expect(card).toContain('- Pretrained on only 57 images: it shows the pipeline at work');
+    expect(card).toContain('- 40 updates (2 epochs planned, batch');
+    expect(card).not.toMatch(/\]\(https?:|\b1 updates|\b1 epochs/);
+    expect(config.dataset).toEqual({ name: 'kermany-mini', size: 32, train_images: 57 });
   });
   it('an ImageNet-input encoder records its per-channel mean and std', async () => {
     const spec = encoderSpec('resnet18-torchvision');
     const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'nih', size: 32 } });
-    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runName: 'x' });
+    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runDir: join(tmp, 'x') });
     expect(config.input_normalisation).toEqual({ type: 'affine', name: 'torchvision-rgb', divide: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(config.in_chans).toBe(3);
     expect(readFileSync(join(tmp, 'rn-tv', 'README.md'), 'utf8')).toMatch(/adult frontal films/);
