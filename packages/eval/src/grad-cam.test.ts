@@ -22,7 +22,7 @@ async function probe() {
   const weights = initWeights(spec, undefined, 3);
   const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'kermany-mini', size: SIZE } });
   const dir = join(tmp, 'export');
-  writeHubExport(dir, { spec, weights, run, steps: 0, runName: 'grad-cam' });
+  writeHubExport(dir, { spec, weights, run, steps: 0, runDir: join(tmp, 'grad-cam-run') });
   const { model, output } = withLastMapOutput(readFileSync(join(dir, 'encoder.onnx')));
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
   const fx = await loadFixture(SIZE);

@@ -15,3 +15,4 @@ export * from './recalibrate-bn.ts';
 export * from './shortcut-probe.ts';
 export * from './collapse.ts';
 export * from './grad-cam.ts';
+export * from './tensorboard.ts';

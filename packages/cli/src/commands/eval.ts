@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ResultRow, pairRows } from '@cxr-ssl/eval';
+import { type ResultRow, pairRows, writeEvalBoard } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
@@ -83,6 +83,7 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   rows = pairRows(rows);
   const cells = writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
   await writePlots(out, rows, [], cells);
+  writeEvalBoard(out, rows);
   return { rows, out };
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { CacheMismatchError, openCache } from '@cxr-ssl/data';
-import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase } from '@cxr-ssl/eval';
+import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase, writeEvalBoard } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, SCHEDULES } from '@cxr-ssl/train';
 import { z } from 'zod';
@@ -233,6 +233,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   const cells = labelEfficiency(paired); // bootstrapped: computed once for the report and the plots
   writeStudyReport(out, paired, cfg, cells);
   await writePlots(out, paired, curves, cells);
+  writeEvalBoard(out, paired);
   return out;
 }
 
