@@ -7,7 +7,9 @@ images.u8: n grey images of the export's input size, row-major uint8; features: 
 encoder gave for them (float32 [n, F]). Prints one JSON line: for each module load_encoder can build
 here (`auto`, and `graph` / `twin` / `torchvision` where the architecture has them), the class it
 returned, the largest |difference| between its output and ONNX's, and, for a torchvision twin, whether a
-forward hook on its last block (cxr_ssl.LAST_BLOCK: `layer4`, `features`) fired and what it saw."""
+forward hook on its last block (cxr_ssl.LAST_BLOCK: `layer4`, `features`) fired and what it saw; for an
+export with timm's fields, what `timm.create_model('local-dir:<dir>', pretrained=True)` gives (where timm
+imports)."""
 import json
 import sys
 from pathlib import Path
@@ -51,7 +53,26 @@ def main():
     modules = ('auto', 'graph', 'twin', 'torchvision') if has_twin else ('auto',)
     out = {'torch': torch.__version__, 'max_abs_onnx': onnx.abs().max().item(),
            'modules': {m: check(folder, m, x, onnx) for m in modules}}
+    if 'pretrained_cfg' in read_config(folder):
+        out['timm'] = check_timm(folder, x, onnx)
     print(json.dumps(out))
+
+
+def check_timm(folder, x, onnx):
+    """timm.create_model('local-dir:<folder>', pretrained=True): timm's own loader reading config.json and
+    model.safetensors (strictly), fed the same normalised input."""
+    try:
+        import timm
+        from timm.data import resolve_data_config
+    except Exception as e:  # noqa: BLE001 - not installed, or its torchvision does not import
+        return {'error': 'timm does not import here (%s: %s)' % (type(e).__name__, e)}
+    model = timm.create_model('local-dir:' + str(Path(folder).resolve()), pretrained=True).eval()
+    with torch.no_grad():
+        ours = model(x)
+    data = resolve_data_config({}, model=model)
+    return {'timm': timm.__version__, 'class': '%s.%s' % (type(model).__module__, type(model).__name__),
+            'max_abs_diff_onnx': (ours - onnx).abs().max().item(), 'shape': list(ours.shape),
+            'data_config': {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}}
 
 
 if __name__ == '__main__':

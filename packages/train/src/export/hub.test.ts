@@ -71,7 +71,12 @@ interface ModuleCheck {
 function check(python: string, e: { dir: string; images: string; n: number; features: string }) {
   const r = spawnSync(python, [CHECK, e.dir, e.images, String(e.n), e.features], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${CHECK} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { max_abs_onnx: number; torch: string; modules: Record<string, ModuleCheck> };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    max_abs_onnx: number;
+    torch: string;
+    modules: Record<string, ModuleCheck>;
+    timm?: ModuleCheck & { timm: string; data_config: { input_size: number[]; mean: number[]; std: number[] } };
+  };
 }
 
 /** Every module load_encoder built equals ONNX; a twin's last-block hook fired on the batch. */
@@ -184,4 +189,46 @@ describe.skipIf(!tvPython)('load_encoder returns torchvision\'s own network, str
       if (name.startsWith('resnet')) expect(r.modules.auto.last_block_indexed).toMatch(/^(BasicBlock|Bottleneck)$/);
     }, 120_000);
   }
+});
+
+/** A Python where timm imports (timm 1.0.29 runs on Debian's torch 1.13 + torchvision 0.14; not in CI). */
+const timmPython = [process.env.CXR_SSL_TIMM_PYTHON, tvPython].find((p): p is string => !!p && spawnSync(p, ['-c', 'import timm'], { encoding: 'utf8' }).status === 0);
+
+describe('timm reads the export folder', () => {
+  it('config.json carries timm\'s fields for resnet18 (in_chans, no classifier, input size, mean and std) and the card the hub\'s YAML header', async () => {
+    const e = await exportWithOnnxFeatures(encoderSpec('resnet18'), 64, 2);
+    const config = JSON.parse(readFileSync(join(e.dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architecture: 'resnet18', encoder: 'resnet18', num_classes: 0, num_features: 512, license: 'cc-by-4.0' });
+    expect(config.pretrained_cfg).toMatchObject({ input_size: [1, 64, 64], num_classes: 0, first_conv: 'conv1', classifier: 'fc', license: 'cc-by-4.0' });
+    expect(config.pretrained_cfg.mean).toHaveLength(1);
+    expect(config.pretrained_cfg.notes[0]).toMatch(/standardises each image on its own/);
+    const card = readFileSync(join(e.dir, 'README.md'), 'utf8');
+    expect(card.startsWith('---\nlicense: cc-by-4.0\nlibrary_name: timm\n')).toBe(true);
+    expect(card).toMatch(/^datasets:\n- kermany-mini$/m);
+    expect(card).not.toMatch(/base_model/); // random init
+    expect(card).toContain('timm.create_model("local-dir:this-folder", pretrained=True)');
+    // the ImageNet-input variant: exact mean / std, three channels; a VGG has no timm twin
+    const tv = writeHubExport(join(tmp, 'tv-timm'), { spec: encoderSpec('resnet50-torchvision'), weights: initWeights(encoderSpec('resnet50-torchvision'), undefined, 1), run: PretextConfig.parse({ task: 'rotation', init: 'imagenet.safetensors', cache: { dir: '.', name: 'nih', size: 32 } }), steps: 0, runDir: join(tmp, 'y') });
+    expect(tv.config).toMatchObject({ architecture: 'resnet50', license: 'other', pretrained_cfg: { input_size: [3, 32, 32], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } });
+    expect(readFileSync(join(tmp, 'tv-timm', 'README.md'), 'utf8')).toMatch(/^base_model: timm\/resnet50\.tv_in1k$/m);
+    const vgg = writeHubExport(join(tmp, 'vgg-timm'), { spec: encoderSpec('vgg16-bn'), weights: initWeights(encoderSpec('vgg16-bn'), undefined, 1), run: PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'x', size: 32 } }), steps: 0, runDir: join(tmp, 'z') });
+    expect(vgg.config).not.toHaveProperty('pretrained_cfg');
+    expect(vgg.config.architecture).toBe('vgg16-bn');
+  });
+
+  for (const [name, size] of [
+    ['resnet18', 64],
+    ['densenet121', 32],
+  ] as const) {
+    it.skipIf(!timmPython)(`${name}: timm.create_model('local-dir:…', pretrained=True) loads it strictly and equals ONNX`, async () => {
+      const e = await exportWithOnnxFeatures(encoderSpec(name), size, 2);
+      const r = check(timmPython!, e);
+      console.info(`timm ${r.timm?.timm}: ${r.timm?.class}, max |Δ| vs ONNX ${r.timm?.max_abs_diff_onnx.toExponential(2)}, data config ${JSON.stringify(r.timm?.data_config)}`);
+      expect(r.timm?.error).toBeUndefined();
+      expect(r.timm?.shape).toEqual([2, encoderSpec(name).features]);
+      expect(r.timm!.max_abs_diff_onnx).toBeLessThanOrEqual(1e-4 * Math.max(1, r.max_abs_onnx));
+      expect(r.timm?.data_config.input_size).toEqual([1, size, size]);
+    }, 120_000);
+  }
+  if (!timmPython) console.warn('skipped: timm loads the export (no Python with timm: CXR_SSL_TIMM_PYTHON=<python with timm>)');
 });
