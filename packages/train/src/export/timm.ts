@@ -82,7 +82,7 @@ export function timmConfig(a: { timm?: string; inChans: number; size: number; fe
         ? {}
         : {
             notes: [
-              `cxr-ssl standardises each image on its own ((x - mean(x)) / sqrt(var(x) + ${a.norm.type === 'per-image' ? a.norm.eps : 0})): mean and std here are ${a.stats ? "the training images' pixel mean and std" : 'placeholders (the training images were not found at export)'}, the nearest fixed normalisation; cxr_ssl.load_encoder's preprocess is exact`,
+              `cxr-ssl standardises each image on its own ((x - mean(x)) / sqrt(var(x) + ${a.norm.type === 'per-image' ? a.norm.eps : 0})): ${a.stats ? "mean and std here are the training images' pixel mean and std, the nearest fixed normalisation" : 'mean and std here are placeholders (the training images were not found at export)'}; cxr_ssl.load_encoder's preprocess is exact`,
             ],
           }),
     },
