@@ -159,7 +159,8 @@ async function render(o: ExplainOptions, cache: DatasetCache, name: string, imag
         canvas.set([(1 - alpha) * grey + alpha * r, (1 - alpha) * grey + alpha * g, (1 - alpha) * grey + alpha * b], at + (SHOWN + GAP) * 3);
       }
     }
-    text(left, top + SHOWN + 15, `#${index} ${CLASS_NAMES[label]} · P(abnormal) ${cam.probability.toFixed(2)} · map: ${CLASS_NAMES[target]}`, 12);
+    // an all-zero map: no position raises the class's logit (Grad-CAM's ReLU), said rather than left blank
+    text(left, top + SHOWN + 15, `#${index} ${CLASS_NAMES[label]} · P(abn.) ${cam.probability.toFixed(2)} · map: ${CLASS_NAMES[target]}${peak > 0 ? '' : ' (all ≤ 0)'}`, 12);
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${texts.join('')}</svg>`;
   const out = resolve(o.out);
