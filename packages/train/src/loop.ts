@@ -167,7 +167,8 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
       step++;
       batch++;
       if (!Number.isFinite(r.loss)) {
-        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); the last good checkpoint is kept in ${join(runDir, 'checkpoints')}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+        const kept = existsSync(join(runDir, 'checkpoints', 'latest.json')) ? `the last good checkpoint is kept in ${join(runDir, 'checkpoints')}` : 'no checkpoint was written before it';
+        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); ${kept}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
       }
       sumLoss += r.loss;
       sumAcc += r.accuracy;

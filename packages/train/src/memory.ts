@@ -1,5 +1,6 @@
+import { freemem } from 'node:os';
 import type { EncoderSpec } from '@cxr-ssl/models';
-import { spatialSizes } from '@cxr-ssl/models';
+import { encoderWeightsShapes, spatialSizes } from '@cxr-ssl/models';
 
 /**
  * Peak memory of a training step, known before the run starts. The forward pass keeps every op's
@@ -59,3 +60,60 @@ export function tfjsMicroBatch(s: StepShape, limit = TFJS_WASM_HEAP_LIMIT): numb
 }
 
 export const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * One torch process's peak in a train step, from the same activation count as tfjs's: a base (the
+ * interpreter with torch loaded, the optimiser's buffers), 16 bytes per encoder weight (fp32 weights,
+ * gradients, momentum and a moving-average twin for MoCo/BYOL/DINO), and bytes per activation float
+ * of the batch: each op's output kept for the backward pass, once, as fp32. Measured on CPU with
+ * tools/probe/torch-memory.ts (the Python process's VmHWM, 1 thread): 4.2 bytes per activation float
+ * with torch 2.13, 3.6 with torch 1.13, a base of 0.33-0.40 GiB; the constants below round up, so that
+ * the estimate errs high (by 2-12 % over 9 configurations, docs/reliability-27b.md). On CUDA (bf16
+ * activations, the CUDA context and cuDNN's workspace in the base) the numbers are the CPU ones
+ * scaled, not measured: no GPU was at hand.
+ */
+export const TORCH_BYTES_PER_ACTIVATION = { cpu: 4.5, cuda: 3 } as const;
+const TORCH_BASE_BYTES = { cpu: 0.4 * 2 ** 30, cuda: 1 * 2 ** 30 } as const;
+const BYTES_PER_WEIGHT = 16;
+
+export interface TorchStepShape extends StepShape {
+  /** multi-crop: the smaller views of each sample (DINO) */
+  local?: { views: number; patch: number };
+  /** activation floats of one sample, all its views */
+  activations: number;
+  weights: number;
+}
+
+/** A step's shape for the torch estimate: the sampler's shape at the run's size, per process batch. */
+export function torchStepShape(encoder: EncoderSpec, sample: { views: number; patch: number; local?: { views: number; patch: number } }, batch: number): TorchStepShape {
+  const local = sample.local ? sample.local.views * activationFloats(encoder, sample.local.patch) : 0;
+  const weights = encoderWeightsShapes(encoder).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  return { encoder, batch, views: sample.views, patch: sample.patch, ...(sample.local ? { local: sample.local } : {}), activations: sample.views * activationFloats(encoder, sample.patch) + local, weights };
+}
+
+export function torchStepBytes(s: TorchStepShape, device: 'cpu' | 'cuda'): number {
+  return TORCH_BASE_BYTES[device] + BYTES_PER_WEIGHT * s.weights + TORCH_BYTES_PER_ACTIVATION[device] * s.batch * s.activations;
+}
+
+/**
+ * Bytes a torch run needs of one memory pool: the `world` processes each train an equal slice of the
+ * batch, and `sharing` of them draw on this pool (on CPU every process of this machine takes host
+ * memory; on CUDA each GPU holds one).
+ */
+export function torchRunBytes(s: TorchStepShape, device: 'cpu' | 'cuda', world = 1, sharing = 1): number {
+  return sharing * torchStepBytes({ ...s, batch: Math.ceil(s.batch / world) }, device);
+}
+
+/** The largest batch below `s.batch` (a multiple of `world`: equal slices) whose run fits `available` bytes; undefined when none does. */
+export function torchBatchThatFits(s: TorchStepShape, device: 'cpu' | 'cuda', available: number, world = 1, sharing = 1): number | undefined {
+  for (let b = s.batch - 1; b >= world; b--) {
+    if (b % world === 0 && torchRunBytes({ ...s, batch: b }, device, world, sharing) <= available) return b;
+  }
+  return undefined;
+}
+
+/** Host memory a run can use now: what the kernel reports available, within this process's cgroup limit if it has one. */
+export function availableMemory(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return Math.min(freemem(), limit > 0 ? limit : Number.POSITIVE_INFINITY);
+}

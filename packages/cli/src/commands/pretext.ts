@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { availableMemory, EngineStartInterrupted, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes, torchBatchThatFits, torchRunBytes, torchStepShape } from '@cxr-ssl/train';
+import { findTorchPython } from '@cxr-ssl/torch';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -59,6 +61,8 @@ export const PretextOptions = z
     workers: int().nonnegative().optional(),
     resume: flag().default(false),
     quiet: flag().default(false),
+    /** train even when the torch engine's memory estimate says the step does not fit */
+    ignoreMemoryEstimate: flag().default(false),
     logger: LoggerOption,
   })
   .strict()
@@ -173,6 +177,31 @@ function tfjsFit(o: PretextOptions, batch: number): { microBatch?: number; note?
   };
 }
 
+/**
+ * The torch engine's peak memory, estimated from (encoder, method, size, batch) before any work
+ * (train/src/memory.ts, measured on CPU): on CPU against the host memory available now, shared by
+ * this machine's processes; on CUDA against the GPU's memory. Too much on CPU is a usage error naming
+ * the batch that fits (the kernel would kill the run part way, with no hint); on CUDA, where the
+ * factor is not measured and an out-of-memory error is reported cleanly, a warning.
+ */
+function torchFit(o: PretextOptions, batch: number, world: number, localRanks: number): { problem?: string; warning?: string } {
+  const python = o.device === 'cpu' ? undefined : findTorchPython(o.python);
+  const cuda = o.device === 'cuda' || (python !== undefined && 'cuda' in python && python.cuda);
+  const available = cuda ? (python && 'gpuMemory' in python ? python.gpuMemory : undefined) : availableMemory();
+  if (!available) return {};
+  const method = parseMethod(o.task, taskOptionsOf(o));
+  const step = torchStepShape(encoderSpec(o.encoder), method.method.sampler.shape(o.size, method.samplerOptions), batch);
+  const device = cuda ? 'cuda' : 'cpu';
+  const sharing = cuda ? 1 : localRanks;
+  const need = torchRunBytes(step, device, world, sharing);
+  if (need <= available) return {};
+  const fits = torchBatchThatFits(step, device, available, world, sharing);
+  const what = `a step of ${batch} samples of ${o.task} at ${o.size} px on ${o.encoder}${world > 1 ? ` (${world} processes${sharing > 1 ? `, ${sharing} on this machine` : ''})` : ''} needs about ${gib(need)} of ${cuda ? 'GPU' : 'host'} memory by cxr-ssl's estimate, and ${cuda ? 'the GPU has' : 'this machine has'} ${gib(available)}${cuda ? '' : ' available'}`;
+  const fix = `${fits ? `use --batch-size ${fits} (the largest that fits)` : 'not even one sample per process fits: use a smaller --size'}${fits ? ', a smaller --size' : ''} or a smaller --encoder`;
+  if (cuda) return { warning: `${what}: it may run out of GPU memory; ${fix}` };
+  return { problem: `${what}: the kernel would kill it part way. ${fix[0].toUpperCase()}${fix.slice(1)}; or pass --ignore-memory-estimate to try anyway` };
+}
+
 /** The command line that continues an interrupted run: this one, with --resume for pretext (reproduce and demo resume by themselves). */
 function resumeCommand(): string {
   const args = process.argv.slice(2);
@@ -182,10 +211,19 @@ function resumeCommand(): string {
 }
 
 /**
- * Train one pretext task; returns the run folder. Ctrl-C finishes the current step, writes a
- * checkpoint and throws InterruptedError with the command that continues the run.
+ * Train one pretext task; returns the run folder. Ctrl-C (or SIGTERM, SIGUSR1) finishes the current
+ * step, writes a checkpoint and throws InterruptedError with the command that continues the run.
  */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
+  const stop = stopOnSignals(); // from the start: a signal while the engine starts must not kill torch's probe unnoticed
+  try {
+    return await pretextUntilStopped(o, stop);
+  } finally {
+    stop.release();
+  }
+}
+
+async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
   if (o.resume && !existsSync(runDir)) {
     throw new UsageError(`--resume: there is no run folder ${runDir} to continue (check --run and --runs-dir; without --resume a new run starts there)`);
@@ -214,13 +252,16 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   }
   const where = nodes ? `, node ${nodes.rank} of ${nodes.count} (${nodes.source}; rendezvous ${nodes.masterAddr}:${nodes.masterPort}) with ${o.gpus ?? 1} DDP processes${nodes.rank > 0 ? '; node 0 writes the run folder' : ''}` : o.gpus ? `, ${o.gpus} DDP processes` : '';
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${where})\n`);
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping at the next step and writing a checkpoint (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const memory = name === 'torch' && !o.ignoreMemoryEstimate ? torchFit(o, batchSize, world, o.gpus ?? 1) : {};
+  if (memory.problem) {
+    await engine.close();
+    throw new UsageError(memory.problem);
+  }
+  if (memory.warning) process.stderr.write(`warning: ${memory.warning}\n`);
+  if (stop.signal.aborted) {
+    await engine.close();
+    throw new InterruptedError(`stopped by ${signalName(stop.received!)} before training started: nothing to resume. Run the same command again`, exitCodeOf(stop.received!));
+  }
   let bar: Progress | undefined;
   let epochs = 0;
   let lastCheckpoint = '';
@@ -264,16 +305,59 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
       },
-      { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger },
+      { runDir, engine, resume: o.resume, signal: stop.signal, onEvent, loggers: o.logger },
     ));
+  } catch (e) {
+    // a signal that came while the engine started (Python still importing torch) is no missing torch
+    if (e instanceof EngineStartInterrupted) throw new InterruptedError(`stopped by ${signalName(e.signal)} before training started: nothing to resume. Run the same command again`, exitCodeOf(e.signal));
+    throw e;
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
     await engine.close();
   }
-  if (interrupted) throw new InterruptedError(`stopped by Ctrl-C; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`);
+  if (interrupted) {
+    const by = signalName(stop.received ?? 'SIGINT');
+    throw new InterruptedError(`stopped by ${by}; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`, exitCodeOf(stop.received ?? 'SIGINT'));
+  }
   return runDir;
 }
+
+/**
+ * Ctrl-C, and what clusters and containers send before they kill (SIGTERM: `timeout`, `docker stop`,
+ * SLURM at the time limit; SIGUSR1: SLURM's `--signal=USR1@90`, docs/MULTI-NODE.md), all mean the
+ * same: finish the step, write a checkpoint, print the resume command, exit 128 + the signal's number.
+ * A second Ctrl-C quits at once; a second SIGTERM (a scheduler repeating itself) does not cut the
+ * checkpoint short.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const;
+
+type Stop = { signal: AbortSignal; received: NodeJS.Signals | undefined; release(): void };
+
+function stopOnSignals(): Stop {
+  const abort = new AbortController();
+  const state = {
+    signal: abort.signal,
+    received: undefined as NodeJS.Signals | undefined,
+    release: () => {
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    },
+  };
+  function onSignal(sig: NodeJS.Signals) {
+    if (abort.signal.aborted) {
+      if (sig === 'SIGINT') process.exit(exitCodeOf(sig));
+      return;
+    }
+    state.received = sig;
+    process.stderr.write(`\n${signalName(sig)}: stopping at the next step and writing a checkpoint${sig === 'SIGINT' ? ' (Ctrl-C again to quit at once)' : ''}\n`);
+    abort.abort();
+  }
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  return state;
+}
+
+const signalName = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 'Ctrl-C' : sig);
+/** 128 + the signal's number, as a shell reports a command a signal stopped (130 for Ctrl-C, 143 for SIGTERM) */
+const exitCodeOf = (sig: NodeJS.Signals) => 128 + (osConstants.signals[sig] ?? 2);
 
 export const pretext = defineCommand({
   name: 'pretext',
@@ -317,6 +401,7 @@ export const pretext = defineCommand({
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],
+    ['--ignore-memory-estimate', "torch engine: train even when the step's estimated peak memory is above what this machine (or GPU) has"],
     ['--logger <names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (default; `tensorboard --logdir runs`) | tensorboard | csv | none'],
   ],
   schema: PretextOptions,

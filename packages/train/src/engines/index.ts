@@ -3,7 +3,7 @@ import type { TfjsEngineOptions } from './tfjs.ts';
 import type { TorchEngineOptions } from './torch.ts';
 import { findTorchPython } from '@cxr-ssl/torch';
 
-export { TorchProcessError } from './protocol.ts';
+export { EngineStartInterrupted, TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
 export type { NodesOptions, TorchEngineOptions } from './torch.ts';
 
