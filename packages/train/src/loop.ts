@@ -116,7 +116,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
-  const caution = method.caution(trainIdx.length);
+  const caution = method.caution({ trainImages: trainIdx.length, batchSize: cfg.batchSize });
   if (caution) onEvent({ type: 'warning', message: caution });
   const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
   const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
