@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport } from '@cxr-ssl/data';
+import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport, samePixelsReport } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num, pathName } from '../options.ts';
@@ -75,7 +75,7 @@ export const prepare = defineCommand({
     ['--val-fraction <f>', 'share of train carved out for validation, by patient, when the source has no val split (default 0.1)'],
     ['--seed <n>', 'seed of the validation carve-out (default 0)'],
     ['--force', 'rebuild a cache that was prepared with other options'],
-    ['--strict', 'exit non-zero when any source row is dropped (before decoding) or any image cannot be read (default: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)'],
+    ['--strict', 'exit non-zero when any source row is dropped (before decoding), any image cannot be read, or one X-ray is in two splits under two paths (default: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)'],
     ['--checkpoint-every <n>', 'save the resume point every n images (default 256)'],
     ['--allow-missing', 'go on when images listed by the metadata are absent (a partial download)'],
     ['--allow-large-sizes', `prepare sizes above ${MAX_PREPARE_SIZE} px (free disk and memory are still checked first)`],
@@ -87,6 +87,12 @@ export const prepare = defineCommand({
     if (summary.problems.length > 0) {
       // every dropped entry is counted here, not only in the stdout JSON
       process.stderr.write(`${summary.problems.length} entries of the source were dropped (--strict makes this an error):\n${problemReport(summary.problems)}\n`);
+    }
+    if (summary.duplicates.length > 0) {
+      const leaks = summary.duplicates.filter((g) => new Set(g.splits).size > 1).length;
+      process.stderr.write(
+        `${summary.duplicates.length} images have the same pixels as another one under a different path${leaks ? ` (${leaks} of them in different splits: a leak between train and test; --strict refuses it)` : ''}, e.g.\n${samePixelsReport(summary.duplicates)}\n`,
+      );
     }
     if (summary.bad.length > 0) {
       process.stderr.write(`${summary.bad.length} images could not be read: skipped, listed in ${summary.sizes[0].files.bad} (--strict makes this an error)\n`);
