@@ -5,7 +5,7 @@ import { type DatasetAdapter, type Problem, problemReport, type Split } from './
 import { type BadImage, Manifest, cacheFiles } from './cache/format.ts';
 import { defaultWorkers } from './pool.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
-import { type SamePixels, samePixels, samePixelsReport } from './cache/duplicates.ts';
+import { type SamePixels, samePixels, samePixelsReport, xrays } from './cache/duplicates.ts';
 import { carveValidation } from './split.ts';
 import { resourceProblem } from './resources.ts';
 
@@ -106,7 +106,7 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
   const leaks = duplicates.filter((g) => new Set(g.splits).size > 1);
   if (o.strict && leaks.length > 0) {
     throw new PrepareError(
-      `--strict: ${leaks.length} images are in more than one split under different paths (the same pixels: a leak between train and test), e.g.\n${samePixelsReport(leaks)}\n` +
+      `--strict: ${xrays(leaks.length)} in more than one split under different paths (the same pixels: a leak between train and test), e.g.\n${samePixelsReport(leaks)}\n` +
         'List each X-ray once (remove the copies or links from the source), then rerun with --force; or rerun without --strict to keep them.',
     );
   }

@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport, samePixelsReport } from '@cxr-ssl/data';
+import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport, samePixelsReport, xrays } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_CACHE_DIR, defaultWorkers, flag, int, intList, num, pathName } from '../options.ts';
@@ -91,7 +91,7 @@ export const prepare = defineCommand({
     if (summary.duplicates.length > 0) {
       const leaks = summary.duplicates.filter((g) => new Set(g.splits).size > 1).length;
       process.stderr.write(
-        `${summary.duplicates.length} images have the same pixels as another one under a different path${leaks ? ` (${leaks} of them in different splits: a leak between train and test; --strict refuses it)` : ''}, e.g.\n${samePixelsReport(summary.duplicates)}\n`,
+        `${xrays(summary.duplicates.length)} listed under more than one path (the same pixels)${leaks ? `, ${leaks} of them in different splits: a leak between train and test (--strict refuses it)` : ''}, e.g.\n${samePixelsReport(summary.duplicates)}\n`,
       );
     }
     if (summary.bad.length > 0) {

@@ -35,6 +35,9 @@ export function samePixels(dir: string, name: string, size: number): SamePixels[
   }
 }
 
+/** '1 X-ray is', '2 X-rays are' */
+export const xrays = (n: number) => (n === 1 ? '1 X-ray is' : `${n} X-rays are`);
+
 /** One line per group, e.g. `a.png (train, label 0) = b.png (test, label 1)`. */
 export function samePixelsReport(groups: readonly SamePixels[], examples = 3): string {
   return groups

@@ -51,7 +51,7 @@ describe('one X-ray under two paths', () => {
     const root = csv('leak.csv', [`${normal},NORMAL,train`, `${link},PNEUMONIA,test`, `${pneumonia},PNEUMONIA,test`]);
     const err = await prepare({ adapter: 'csv', root, sizes: [32], cacheDir: join(tmp, 'c-leak'), name: 'leak', workers: 0, valFraction: 0, strict: true }).catch((e) => e);
     expect(err).toBeInstanceOf(PrepareError);
-    expect(err.message).toContain('--strict: 1 images are in more than one split under different paths (the same pixels: a leak between train and test)');
+    expect(err.message).toContain('--strict: 1 X-ray is in more than one split under different paths (the same pixels: a leak between train and test)');
     expect(err.message).toContain(`${normal} (train, label 0) = ${link} (test, label 1)`);
     expect(err.message).toMatch(/List each X-ray once .*rerun with --force; or rerun without --strict/);
   });
