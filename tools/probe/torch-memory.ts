@@ -3,7 +3,7 @@
  * fixture X-rays: for each configuration, a fresh engine (CPU) trains `--steps` steps and the Python
  * process's high-water mark (VmHWM, /proc/<pid>/status; what the kernel's OOM killer weighs) is read
  * beside torchStepBytes(). The constants TORCH_CPU_* come from here.
- *   npx tsx tools/probe/torch-memory.ts [--configs vgg-small-bn:rotation:64:32,...] [--steps 3] [--cache cache]
+ *   npx tsx tools/probe/torch-memory.ts [--configs <encoder>:<method>:<size>:<batch>,...] [--options '{"localCrops":0}'] [--steps 3] [--cache cache]
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '3' },
     cache: { type: 'string', default: 'cache' },
     threads: { type: 'string', default: '1' },
+    /** method options (JSON) for every configuration, e.g. '{"localCrops":0}' */
+    options: { type: 'string', default: '{}' },
   },
 });
 const status = (pid: number, key: string) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))?.[1] ?? Number.NaN) * 1024;
@@ -32,12 +34,13 @@ for (const c of values.configs!.split(',')) {
   (await openPrepared({ cacheDir: values.cache!, data: 'kermany-mini', size, quiet: true })).close();
   const cache = { dir: resolve(values.cache!), name: 'kermany-mini', size };
   const indices = openCache(cache.dir, cache.name, size).indices('train');
-  const run = parseMethod(method, {});
+  const run = parseMethod(method, JSON.parse(values.options!));
   const encoder = encoderSpec(encoderName);
   const head = run.head(encoder);
   const engine = new TorchEngine({ device: 'cpu', threads: Number(values.threads) });
-  const cfg = PretextConfig.parse({ task: method, encoder: encoderName, cache, batchSize: batch });
-  await engine.init({ encoder, head, weights: startWeights(cfg, encoder, head), optimizer: cfg.optimizer, loss: run.loss, seed: 0 });
+  const cfg = PretextConfig.parse({ task: method, encoder: encoderName, cache, batchSize: batch, taskOptions: JSON.parse(values.options!) });
+  const encodes = run.encodes(size);
+  await engine.init({ encoder, head, weights: startWeights(cfg, encoder, head), optimizer: cfg.optimizer, loss: run.loss, seed: 0, encodes });
   const afterInit = status(engine.pid!, 'VmHWM');
   const all = [...indices, ...indices, ...indices, ...indices].slice(0, Math.max(batch, indices.length)); // the fixture's 57 train images, repeated up to a batch
   const stream = createBatchStream({ cache, task: method, samplerOptions: run.samplerOptions, indices: all, batchSize: batch, seed: 0, epoch: 0, batches: 1 });
@@ -45,8 +48,8 @@ for (const c of values.configs!.split(',')) {
   for await (const b of stream) first = b;
   for (let s = 0; s < Number(values.steps); s++) await engine.trainStep(first!, run.scalarsAt(s, 10, 0.01));
   const peak = status(engine.pid!, 'VmHWM');
-  const shape = torchStepShape(encoder, run.method.sampler.shape(size, run.samplerOptions), batch);
+  const shape = torchStepShape(encoder, encodes, batch);
   const estimate = torchStepBytes(shape, 'cpu');
-  console.log(JSON.stringify({ encoder: encoderName, method, size, batch, afterInitGiB: gib(afterInit), peakGiB: gib(peak), estimateGiB: gib(estimate), estimateOverPeak: +(estimate / peak).toFixed(3), activationFloats: shape.activations }));
+  console.log(JSON.stringify({ encoder: encoderName, method, size, batch, afterInitGiB: gib(afterInit), peakGiB: gib(peak), estimateGiB: gib(estimate), estimateOverPeak: +(estimate / peak).toFixed(3), trainedFloats: shape.trained, averagedFloats: shape.averaged }));
   await engine.close();
 }

@@ -136,7 +136,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   } else {
     weights = startWeights(cfg, encoder, head);
   }
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;

@@ -190,7 +190,7 @@ function torchFit(o: PretextOptions, batch: number, world: number, localRanks: n
   const available = cuda ? (python && 'gpuMemory' in python ? python.gpuMemory : undefined) : availableMemory();
   if (!available) return {};
   const method = parseMethod(o.task, taskOptionsOf(o));
-  const step = torchStepShape(encoderSpec(o.encoder), method.method.sampler.shape(o.size, method.samplerOptions), batch);
+  const step = torchStepShape(encoderSpec(o.encoder), method.encodes(o.size), batch);
   const device = cuda ? 'cuda' : 'cpu';
   const sharing = cuda ? 1 : localRanks;
   const need = torchRunBytes(step, device, world, sharing);

@@ -108,4 +108,25 @@ describe.skipIf('error' in python)('the Python child of the torch engine dies', 
     expect(r.seen.size).toBeGreaterThan(0);
     expect(readFileSync(join(tmp, 'runs', 'oom', 'config.json'), 'utf8')).toContain('"rotation"');
   });
+
+  it('an allocation that fails in Python (CUDA out of memory): its message, then the estimate of the step', async () => {
+    const wrapper = script('cuda_oom_server.py', [
+      'import sys',
+      `sys.path.insert(0, ${JSON.stringify(PYTHON_PACKAGE_DIR)})`,
+      'from cxr_torch import server',
+      'steps = [0]',
+      'real_step = server.Server.step',
+      'def step(self, kind, header):',
+      '    steps[0] += 1',
+      '    if steps[0] > 2:',
+      "        raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB (simulated)')",
+      '    return real_step(self, kind, header)',
+      'server.Server.step = step',
+      'sys.exit(server.main())',
+    ].join('\n'));
+    const fake = script('cuda-oom-python', `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+    const r = await runWatched(args('cuda-oom', ['--python', fake]));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Python failed on "train": RuntimeError: CUDA out of memory\. Tried to allocate 2\.00 GiB \(simulated\)\nA step of 8 samples needs about [\d.]+ GiB of host memory by cxr-ssl's estimate: lower --batch-size or --size\./);
+  });
 });

@@ -79,7 +79,7 @@ describe('the tfjs-wasm step is sized before the run', () => {
 describe('the torch step is estimated before the run', () => {
   const vgg16 = encoderSpec('vgg16-bn');
   it('the batch that fits is the largest whose estimate is within the memory, shared by the processes', () => {
-    const step = torchStepShape(vgg16, { views: 2, patch: 256 }, 64);
+    const step = torchStepShape(vgg16, { trained: { views: 2, patch: 256 } }, 64);
     const available = 8 * 2 ** 30;
     for (const [world, sharing] of [[1, 1], [4, 4], [4, 1]]) {
       const fits = torchBatchThatFits(step, 'cpu', available, world, sharing)!;

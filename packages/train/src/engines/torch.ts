@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { type EncoderSpec, readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
+import type { Encoded } from '../methods/method.ts';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { availableMemory, gib, torchBatchThatFits, torchStepBytes, torchStepShape } from '../memory.ts';
 import { EngineStartInterrupted, type ExplainExit, InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
@@ -72,6 +73,7 @@ export class TorchEngine implements Engine {
   /** what the memory estimate of a kill needs: the encoder, the last step's shape, the memory there was at the start */
   private encoder: EncoderSpec | undefined;
   private lastBatch: Pick<Batch, 'shape' | 'local'> | undefined;
+  private encodes: Encoded | undefined;
   private readonly memoryAtStart = availableMemory();
 
   constructor(private readonly opts: TorchEngineOptions = {}) {
@@ -96,6 +98,7 @@ export class TorchEngine implements Engine {
       python = found.path;
     }
     this.encoder = init.encoder;
+    this.encodes = init.encodes;
     this.tmp = mkdtempSync(join(tmpdir(), 'cxr-torch-'));
     const weightsPath = join(this.tmp, 'init-weights.safetensors');
     writeSafetensors(weightsPath, init.weights);
@@ -126,11 +129,11 @@ export class TorchEngine implements Engine {
   }
 
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
-    return this.step('train', batch, { scalars });
+    return this.step('train', batch, { scalars }).catch((e) => Promise.reject(this.withMemoryHint(e)));
   }
 
   evalStep(batch: Batch): Promise<StepResult> {
-    return this.step('eval', batch, {});
+    return this.step('eval', batch, {}).catch((e) => Promise.reject(this.withMemoryHint(e)));
   }
 
   /** fp32 forward without update: per-view encoder features [B, V, F] and the head's logits [B, classes]. */
@@ -192,6 +195,19 @@ export class TorchEngine implements Engine {
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
 
+  /** An allocation that failed in Python (CUDA out of memory, the CPU allocator): the estimate and the batch that fits, added. */
+  private withMemoryHint(e: Error): Error {
+    if (!(e instanceof TorchProcessError) || !/out of memory|can't allocate memory/i.test(e.message) || !this.encoder || !this.lastBatch) return e;
+    const device = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
+    const shape = torchStepShape(this.encoder, this.encodes ?? { trained: { views: this.lastBatch.shape[1], patch: this.lastBatch.shape[2] } }, this.lastBatch.shape[0]);
+    const need = torchStepBytes(shape, device);
+    // on CPU the memory there was at the start says which batch fits; the GPU's is not known here
+    const available = device === 'cpu' ? this.memoryAtStart : undefined;
+    const fits = available && need > available ? torchBatchThatFits(shape, device, available) : undefined;
+    const hint = `${e.message}\nA step of ${shape.batch} samples needs about ${gib(need)} of ${device === 'cuda' ? 'GPU' : 'host'} memory by cxr-ssl's estimate: lower --batch-size${fits ? ` (${fits} fits the ${gib(available!)} there was)` : ''} or --size.`;
+    return new TorchProcessError(hint, e.pythonTraceback);
+  }
+
   /**
    * A SIGKILL we did not send is, on a training machine, nearly always the kernel's out-of-memory
    * killer: say so, with the estimate of what the last step needed and the batch that would fit.
@@ -203,7 +219,7 @@ export class TorchEngine implements Engine {
     if (!this.encoder || !this.lastBatch || this.device.startsWith('cuda')) return `the Python process was ${cause}.`;
     const [b, v, p] = this.lastBatch.shape;
     const local = this.lastBatch.local ? { views: this.lastBatch.local[1], patch: this.lastBatch.local[2] } : undefined;
-    const shape = torchStepShape(this.encoder, { views: v, patch: p, local }, b);
+    const shape = torchStepShape(this.encoder, this.encodes ?? { trained: { views: v, patch: p, local } }, b);
     const need = torchStepBytes(shape, 'cpu');
     const fits = torchBatchThatFits(shape, 'cpu', this.memoryAtStart);
     const advice =

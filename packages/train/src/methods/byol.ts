@@ -18,6 +18,7 @@ export const byol: Method<ByolOptions> = {
   loss: () => ({ name: 'prediction-cosine' }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau) }),
+  encodes: (shape) => ({ trained: shape, averaged: shape }), // the target sees both views too
   // the projector's and predictor's BatchNorm normalise over the batch's views: of one image, only what tells its two views apart is left
   caution: (_, { batchSize }) =>
     batchSize < 2

@@ -35,6 +35,7 @@ export const dino: Method<DinoOptions> = {
   loss: (o) => ({ name: 'self-distillation', studentTemperature: o.studentTemperature, teacherTemperature: o.teacherTemperature, centerMomentum: o.centerMomentum }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
+  encodes: (shape) => ({ trained: shape, averaged: { views: shape.views, patch: shape.patch } }), // the teacher sees the global crops only
   // the head's BatchNorm normalises over the batch's crops: of one image, what its crops share (what tells images apart) is removed
   caution: (_, { batchSize }) =>
     batchSize < 2

@@ -1,8 +1,13 @@
-import type { PretextTask } from '@cxr-ssl/data';
+import type { PretextTask, SampleShape } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadFactory, HeadSpec } from '@cxr-ssl/models';
 import type { z } from 'zod';
 import type { LossSpec } from '../engine.ts';
 import type { EngineName } from '../engines/index.ts';
+
+export interface Encoded {
+  trained: SampleShape;
+  averaged?: SampleShape;
+}
 
 /** What a method's caution weighs: the train split and the global batch (every process's slice together). */
 export interface RunSize {
@@ -34,6 +39,12 @@ export interface Method<O = any, S = any> {
   scalars?(o: O): Record<string, StepSchedule>;
   /** how the options fit the data or the batch poorly, if they do: printed as a warning before training (which goes on) */
   caution?(o: O, run: RunSize): string | undefined;
+  /**
+   * The views of a sample that the trained network encodes, and those a moving-average copy of it
+   * encodes without gradient (MoCo's keys, BYOL's target, DINO's teacher): what the torch memory
+   * estimate counts (train/src/memory.ts). Default: every view trained, none averaged.
+   */
+  encodes?(shape: SampleShape): Encoded;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */
   study?: Partial<Record<number, number>>;
 }
