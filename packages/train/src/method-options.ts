@@ -62,7 +62,7 @@ export function parseMethod(name: string, raw: unknown, derive?: (samplerOptions
     caution: (run) => method.caution?.(effective, run),
     encodes: (size) => {
       const shape = sampler.shape(size, samplerOptions);
-      return method.encodes?.(shape) ?? { trained: shape };
+      return method.encodes?.(shape, effective) ?? { trained: shape };
     },
   };
 }

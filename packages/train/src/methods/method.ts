@@ -44,7 +44,7 @@ export interface Method<O = any, S = any> {
    * encodes without gradient (MoCo's keys, BYOL's target, DINO's teacher): what the torch memory
    * estimate counts (train/src/memory.ts). Default: every view trained, none averaged.
    */
-  encodes?(shape: SampleShape): Encoded;
+  encodes?(shape: SampleShape, o: O): Encoded;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */
   study?: Partial<Record<number, number>>;
 }
