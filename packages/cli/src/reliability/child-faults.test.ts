@@ -35,6 +35,25 @@ function script(name: string, text: string): string {
   return p;
 }
 
+/** An interpreter that runs the real engine server, but does `fault` (Python lines) at the step after `steps` steps. */
+function faultyPython(name: string, steps: number, fault: string[]): string {
+  const wrapper = script(`${name.replaceAll('-', '_')}_server.py`, [
+    'import os, sys',
+    `sys.path.insert(0, ${JSON.stringify(PYTHON_PACKAGE_DIR)})`,
+    'from cxr_torch import server',
+    'steps = [0]',
+    'real_step = server.Server.step',
+    'def step(self, kind, header):',
+    '    steps[0] += 1',
+    `    if steps[0] > ${steps}:`,
+    ...fault.map((line) => `        ${line}`),
+    '    return real_step(self, kind, header)',
+    'server.Server.step = step',
+    'sys.exit(server.main())',
+  ].join('\n'));
+  return script(`${name}-python`, `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+}
+
 /** Runs the CLI to its end, noting every process it started on the way; checks none outlives it. */
 async function runWatched(cliArgs: string[], during?: (r: Running, seen: Set<number>) => Promise<void>) {
   const r = startCli(tmp, cliArgs);
@@ -84,23 +103,11 @@ describe.skipIf('error' in python)('the Python child of the torch engine dies', 
   });
 
   it('killed for memory (exit 137) after a few steps: the code and its last words are reported', async () => {
-    const wrapper = script('oom_server.py', [
-      'import os, sys',
-      `sys.path.insert(0, ${JSON.stringify(PYTHON_PACKAGE_DIR)})`,
-      'from cxr_torch import server',
-      'steps = [0]',
-      'real_step = server.Server.step',
-      'def step(self, kind, header):',
-      '    steps[0] += 1',
-      '    if steps[0] > 4:',
-      "        sys.stderr.write('RuntimeError: simulated out of memory (the kernel OOM killer exits us with 137)\\n')",
-      '        sys.stderr.flush()',
-      '        os._exit(137)',
-      '    return real_step(self, kind, header)',
-      'server.Server.step = step',
-      'sys.exit(server.main())',
-    ].join('\n'));
-    const fake = script('oom-python', `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+    const fake = faultyPython('oom', 4, [
+      "sys.stderr.write('RuntimeError: simulated out of memory (the kernel OOM killer exits us with 137)\\n')",
+      'sys.stderr.flush()',
+      'os._exit(137)',
+    ]);
     const r = await runWatched(args('oom', ['--python', fake]));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/the Python process exited \(code 137, signal null\)/);
@@ -110,21 +117,7 @@ describe.skipIf('error' in python)('the Python child of the torch engine dies', 
   });
 
   it('an allocation that fails in Python (CUDA out of memory): its message, then the estimate of the step', async () => {
-    const wrapper = script('cuda_oom_server.py', [
-      'import sys',
-      `sys.path.insert(0, ${JSON.stringify(PYTHON_PACKAGE_DIR)})`,
-      'from cxr_torch import server',
-      'steps = [0]',
-      'real_step = server.Server.step',
-      'def step(self, kind, header):',
-      '    steps[0] += 1',
-      '    if steps[0] > 2:',
-      "        raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB (simulated)')",
-      '    return real_step(self, kind, header)',
-      'server.Server.step = step',
-      'sys.exit(server.main())',
-    ].join('\n'));
-    const fake = script('cuda-oom-python', `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+    const fake = faultyPython('cuda-oom', 2, ["raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB (simulated)')"]);
     const r = await runWatched(args('cuda-oom', ['--python', fake]));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/Python failed on "train": RuntimeError: CUDA out of memory\. Tried to allocate 2\.00 GiB \(simulated\)\nA step of 8 samples needs about [\d.]+ GiB of host memory by cxr-ssl's estimate: lower --batch-size or --size\./);
