@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
 import { chooseEngine, type EngineChoice, EngineOption, METHODS, methodProblem, NoEngineError, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { arg, defineCommand, toggle } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
 import { int, pythonOption, quietOption } from '../options.ts';
 import { takeOutputFolder } from '../owned-files.ts';

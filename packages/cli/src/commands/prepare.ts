@@ -22,7 +22,7 @@ export const PrepareFields = z
     force: flag().default(false).meta(toggle('rebuild a cache that was prepared with other options')),
     strict: flag()
       .default(false)
-      .meta(toggle('exit non-zero when any source row is dropped (before decoding) or any image cannot be read (default: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)')),
+      .meta(toggle('exit non-zero when any source row is dropped (before decoding) or any image cannot be read (without it: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)')),
     checkpointEvery: int().positive().default(256).meta(arg('<n>', 'save the resume point every n images')),
     allowMissing: flag().default(false).meta(toggle('go on when images listed by the metadata are absent (a partial download)')),
     /** sizes above MAX_PREPARE_SIZE are refused unless asked for: one 100,000 px image is 10 GB */

@@ -50,7 +50,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const world = (o.gpus ?? 1) * (nodes?.count ?? 1);
   if (nodes && batchSize % world !== 0) throw new UsageError(`the batch of ${batchSize} is not a multiple of ${world} processes (--nnodes ${nodes.count} × --gpus ${o.gpus ?? 1}): each gets an equal slice; change --batch-size`);
   // auto: the first engine of the method's list that is available here (train/src/engines/choose.ts)
-  const choice = chooseEngine(o.engine, { engines: METHODS[o.task].engines, python: o.python, method: o.task });
+  const choice = chooseEngine(o.engine, { engines: o.method.method.engines, python: o.python, method: o.task });
   if ((o.gpus || nodes) && choice.name !== 'torch') throw new UsageError(`${nodes ? `--nnodes ${nodes.count}` : `--gpus ${o.gpus}`} needs the torch engine, but ${choice.reason}`);
   const fit: TfjsFit = choice.name === 'tfjs' ? tfjsFit(o.method, { encoder: o.encoder, size: o.size, batch: batchSize }) : {};
   if (fit.problem) throw new UsageError(fit.problem);

@@ -6,11 +6,10 @@ import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase } from '@cx
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
-import { arg, toggle } from '../command.ts';
-import { intList, pathName, pythonOption, quietOption } from '../options.ts';
+import { intList, pathName, quietOption } from '../options.ts';
 import { PretextOptions, TrainingFields, trainingProblems } from '../pretext-options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
