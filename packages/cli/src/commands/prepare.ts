@@ -12,11 +12,11 @@ export const MAX_PREPARE_SIZE = 1024;
 export const PrepareFields = z
   .object({
     source: z.string().optional().meta(arg('<path>', 'folder per class (<root>/<split>/<CLASS>/*.png|jpg) or a CSV manifest; default: fixtures/kermany-mini')),
-    adapter: z.enum(['auto', ...(Object.keys(ADAPTERS) as [string, ...string[]])]).default('auto').meta(arg('<name>', 'auto: csv for a .csv source, else folder; nih for NIH ChestX-ray14')),
+    adapter: z.enum(['auto', ...(Object.keys(ADAPTERS) as [string, ...string[]])]).default('auto').meta(arg('<name>', "the source's layout; auto: csv for a .csv source, else folder; nih for NIH ChestX-ray14")),
     name: pathName().optional().meta(arg('<name>', 'name of the prepared set in the cache (default: the source folder name)')),
     sizes: intList().default([DEFAULT_SIZE]).meta(arg('<list>', 'image sizes in px, comma-separated')),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR).meta(arg('<dir>', 'where prepared sets live')),
-    workers: int().nonnegative().default(defaultWorkers()).meta(arg('<n>', 'decoding worker threads, 0 = in-process (cores - 1 from 4 cores up, else 0)')),
+    workers: int().nonnegative().default(defaultWorkers()).meta(arg('<n>', 'decoding worker threads, 0 = in-process; the default is this machine\'s: cores - 1 from 4 cores up, else 0')),
     valFraction: num().min(0).max(0.5).default(0.1).meta(arg('<f>', 'share of train carved out for validation, by patient, when the source has no val split')),
     seed: int().nonnegative().default(0).meta(arg('<n>', 'seed of the validation carve-out')),
     force: flag().default(false).meta(toggle('rebuild a cache that was prepared with other options')),
