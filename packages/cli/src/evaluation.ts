@@ -31,6 +31,7 @@ import { Schedule, createEngine, describeSchedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { UsageError } from './config-file.ts';
 import { loadImagenetWeights } from './imagenet.ts';
+import { DEFAULT_ENCODER } from './options.ts';
 import { progress } from './progress.ts';
 
 export const PROTOCOLS = ['linear', 'knn', 'finetune'] as const;
@@ -130,27 +131,61 @@ export async function randomEncoder(arch: string, seed: number, cache?: DatasetC
   return { init: 'random-bn', onnx: encoderOnnx(spec, weights), source, spec, weights: () => weights };
 }
 
+const isBaseline = (ref: string) => ref === 'random' || ref === 'random-bn';
+/** The finished pretext run a name on the command line means (a path, or a name under runsDir), or a UsageError saying why it is none. */
+function runFolder(ref: string, runsDir: string): string {
+  const dir = existsSync(ref) ? resolve(ref) : resolve(runsDir, ref);
+  const onnxPath = join(dir, 'encoder.onnx');
+  if (!existsSync(onnxPath)) {
+    throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
+  }
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
+  }
+  return dir;
+}
+/** The encoder architecture a run folder trained (older configs without one are vgg-small). */
+function runEncoder(dir: string): string {
+  return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { encoder?: string }).encoder ?? 'vgg-small';
+}
+
+/**
+ * The architecture of the random baselines: that of the runs they are compared with (a ΔAUC
+ * between two architectures measures the architecture too). Checks every named run on the way. `arch` (--arch) is the default when
+ * no run is named, and is refused where it disagrees with the runs; runs of several encoders are
+ * refused, one baseline row having one architecture.
+ */
+export function baselineArch(refs: string[], o: { runsDir: string; arch?: string }): string {
+  const baselines = refs.filter(isBaseline);
+  const runs = refs
+    .filter((r) => !isBaseline(r) && r !== 'imagenet')
+    .map((ref) => ({ ref, arch: runEncoder(runFolder(ref, o.runsDir)) }));
+  const archs = [...new Set(runs.map((r) => r.arch))];
+  const listed = () => runs.map((r) => `${r.ref}: ${r.arch}`).join(', ');
+  if (baselines.length > 0 && o.arch && archs.some((a) => a !== o.arch)) {
+    throw new UsageError(`--arch ${o.arch}: ${baselines.join(' and ')} would be a ${o.arch} beside runs of another encoder (${listed()}), and a baseline has the architecture of the runs it is compared with: drop --arch (it follows the runs), or evaluate runs of ${o.arch}`);
+  }
+  if (baselines.length > 0 && archs.length > 1) {
+    const first = runs.filter((r) => r.arch === archs[0]).map((r) => r.ref);
+    throw new UsageError(`the runs have different encoders (${listed()}), and a ${baselines.join(' or ')} baseline has one architecture: evaluate each encoder's runs with their own baseline, in a call of their own (e.g. --encoders ${[...first, ...baselines].join(',')}, whose baseline is a ${archs[0]}; --arch names it explicitly)`);
+  }
+  return o.arch ?? archs[0] ?? DEFAULT_ENCODER;
+}
+
 /** 'random', 'random-bn' (recalibrated on `cache`), 'imagenet', or a pretext run folder (a path, or a name under runsDir). */
 export async function resolveEncoder(ref: string, o: EncoderRefOptions, cache: DatasetCache): Promise<ResolvedEncoder> {
-  if (ref === 'random' || ref === 'random-bn') return randomEncoder(o.arch, o.seed, ref === 'random-bn' ? cache : undefined);
+  if (isBaseline(ref)) return randomEncoder(o.arch, o.seed, ref === 'random-bn' ? cache : undefined);
   if (ref === 'imagenet') {
     if (!o.imagenet) throw new UsageError("encoder 'imagenet' needs --imagenet-weights <file or tfjs folder> (and --imagenet-encoder, default mobilenetv2-0.35)");
     const { safetensors, onnx } = loadImagenetWeights(o.imagenet.encoder, o.imagenet.weights, o.imagenet.outDir);
     return { init: 'imagenet', onnx, source: `${o.imagenet.encoder} ImageNet weights`, spec: encoderSpec(o.imagenet.encoder), weights: () => readSafetensors(safetensors).weights };
   }
-  const dir = existsSync(ref) ? resolve(ref) : resolve(o.runsDir, ref);
-  const onnxPath = join(dir, 'encoder.onnx');
-  if (!existsSync(onnxPath)) {
-    throw new UsageError(`encoder '${ref}': ${onnxPath} not found. Train it first (cxr-ssl pretext ... --run ${ref}) or name a finished run folder.`);
-  }
+  const dir = runFolder(ref, o.runsDir);
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) {
-    throw new UsageError(`encoder '${ref}': ${dir} has encoder.onnx but no config.json, so it is not a pretext run folder (cxr-ssl pretext writes both); name a run folder, or 'random'`);
-  }
-  const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { task?: string; encoder?: string };
-  const spec = encoderSpec(cfg.encoder ?? 'vgg-small');
+  const onnxPath = join(dir, 'encoder.onnx');
+  const spec = encoderSpec(runEncoder(dir));
   return {
-    init: cfg.task ?? ref,
+    init: (JSON.parse(readFileSync(configPath, 'utf8')) as { task?: string }).task ?? ref,
     onnx: new Uint8Array(readFileSync(onnxPath)),
     source: dir,
     spec,
@@ -246,7 +281,9 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
       for (const seed of seeds) {
         const key = { init: enc.init, size, protocol, fraction, seed };
         const prev = ctx.previous?.(key);
-        if (prev && sameJson(prev.options, protocolOptions(protocol, s)) && prev.data === data && prev.scores) rows.push(prev);
+        // a row of another architecture under the same init (a changed encoder) is not reused
+        const sameEncoder = (prev?.encoder ?? enc.spec.name) === enc.spec.name;
+        if (prev && sameEncoder && sameJson(prev.options, protocolOptions(protocol, s)) && prev.data === data && prev.scores) rows.push(prev);
         else todo.push(key);
       }
     }
@@ -323,7 +360,7 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
 
   for (const key of todo) {
     const trainRows = trainRowsOf(key.fraction, key.seed);
-    const common = { fraction: key.fraction, data, ...(enc.pretext ? { pretext: enc.pretext } : {}) };
+    const common = { fraction: key.fraction, data, encoder: enc.spec.name, ...(enc.pretext ? { pretext: enc.pretext } : {}) };
     let row: ResultRow;
     if (key.protocol === 'linear') {
       row = linearEvaluation({
@@ -341,7 +378,7 @@ export async function evaluateEncoder(enc: ResolvedEncoder, cache: DatasetCache,
       row = knnEvaluation({ init: enc.init, size, dim, features: { train: { features: trainFeatures(trainRows), labels: labels(trainRows) }, test }, options: { k: s.knn.k, temperature: s.knn.temperature }, seed: key.seed });
     } else {
       const { engine: engineName, python, ...ft } = s.finetune;
-      const { engine, reason } = await createEngine(engineName, { torch: { python } });
+      const { engine, reason } = await createEngine(engineName, { torch: { python } }, { method: 'fine-tuning' });
       if (!ctx.quiet) process.stderr.write(`fine-tuning ${enc.init} on ${trainRows.length} images (${Math.round(100 * key.fraction)}%, seed ${key.seed}): engine ${engine.name} (${reason})\n`);
       const steps = FinetuneOptions.parse({ ...ft, seed: key.seed });
       const bar = progress(`finetune ${enc.init}`, steps.epochs * finetuneStepsPerEpoch(trainRows.length, steps.batchSize), ctx.quiet);

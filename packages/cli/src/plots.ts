@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { EfficiencyCell, ResultRow } from '@cxr-ssl/eval';
@@ -50,6 +51,18 @@ export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
   };
 }
 
+/** The plots a report may hold, by file name without its extension. */
+const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency'] as const;
+
+/** Every file a report writes into its folder: results.json/.md/.html and the plots (SVG and PNG). */
+export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`])];
+
+/** Which rows a headline plot shows: "knn, 10% of the labels, seed 1" (headlineRows picks one protocol, fraction and seed). */
+export function headlineText(rows: ResultRow[]): string {
+  const r = rows[0];
+  return r ? `${r.protocol ?? 'linear'}, ${+(100 * (r.fraction ?? 1)).toPrecision(3)}% of the labels, seed ${r.seed ?? 0}` : '';
+}
+
 /** Accuracy and AUC per init with 95% bootstrap CIs, a column per size; the majority baseline as a rule. */
 export function resultBarsSpec(rows: ResultRow[]): TopLevelSpec {
   const long = rows.flatMap((r) => [
@@ -58,7 +71,7 @@ export function resultBarsSpec(rows: ResultRow[]): TopLevelSpec {
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Linear evaluation (95% bootstrap CI; dashed: majority class / chance)',
+    title: `Test accuracy and AUC: ${headlineText(rows)} (95% bootstrap CI; dashed: majority class / chance)`,
     data: { values: long },
     facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
     spec: {
@@ -78,7 +91,7 @@ export function rocSpec(rows: ResultRow[]): TopLevelSpec {
   const values = rows.flatMap((r) => r.roc.map(([fpr, tpr], i) => ({ init: r.init, size: r.size, fpr, tpr, order: i })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'ROC, test split',
+    title: `ROC on the test split: ${headlineText(rows)}`,
     data: { values },
     facet: { column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
     spec: {
@@ -143,6 +156,8 @@ export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePo
     await renderChart(rocSpec(main), out('roc'));
   }
   if (new Set(cells.map((c) => c.fraction)).size > 1) await renderChart(labelEfficiencySpec(cells), out('label-efficiency'));
+  // an earlier report's plot that this one has not (e.g. label efficiency) would pass for a plot of these results
+  for (const p of PLOTS) for (const ext of ['svg', 'png']) if (!written.includes(`${p}.${ext}`)) rmSync(join(dir, `${p}.${ext}`), { force: true });
   finishReport(dir, written); // results.md shows the PNGs; results.html embeds the SVGs
   return written;
 }

@@ -58,13 +58,14 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
       'ΔAUC columns: this row minus the random-init (BatchNorm recalibrated, where evaluated) / ImageNet row of the same size, protocol, label fraction and seed, ' +
       'on the same test images (paired bootstrap CI).',
     '',
-    `| init | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|' : ''}`,
+    `| init | encoder | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|' : ''}`,
   ];
   for (const r of sortRows(rows)) {
     const study = (r.protocol ?? 'linear') === 'linear' && (r.fraction ?? 1) === 1 ? STUDY_ACCURACY[r.init]?.[r.size] : undefined;
     const cells = [
       r.init,
+      r.encoder ?? '–',
       r.size,
       r.protocol ?? 'linear',
       fractionLabel(r.fraction ?? 1),
@@ -118,7 +119,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
     const these = cells.filter((c) => `${c.data}|${c.size}|${c.protocol}` === g);
     const fractions = [...new Set(these.map((c) => c.fraction))].sort((a, b) => a - b);
     const inits = [...new Set(these.map((c) => c.init))].sort((a, b) => initRank(a) - initRank(b) || a.localeCompare(b));
-    out.push(`### ${protocol}, ${data} at ${size} px`, '', `| init | ${fractions.map((f) => `${fractionLabel(f)} labels`).join(' | ')} |`, `|---|${fractions.map(() => '---').join('|')}|`);
+    out.push(`### ${protocol}, ${data} at ${size} px`, '', `| init | encoder | ${fractions.map((f) => `${fractionLabel(f)} labels`).join(' | ')} |`, `|---|---|${fractions.map(() => '---').join('|')}|`);
     for (const init of inits) {
       const row = fractions.map((f) => {
         const c = these.find((x) => x.init === init && x.fraction === f);
@@ -129,7 +130,7 @@ export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
         if (c.base) vs.push(`ΔD (${c.base.init}) ${signed(c.base.auc.mean)}${ci(c.base.auc.ci)}`);
         return [`AUC ${summaryText(c.auc, n)}`, `acc. ${summaryText(c.accuracy, n)}`, ...vs, `n=${Math.round(c.n_train)}, ${n} seed${n > 1 ? 's' : ''}`].join('<br>');
       });
-      out.push(`| ${init} | ${row.join(' | ')} |`);
+      out.push(`| ${init} | ${these.find((x) => x.init === init && x.encoder)?.encoder ?? '–'} | ${row.join(' | ')} |`);
     }
     out.push('');
   }

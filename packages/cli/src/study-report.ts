@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
-import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
+import { type ScheduleFlags, scheduleOf } from './pretext-options.ts';
 import { headlineRows } from './plots.ts';
 import { labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
@@ -19,7 +19,7 @@ export function studyTable(allRows: ResultRow[], sizes: number[]): string {
   const rows = headlineRows(allRows);
   const inits = [...new Set(sortRows(rows).map((r) => r.init))].sort((a, b) => rank(a) - rank(b));
   const get = (init: string, size: number) => rows.find((r) => r.init === init && r.size === size);
-  const head = ['init', ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
+  const head = ['init', 'encoder', ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const init of inits) {
     const cells = sizes.flatMap((s) => {
@@ -28,13 +28,13 @@ export function studyTable(allRows: ResultRow[], sizes: number[]): string {
       const study = STUDY_ACCURACY[init]?.[s];
       return [r ? pct(r.accuracy) : '–', r && ref ? ((100 * r.accuracy) / ref.accuracy).toFixed(1) : '–', study === undefined ? '–' : study.toFixed(2)];
     });
-    lines.push(`| ${init} | ${cells.join(' | ')} |`);
+    lines.push(`| ${init} | ${rows.find((r) => r.init === init && r.encoder)?.encoder ?? '–'} | ${cells.join(' | ')} |`);
   }
   const majority = sizes.flatMap((s) => {
     const r = rows.find((x) => x.size === s);
     return [r ? pct(r.majority_accuracy) : '–', '', ''];
   });
-  lines.push(`| majority class | ${majority.join(' | ')} |`);
+  lines.push(`| majority class | | ${majority.join(' | ')} |`);
   return lines.join('\n');
 }
 

@@ -80,6 +80,8 @@ export interface EfficiencyCell {
   size: number;
   protocol: string;
   init: string;
+  /** the rows' encoder architecture, where they name it */
+  encoder?: string;
   fraction: number;
   seeds: number[];
   n_train: number;
@@ -143,6 +145,7 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       size: r0.size,
       protocol: protocolOf(r0),
       init: r0.init,
+      ...(r0.encoder ? { encoder: r0.encoder } : {}),
       fraction: fractionOf(r0),
       seeds: g.map((r) => r.seed ?? 0),
       n_train: meanSd(g.map((r) => r.n_train ?? 0)).mean,

@@ -75,6 +75,8 @@ export const ResultRow = z.object({
   history: z.array(EpochLogSchema).optional(),
   /** the evaluation's data set (transfer: may differ from pretext.data) */
   data: z.string().optional(),
+  /** the encoder's architecture (a name of ENCODERS): a baseline row has that of the runs beside it */
+  encoder: z.string().optional(),
   /** where the encoder came from, when it is a pretext run */
   pretext: PretextInfo.optional(),
   /** P(abnormal) per test image, in test-split order: what paired comparisons resample */

@@ -21,7 +21,12 @@ export interface TorchPython {
 }
 
 /** No Python with torch was found; `interrupted`: because a signal (Ctrl-C, SIGTERM) stopped the probe, not because there is none. */
-export type NoTorchPython = { error: string; interrupted?: NodeJS.Signals };
+export type NoTorchPython = {
+  error: string;
+  interrupted?: NodeJS.Signals;
+  /** each interpreter tried and why it failed (`<path>: exit 1 (...)`) */
+  tried?: string[];
+};
 
 /** The interpreter named by --python cannot run the torch engine: a wrong option (the CLI exits 2). */
 export class TorchPythonError extends Error {}
@@ -61,13 +66,18 @@ export function pythonPathProblem(path: string): string | undefined {
 /** The venv tools/setup-python.sh makes where pip reaches a package index. */
 export const WORKSPACE_VENV_PYTHON = join(import.meta.dirname, '..', '..', '..', '.venv-torch', 'bin', 'python');
 
+/** `CXR_SSL_PYTHON=none`: no Python is tried, so the tools run as on a machine without torch (tfjs where the method has it). */
+export const NO_TORCH = 'none';
+
 /**
  * The interpreters tried, in order: --python alone when given (a wrong path is reported, not
- * silently replaced), else $CXR_SSL_PYTHON, the workspace's .venv-torch, /usr/bin/python3, python3.
+ * silently replaced), else $CXR_SSL_PYTHON, the workspace's .venv-torch, /usr/bin/python3, python3;
+ * none at all when $CXR_SSL_PYTHON is `none`.
  * The CLI, the tests and tools/setup-python.sh (hence CI) share this order.
  */
 export function pythonCandidates(explicit?: string, env: NodeJS.ProcessEnv = process.env): string[] {
   if (explicit) return [explicit];
+  if (env.CXR_SSL_PYTHON === NO_TORCH) return [];
   const all = [env.CXR_SSL_PYTHON, WORKSPACE_VENV_PYTHON, '/usr/bin/python3', 'python3'];
   return [...new Set(all.filter((c): c is string => !!c))];
 }
@@ -116,10 +126,12 @@ export function findTorchPython(explicit?: string): TorchPython | NoTorchPython 
     }
     tried.push(r);
   }
+  if (!found && tried.length === 0) found = { error: `CXR_SSL_PYTHON=${NO_TORCH} switches torch off (unset it, or pass --python <path>, to use torch)` };
   found ??= {
     error:
       `no Python that can "import torch" was found (tried ${tried.join('; ')}). ` +
       'Run `bash tools/setup-python.sh` (it installs torch where the next run finds it), or pass --python <path> / set CXR_SSL_PYTHON.',
+    tried,
   };
   cache.set(key, found);
   return found;

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from client import batch_payload, frame, init_request, initial_weights, start  # noqa: E402
 from fixture import TINY, rotation_batch  # noqa: E402
 
-from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
+from cxr_ssl.safetensors_io import read_safetensors  # noqa: E402
 
 HEAD = {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 4}
 

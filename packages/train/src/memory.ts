@@ -72,8 +72,8 @@ export const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
  * every op's output until its forward ends, while the trained network's are still held). Measured on
  * CPU with tools/probe/torch-memory.ts (the Python process's VmHWM, 1 thread): 4.2 bytes per trained
  * float with torch 2.13 (3.6 with torch 1.13), 1.5-3.0 more per averaged float, a base of 0.33-0.40 GiB;
- * the constants round up, so that the estimate errs high (docs/reliability-27b.md has the table). On
- * CUDA (bf16 activations, the CUDA context and cuDNN's workspace in the base) they are the CPU ones
+ * the constants round up, so that the estimate errs high (docs/RELIABILITY.md has the table, under
+ * "The torch memory estimate against measured peaks"). On CUDA (bf16 activations, the CUDA context and cuDNN's workspace in the base) they are the CPU ones
  * scaled, not measured: no GPU was at hand.
  */
 export const TORCH_BYTES_PER_ACTIVATION = { cpu: { trained: 4.5, averaged: 3 }, cuda: { trained: 3, averaged: 2 } } as const;

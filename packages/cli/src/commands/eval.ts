@@ -1,12 +1,13 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type ResultRow, pairRows } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
-import { EvalSettings, PROTOCOLS, evaluateEncoder, openEvalCache, resolveEncoder } from '../evaluation.ts';
+import { UsageError } from '../config-file.ts';
+import { EvalSettings, PROTOCOLS, baselineArch, evaluateEncoder, openEvalCache, resolveEncoder } from '../evaluation.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_ENCODER, DEFAULT_RUNS_DIR, flag, int, num, pathName, strList } from '../options.ts';
-import { writePlots } from '../plots.ts';
+import { REPORT_FILES, writePlots } from '../plots.ts';
 import { writeResults } from '../report.ts';
 
 /** Label fractions: each in (0, 1], none twice (a repeat would make duplicate rows). */
@@ -26,7 +27,8 @@ export const EvalOptions = z
     size: int().min(16).default(128),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR),
     runsDir: z.string().default(DEFAULT_RUNS_DIR),
-    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default(DEFAULT_ENCODER),
+    /** architecture of 'random' / 'random-bn'; unset: the runs' encoder (baselineArch), else DEFAULT_ENCODER */
+    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).optional(),
     imagenetEncoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default('mobilenetv2-0.35'),
     imagenetWeights: z.string().optional(),
     protocol: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.enum(PROTOCOLS)).min(1)).default(['linear']),
@@ -43,6 +45,8 @@ export const EvalOptions = z
     engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
     python: z.string().optional(),
     out: z.string().optional(),
+    /** replace the results and plots of an earlier evaluation in --out */
+    overwrite: flag().default(false),
     provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     features: z.enum(['auto', 'ort', 'torch']).default('auto'),
     batchSize: int().positive().default(64),
@@ -66,9 +70,13 @@ export function settingsOf(o: EvalOptions): EvalSettings {
 export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: ResultRow[]; out: string }> {
   const settings = settingsOf(o);
   const out = resolve(o.out ?? join(o.runsDir, `eval-${o.data}-${o.size}`));
+  const arch = baselineArch(o.encoders, o); // checks the named runs first: a mistake in them is the likelier one
+  // refused before any work: an earlier evaluation's results are replaced only when asked
+  const earlier = REPORT_FILES.filter((f) => existsSync(join(out, f)));
+  if (earlier.length > 0 && !o.overwrite) throw new UsageError(`${out} already holds ${earlier.join(', ')} of an earlier evaluation: pass --overwrite to replace them (nothing else in the folder is touched), or choose another --out`);
   mkdirSync(out, { recursive: true });
   const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
-  const refs = { runsDir: o.runsDir, arch: o.arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
+  const refs = { runsDir: o.runsDir, arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
   const ctx = { outDir: out, seed: o.seed, provider: o.provider, features: o.features, python: o.python, batchSize: o.batchSize, quiet: o.quiet };
   let rows: ResultRow[] = [];
   for (const ref of o.encoders) rows.push(...(await evaluateEncoder(await resolveEncoder(ref, refs, cache), cache, settings, ctx)));
@@ -91,7 +99,7 @@ export const evalCommand = defineCommand({
     ['--seed <n>', 'first seed (default 0)'],
     ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
     ['--runs-dir <dir>', `run folders (default ${DEFAULT_RUNS_DIR})`],
-    ['--arch <name>', `architecture of the random-init encoder (default ${DEFAULT_ENCODER}, as pretext and linear)`],
+    ['--arch <name>', `architecture of 'random' and 'random-bn' (default: the encoder of the runs evaluated, else ${DEFAULT_ENCODER})`],
     ['--imagenet-weights <path>', "ImageNet weights for 'imagenet' (safetensors or a TensorFlow.js layers folder)"],
     ['--imagenet-encoder <name>', 'architecture of those weights (default mobilenetv2-0.35)'],
     ['--epochs <n>', 'linear head epochs (default 10)'],
@@ -103,7 +111,8 @@ export const evalCommand = defineCommand({
     ['--ft-batch-size <n>', 'fine-tuning batch (default 32)'],
     ['--engine <name>', 'fine-tuning engine: auto | torch | tfjs'],
     ['--python <path>', 'Python with torch for the torch engine'],
-    ['--out <dir>', 'where results go (default <runs-dir>/eval-<data>-<size>)'],
+    ['--out <dir>', 'where results go (default <runs-dir>/eval-<data>-<size>); an earlier evaluation there is refused unless --overwrite'],
+    ['--overwrite', "replace an earlier evaluation's results.* and plots in --out"],
     ['--provider <name>', 'onnxruntime provider: auto | cpu | cuda'],
     ['--features <how>', 'feature extraction: auto (torch when its Python sees CUDA, else onnxruntime) | ort | torch'],
     ['--batch-size <n>', 'feature-extraction batch (default 64)'],

@@ -51,7 +51,9 @@ function faultyPython(name: string, steps: number, fault: string[]): string {
     'server.Server.step = step',
     'sys.exit(server.main())',
   ].join('\n'));
-  return script(`${name}-python`, `#!/bin/sh\nexec ${'path' in python ? python.path : 'python3'} ${wrapper}\n`);
+  // the engine's probe of the interpreter (`-c "import torch …"`) goes to the real one
+  const real = 'path' in python ? python.path : 'python3';
+  return script(`${name}-python`, `#!/bin/sh\n[ "$1" = -c ] && exec ${real} "$@"\nexec ${real} ${wrapper}\n`);
 }
 
 /** Runs the CLI to its end, noting every process it started on the way; checks none outlives it. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, prepare } from '@cxr-ssl/data';
@@ -35,9 +35,26 @@ describe('a wrong --python', () => {
       expect(r.code, r.err).toBe(2);
       expect(r.err).toContain(`cxr-ssl: --python ${given}: ${why}`);
       expect(r.err).toContain('Give the path of a Python with torch');
+      expect(r.err).not.toMatch(/^engine:/m); // the choice is refused before the line that reports it
       expect(existsSync(join(tmp, 'runs', 'wrong-python', 'checkpoints'))).toBe(false);
     });
   }
+
+  it('with --engine auto the same: exit 2, not a silent fall-back to tfjs (a missing file, or a Python without torch)', () => {
+    const noTorch = join(tmp, 'python-without-torch');
+    writeFileSync(noTorch, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n");
+    chmodSync(noTorch, 0o755);
+    for (const [given, why] of [
+      ['/nonexistent/python', 'no such file'],
+      [noTorch, 'it cannot import torch. Give a Python with torch'],
+    ]) {
+      const r = runCli(tmp, args('wrong-python-auto', ['--python', given, '--engine', 'auto']));
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toContain(`cxr-ssl: --python ${given}: ${why}`);
+      expect(r.err).not.toMatch(/^engine:|tfjs/m);
+      expect(existsSync(join(tmp, 'runs', 'wrong-python-auto'))).toBe(false);
+    }
+  });
 });
 
 describe.skipIf('error' in python)('the torch engine', () => {

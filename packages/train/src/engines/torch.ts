@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
-import { type EncoderSpec, readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, readSafetensors, type Tensor, torchModel, type Weights, writeSafetensors } from '@cxr-ssl/models';
 import type { Encoded } from '../methods/method.ts';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { availableMemory, gib, torchBatchThatFits, torchStepBytes, torchStepShape } from '../memory.ts';
@@ -112,7 +112,7 @@ export class TorchEngine implements Engine {
     const asked = this.client.request('init', {
         type: 'init',
         // every default filled in here: Python validates against this schema and has none of its own
-        ...TorchInitSpec.parse({ encoder: init.encoder, head: init.head, optimizer: init.optimizer, loss: init.loss ?? CROSS_ENTROPY }),
+        ...TorchInitSpec.parse({ ...torchModel(init.encoder, init.head), optimizer: init.optimizer, loss: init.loss ?? CROSS_ENTROPY }),
         seed: init.seed,
         ...(init.startStep !== undefined ? { startStep: init.startStep } : {}),
         device: this.opts.device ?? 'auto',
