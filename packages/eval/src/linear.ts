@@ -18,7 +18,7 @@ import { headEpochs, headHidden, int, num } from './option-fields.ts';
 export const LinearOptions = z
   .object({
     hidden: headHidden().describe('hidden units of the 2-layer head'),
-    epochs: headEpochs().describe('epochs of the head (the study: 10)'),
+    epochs: headEpochs().describe('epochs of the head'),
     batchSize: int().positive().default(64).describe("the head's batch"),
     lr: num().positive().default(1e-3).describe("the head's Adam learning rate"),
     weightDecay: num().min(0).default(0).describe("the head's weight decay"),

@@ -28,6 +28,7 @@ function core(s: z.ZodType): z.ZodType {
   return s;
 }
 const PLACEHOLDER: Record<string, string> = { number: '<x>', boolean: '<true|false>', enum: '<name>', array: '<list>' };
+const placeholder = (s: z.ZodType) => ((s as { isInt?: boolean }).isInt ? '<n>' : (PLACEHOLDER[defOf(s).type] ?? '<value>'));
 const shown = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
 
 /** The flags of a settings object's fields: `--<prefix><field in kebab-case>` unless `names` says otherwise. */
@@ -40,7 +41,7 @@ function flagsOf(schema: z.ZodObject, o: { path: string[]; prefix?: string; name
     const value = defaults[field];
     return {
       path: [...o.path, field],
-      flag: `--${name} ${PLACEHOLDER[defOf(core(s)).type] ?? '<value>'}`,
+      flag: `--${name} ${placeholder(core(s))}`,
       key: camel(name),
       help: `${o.group ? `${o.group}: ` : ''}${s.description ?? field}${value === undefined ? '' : ` (default ${shown(value)})`}`,
       schema: bare.optional(),
