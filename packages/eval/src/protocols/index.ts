@@ -1,3 +1,4 @@
+import { centroid } from './centroid.ts';
 import { finetune } from './finetune.ts';
 import { knn } from './knn.ts';
 import { linear } from './linear.ts';
@@ -9,7 +10,7 @@ export { defineProtocol, type FrozenFeatures, type LabelledRows, type Progress, 
  * and `run`) plus one line in this registry; flags, help, EvalSettings and reproduce's `eval:` block
  * are made from it (registry.test.ts checks that nothing else names one).
  */
-export const PROTOCOLS = { linear, knn, finetune };
+export const PROTOCOLS = { linear, knn, finetune, centroid };
 export type ProtocolName = keyof typeof PROTOCOLS;
 export const PROTOCOL_NAMES = Object.keys(PROTOCOLS) as [ProtocolName, ...ProtocolName[]];
 
