@@ -1,4 +1,3 @@
-import { centroid } from './centroid.ts';
 import { finetune } from './finetune.ts';
 import { knn } from './knn.ts';
 import { linear } from './linear.ts';
@@ -10,7 +9,7 @@ export { defineProtocol, type FrozenFeatures, type LabelledRows, type Progress, 
  * and `run`) plus one line in this registry; flags, help, EvalSettings and reproduce's `eval:` block
  * are made from it (registry.test.ts checks that nothing else names one).
  */
-export const PROTOCOLS = { linear, knn, finetune, centroid };
+export const PROTOCOLS = { linear, knn, finetune };
 export type ProtocolName = keyof typeof PROTOCOLS;
 export const PROTOCOL_NAMES = Object.keys(PROTOCOLS) as [ProtocolName, ...ProtocolName[]];
 
