@@ -12,7 +12,8 @@ export const ExtractionSettings = z
   })
   .strict();
 
-const once = (what: string) => (xs: unknown[]) => new Set(xs).size === xs.length || `each ${what} once (a repeat would evaluate the same cell twice)`;
+const unique = (xs: unknown[]) => new Set(xs).size === xs.length;
+const once = (what: string) => ({ message: `each ${what} once (a repeat would evaluate the same cell twice)` });
 
 /** Each protocol's options under its name, filled with its defaults when absent. */
 const protocolOptions = Object.fromEntries(PROTOCOL_NAMES.map((n) => [n, (PROTOCOLS[n].options as z.ZodObject).prefault({})])) as {
@@ -26,11 +27,11 @@ const protocolOptions = Object.fromEntries(PROTOCOL_NAMES.map((n) => [n, (PROTOC
 export const EvalSettings = z
   .object({
     protocols: commaList(z.enum(PROTOCOL_NAMES))
-      .refine(once('protocol'))
+      .refine(unique, once('protocol'))
       .default([STUDY_PROTOCOL])
       .describe(`comma-separated: ${PROTOCOL_NAMES.join(' | ')}`),
     fractions: commaList(z.coerce.number().gt(0, 'each fraction must be in (0, 1]: above 0').max(1, 'each fraction must be in (0, 1]: at most 1 (all labels)'))
-      .refine(once('fraction'))
+      .refine(unique, once('fraction'))
       .default([1])
       .describe('label fractions of the train split, nested per seed, e.g. 0.01,0.1,1 (1 = all labels)'),
     seeds: int().positive().default(1).describe('seeds per cell: head seeds and fraction draws'),

@@ -53,6 +53,8 @@ describe('the protocol registry', () => {
     // EvalSettings holds each protocol's defaults under its name
     const defaults = EvalSettings.parse({});
     for (const p of PROTOCOL_NAMES) expect(defaults[p]).toEqual(PROTOCOLS[p].options.parse({}));
+    expect(EvalSettings.safeParse({ protocols: 'knn,knn' }).error?.issues[0].message).toMatch(/each protocol once/);
+    expect(EvalSettings.safeParse({ protocols: ['nope'] }).success).toBe(false);
   });
 
   it("no code outside a protocol's own file and the registry names it as a string (a grep)", () => {
