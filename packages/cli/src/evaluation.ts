@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DatasetCache } from '@cxr-ssl/data';
-import { type EvalEncoder, type EvaluateContext, EvalInputError, encoderOf, randomEncoder, runArchitecture, runEncoder } from '@cxr-ssl/eval';
+import { type EvalEncoder, type EvaluateContext, EvalInputError, type OptionFlag, encoderOf, randomEncoder, runArchitecture, runEncoder } from '@cxr-ssl/eval';
 import { encoderSpec, readSafetensors } from '@cxr-ssl/models';
+import type { z } from 'zod';
+import { arg } from './command.ts';
 import { UsageError } from './config-file.ts';
 import { openPrepared } from './dataset.ts';
 import { loadImagenetWeights } from './imagenet.ts';
@@ -26,6 +28,9 @@ export async function asUsageErrors<T>(work: () => Promise<T>): Promise<T> {
     throw err instanceof EvalInputError ? new UsageError(err.message) : err;
   }
 }
+
+/** EvalSettings' flags as fields of a command schema (its flags and help come from them). */
+export const flagFields = (flags: OptionFlag[]): Record<string, z.ZodType> => Object.fromEntries(flags.map((f) => [f.key, f.schema.meta(arg(f.value, f.help))]));
 
 /** The bars and lines an evaluation shows (none when quiet). */
 export function cliRuntime(quiet: boolean): Pick<EvaluateContext, 'log' | 'progress'> {

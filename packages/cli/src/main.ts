@@ -8,7 +8,7 @@ import { prepare } from './commands/prepare.ts';
 import { pretext } from './commands/pretext.ts';
 import { reproduce } from './commands/reproduce.ts';
 import { samples } from './commands/samples.ts';
-import type { CommandSpec } from './command.ts';
+import { type CommandSpec, commandFlags } from './command.ts';
 import { InterruptedError, UsageError, readConfigFile, validate } from './config-file.ts';
 
 export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, exportCommand, demo] as CommandSpec[];
@@ -22,7 +22,7 @@ export function buildProgram(): Command {
   for (const spec of COMMANDS) {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.option('--config <file>', 'YAML or JSON file of options (flags given here override it)');
-    for (const [f, help] of spec.flags) cmd.option(f, help);
+    for (const [f, help] of commandFlags(spec)) cmd.option(f, help);
     if (spec.positional) cmd.argument(`[${spec.positional.name}]`);
     const help = flagHelp(spec);
     cmd.action(async (...args: unknown[]) => {
@@ -43,7 +43,7 @@ export function buildProgram(): Command {
 
 /** Each flag's help by option name ('--batch-size <n>' -> batchSize), for error messages. */
 function flagHelp(spec: CommandSpec): Record<string, string> {
-  const entries = spec.flags.map(([f, help]) => [f.replace(/^--([\w-]+).*$/, '$1').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), help]);
+  const entries = commandFlags(spec).map(([f, help]) => [f.replace(/^--([\w-]+).*$/, '$1').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), help]);
   return Object.fromEntries(entries);
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
-import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
+import { type ScheduleFlags, scheduleOf } from './pretext-options.ts';
 import { headlineRows } from './plots.ts';
 import { IDENTITY_HEAD, byEncoder, identityCells, labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
 import { STUDY_ACCURACY } from './study.ts';

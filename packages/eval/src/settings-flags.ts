@@ -6,10 +6,11 @@ import { EvalSettings, ExtractionSettings } from './settings.ts';
 export interface OptionFlag {
   /** where the value goes in EvalSettings: [option] or [protocol, option] */
   path: string[];
-  /** commander syntax, e.g. '--ft-lr <x>' */
-  flag: string;
-  /** the key commander gives its value (the flag in camelCase) */
+  /** the flag's name in camelCase (the option's key in a command schema): `ftLr` is --ft-lr */
   key: string;
+  /** what its value is called in --help: <n>, <x>, <name>, <list> */
+  value: string;
+  /** the option's help text, its protocol and its default */
   help: string;
   /** the field's schema, optional and without its default: an unset flag leaves the default to EvalSettings */
   schema: z.ZodType;
@@ -39,11 +40,12 @@ function flagsOf(schema: z.ZodObject, o: { path: string[]; prefix?: string; name
     const d = defOf(s);
     const bare = d.type === 'default' && d.innerType ? d.innerType : s;
     const value = defaults[field];
+    const said = [o.group, value === undefined ? undefined : `default ${shown(value)}`].filter(Boolean);
     return {
       path: [...o.path, field],
-      flag: `--${name} ${placeholder(core(s))}`,
       key: camel(name),
-      help: `${o.group ? `${o.group}: ` : ''}${s.description ?? field}${value === undefined ? '' : ` (default ${shown(value)})`}`,
+      value: placeholder(core(s)),
+      help: `${s.description ?? field}${said.length ? ` (${said.join('; ')})` : ''}`,
       schema: bare.optional(),
     };
   });
@@ -51,7 +53,7 @@ function flagsOf(schema: z.ZodObject, o: { path: string[]; prefix?: string; name
 
 /**
  * The flags of EvalSettings: what to evaluate (`grid`: protocols, fractions, seeds), feature extraction,
- * and the options of each protocol asked for (help prefixed with its name).
+ * and the options of each protocol asked for (their help names the protocol).
  */
 export function evalFlags(o: { grid?: boolean; protocols?: ProtocolName[] } = {}): OptionFlag[] {
   const grid = o.grid === false ? [] : flagsOf(EvalSettings.pick({ protocols: true, fractions: true, seeds: true }), { path: [], names: { protocols: 'protocol' } });
@@ -73,6 +75,3 @@ export function settingsFromFlags(flags: OptionFlag[], given: Record<string, unk
   }
   return EvalSettings.parse({ ...raw, ...fixed });
 }
-
-/** The flags' fields for a command's options schema, by flag key. */
-export const flagsShape = (flags: OptionFlag[]): Record<string, z.ZodType> => Object.fromEntries(flags.map((f) => [f.key, f.schema]));

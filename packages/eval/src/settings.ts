@@ -6,8 +6,8 @@ import { SessionOptions } from './session.ts';
 /** How frozen features are extracted: onnxruntime and torch agree within 1e-3, so none of it is recorded in a row. */
 export const ExtractionSettings = z
   .object({
-    features: z.enum(['auto', 'ort', 'torch']).default('auto').describe('feature extraction: auto (torch when its Python sees CUDA, else onnxruntime) | ort | torch'),
-    provider: SessionOptions.shape.provider.describe('onnxruntime provider: auto | cpu | cuda'),
+    features: z.enum(['auto', 'ort', 'torch']).default('auto').describe('feature extraction; auto: torch when its Python sees CUDA, else onnxruntime'),
+    provider: SessionOptions.shape.provider.describe("onnxruntime's execution provider"),
     batchSize: int().positive().default(64).describe('feature-extraction batch'),
   })
   .strict();

@@ -4,15 +4,15 @@ import { readResultsFile, type ResultRow, weightsHash } from '@cxr-ssl/eval';
 import { readSafetensors } from '@cxr-ssl/models';
 import { exportRun, exportTargetProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
 
 export const ExportOptions = z
   .object({
-    run: z.string().min(1),
-    out: z.string().min(1),
+    run: z.string().min(1).meta(arg('<dir>', 'the pretext run folder (config.json, encoder.safetensors)')),
+    out: z.string().min(1).meta(arg('<dir>', 'folder to write: new, empty, or an earlier export of the same run (never a run folder or one that holds runs)')),
     /** results.json whose rows of this run go into the model card */
-    results: z.string().optional(),
+    results: z.string().optional().meta(arg('<file>', "results.json of an evaluation: this run's rows go into the model card")),
   })
   .strict();
 
@@ -27,11 +27,6 @@ export function rowsOfRun(rows: ResultRow[], runDir: string): ResultRow[] {
 export const exportCommand = defineCommand({
   name: 'export',
   summary: 'Write a finished pretext run as a hub-like folder: model.safetensors, config.json, encoder.onnx, README.md (model card)',
-  flags: [
-    ['--run <dir>', 'the pretext run folder (config.json, encoder.safetensors)'],
-    ['--out <dir>', 'folder to write: new, empty, or an earlier export of the same run (never a run folder or one that holds runs)'],
-    ['--results <file>', "results.json of an evaluation: this run's rows go into the model card"],
-  ],
   positional: { name: 'run', option: 'run' },
   schema: ExportOptions,
   async run(o) {

@@ -1,19 +1,22 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ResultRow, STUDY_PROTOCOL, evalFlags, flagsShape } from '@cxr-ssl/eval';
+import { type ResultRow, STUDY_PROTOCOL, evalFlags } from '@cxr-ssl/eval';
 import type { z } from 'zod';
-import { defineCommand } from '../command.ts';
-import { DEFAULT_RUNS_DIR, strList } from '../options.ts';
-import { COMMAND_FLAGS, EvalCommandOptions, EvalOptions, runEval } from './eval.ts';
+import { arg, defineCommand } from '../command.ts';
+import { flagFields } from '../evaluation.ts';
+import { strList } from '../options.ts';
+import { EvalCommandOptions, EvalOptions, runEval } from './eval.ts';
 
 /** The study's protocol's options and feature extraction: what `linear` sets of EvalSettings. */
 const LINEAR_FLAGS = evalFlags({ grid: false, protocols: [STUDY_PROTOCOL] });
 
 /** The study's protocol: `eval --protocol linear` on all labels, one seed. */
 export const LinearOptions = EvalCommandOptions.extend({
-  /** default: every finished pretext run under --runs-dir, and random */
-  encoders: strList().optional(),
-  ...flagsShape(LINEAR_FLAGS),
+  encoders: strList()
+    .optional()
+    .meta(arg('<list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random', 'random-bn' (default: every finished run under --runs-dir, and random)")),
+  out: EvalCommandOptions.shape.out.unwrap().optional().meta(arg('<dir>', 'where results.json / results.md go (default <runs-dir>/linear-<data>-<size>); an earlier evaluation there is refused unless --overwrite')),
+  ...flagFields(LINEAR_FLAGS),
 }).strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
@@ -44,12 +47,6 @@ export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: Result
 export const linear = defineCommand({
   name: 'linear',
   summary: 'Linear evaluation (frozen encoder -> 2 dense layers, normal vs abnormal) of pretext runs and baselines',
-  flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random', 'random-bn' (default: every finished run under --runs-dir, and random)"],
-    ...COMMAND_FLAGS,
-    ['--out <dir>', `where results.json / results.md go (default <runs-dir>/linear-<data>-<size>, ${DEFAULT_RUNS_DIR} unless --runs-dir); an earlier evaluation there is refused unless --overwrite`],
-    ...LINEAR_FLAGS.map((f): [string, string] => [f.flag, f.help]),
-  ],
   schema: LinearOptions,
   async run(o) {
     const { out } = await evaluateEncoders(o);

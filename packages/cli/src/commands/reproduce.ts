@@ -5,17 +5,18 @@ import { CacheMismatchError, openCache } from '@cxr-ssl/data';
 import { type EvalEncoder, EvalSettings, bnInputs, encoderOf, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName, runEncoder } from '@cxr-ssl/eval';
 import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
-import { METHODS, SCHEDULES } from '@cxr-ssl/train';
+import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
-import { flag, intList, pathName } from '../options.ts';
+import { intList, pathName, quietOption } from '../options.ts';
+import { PretextOptions, TrainingFields, trainingProblems } from '../pretext-options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
 import { asUsageErrors, cliRuntime } from '../evaluation.ts';
-import { PrepareOptions, runPrepare } from './prepare.ts';
-import { PretextOptions, runPretextCommand } from './pretext.ts';
+import { PrepareFields, PrepareOptions, runPrepare } from './prepare.ts';
+import { runPretextCommand } from './pretext.ts';
 
 const encoderName = z.enum(Object.keys(ENCODERS) as [string, ...string[]]);
 /** A variant is named `<method>+<label>`: its method is the part before the '+'. */
@@ -25,15 +26,8 @@ export const variantMethod = (name: string) => name.slice(0, name.indexOf('+'));
 export const ReproduceConfig = z
   .object({
     out: z.string().default('runs/reproduce'),
-    data: z
-      .object({
-        source: z.string(),
-        adapter: z.enum(['auto', 'folder', 'csv', 'nih']).default('auto'),
-        name: pathName(),
-        valFraction: z.number().min(0).max(0.5).default(0.1),
-        allowMissing: z.boolean().default(false),
-      })
-      .strict(),
+    /** the data set to prepare: prepare's options (their defaults too) */
+    data: PrepareFields.pick({ adapter: true, valFraction: true, allowMissing: true }).extend({ source: z.string(), name: pathName() }).strict(),
     sizes: intList().default([128, 256]),
     /** methods, references (random, random-bn, imagenet) and names under variants:, in report order */
     inits: z.array(z.string()).min(1),
@@ -44,7 +38,7 @@ export const ReproduceConfig = z
      */
     variants: z.record(z.string().regex(/^[a-z0-9-]+\+[A-Za-z0-9-]+$/, 'a variant is named <method>+<label> (letters, digits, -)'), z.record(z.string(), z.unknown())).default({}),
     /** the encoder the pretext tasks train (and the random baseline uses) */
-    encoder: encoderName.default('vgg16'),
+    encoder: encoderName.default(PRETEXT_DEFAULTS.encoder),
     imagenet: z
       .object({
         encoder: encoderName,
@@ -55,33 +49,14 @@ export const ReproduceConfig = z
       .optional(),
     /** where pretext training starts: the study starts from ImageNet weights */
     pretextInit: z.enum(['random', 'imagenet']).default('random'),
-    pretext: z
-      .object({
-        epochs: z.number().int().positive().default(100),
-        batchSize: z.number().int().positive().default(64),
-        stepsPerEpoch: z.number().int().positive().optional(),
-        lr: z.number().positive().default(0.001),
-        momentum: z.number().min(0).max(1).default(0.9),
-        schedule: z.enum(SCHEDULES).default('cosine'),
-        decay: z.number().positive().optional(),
-        warmup: z.number().int().nonnegative().optional(),
-        warmupEpochs: z.number().nonnegative().optional(),
-        minLr: z.number().nonnegative().optional(),
-        optimizer: z.enum(['sgd', 'lars']).default('sgd'),
-        weightDecay: z.number().min(0).optional(),
-        /** per method: its options (e.g. jigsaw: {permutations: 100}; simclr: {temperature: 0.2}) */
-        options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-        augment: z.enum(['default', 'none']).default('default'),
-        engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
-        device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-        python: z.string().optional(),
-        workers: z.number().int().nonnegative().optional(),
-        /** torch engine: data-parallel processes (DDP), one per GPU */
-        gpus: z.number().int().positive().optional(),
-        compile: z.boolean().default(false),
-      })
+    /** how each pretext run trains: pretext's own options (one schema, one default each) and per method its options */
+    pretext: TrainingFields.extend({
+      /** per method: its options (e.g. jigsaw: {permutations: 100}; simclr: {temperature: 0.2}) */
+      options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, compile: false, optimizer: 'sgd' as const, options: {}, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
+      .superRefine(trainingProblems)
+      .prefault({}),
     /** protocols, label fractions, seeds, feature extraction and each protocol's options (eval's EvalSettings) */
     eval: EvalSettings.prefault({}),
     /** before version 2 the head's settings and feature extraction were here; now under eval: */
@@ -114,8 +89,8 @@ export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 const ReproduceFlags = z
   .object({
     config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }),
-    python: z.string().optional(),
-    quiet: flag().default(false),
+    python: z.string().optional().meta(arg('<path>', 'python interpreter for the torch engine (overrides pretext.python of the config)')),
+    quiet: quietOption(),
   })
   .strict();
 
@@ -152,6 +127,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
+  const { options, ...training } = cfg.pretext;
   const ctx = { outDir: out, seed: cfg.seed, python: cfg.pretext.python, ...cliRuntime(quiet) };
   const rowPath = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
   // a row file of an older version, or unreadable, is computed again
@@ -173,6 +149,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
         // continues, and one trained with other settings is refused instead of silently reused
         await runPretextCommand(
           PretextOptions.parse({
+            ...training,
             task: taskOf(init),
             encoder: cfg.encoder,
             data: cfg.data.name,
@@ -180,28 +157,9 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             cacheDir,
             runsDir: join(out, 'runs'),
             run: `${init}-${size}`,
-            epochs: cfg.pretext.epochs,
-            batchSize: cfg.pretext.batchSize,
-            stepsPerEpoch: cfg.pretext.stepsPerEpoch,
-            lr: cfg.pretext.lr,
-            momentum: cfg.pretext.momentum,
-            schedule: cfg.pretext.schedule,
-            decay: cfg.pretext.decay,
-            warmup: cfg.pretext.warmup,
-            warmupEpochs: cfg.pretext.warmupEpochs,
-            minLr: cfg.pretext.minLr,
-            optimizer: cfg.pretext.optimizer,
-            weightDecay: cfg.pretext.weightDecay,
-            taskOptions: { ...cfg.pretext.options[taskOf(init)], ...cfg.variants[init] },
-            augment: cfg.pretext.augment,
+            taskOptions: { ...options[taskOf(init)], ...cfg.variants[init] },
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
-            engine: cfg.pretext.engine,
-            device: cfg.pretext.device,
-            python: cfg.pretext.python,
-            workers: cfg.pretext.workers,
-            gpus: cfg.pretext.gpus,
-            compile: cfg.pretext.compile,
             resume: existsSync(join(runDir, 'config.json')),
             quiet,
           }),
@@ -247,10 +205,6 @@ export function epochCurve(runDir: string, task: string, size: number): CurvePoi
 export const reproduce = defineCommand({
   name: 'reproduce',
   summary: "Run the study's grid (inits x sizes) from a config: pretext, linear evaluation, results.md, plots",
-  flags: [
-    ['--python <path>', 'python interpreter for the torch engine (overrides pretext.python of the config)'],
-    ['--quiet', 'no progress output'],
-  ],
   schema: ReproduceFlags,
   ownsConfig: true,
   async run(o) {

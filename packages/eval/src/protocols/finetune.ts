@@ -1,14 +1,11 @@
-import { ENGINES, type EngineAsk, createEngine } from '@cxr-ssl/train';
-import { z } from 'zod';
+import { EngineOption, createEngine } from '@cxr-ssl/train';
 import { FinetuneOptions, finetuneEvaluation, finetuneStepsPerEpoch } from '../finetune.ts';
 import { defineProtocol } from './protocol.ts';
-
-const engines = ['auto', ...Object.keys(ENGINES)] as [EngineAsk, ...EngineAsk[]];
 
 /** The encoder unfrozen under the head, trained through a training engine, scored through its ONNX export (finetune.ts). */
 export const finetune = defineProtocol({
   summary: 'the encoder unfrozen under the head, trained through an engine with SGD and momentum, lr decayed per epoch',
-  options: FinetuneOptions.omit({ seed: true }).extend({ engine: z.enum(engines).default('auto').describe(`fine-tuning engine: ${engines.join(' | ')}`) }),
+  options: FinetuneOptions.omit({ seed: true }).extend({ engine: EngineOption.describe('the fine-tuning engine') }),
   flagPrefix: 'ft-',
   flagNames: { engine: 'engine' },
   runtimeOptions: ['engine'],

@@ -48,7 +48,7 @@ describe('the protocol registry', () => {
       for (const [field, s] of Object.entries(options.shape)) expect((s as { description?: string }).description, `${p}.${field} has no .describe()`).toBeTruthy();
     }
     const flags = evalFlags();
-    const names = flags.map((f) => f.flag.split(' ')[0]);
+    const names = flags.map((f) => f.key);
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
     // EvalSettings holds each protocol's defaults under its name
     const defaults = EvalSettings.parse({});
