@@ -10,8 +10,6 @@ import { PretextOptions, TrainingFields } from './pretext-options.ts';
 
 /** Fields a config file may give but no flag takes (a method's options as a mapping; --config itself). */
 const CONFIG_ONLY: Record<string, string[]> = { pretext: ['taskOptions'], samples: ['taskOptions'], reproduce: ['config'] };
-/** Commands that still list their flags by hand: the evaluation protocols' registry (issue 29, branch h-evalreg) takes them over. */
-const BY_HAND = ['linear', 'eval'];
 
 /** The object under a command schema's refinements and transforms. */
 const objectOf = (schema: z.ZodType): Record<string, z.ZodType> => {
@@ -43,7 +41,6 @@ describe('flags from the schema', () => {
 
   it('every command takes each field of its schema as a flag (but the config-only ones), and no help repeats a default by hand', () => {
     for (const spec of COMMANDS) {
-      if (BY_HAND.includes(spec.name)) continue;
       expect(spec.flags, spec.name).toBeUndefined();
       const flags = flagsOf(spec.schema);
       expect(flags.map((f) => f.key).sort(), spec.name).toEqual(shapeKeys(spec.schema).filter((k) => !CONFIG_ONLY[spec.name]?.includes(k)).sort());
@@ -53,7 +50,6 @@ describe('flags from the schema', () => {
         if (own !== undefined) expect(f.help.replace(/ \(default [^()]*\)$/, ''), `${spec.name} ${f.syntax}`).not.toMatch(/\(default/);
       }
     }
-    expect(COMMANDS.filter((c) => c.flags).map((c) => c.name)).toEqual(BY_HAND);
   });
 
   it("pretext --help shows train's defaults: the one declaration of each", () => {

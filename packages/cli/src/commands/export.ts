@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
-import { readResultsFile, type ResultRow } from '@cxr-ssl/eval';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readResultsFile, type ResultRow, weightsHash } from '@cxr-ssl/eval';
+import { readSafetensors } from '@cxr-ssl/models';
 import { exportRun, exportTargetProblem } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { arg, defineCommand } from '../command.ts';
@@ -14,10 +16,12 @@ export const ExportOptions = z
   })
   .strict();
 
-/** The rows of a results file that evaluated this run's encoder (matched by the run folder). */
+/** The rows of a results file that evaluated this run's encoder: of its folder and, where a row records them, of its weights as they are now (not an earlier training of the run). */
 export function rowsOfRun(rows: ResultRow[], runDir: string): ResultRow[] {
   const want = resolve(runDir);
-  return rows.filter((r) => r.pretext && resolve(r.pretext.run) === want);
+  const file = join(want, 'encoder.safetensors');
+  const now = existsSync(file) ? weightsHash(readSafetensors(file).weights) : undefined;
+  return rows.filter((r) => r.pretext && resolve(r.pretext.run) === want && (!r.weights_sha256 || r.weights_sha256 === now));
 }
 
 export const exportCommand = defineCommand({
@@ -30,7 +34,7 @@ export const exportCommand = defineCommand({
     const problem = exportTargetProblem(o.out, o.run);
     if (problem) throw new UsageError(`--out ${o.out}: ${problem}`);
     const rows = o.results ? rowsOfRun(readResultsFile(resolve(o.results)).rows, o.run) : [];
-    if (o.results && rows.length === 0) process.stderr.write(`note: ${o.results} has no row evaluating ${o.run}; the card says so\n`);
+    if (o.results && rows.length === 0) process.stderr.write(`note: ${o.results} has no row evaluating ${o.run} as its weights are now; the card says so\n`);
     const { dir, config } = exportRun(o.run, o.out, rows);
     console.log(`wrote ${dir}: ${config.architecture} (${config.method}, ${config.steps} steps), ${rows.length} evaluation row(s) in README.md`);
   },

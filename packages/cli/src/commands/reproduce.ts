@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { CacheMismatchError, openCache } from '@cxr-ssl/data';
-import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase } from '@cxr-ssl/eval';
+import { type EvalEncoder, EvalSettings, bnInputs, encoderOf, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName, runEncoder } from '@cxr-ssl/eval';
+import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
@@ -13,11 +14,13 @@ import { intList, pathName, quietOption } from '../options.ts';
 import { PretextOptions, TrainingFields, trainingProblems } from '../pretext-options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
-import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, randomEncoder, rowFileName } from '../evaluation.ts';
+import { asUsageErrors, cliRuntime } from '../evaluation.ts';
 import { PrepareFields, PrepareOptions, runPrepare } from './prepare.ts';
 import { runPretextCommand } from './pretext.ts';
 
 const encoderName = z.enum(Object.keys(ENCODERS) as [string, ...string[]]);
+/** A variant is named `<method>+<label>`: its method is the part before the '+'. */
+export const variantMethod = (name: string) => name.slice(0, name.indexOf('+'));
 
 /** The study's grid as a config file (see configs/*.yaml). Relative paths are relative to the file. */
 export const ReproduceConfig = z
@@ -54,19 +57,12 @@ export const ReproduceConfig = z
       .strict()
       .superRefine(trainingProblems)
       .prefault({}),
+    /** protocols, label fractions, seeds, feature extraction and each protocol's options (eval's EvalSettings) */
+    eval: EvalSettings.prefault({}),
+    /** before version 2 the head's settings and feature extraction were here; now under eval: */
     linear: z
-      .object({
-        epochs: z.number().int().positive().default(10),
-        hidden: z.number().int().positive().default(256),
-        provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-        /** feature extraction: auto = torch when its Python sees CUDA, else onnxruntime */
-        features: z.enum(['auto', 'ort', 'torch']).default('auto'),
-        batchSize: z.number().int().positive().default(64),
-      })
-      .strict()
-      .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, features: 'auto' as const, batchSize: 64 })),
-    /** protocols, label fractions and seeds (the linear head's settings are `linear:` above) */
-    eval: EvalSettings.omit({ linear: true }).default(() => EvalSettings.omit({ linear: true }).parse({})),
+      .never({ error: 'linear: moved into eval: (the head: eval.linear.epochs, eval.linear.hidden; feature extraction: eval.features, eval.provider, eval.batchSize), as in configs/kermany-cpu.yaml' })
+      .optional(),
     seed: z.number().int().nonnegative().default(0),
     workers: z.number().int().nonnegative().optional(),
   })
@@ -77,7 +73,7 @@ export const ReproduceConfig = z
       if (!known.includes(init)) ctx.addIssue({ code: 'custom', path: ['inits', i], message: `unknown init '${init}': one of ${known.join(', ')} (a variant needs an entry under variants:)` });
     });
     for (const name of Object.keys(c.variants)) {
-      if (!(variantBase(name)! in METHODS)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `'${name}' names no method before its '+': one of ${Object.keys(METHODS).join(', ')}` });
+      if (!(variantMethod(name) in METHODS)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `'${name}' names no method before its '+': one of ${Object.keys(METHODS).join(', ')}` });
     }
     const needsImagenet = c.inits.includes('imagenet') || c.pretextInit === 'imagenet';
     if (needsImagenet && !c.imagenet) ctx.addIssue({ code: 'custom', path: ['imagenet'], message: "the 'imagenet' init needs imagenet: { encoder, weights }" });
@@ -127,19 +123,26 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   });
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
   const tasks = cfg.inits.filter((i) => i in METHODS || i in cfg.variants);
-  const taskOf = (init: string) => (init in cfg.variants ? variantBase(init)! : init);
+  const taskOf = (init: string) => (init in cfg.variants ? variantMethod(init) : init);
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
-  const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
   const { options, ...training } = cfg.pretext;
-  const ctx = { outDir: out, seed: cfg.seed, provider: cfg.linear.provider, features: cfg.linear.features, python: cfg.pretext.python, batchSize: cfg.linear.batchSize, quiet };
+  const ctx = { outDir: out, seed: cfg.seed, python: cfg.pretext.python, ...cliRuntime(quiet) };
   const rowPath = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
+  // a row file of an older version, or unreadable, is computed again
+  const savedRow = (path: string) => {
+    try {
+      return parseRow(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      return undefined;
+    }
+  };
 
   for (const size of cfg.sizes) {
     const cache = openCache(cacheDir, cfg.data.name, size);
     for (const init of cfg.inits) {
-      let enc: ResolvedEncoder;
+      let enc: EvalEncoder;
       if (tasks.includes(init)) {
         const runDir = join(out, 'runs', `${init}-${size}`);
         // always through runPretext: a finished run resumes at its end (cheap), an interrupted one
@@ -162,28 +165,23 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
           }),
         );
         curves.push(...epochCurve(runDir, init, size));
-        const spec = encoderSpec(cfg.encoder);
-        enc = {
-          init,
-          onnx: new Uint8Array(readFileSync(join(runDir, 'encoder.onnx'))),
-          source: runDir,
-          spec,
-          weights: () => readSafetensors(join(runDir, 'encoder.safetensors')).weights,
-          pretext: pretextInfo(runDir),
-        };
+        // labelled by its init, one per size; a variant is compared with its method's run (ΔD)
+        enc = runEncoder(runDir, { label: init, base: init in cfg.variants ? taskOf(init) : undefined });
       } else if (init === 'imagenet') {
         const spec = encoderSpec(cfg.imagenet!.encoder);
-        enc = { init, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights`, spec, weights: () => readSafetensors(imagenet!.safetensors).weights };
+        enc = encoderOf({ label: init, method: init, spec, weights: readSafetensors(imagenet!.safetensors).weights, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights` });
       } else {
-        enc = await randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined);
+        enc = await asUsageErrors(() => randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined));
       }
       rows.push(
-        ...(await evaluateEncoder(enc, cache, settings, {
-          ...ctx,
-          // a finished row is reused only when it was made with the same protocol options (checked by evaluateEncoder)
-          previous: (k) => (existsSync(rowPath(k)) ? ResultRow.parse(JSON.parse(readFileSync(rowPath(k), 'utf8'))) : undefined),
-          onRow: (row, k) => writeFileAtomic(rowPath(k), JSON.stringify(row)),
-        })),
+        ...(await asUsageErrors(() =>
+          evaluateEncoder(enc, cache, cfg.eval, {
+            ...ctx,
+            // a finished row is reused only when it was made of the same weights with the same protocol options (checked by evaluateEncoder)
+            previous: (k) => (existsSync(rowPath(k)) ? savedRow(rowPath(k)) : undefined),
+            onRow: (row, k) => writeFileAtomic(rowPath(k), JSON.stringify(row)),
+          }),
+        )),
       );
     }
   }
