@@ -2,9 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOLS, settingsFromFlags } from '@cxr-ssl/eval';
 import { readTfrecords } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { flagsOf } from './command.ts';
+import { ExplainOptions, PROBE_FLAGS } from './commands/explain.ts';
 import { finishedRuns } from './commands/linear.ts';
 
 // A short real pretext run through the CLI leaves the export folder and the training curves;
@@ -72,6 +75,14 @@ describe('pretext run -> export folder, TensorBoard and CSV curves', () => {
 });
 
 describe('explain: Grad-CAM of the linear probe over test X-rays', () => {
+  it("trains eval's linear probe: the registry's linear options, with eval's flags and defaults", () => {
+    const flags = flagsOf(ExplainOptions).map((f) => f.syntax);
+    for (const f of ['--hidden <n>', '--epochs <n>', '--head-batch-size <n>', '--lr <x>', '--weight-decay <x>']) expect(flags).toContain(f);
+    const probe = (given: Record<string, unknown>) => settingsFromFlags(PROBE_FLAGS, ExplainOptions.parse({ encoder: 'runs/r1', ...given })).linear;
+    expect(probe({})).toEqual(PROTOCOLS.linear.options.parse({}));
+    expect(probe({ epochs: '3', hidden: '16' })).toEqual(PROTOCOLS.linear.options.parse({ epochs: 3, hidden: 16 }));
+  });
+
   it('writes a labelled grid for a run folder and for its export; a folder without an encoder is a usage error', async () => {
     for (const folder of ['runs/r1', 'runs/r1/export']) {
       const r = cli('explain', folder, '--count', '4', '--out', 'cam.png', '--quiet');

@@ -1,35 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
-import { chooseEngine, type EngineChoice, METHODS, methodProblem, NoEngineError, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
+import { chooseEngine, type EngineChoice, EngineOption, METHODS, methodProblem, NoEngineError, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
-import { flag, int } from '../options.ts';
+import { int, pythonOption, quietOption } from '../options.ts';
 import { takeOutputFolder } from '../owned-files.ts';
 import { REPORT_FILES } from '../plots.ts';
 import { evaluateEncoders, LinearOptions } from './linear.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
-import { PretextOptions, runPretextCommand } from './pretext.ts';
-
-export const DemoOptions = z
-  .object({
-    dir: z.string().default('runs/demo'),
-    size: int().min(32).default(64),
-    /** optimiser steps per pretext task (at the default batch size); default by engine, see STEPS */
-    steps: int().positive().optional(),
-    engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
-    python: z.string().optional(),
-    seed: int().nonnegative().default(0),
-    quiet: flag().default(false),
-  })
-  .strict();
+import { PretextOptions } from '../pretext-options.ts';
+import { runPretextCommand } from './pretext.ts';
 
 /**
  * Steps per task that fit the demo's budget on 2 CPU cores (measured: torch ~100 s for 50, tfjs-wasm
  * ~280 s for 30) while rotation still reaches >= 90 % held-out.
  */
 const STEPS = { torch: 50, tfjs: 30 } as const;
+
+export const DemoOptions = z
+  .object({
+    dir: z.string().default('runs/demo').meta(arg('<dir>', 'output folder; a rerun replaces only what an earlier demo wrote there')),
+    size: int().min(32).default(64).meta(arg('<px>', 'image size')),
+    /** optimiser steps per pretext task (at the default batch size); default by engine, see STEPS */
+    steps: int().positive().optional().meta(arg('<n>', `pretext optimiser steps per task (default ${STEPS.torch} with torch, ${STEPS.tfjs} with tfjs)`)),
+    engine: EngineOption.meta(arg('<name>', 'the engine; auto: for each method, the first of its engines available here; torch when a Python with torch is found')),
+    python: pythonOption(),
+    seed: int().nonnegative().default(0).meta(arg('<n>', 'seed')),
+    quiet: quietOption(),
+  })
+  .strict();
 
 /** Lists what a demo wrote into --dir, so the next demo removes that and nothing else. */
 const DEMO_MARKER = '.cxr-ssl-demo.json';
@@ -64,15 +65,6 @@ function sizeProblem(plan: ReturnType<typeof demoEngines>, size: number): string
 export const demo = defineCommand({
   name: 'demo',
   summary: 'Run the whole pipeline on the bundled fixture of real X-rays (its time depends on the machine and the engine: see docs/BENCHMARKS.md)',
-  flags: [
-    ['--dir <dir>', 'output folder (default runs/demo); a rerun replaces only what an earlier demo wrote there'],
-    ['--size <px>', 'image size (default 64)'],
-    ['--steps <n>', `pretext optimiser steps per task (default ${STEPS.torch} with torch, ${STEPS.tfjs} with tfjs)`],
-    ['--engine <name>', "auto | torch | tfjs (default auto: for each method, the first of its engines available here; torch when a Python with torch is found)"],
-    ['--python <path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'],
-    ['--seed <n>', 'seed (default 0)'],
-    ['--quiet', 'no progress output'],
-  ],
   schema: DemoOptions,
   async run(o) {
     const dir = resolve(o.dir);

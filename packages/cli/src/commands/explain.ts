@@ -1,31 +1,41 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DatasetCache } from '@cxr-ssl/data';
-import { extractFeatures, type GradCam, gradCam, LinearOptions, openEncoderSession, trainLinearHead } from '@cxr-ssl/eval';
+import { evalFlags, extractFeatures, type GradCam, gradCam, openEncoderSession, PROTOCOLS, type ProtocolName, settingsFromFlags, trainLinearHead } from '@cxr-ssl/eval';
 import { withLastMapOutput } from '@cxr-ssl/models/onnx';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError } from '../config-file.ts';
 import { EMBEDDED_DATA, openPrepared } from '../dataset.ts';
-import { DEFAULT_CACHE_DIR, flag, int, pathName } from '../options.ts';
+import { flagFields } from '../evaluation.ts';
+import { DEFAULT_CACHE_DIR, int, pathName, quietOption } from '../options.ts';
 import { escapeXml } from './samples.ts';
+
+/**
+ * The registry's linear protocol's options (hidden, epochs, head batch, lr, weight decay) with eval's flags,
+ * help and defaults: the probe explain trains is eval's (the same head, trainLinearHead, under the same options).
+ */
+export const PROBE_FLAGS = evalFlags({ grid: false }).filter((f) => f.path.length === 2 && PROTOCOLS[f.path[0] as ProtocolName] === PROTOCOLS.linear);
 
 export const ExplainOptions = z
   .object({
-    /** a pretext run folder or an export folder: anything with encoder.onnx and config.json */
-    encoder: z.string().min(1),
-    data: pathName().default(EMBEDDED_DATA),
-    /** default: the size the encoder was trained at (config.json) */
-    size: int().min(16).optional(),
-    cacheDir: z.string().default(DEFAULT_CACHE_DIR),
-    out: z.string().regex(/\.png$/i, 'a .png file').default('explain.png'),
-    count: int().min(1).max(32).default(8),
-    /** the class whose evidence is mapped: the head's prediction, or a fixed one */
-    target: z.enum(['predicted', 'abnormal', 'normal']).default('predicted'),
-    seed: int().nonnegative().default(0),
-    quiet: flag().default(false),
+    encoder: z.string().min(1).meta(arg('<dir>', 'a pretext run folder or an export folder (encoder.onnx + config.json)')),
+    data: pathName()
+      .default(EMBEDDED_DATA)
+      .meta(arg('<name>', 'prepared data set: the probe trains on its train split, the grid shows its test split (the bundled fixture is prepared on first use)')),
+    size: int()
+      .min(16)
+      .optional()
+      .meta(arg('<px>', "image size (default: the encoder's training size, from its config.json)")),
+    cacheDir: z.string().default(DEFAULT_CACHE_DIR).meta(arg('<dir>', 'dataset cache folder')),
+    out: z.string().regex(/\.png$/i, 'a .png file').default('explain.png').meta(arg('<file.png>', 'where to write the grid')),
+    count: int().min(1).max(32).default(8).meta(arg('<n>', 'test X-rays shown, normal and abnormal alternating')),
+    target: z.enum(['predicted', 'abnormal', 'normal']).default('predicted').meta(arg('<class>', 'whose evidence the map shows')),
+    seed: int().nonnegative().default(0).meta(arg('<n>', "the linear probe's seed")),
+    ...flagFields(PROBE_FLAGS),
+    quiet: quietOption(),
   })
   .strict();
 export type ExplainOptions = z.infer<typeof ExplainOptions>;
@@ -90,8 +100,8 @@ export interface Explanation {
 }
 
 /**
- * Grad-CAM maps of test X-rays for the linear probe eval trains (linear.ts, its defaults; on the train
- * split's frozen features, seeded), at the encoder's last spatial map (eval/src/grad-cam.ts), as a
+ * Grad-CAM maps of test X-rays for the linear probe eval trains (the registry's linear protocol: its
+ * options and defaults, its head on the train split's frozen features, seeded), at the encoder's last spatial map (eval/src/grad-cam.ts), as a
  * labelled PNG grid: each image beside its map over it, with its label and P(abnormal).
  */
 export async function explain(o: ExplainOptions): Promise<Explanation> {
@@ -106,7 +116,9 @@ export async function explain(o: ExplainOptions): Promise<Explanation> {
     const { features, dim } = await extractFeatures({ session, images: cache, indices: train });
     await session.release();
     const labels = Int32Array.from(train, (i) => cache.manifest.entries[i].label);
-    const { head } = trainLinearHead({ dim, train: { features, labels }, options: LinearOptions.parse({ seed: o.seed }) });
+    // the registry's linear protocol options, eval's defaults under the flags given
+    const probe = settingsFromFlags(PROBE_FLAGS, o).linear;
+    const { head } = trainLinearHead({ dim, train: { features, labels }, options: { ...probe, seed: o.seed } });
 
     const shown = pickTestImages(cache, o.count);
     const mapped = withLastMapOutput(readFileSync(enc.onnx));
@@ -177,17 +189,6 @@ async function render(o: ExplainOptions, cache: DatasetCache, name: string, imag
 export const explainCommand = defineCommand({
   name: 'explain',
   summary: "Grad-CAM maps of test X-rays for eval's linear probe on an encoder, as a labelled PNG grid: where it looks",
-  flags: [
-    ['--encoder <dir>', 'a pretext run folder or an export folder (encoder.onnx + config.json)'],
-    ['--data <name>', `prepared data set: the probe trains on its train split, the grid shows its test split (default ${EMBEDDED_DATA}, prepared on first use)`],
-    ['--size <px>', "image size (default: the encoder's training size)"],
-    ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
-    ['--out <file.png>', 'where to write the grid (default explain.png)'],
-    ['--count <n>', 'test X-rays shown, normal and abnormal alternating (default 8)'],
-    ['--target <class>', 'predicted | abnormal | normal: whose evidence the map shows (default predicted)'],
-    ['--seed <n>', "the linear probe's seed (default 0)"],
-    ['--quiet', 'no progress output'],
-  ],
   positional: { name: 'encoder', option: 'encoder' },
   schema: ExplainOptions,
   async run(o) {

@@ -27,8 +27,8 @@ describe('the random baseline takes the architecture of the runs it is compared 
     expect(r.code, r.err).toBe(0);
     expect(r.err).not.toMatch(/CUDA provider failed|shared library/);
     const rows = rowsOf('l1');
-    expect(rows.map((x) => [x.init, x.encoder])).toEqual([['rotation', 'resnet18'], ['random', 'resnet18']]);
-    expect(readFileSync(join(tmp, 'l1', 'results.md'), 'utf8')).toMatch(/\n\| random \| resnet18 \| 32 \| linear \|/);
+    expect(rows.map((x) => [x.label, x.method, x.encoder])).toEqual([['rn', 'rotation', 'resnet18'], ['random', 'random', 'resnet18']]);
+    expect(readFileSync(join(tmp, 'l1', 'results.md'), 'utf8')).toMatch(/\n\| random \| random \| resnet18 \| – \| – \| 32 \| linear \|/);
     const explicit = cli(...linear, '--encoders', 'random', '--arch', 'resnet18', '--out', 'l2', '--quiet');
     expect(explicit.code, explicit.err).toBe(0);
     expect(rowsOf('l2')[0].scores).toEqual(rows[1].scores);

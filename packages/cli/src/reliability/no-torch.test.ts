@@ -41,7 +41,7 @@ describe('without torch, auto falls back to TensorFlow.js for the methods it has
     for (const m of ['moco', 'byol', 'dino']) expect(r.err).toContain(`note: ${m} skipped: it trains on the torch engine only, and CXR_SSL_PYTHON=none switches torch off`);
     expect(r.err.split('\n').filter((l) => l.startsWith(hidden))).toHaveLength(4);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'demo', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation', 'simclr']);
+    expect(results.rows.map((x) => x.label).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation', 'simclr']);
     for (const row of results.rows) {
       expect(row.encoder).toBe('vgg-small-bn'); // the random baseline is the runs' architecture
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
@@ -52,8 +52,8 @@ describe('without torch, auto falls back to TensorFlow.js for the methods it has
     }
     const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
     // each pretext row names its encoder, its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| vgg-small-bn \| 64 \| linear .*\| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
-    expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
+    expect(md).toMatch(/\| rotation \| rotation \| vgg-small-bn \| kermany-mini \| random \| 64 \| linear .*\| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
+    expect(results.rows.find((x) => x.label === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
     expect(r.out).toMatch(/demo finished in \d+ s; results in /);
   });
 });

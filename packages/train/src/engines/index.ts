@@ -1,10 +1,11 @@
+import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import type { TfjsEngineOptions } from './tfjs.ts';
 import type { TorchEngineOptions } from './torch.ts';
 import { chooseEngine, type EngineAsk, type EngineChoice } from './choose.ts';
 
 export { chooseEngine, type EngineAsk, type EngineChoice, NoEngineError } from './choose.ts';
-export { TorchProcessError } from './protocol.ts';
+export { EngineStartInterrupted, TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
 export type { NodesOptions, TorchEngineOptions } from './torch.ts';
 
@@ -23,6 +24,9 @@ export const ENGINES = {
   tfjs: async (opts: EngineOptions = {}): Promise<Engine> => new (await import('./tfjs.ts')).TfjsEngine(opts.tfjs),
 } as const;
 export type EngineName = keyof typeof ENGINES;
+
+/** `--engine` and every config's `engine:`: an engine by name, or `auto` (chooseEngine), the default. One schema for all. */
+export const EngineOption = z.enum(['auto', ...Object.keys(ENGINES)] as [EngineAsk, ...EngineAsk[]]).default('auto');
 
 /**
  * Starts the engine `choice` names (chooseEngine's answer); an engine `auto` found for torch runs

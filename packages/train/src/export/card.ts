@@ -2,11 +2,10 @@ import type { HubConfig } from './hub.ts';
 
 /** One evaluation row for the card: a subset of eval's ResultRow (train does not import eval). */
 export interface CardRow {
-  init: string;
   size: number;
-  protocol?: string;
-  fraction?: number;
-  seed?: number;
+  protocol: string;
+  fraction: number;
+  seed: number;
   data?: string;
   accuracy: number;
   auc: number;
@@ -89,7 +88,7 @@ function rowsTable(rows: CardRow[]): string[] {
     const d = r.paired?.random?.auc;
     const delta = d ? `${d.diff >= 0 ? '+' : ''}${pct(d.diff)} [${pct(d.ci[0])}, ${pct(d.ci[1])}]` : '–';
     lines.push(
-      `| ${r.protocol ?? 'linear'} | ${+(100 * (r.fraction ?? 1)).toPrecision(3)}% | ${r.seed ?? 0} | ${r.data ?? '–'} | ${r.size} | ${pct(r.accuracy)} [${pct(r.ci.accuracy[0])}, ${pct(r.ci.accuracy[1])}] | ${pct(r.auc)} [${pct(r.ci.auc[0])}, ${pct(r.ci.auc[1])}] | ${delta} | ${r.n_test} |`,
+      `| ${r.protocol} | ${+(100 * r.fraction).toPrecision(3)}% | ${r.seed} | ${r.data ?? '–'} | ${r.size} | ${pct(r.accuracy)} [${pct(r.ci.accuracy[0])}, ${pct(r.ci.accuracy[1])}] | ${pct(r.auc)} [${pct(r.ci.auc[0])}, ${pct(r.ci.auc[1])}] | ${delta} | ${r.n_test} |`,
     );
   }
   return lines;
