@@ -2,38 +2,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_METHODS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
-import { answerMarkdown } from './answer.ts';
+import { answerMarkdown, verdictOf } from './answer.ts';
 import { leadPlotName, leadPlotTitle } from './lead-figure.ts';
 import { PER_SEED_HEADING, perSeedMarkdown } from './per-seed-rows.ts';
 import { IDENTITY_HEAD, byEncoder, byPanel, ciText, encodersOf, fractionLabel, identityCells, points, signedPoints, sortRows } from './report-format.ts';
 
-export { IDENTITY_HEAD, byEncoder, encoderRank, identityCells, sortRows } from './report-format.ts';
+export { IDENTITY_HEAD, byEncoder, identityCells, sortRows } from './report-format.ts';
 
-/**
- * results.md, in the order a reader asks: the answer (one sentence per comparison) and the figure
- * under it, the compact table (an encoder per protocol and label fraction, seed-averaged), the
- * encoders' settings (once each), sections a command adds (`addReportSection`), the plots
- * (finishReport), and the per-seed rows last, folded.
- */
-
-/** "lr 0.01, momentum 0.9, decay 0.9": whatever the run's optimiser config holds. */
-export function optimizerText(p?: PretextInfo): string {
-  if (!p?.optimizer) return '–';
-  return Object.entries(p.optimizer)
+/** "lr 0.01, momentum 0.9, decay 0.9": a record of settings (a run's optimiser config, a protocol's options) as text. */
+const settingsText = (o: Record<string, unknown>) =>
+  Object.entries(o)
     .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(', ');
-}
 
-export const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : points(p.valAccuracy));
+const optimizerText = (p?: PretextInfo) => (p?.optimizer ? settingsText(p.optimizer) : '–');
+
+const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : points(p.valAccuracy));
 
 /** Column names of the differences to the references, by method. */
-export const REFERENCE_COLUMNS: Record<string, string> = { random: 'random', 'random-bn': 'random (BN recal.)', imagenet: 'ImageNet' };
+const REFERENCE_COLUMNS: Record<string, string> = { random: 'random', 'random-bn': 'random (BN recal.)', imagenet: 'ImageNet' };
 
-/** "+4.7 [1.7, 7.8]", bold where the CI leaves 0 out. */
-export function diffText(d?: { mean: number; ci: [number, number] }): string {
+/** "+4.7 [1.7, 7.8]", bold where the CI leaves 0 out (beats or loses). */
+function diffText(d?: SeedSummary): string {
   if (!d) return '–';
   const text = `${signedPoints(d.mean)}${ciText(d.ci)}`;
-  return d.ci[0] > 0 || d.ci[1] < 0 ? `**${text}**` : text;
+  return verdictOf(d) === 'ties' ? text : `**${text}**`;
 }
 
 const sdText = (s: SeedSummary, n: number) => (n > 1 ? `${n}, sd ${points(s.sd)}` : '1');
@@ -100,7 +93,7 @@ export function settingsMarkdown(rows: ResultRow[]): string[] {
   }
   const protocols = [...new Set([...rows].sort(byPanel).map((r) => r.protocol))];
   const options = protocols.flatMap((protocol) => {
-    const sets = [...new Set(rows.filter((r) => r.protocol === protocol && r.options).map((r) => optionsText(r.options!)))];
+    const sets = [...new Set(rows.filter((r) => r.protocol === protocol && r.options).map((r) => settingsText(r.options!)))];
     return sets.map((s) => `- \`${protocol}\`: ${s}`);
   });
   return [
@@ -115,13 +108,8 @@ export function settingsMarkdown(rows: ResultRow[]): string[] {
   ];
 }
 
-const optionsText = (o: Record<string, unknown>) =>
-  Object.entries(o)
-    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(', ');
-
 /** The line under the title: what was evaluated, on what. */
-export function introMarkdown(rows: ResultRow[]): string[] {
+function introMarkdown(rows: ResultRow[]): string[] {
   if (rows.length === 0) return ['No rows.', ''];
   const uniq = <T>(xs: T[]) => [...new Set(xs)];
   const tests = uniq(rows.map((r) => `${r.data ?? 'the data'} at ${r.size} px (${r.n_test} test images, majority class ${points(r.majority_accuracy)} %)`));
@@ -138,21 +126,26 @@ export function introMarkdown(rows: ResultRow[]): string[] {
 
 export interface ReportParts {
   title: string;
-  /** after the title, in place of the line that says what was evaluated */
-  intro?: string[];
   /** sections right after the answer and its figure (reproduce's Table 1) */
   afterAnswer?: string[];
   /** sections after the settings (a command's own: shortcuts, pretext health) */
   sections?: string[];
 }
 
-/** The whole results.md but its plots section, which finishReport puts in ahead of the per-seed rows. */
+/**
+ * results.md, in the order a reader asks: the answer (one sentence per comparison) and the figure
+ * under it, the compact table (an encoder per protocol and label fraction, seed-averaged), the
+ * encoders' settings (once each), sections a command adds (`addReportSection`), the plots
+ * (finishReport), and the per-seed rows last, folded.
+ *
+ * This is the whole results.md but its plots section, which finishReport puts in ahead of the per-seed rows.
+ */
 export function reportMarkdown(rows: ResultRow[], cells: EfficiencyCell[], parts: ReportParts): string {
   const lead = cells.length > 0 ? [`![${Object.values(leadPlotTitle(cells)).join(', ')}](${leadPlotName(cells)}.png)`, ''] : [];
   return [
     `# ${parts.title}`,
     '',
-    ...(parts.intro ?? introMarkdown(rows)),
+    ...introMarkdown(rows),
     '## Answer',
     '',
     ...answerMarkdown(cells),
