@@ -45,8 +45,8 @@ export function pretextCurvesSpec(points: CurvePoint[], colour?: ColourScale): T
       height: 160,
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~r' } }, // a flat series would read 0.500000
         color: { field: 'task', type: 'nominal', ...(colour ? { scale: colour } : {}) },
       },
     },
