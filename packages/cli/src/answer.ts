@@ -1,5 +1,5 @@
 import { type EfficiencyCell, REFERENCE_METHODS, type SeedSummary, isReference } from '@cxr-ssl/eval';
-import { byEncoder, byPanel, fractionLabel, panelOf, points, signedPoints } from './report-format.ts';
+import { byPanel, ciText, encodersOf, fractionLabel, panelOf, signedPoints } from './report-format.ts';
 
 /** How the report names a reference encoder (by method) in a sentence. */
 const REFERENCE_NAMES: Record<string, string> = { random: 'random init', 'random-bn': 'random init (BN recalibrated)', imagenet: 'ImageNet' };
@@ -22,9 +22,8 @@ interface Comparison {
  */
 export function comparisons(cells: EfficiencyCell[]): Comparison[] {
   const panel = panelOf(cells);
-  const encoders = [...new Map(cells.map((c) => [c.label, c])).values()].sort(byEncoder);
   const out: Comparison[] = [];
-  for (const e of encoders) {
+  for (const e of encodersOf(cells)) {
     const mine = cells.filter((c) => c.label === e.label).sort(byPanel);
     const rank = REFERENCE_METHODS.indexOf(e.method);
     for (const ref of REFERENCE_METHODS) {
@@ -57,11 +56,9 @@ export function comparisonSentence(c: Comparison): string {
     groups.forEach(([verdict, group], j) => {
       const at = group.length === here.length && here.length > 1 ? 'at every label fraction' : `at ${listText(group.map((d) => fractionLabel(d.fraction, '\u00a0')))}${named ? '' : ' of labels'}`;
       const unit = named ? '' : ' AUC';
-      let figure = '';
-      if (verdict !== 'ties' || here.length === 1) {
-        const diffs = group.map((d) => d.auc.mean).sort((a, b) => a - b);
-        figure = group.length === 1 ? ` ${signedPoints(group[0].auc.mean)}${unit} [${points(group[0].auc.ci[0])}, ${points(group[0].auc.ci[1])}]` : ` ${signedPoints(diffs[0])} to ${signedPoints(diffs.at(-1)!)}${unit}`;
-      }
+      const diffs = group.map((d) => d.auc.mean).sort((a, b) => a - b);
+      const figure =
+        verdict === 'ties' && here.length > 1 ? '' : group.length === 1 ? ` ${signedPoints(diffs[0])}${unit}${ciText(group[0].auc.ci)}` : ` ${signedPoints(diffs[0])} to ${signedPoints(diffs.at(-1)!)}${unit}`;
       clauses.push(`${verbText(verdict, c.other, named)} ${at}${j === 0 ? `, ${here[0].panel}` : ''}${figure}`);
       named = true;
     });
