@@ -27,3 +27,6 @@ export function encoderColours(encoders: { label: string; method: string; base?:
   });
   return { domain, range };
 }
+
+/** The legend of a plot lists the encoders it shows (the scale's domain holds every encoder of the report), in table order. */
+export const legendValues = (colour: ColourScale, shown: string[]) => colour.domain.filter((x) => shown.includes(x));

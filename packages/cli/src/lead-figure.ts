@@ -1,6 +1,6 @@
 import { type EfficiencyCell, isReference } from '@cxr-ssl/eval';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ColourScale } from './encoder-colours.ts';
+import { type ColourScale, legendValues } from './encoder-colours.ts';
 import { byPanel, fractionLabel, panelOf } from './report-format.ts';
 
 /**
@@ -39,7 +39,7 @@ export function leadFigureSpec(cells: EfficiencyCell[], colour: ColourScale): To
     hi: 100 * c.auc.ci[1],
   }));
   // one legend for the band and line layers, drawn as solid strokes (the band's pale fill would otherwise be its symbol)
-  const color = { field: 'encoder', type: 'nominal' as const, scale: colour, title: 'encoder', legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } };
+  const color = { field: 'encoder', type: 'nominal' as const, scale: colour, title: 'encoder', legend: { values: legendValues(colour, cells.map((c) => c.label)), symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } };
   const auc = { field: 'auc', type: 'quantitative' as const, title: 'AUC (%)', scale: { zero: false, nice: true }, axis: { format: '~f' } };
   const width = panels.length > 2 ? 200 : 240;
   const several = fractions.length > 1;

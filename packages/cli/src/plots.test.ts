@@ -41,6 +41,18 @@ describe('plots of one report', () => {
     }
   });
 
+  it("list in a legend only the encoders the plot shows (a pretext run without evaluated rows keeps its colour elsewhere)", async () => {
+    const withExtra = encoderColours(rows, ['moco']);
+    expect(withExtra.domain).toContain('moco');
+    for (const spec of [leadFigureSpec(cells, withExtra), rocSpec(headlineRows(rows), withExtra)]) {
+      const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+      const svg = await view.toSVG();
+      view.finalize();
+      expect(svg).toContain('>dino-b<');
+      expect(svg).not.toContain('>moco<');
+    }
+  });
+
   it('label their ticks with at most 3 decimals, a flat series included', async () => {
     for (const [name, spec] of Object.entries(specs)) {
       const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
 import sharp from 'sharp';
-import { type ColourScale, encoderColours } from './encoder-colours.ts';
+import { type ColourScale, encoderColours, legendValues } from './encoder-colours.ts';
 import { finishReport } from './html-report.ts';
 import { leadFigureSpec, leadPlotName } from './lead-figure.ts';
 import * as vega from 'vega';
@@ -47,7 +47,7 @@ export function pretextCurvesSpec(points: CurvePoint[], colour?: ColourScale): T
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~r' } }, // a flat series would read 0.500000
-        color: { field: 'task', type: 'nominal', ...(colour ? { scale: colour } : {}) },
+        color: { field: 'task', type: 'nominal', ...(colour ? { scale: colour, legend: { values: legendValues(colour, points.map((p) => p.task)) } } : {}) },
       },
     },
   };
@@ -107,7 +107,7 @@ export function rocSpec(rows: ResultRow[], colour: ColourScale = encoderColours(
       encoding: {
         x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
         y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
-        color: { field: 'encoder', type: 'nominal', scale: colour, title: 'encoder' },
+        color: { field: 'encoder', type: 'nominal', scale: colour, title: 'encoder', legend: { values: legendValues(colour, rows.map((r) => r.label)) } },
         order: { field: 'order', type: 'quantitative' },
       },
     },
