@@ -5,12 +5,12 @@
  * Prints the sample shape "views,patch" (a multi-crop method's whole views only).
  */
 import { writeFileSync } from 'node:fs';
-import { encoderSpec } from '@cxr-ssl/models';
+import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { parseMethod } from '../../packages/train/src/method-options.ts';
 
 const [encoderName, methodName, size, out] = process.argv.slice(2);
 const method = parseMethod(methodName, {});
 const encoder = encoderSpec(encoderName);
-writeFileSync(out, JSON.stringify({ encoder, head: method.head(encoder), loss: method.loss, scalars: method.scalarsAt(0, 1, 0.001) }));
+writeFileSync(out, JSON.stringify({ ...torchModel(encoder, method.head(encoder)), loss: method.loss, scalars: method.scalarsAt(0, 1, 0.001) }));
 const { views, patch } = method.method.sampler.shape(Number(size), method.samplerOptions);
 console.log(`${views},${patch}`);

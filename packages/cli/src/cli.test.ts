@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
 import sharp from 'sharp';
-import { ResultsFile } from '@cxr-ssl/eval';
+import { EVAL_CSV_COLUMNS, ResultsFile } from '@cxr-ssl/eval';
+import { readTfrecords } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The CLI as a user runs it: a child process of the bin, exit codes and files checked.
@@ -98,7 +99,23 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
     const l = cli('linear', '--size', '32', '--epochs', '1', '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache', '--quiet');
     expect(l.code).toBe(0);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'nx-runs', 'linear-kermany-mini-32', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init)).toEqual(['rotation', 'random']);
+    expect(results.rows.map((x) => [x.label, x.method])).toEqual([['rotation-vgg-small-bn-kermany-mini-32', 'rotation'], ['random', 'random']]);
+    // the rows for TensorBoard (one run per encoder, the label fraction in per mille as the step) and a CSV
+    const evalDir = join(tmp, 'nx-runs', 'linear-kermany-mini-32');
+    const csv = readFileSync(join(evalDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(EVAL_CSV_COLUMNS.join(','));
+    const label = 'rotation-vgg-small-bn-kermany-mini-32';
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 8).join(','))).toEqual([`${label},rotation,vgg-small-bn,kermany-mini,32,linear,1,0`, 'random,random,vgg-small-bn,kermany-mini,32,linear,1,0']);
+    expect(Number(csv[1].split(',')[EVAL_CSV_COLUMNS.indexOf('auc')])).toBeCloseTo(results.rows[0].auc, 6);
+    expect(csv[1].split(',').at(-1)).toBe(results.rows[0].weights_sha256);
+    // one TensorBoard run per encoder, named by its label
+    expect(readdirSync(join(evalDir, 'tensorboard')).sort()).toEqual(['random', label]);
+    for (const board of [label, 'random']) {
+      const [events] = readdirSync(join(evalDir, 'tensorboard', board));
+      const scalars = readTfrecords(readFileSync(join(evalDir, 'tensorboard', board, events))).slice(1).map((r) => Buffer.from(r).toString('latin1'));
+      expect(scalars).toHaveLength(1); // one step: fraction 1 -> 1000
+      for (const tag of ['linear/auc', 'linear/accuracy', 'linear/seed0/auc']) expect(scalars[0]).toContain(tag);
+    }
     const named = cli('linear', '--size', '32', '--encoders', stray, '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache');
     expect(named.code).toBe(2);
     expect(named.err).toMatch(/stray has encoder\.onnx but no config\.json/);
@@ -113,31 +130,7 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
   });
 });
 
-describe('demo', () => {
-  it('runs prepare -> every method the engine has (tfjs: all but moco) -> linear evaluation and writes a row each, plus random', () => {
-    const r = cli('demo', '--steps', '2', '--size', '64', '--engine', 'tfjs', '--dir', 'demo', '--quiet');
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'demo', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation', 'simclr']);
-    for (const row of results.rows) {
-      expect(row.accuracy).toBeGreaterThanOrEqual(0);
-      expect(row.accuracy).toBeLessThanOrEqual(1);
-      expect(row.auc).toBeGreaterThanOrEqual(0);
-      expect(row.auc).toBeLessThanOrEqual(1);
-      expect(row.n_test).toBe(32);
-    }
-    const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
-    expect(md).toContain('| rotation | 64 |');
-    // each pretext row names its held-out top-1 (chance), its collapse measure (spread / rank) and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \(25\.0\) \| [\d.]+ \/ [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
-    expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
-    // the pretext table (issue 33) ahead of the plots, the curves, and where the time went
-    expect(md).toMatch(/## Pretext training[\s\S]*\| simclr \| 2 \| [\d.]+ → [\d.]+ \| [\d.]+ \(0\.077\) \| [\d.]+ \/ [\d.]+ \| none \|[\s\S]*## Plots/);
-    expect(existsSync(join(tmp, 'demo', 'pretext-curves.png'))).toBe(true);
-    expect(readFileSync(join(tmp, 'demo', 'time.md'), 'utf8')).toMatch(/\| rotation \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
-  });
-});
+// demo: reliability/no-torch.test.ts runs it as the README's first command, on a machine without torch
 
 describe('reproduce', () => {
   const weights = sharedDataDir() ? join(sharedDataDir()!, '..', 'weights', 'mobilenetv2-0.35-imagenet-tfjs') : undefined;
@@ -156,7 +149,7 @@ describe('reproduce', () => {
         'encoder: vgg-small',
         ...(withImagenet ? [`imagenet: { encoder: mobilenetv2-0.35, weights: ${weights} }`] : []),
         'pretext: { epochs: 1, batchSize: 8, stepsPerEpoch: 2, lr: 0.01, engine: tfjs }',
-        'linear: { epochs: 2 }',
+        'eval: { linear: { epochs: 2 } }',
       ].join('\n'),
     );
     const first = cli('reproduce', '--config', cfg, '--quiet');
@@ -164,10 +157,10 @@ describe('reproduce', () => {
     expect(first.code).toBe(0);
     const out = join(tmp, 'grid');
     const md = readFileSync(join(out, 'results.md'), 'utf8');
-    expect(md).toMatch(/\| rotation \| [\d.]+ \| /);
+    expect(md).toMatch(/\| rotation \| rotation \| vgg-small \| fx \| random \| [\d.]+ \| /);
     expect(md).toContain('majority class');
     expect(md).toMatch(/Pretext rows: 1 epoch of at most 2 steps, batch 8, SGD lr 0.01, momentum 0.9, lr schedule cosine \(warm-up 5% of steps, to 0\)/);
-    if (withImagenet) expect(md).toMatch(/\| imagenet \| [\d.]+ \| 100\.0 \|/);
+    if (withImagenet) expect(md).toMatch(/\| imagenet \| imagenet \| mobilenetv2-0\.35 \| – \| – \| [\d.]+ \| 100\.0 \|/);
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
     const rowFile = join(out, 'rows', 'rotation-32-linear-1-s0.json');
     const before = readFileSync(rowFile, 'utf8');
@@ -177,7 +170,7 @@ describe('reproduce', () => {
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
     expect(statSync(rowFile).mtimeMs).toBe(written); // reused, not recomputed (the same result would hide that)
     // a row is reused only while its protocol options match: other head epochs recompute it
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('eval: { linear: { epochs: 2 } }', 'eval: { linear: { epochs: 3 } }'));
     expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
     expect(JSON.parse(readFileSync(rowFile, 'utf8')).options.epochs).toBe(3);
     expect(JSON.parse(before).options.epochs).toBe(2);
@@ -192,7 +185,7 @@ describe('reproduce', () => {
     const src = join(tmp, 'copied-set');
     cpSync(fixtureDir(), src, { recursive: true });
     const cfg = join(tmp, 'copied.yaml');
-    writeFileSync(cfg, ['out: copied', 'data: { source: copied-set, adapter: folder, name: cp }', 'sizes: [32]', 'inits: [random]', 'encoder: vgg-small', 'linear: { epochs: 1 }'].join('\n'));
+    writeFileSync(cfg, ['out: copied', 'data: { source: copied-set, adapter: folder, name: cp }', 'sizes: [32]', 'inits: [random]', 'encoder: vgg-small', 'eval: { linear: { epochs: 1 } }'].join('\n'));
     expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
     const touched = join(src, 'test', 'NORMAL', readdirSync(join(src, 'test', 'NORMAL'))[0]);
     utimesSync(touched, new Date(2020, 0, 1), new Date(2020, 0, 1));
@@ -212,19 +205,20 @@ describe('reproduce', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const rows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ev', 'results.json'), 'utf8'))).rows;
-    // (init, protocol, fraction, seed): 2 x 2 x 2 x 2 rows
-    expect(new Set(rows.map((x) => `${x.init}|${x.protocol}|${x.fraction}|${x.seed}`)).size).toBe(16);
-    const rot = rows.find((x) => x.init === 'rotation' && x.protocol === 'knn' && x.fraction === 0.1 && x.seed === 1)!;
-    expect(rot).toMatchObject({ data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
+    // (encoder, protocol, fraction, seed): 2 x 2 x 2 x 2 rows
+    expect(new Set(rows.map((x) => `${x.label}|${x.protocol}|${x.fraction}|${x.seed}`)).size).toBe(16);
+    const rot = rows.find((x) => x.label === 'rotation-32' && x.protocol === 'knn' && x.fraction === 0.1 && x.seed === 1)!;
+    expect(rot).toMatchObject({ method: 'rotation', data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
     expect(rot.paired?.random.auc.ci[0]).toBeLessThanOrEqual(rot.paired!.random.auc.diff);
     // the draw is saved, nested and stratified: 10 % of each class of the train split, at least one image each
     const draws = JSON.parse(readFileSync(join(tmp, 'ev', 'fractions', 'other-32-seed1.json'), 'utf8'));
     expect(draws.draws[0].drawn.every((n: number) => n >= 1)).toBe(true);
     expect(rot.n_train).toBe(draws.draws[0].ids.length);
     const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
-    expect(md).toContain('other (pretext: fx)');
-    expect(md).toContain('## Label efficiency');
-    expect(md).toMatch(/\| rotation \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
+    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| 32 \| knn \|.*\| other \|/);
+    // the answer first, then the compact table: AUC over the 2 seeds with its CI, ΔAUC vs random init with its CI
+    expect(md).toMatch(/## Answer\n\n- \*\*rotation-32\*\* (beats|ties with|loses to) random init /);
+    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| knn \| 10% \(n=\d+\) \| [\d.]+ \[[\d.]+, [\d.]+\] \| 2, sd [\d.]+ \| \**[+−][\d.]+ \[/);
     expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
 
     // random init with its BatchNorm statistics recalibrated on the train images: a reference row of its own
@@ -232,9 +226,9 @@ describe('reproduce', () => {
     expect(rb.err).toBe('');
     expect(rb.code).toBe(0);
     const rbRows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'rb', 'results.json'), 'utf8'))).rows;
-    const recal = rbRows.find((x) => x.init === 'random-bn')!;
+    const recal = rbRows.find((x) => x.label === 'random-bn')!;
     expect(recal.paired?.random.auc.ci[0]).toBeLessThanOrEqual(recal.paired!.random.auc.diff);
-    expect(rbRows.find((x) => x.init === 'random')!.paired?.['random-bn']).toBeDefined();
+    expect(rbRows.find((x) => x.label === 'random')!.paired?.['random-bn']).toBeDefined();
     expect(readFileSync(join(tmp, 'rb', 'results.md'), 'utf8')).toMatch(/\| ΔAUC vs random \| ΔAUC vs random \(BN recal\.\) \| ΔAUC vs ImageNet \|/);
     const noBn = cli('eval', '--encoders', 'random-bn', '--arch', 'vgg-small', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--out', 'rb2', '--quiet');
     expect(noBn.code).toBe(2);
@@ -246,7 +240,7 @@ describe('reproduce', () => {
     expect(ft.code).toBe(0);
     const [row] = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ft', 'results.json'), 'utf8'))).rows;
     const draw0 = JSON.parse(readFileSync(join(tmp, 'ft', 'fractions', 'other-32-seed0.json'), 'utf8'));
-    expect(row).toMatchObject({ init: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
+    expect(row).toMatchObject({ label: 'rotation-32', method: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
     expect(row.history).toHaveLength(2);
   });
 });

@@ -3,7 +3,7 @@ JSON by cxr_torch), the same batch shape, SGD + bf16 autocast + channels_last, d
 the device, no pipe, no per-step sync (`--compile`: torch.compile'd, as the engine with compile). Prints one JSON line {samplesPerSec, ...}.
 
   python -m cxr_torch.bench_raw --spec spec.json --shape 128,1,128,128 --classes 4
-(spec.json: {"encoder": EncoderSpec, "head": HeadSpec, "loss": LossSpec}, written by tools/device/spec.ts;
+(spec.json: {"encoder", "head"} (models' torchModel), "loss": LossSpec}, written by tools/device/spec.ts;
 the loss is the engine's own function from cxr_torch.losses, e.g. SimCLR's NT-Xent)
 """
 import argparse
@@ -43,7 +43,7 @@ def main():
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     module = torch.compile(model) if args.compile else model
-    classes = spec['head'].get('classes')
+    classes = spec['head']['classes'] if spec['head']['kind'] == 'classifier' else None
     xs = [torch.randint(0, 256, shape, dtype=torch.uint8, device=device) for _ in range(4)]
     ys = [torch.randint(0, classes, (shape[0],), device=device) if classes else None for _ in range(4)]
 
@@ -51,7 +51,7 @@ def main():
         lambda: torch.autocast(device_type='cpu', enabled=False))
     hook = make_hook(spec['loss'], model, autocast)
     hook.to(device)
-    scalars = dict(spec.get('scalars') or {}, lr=0.001)  # a method's other per-step scalars, from the spec file
+    scalars = dict(spec['scalars'], lr=0.001)  # a method's other per-step scalars, from the spec file
 
     def forward(x):
         with autocast():

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .model import PretextNet
-from .safetensors_io import read_safetensors, write_safetensors
+from cxr_ssl.safetensors_io import read_safetensors, write_safetensors
 
 
 def main(d):

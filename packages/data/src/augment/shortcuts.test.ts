@@ -7,7 +7,7 @@ import { fixtureImages } from '../testing/index.ts';
 import type { Image } from '../types.ts';
 import { augment, bodyBox, bodyCrop, evalTaskOptions, maskEdges, resizedCrop, standardize } from './index.ts';
 
-/** The shortcut-resistant options (README: "Shortcuts"): standardize, body, mask, and `before` of the grid tasks. */
+/** The shortcut-resistant options (docs/SHORTCUTS.md): standardize, body, mask, and `before` of the grid tasks. */
 const img = (size: number, values: ArrayLike<number>): Image => ({ pixels: Uint8Array.from(values), size });
 const stats = (p: Uint8Array) => {
   const mean = p.reduce((s, v) => s + v, 0) / p.length;

@@ -35,6 +35,12 @@ export const dino: Method<DinoOptions> = {
   loss: (o) => ({ name: 'self-distillation', studentTemperature: o.studentTemperature, teacherTemperature: o.teacherTemperature, centerMomentum: o.centerMomentum }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
+  encodes: (shape) => ({ trained: shape, averaged: { views: shape.views, patch: shape.patch } }), // the teacher sees the global crops only
+  // the head's BatchNorm normalises over the batch's crops: of one image, what its crops share (what tells images apart) is removed
+  caution: (_, { batchSize }) =>
+    batchSize < 2
+      ? `dino at a batch of ${batchSize}: the BatchNorm of its head normalises each feature over the crops of one image, which removes what the crops share, so nothing in the head tells images apart. Use --batch-size 2 or more (DINO wants 64 or more)`
+      : undefined,
   // a sharper teacher from the start: at 0.04-0.07 the 57 images' projections still point one way after
   // 30 steps, the centred teacher is flat and the loss stays at ln 256; at 0.02 it falls below (docs/DEMO.md)
   demo: () => ({ options: { teacherTemperature: 0.02, warmupTeacherTemperature: 0.02 } }),

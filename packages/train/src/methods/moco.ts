@@ -23,6 +23,8 @@ export const moco: Method<MocoOptions> = {
   head: (e) => HeadSpec.parse(mocoHead(e)),
   loss: (o) => ({ name: 'info-nce', temperature: o.temperature, queue: o.queue, momentum: o.momentum, shuffleGroups: o.shuffleGroups }),
   engines: ['torch'],
+  // the query network encodes the first view, the key network the second, in shuffleGroups sub-batches (one at a time)
+  encodes: ({ patch }, o) => ({ trained: { views: 1, patch }, averaged: { views: 1 / o.shuffleGroups, patch } }),
   // its default queue (1024) suits Kermany's ~4,700 train images; on 57 it holds ~18 copies of each: the
   // largest multiple of the batch below the train split
   demo: ({ trainImages, batchSize }) => ({ options: { queue: Math.max(batchSize, Math.floor((trainImages - 1) / batchSize) * batchSize) } }),
