@@ -2,7 +2,7 @@ import type { Affine, Program, ViewPlan } from './augment/plan.ts';
 import { programOf } from './augment/plan.ts';
 import { PIXEL_OPS } from './augment/pixel-ops.ts';
 import { renderView } from './augment/render.ts';
-import type { Batch, Image, PlanBlock, PlannedViews } from './types.ts';
+import type { Batch, Image, PaintedBatch, PlanBlock, PlannedViews } from './types.ts';
 
 /**
  * Batches of plans: how the views of B samples travel as numbers (one row per view, see PlanBlock)
@@ -82,6 +82,13 @@ export function batchViews(b: Batch): Uint8Array {
         renderView(unflatten(block.program, block.params.subarray(row, row + block.width)), image(s), x.subarray(at, at + p * q));
       }
   return x;
+}
+
+/** The batch with its views painted (itself when they are). */
+export function painted(b: Batch): PaintedBatch {
+  if (b.x) return b as PaintedBatch;
+  const { planned: _, ...rest } = b;
+  return { ...rest, x: batchViews(b) };
 }
 
 /** Samples [from, to) of a batch, painted or planned (a DDP rank's slice). */

@@ -96,3 +96,6 @@ export interface Batch {
    */
   local?: [number, number, number, number];
 }
+
+/** A batch whose views are painted (what the tfjs engine computes on). */
+export type PaintedBatch = Batch & { x: Uint8Array };

@@ -18,6 +18,11 @@ export function sampleAffine(src: ArrayLike<number>, n: number, map: Affine, out
   const last = n - 1;
   const dst = new Float64Array(out * out);
   const clamp = (v: number) => (v < 0 ? 0 : v > last ? last : v);
+  if (a === 1 && e === 1 && b === 0 && d === 0 && Number.isInteger(c) && Number.isInteger(f) && c >= 0 && f >= 0 && c + out <= n && f + out <= n) {
+    // a patch cut at whole pixels (the grid tasks): a copy
+    for (let i = 0; i < out; i++) for (let j = 0; j < out; j++) dst[i * out + j] = src[(c + i) * n + f + j];
+    return dst;
+  }
   if (b === 0 && d === 0) {
     // no rotation: rows and columns are separable, so the column taps are computed once
     const x0 = new Int32Array(out);

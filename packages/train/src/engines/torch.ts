@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
 import { readSafetensors, writeSafetensors, type Tensor, type Weights } from '@cxr-ssl/models';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
-import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
+import { batchFrame, InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { TorchInitSpec } from './torch-schema.ts';
 
@@ -128,8 +128,8 @@ export class TorchEngine implements Engine {
   async forward(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }> {
     const client = this.ready();
     const outPath = join(this.tmp!, `forward-${process.hrtime.bigint()}.safetensors`);
-    checkShape(x.length, shape, 'forward');
-    OkAnswer.parse(await client.request('forward', { type: 'forward', shape, outPath }, [x]));
+    const { fields, payload } = batchFrame({ x, shape }, `${LABEL}: forward`);
+    OkAnswer.parse(await client.request('forward', { type: 'forward', ...fields, outPath }, payload));
     const { weights } = readSafetensors(outPath);
     rmSync(outPath, { force: true });
     return { features: weights.get('features')!, logits: weights.get('logits')! };
@@ -166,19 +166,10 @@ export class TorchEngine implements Engine {
     return this.ready().request('fail', { type: 'fail', message });
   }
 
-  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars; local?: Batch['shape'] }): Promise<StepResult> {
+  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars }): Promise<StepResult> {
     const client = this.ready();
-    checkShape(batch.x.length, batch.shape, type, batch.local);
-    if (batch.local) extra = { ...extra, local: batch.local }; // multi-crop: the local block follows
-    if (!batch.y) {
-      const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
-      return { loss: answer.loss, accuracy: answer.accuracy };
-    }
-    if (batch.y.length !== batch.shape[0]) {
-      throw new Error(`${LABEL}: ${type} batch has ${batch.y.length} labels for ${batch.shape[0]} samples`);
-    }
-    const y = new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.y.byteLength);
-    const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, ...extra }, [batch.x, y]));
+    const { fields, payload } = batchFrame(batch, `${LABEL}: ${type}`);
+    const answer = StepAnswer.parse(await client.request(type, { type, ...fields, ...extra }, payload));
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
 
@@ -187,11 +178,6 @@ export class TorchEngine implements Engine {
     if (!this.client) throw new Error(`${LABEL}: call init() first`);
     return this.client;
   }
-}
-
-function checkShape(bytes: number, shape: Batch['shape'], what: string, local?: Batch['shape']): void {
-  const want = shape.reduce((a, b) => a * b, 1) + (local ? local.reduce((a, b) => a * b, 1) : 0);
-  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}]${local ? ` + local [${local}]` : ''} needs ${want}`);
 }
 
 export { TorchProcessError };
