@@ -37,7 +37,9 @@ export function makeBatch<O>(source: ImageSource, task: PretextTask<O>, opts: O,
   const localBlock = local ? planBlock(plans.map((p) => p.local ?? []), local.patch, `${task.name} sampler (local views)`) : undefined;
   const size = images[0].size;
   const pixels = new Uint8Array(n * size * size);
-  images.forEach((img, b) => pixels.set(img.pixels, b * size * size));
+  images.forEach((img, b) => {
+    pixels.set(img.pixels, b * size * size);
+  });
   const planned: Batch = { planned: { images: pixels, size, views: whole, ...(localBlock ? { local: localBlock } : {}) }, y, shape, ...(localShape ? { local: localShape } : {}) };
   if (!paint) return planned;
   return { x: batchViews(planned), y, shape, ...(localShape ? { local: localShape } : {}) };

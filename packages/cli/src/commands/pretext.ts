@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENCODERS, encoderSpec } from '@cxr-ssl/models';
-import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { METHODS, OptimizerConfig, PRETEXT_DEFAULTS, type PretextEvent, RenderOption, SCHEDULES, type Schedule, TFJS_WASM_HEAP_LIMIT, createEngine, LoggerOption, gib, methodProblem, parseMethod, runPretext, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
@@ -57,6 +57,7 @@ export const PretextOptions = z
     masterPort: int().min(1).max(65535).optional(),
     compile: flag().default(false),
     workers: int().nonnegative().optional(),
+    render: RenderOption,
     resume: flag().default(false),
     quiet: flag().default(false),
     logger: LoggerOption,
@@ -79,6 +80,7 @@ export const PretextOptions = z
     const problem = methodProblem((o.method ?? o.task)!, taskOptionsOf(o), o.size, o.engine === 'auto' ? undefined : o.engine, o.encoder);
     if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
     for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
+    if (o.render === 'torch' && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['render'], message: '--render torch needs the torch engine (--engine torch or auto); tfjs paints with TypeScript' });
     if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
     if (o.nnodes && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['nnodes'], message: '--nnodes needs the torch engine (--engine torch or auto)' });
     if (o.nnodes !== undefined && o.nodeRank !== undefined && o.nodeRank >= o.nnodes) ctx.addIssue({ code: 'custom', path: ['nodeRank'], message: `must be below --nnodes ${o.nnodes}` });
@@ -231,7 +233,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
     switch (e.type) {
       case 'start':
         epochs = e.epochs;
-        process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
+        process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}, views painted by ${e.renderer}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
         bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch);
         bar.update((e.resumedFrom?.step ?? 0));
         break;
@@ -263,6 +265,7 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
+        render: o.render,
       },
       { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger },
     ));
@@ -315,6 +318,7 @@ export const pretext = defineCommand({
     ['--master-port <port>', `node 0's rendezvous port (default: env MASTER_PORT, else ${DEFAULT_MASTER_PORT})`],
     ['--compile', 'torch engine: torch.compile the model'],
     ['--workers <n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)'],
+    ['--render <who>', 'who paints the augmented views: auto (default: torch on a GPU, typescript on CPU) | typescript (the sampling threads) | torch (the engine, on its device)'],
     ['--resume', "continue the run folder's latest checkpoint"],
     ['--quiet', 'no progress output'],
     ['--logger <names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (default; `tensorboard --logdir runs`) | tensorboard | csv | none'],

@@ -19,7 +19,7 @@ export const intensityOptions = z
   .strict();
 export type IntensityOptions = z.infer<typeof intensityOptions>;
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
 export const intensity = augmentation({
   options: intensityOptions,

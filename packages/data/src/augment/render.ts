@@ -17,7 +17,7 @@ export function sampleAffine(src: ArrayLike<number>, n: number, map: Affine, out
   const [a, b, c, d, e, f] = map;
   const last = n - 1;
   const dst = new Float64Array(out * out);
-  const clamp = (v: number) => (v < 0 ? 0 : v > last ? last : v);
+  const clamp = (v: number) => Math.min(last, Math.max(0, v));
   if (a === 1 && e === 1 && b === 0 && d === 0 && Number.isInteger(c) && Number.isInteger(f) && c >= 0 && f >= 0 && c + out <= n && f + out <= n) {
     // a patch cut at whole pixels (the grid tasks): a copy
     for (let i = 0; i < out; i++) for (let j = 0; j < out; j++) dst[i * out + j] = src[(c + i) * n + f + j];
@@ -92,6 +92,6 @@ export function renderFloat(plan: ViewPlan, image: Image): Float64Array {
 export function renderView(plan: ViewPlan, image: Image, out?: Uint8Array): Uint8Array {
   const v = renderFloat(plan, image);
   const dst = out ?? new Uint8Array(v.length);
-  for (let i = 0; i < v.length; i++) dst[i] = Math.round(v[i] < 0 ? 0 : v[i] > 255 ? 255 : v[i]);
+  for (let i = 0; i < v.length; i++) dst[i] = Math.round(Math.min(255, Math.max(0, v[i])));
   return dst;
 }

@@ -66,6 +66,10 @@ export class DdpTorchEngine implements Engine {
     return this.ranks.length;
   }
 
+  get rendersOn(): 'cuda' | 'cpu' | undefined {
+    return this.ranks[0].rendersOn;
+  }
+
   get device(): string {
     return this.ranks[0].device;
   }

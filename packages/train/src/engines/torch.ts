@@ -64,6 +64,7 @@ export function defaultTorchThreads(ranks = 1): number {
 export class TorchEngine implements Engine {
   readonly name = 'torch';
   device = 'not started';
+  rendersOn: 'cuda' | 'cpu' | undefined;
   readonly inFlight: number;
   private client: PipeClient | undefined;
   private tmp: string | undefined;
@@ -114,6 +115,7 @@ export class TorchEngine implements Engine {
     const missing = [...init.weights.keys()].filter((n) => !answer.names.includes(n));
     if (missing.length) throw new Error(`${LABEL}: the Python model has no weights named ${missing.slice(0, 5).join(', ')}`);
     this.device = `${answer.device} (torch ${answer.torch})`;
+    this.rendersOn = answer.device.startsWith('cuda') ? 'cuda' : 'cpu';
   }
 
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
