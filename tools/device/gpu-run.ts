@@ -1,6 +1,8 @@
 /**
  * One measurement of the real pipeline: dataset cache -> TS samplers in worker threads (batch
- * stream) -> torch engine over the pipe. Prints one JSON line: {samplesPerSec, ...}.
+ * stream) -> torch engine over the pipe, the views painted by `--render` (auto: as a run picks;
+ * typescript: in the sampling threads; torch: by the engine, on its device, from the plans).
+ * Prints one JSON line: {samplesPerSec, renderer, ...}.
  * Run on the GPU box by gpu-check.sh (with lite-hooks.mjs); runs here too (`--device cpu`).
  *   node --import tsx [--import ./tools/device/lite-hooks.mjs] tools/device/gpu-run.ts \
  *     --cache .device/cache --name kermany --size 128 --task rotation --encoder vgg16 --batch 128
@@ -12,6 +14,7 @@ import type { StepResult } from '../../packages/train/src/engine.ts';
 import { DdpTorchEngine } from '../../packages/train/src/engines/ddp.ts';
 import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
 import { methodHead, methodLoss } from '../../packages/train/src/method-options.ts';
+import { RenderOption, resolveRenderer } from '../../packages/train/src/render.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,6 +35,7 @@ const { values: a } = parseArgs({
     threads: { type: 'string' },
     /** DDP over this many processes (1: a 1-process DDP, to measure DDP's own cost against the plain engine) */
     gpus: { type: 'string' },
+    render: { type: 'string', default: 'auto' },
   },
 });
 const size = Number(a.size);
@@ -56,6 +60,7 @@ const engine = a.gpus ? new DdpTorchEngine({ ...engineOptions, ranks: Number(a.g
 const t0 = performance.now();
 await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, loss, seed: 1 });
 const initSeconds = (performance.now() - t0) / 1000;
+const renderer = resolveRenderer(RenderOption.parse(a.render), engine);
 
 // one long "epoch" over the rows repeated, so no epoch boundary drains the prefetch queue
 const indices = Array.from({ length: Math.max(200_000, batchSize * 4000) }, (_, i) => rows[i % rows.length]);
@@ -69,6 +74,7 @@ const stream = createBatchStream({
   epoch: 0,
   workers: Number(a.workers),
   prefetch: 4 * Number(a.workers),
+  paint: renderer === 'typescript',
 });
 
 const warmup = Number(a['warmup-seconds']) * 1000;
@@ -108,6 +114,7 @@ console.log(
     batch: batchSize,
     shape,
     device: engine.device,
+    renderer,
     samplesPerSec: counted / elapsed,
     steps,
     initSeconds,

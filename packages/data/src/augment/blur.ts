@@ -35,24 +35,19 @@ export const blur = augmentation({
     render(v, size, [sigma]) {
       const k = gaussianKernel(sigma);
       const r = (k.length - 1) / 2;
-      // clamped (edge-replicating) index of every tap position -r .. size - 1 + r
-      const at = new Int32Array(size + 2 * r);
-      for (let t = 0; t < at.length; t++) at[t] = Math.min(size - 1, Math.max(0, t - r));
-      const rows = new Float64Array(size * size);
-      for (let i = 0; i < size; i++) {
-        const o = i * size;
+      const taps = 2 * r + 1;
+      // one row (or column) at a time, padded with its edge values, then the kernel slid along it
+      const line = new Float64Array(size + 2 * r);
+      const pass = (base: number, step: number) => {
+        for (let t = 0; t < line.length; t++) line[t] = v[base + Math.min(size - 1, Math.max(0, t - r)) * step];
         for (let j = 0; j < size; j++) {
           let s = 0;
-          for (let t = 0; t <= 2 * r; t++) s += k[t] * v[o + at[j + t]];
-          rows[o + j] = s;
+          for (let t = 0; t < taps; t++) s += k[t] * line[j + t];
+          v[base + j * step] = s;
         }
-      }
-      for (let i = 0; i < size; i++)
-        for (let j = 0; j < size; j++) {
-          let s = 0;
-          for (let t = 0; t <= 2 * r; t++) s += k[t] * rows[at[i + t] * size + j];
-          v[i * size + j] = s;
-        }
+      };
+      for (let i = 0; i < size; i++) pass(i * size, 1); // rows
+      for (let j = 0; j < size; j++) pass(j, size); // then columns
     },
   },
 });
