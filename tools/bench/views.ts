@@ -11,7 +11,7 @@
  *     auto` picks on a CPU engine (train/src/render.ts CPU_RENDERER) is the faster one.
  *
  *   npx tsx tools/bench/views.ts [--size 128] [--batch 32] [--seconds 5] [--threads 1,<cores>] [--python <path>]
- *       [--train] [--train-methods simclr,dino] [--train-size 64] [--train-batch 32] [--encoder vgg-small-bn] [--rounds 2]
+ *       [--train] [--train-methods simclr,rotation] [--train-size 64] [--train-batch 32] [--encoder vgg-small-bn] [--rounds 2]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +32,7 @@ const Args = z.object({
   threads: z.string().default([...new Set([1, availableParallelism()])].join(',')),
   python: z.string().optional(),
   train: z.preprocess((v) => v !== undefined, z.boolean()),
-  trainMethods: z.string().default('simclr,dino'),
+  trainMethods: z.string().default('simclr,rotation'),
   trainSize: z.coerce.number().int().min(16).default(64),
   trainBatch: z.coerce.number().int().positive().default(32),
   encoder: z.string().default('vgg-small-bn'),

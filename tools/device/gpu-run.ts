@@ -13,7 +13,7 @@ import { encoderSpec, initWeights } from '@cxr-ssl/models';
 import type { StepResult } from '../../packages/train/src/engine.ts';
 import { DdpTorchEngine } from '../../packages/train/src/engines/ddp.ts';
 import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
-import { methodHead, methodLoss } from '../../packages/train/src/method-options.ts';
+import { parseMethod } from '../../packages/train/src/method-options.ts';
 import { RenderOption, resolveRenderer } from '../../packages/train/src/render.ts';
 
 const { values: a } = parseArgs({
@@ -46,8 +46,11 @@ cache.close();
 const task = getSampler(a.task!);
 const taskOptions = task.options.parse({}) as Record<string, unknown>;
 const encoder = encoderSpec(a.encoder!);
-const head = methodHead(a.task!, encoder, taskOptions);
-const loss = methodLoss(a.task!, taskOptions);
+const method = parseMethod(a.task!, taskOptions);
+const head = method.head(encoder);
+const loss = method.loss;
+// the method's per-step scalars (BYOL's and DINO's tau, DINO's teacher temperature) at step 0, as bench_raw gets them
+const scalars = method.scalarsAt(0, 1, 0.001);
 const engineOptions = {
   device: a.device as 'auto' | 'cpu' | 'cuda',
   python: a.python,
@@ -89,7 +92,7 @@ let last: StepResult | undefined;
 let shape: Batch['shape'] | undefined;
 for await (const batch of stream) {
   shape = batch.shape;
-  pending.push(engine.trainStep(batch, { lr: 0.001 }));
+  pending.push(engine.trainStep(batch, scalars));
   if (pending.length < engine.inFlight) continue;
   last = await pending.shift()!;
   first ??= last;
