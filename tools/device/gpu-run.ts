@@ -7,6 +7,7 @@
  *   node --import tsx [--import ./tools/device/lite-hooks.mjs] tools/device/gpu-run.ts \
  *     --cache .device/cache --name kermany --size 128 --task rotation --encoder vgg16 --batch 128
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Batch, closeBatchPools, createBatchStream, getSampler, openCache } from '@cxr-ssl/data';
 import { encoderSpec, initWeights } from '@cxr-ssl/models';
@@ -86,6 +87,18 @@ const pending: Promise<StepResult>[] = [];
 let start = 0;
 let firstAt = 0;
 let counted = 0;
+let cpu0 = 0;
+/** user + sys seconds of this process and of the engine's Python child (Linux /proc; 0 for it elsewhere) */
+function cpuSeconds(): number {
+  const own = process.cpuUsage();
+  let child = 0;
+  const pid = (engine as { pid?: number }).pid;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    child = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {}
+  return (own.user + own.system) / 1e6 + child;
+}
 let steps = 0;
 let first: StepResult | undefined;
 let last: StepResult | undefined;
@@ -99,11 +112,14 @@ for await (const batch of stream) {
   steps++;
   const now = performance.now();
   firstAt ||= now; // the first steps compile (cudnn.benchmark, torch.compile): the warm-up starts after them
-  if (!start && now - firstAt >= warmup) start = now;
-  else if (start) counted += batchSize;
+  if (!start && now - firstAt >= warmup) {
+    start = now;
+    cpu0 = cpuSeconds();
+  } else if (start) counted += batchSize;
   if (start && now - start >= window) break;
 }
 const elapsed = (performance.now() - start) / 1000;
+const cpu = cpuSeconds() - cpu0;
 await Promise.all(pending);
 await stream.return(undefined);
 await engine.close();
@@ -119,6 +135,10 @@ console.log(
     device: engine.device,
     renderer,
     samplesPerSec: counted / elapsed,
+    // CPU seconds (user + sys) of this process and the engine's Python per second of the window: on a
+    // shared machine, where wall time depends on the neighbours, samples per CPU second does not
+    cpuPerSec: cpu / elapsed,
+    samplesPerCpuSec: counted / cpu,
     steps,
     initSeconds,
     compile: a.compile,
