@@ -1,24 +1,26 @@
 /**
  * The two renderers of view plans on this machine's CPU, on the same plans, in one run:
- *   - views/s of SimCLR's two views and of DINO's multi-crop (2 global + 4 local crops) at --size px,
+ *   - views/s of a two-view method's views (SimCLR's, the first such in the registry) and of a multi-crop
+ *     method's (DINO's: 2 global + 4 local crops) at --size px,
  *     planned once from real X-rays (the fixture), painted by the TypeScript renderer on 1 thread
  *     (data/src/augment/render.ts, what the sampling threads run) and by the torch renderer on the CPU
  *     (cxr_torch/render, --threads, default 1 and all cores); torch / TypeScript printed per block;
  *   - planning alone (the draws, no pixel): what the CPU still does per sample when the engine paints;
  *   - the parity figures of these very plans (largest difference, share of pixels that differ);
  *   - with --train, training samples/s on CPU with each renderer (tools/device/gpu-run.ts --device cpu
- *     --render typescript | torch; same method, encoder, batch, rounds alternating): what `--render
- *     auto` picks on a CPU engine (train/src/render.ts CPU_RENDERER) is the faster one.
+ *     --render typescript | torch; same method, encoder, batch, rounds alternating; default methods: the
+ *     two-view one and the first labelled whole-image one, rotation): what `--render auto` picks on a CPU
+ *     engine (train/src/render.ts CPU_RENDERER) is the faster one.
  *
  *   npx tsx tools/bench/views.ts [--size 128] [--batch 32] [--seconds 5] [--threads 1,<cores>] [--python <path>]
- *       [--train] [--train-methods simclr,rotation] [--train-size 64] [--train-batch 32] [--encoder vgg-small-bn] [--rounds 2]
+ *       [--train] [--train-methods <m>,<m>] [--train-size 64] [--train-batch 32] [--encoder vgg-small-bn] [--rounds 2]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Batch, batchViews, getSampler, makeBatch } from '@cxr-ssl/data';
+import { type Batch, batchViews, getSampler, makeBatch, SAMPLERS } from '@cxr-ssl/data';
 import { fixtureImages } from '@cxr-ssl/data/testing';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { batchBlocks, renderWithTorch, writeRenderFiles } from '@cxr-ssl/torch/testing';
@@ -32,7 +34,7 @@ const Args = z.object({
   threads: z.string().default([...new Set([1, availableParallelism()])].join(',')),
   python: z.string().optional(),
   train: z.preprocess((v) => v !== undefined, z.boolean()),
-  trainMethods: z.string().default('simclr,rotation'),
+  trainMethods: z.string().optional(),
   trainSize: z.coerce.number().int().min(16).default(64),
   trainBatch: z.coerce.number().int().positive().default(32),
   encoder: z.string().default('vgg-small-bn'),
@@ -48,9 +50,16 @@ if ('error' in python) throw new Error(python.error);
 const images = await fixtureImages(a.batch, a.size);
 const source = { get: (i: number) => images[i % images.length] };
 const rows = Array.from({ length: a.batch }, (_, i) => i);
+// the methods by what their samples are, from the registry (no method is named outside its own files)
+const names = Object.keys(SAMPLERS);
+const shapeOf = (m: string) => getSampler(m).shape(a.size, getSampler(m).options.parse({}));
+const twoViews = names.find((m) => !getSampler(m).classes && shapeOf(m).views === 2 && !shapeOf(m).local)!;
+const multiCrop = names.find((m) => shapeOf(m).local)!;
+const wholeLabelled = names.find((m) => getSampler(m).classes && shapeOf(m).patch === a.size)!;
+const local = shapeOf(multiCrop).local!;
 const cases: Record<string, { method: string; options: object }> = {
-  'simclr (2 views)': { method: 'simclr', options: {} },
-  'dino (2 + 4 crops)': { method: 'dino', options: { localCrops: 4 } },
+  [`${twoViews} (2 views)`]: { method: twoViews, options: {} },
+  [`${multiCrop} (2 + ${local.views} crops)`]: { method: multiCrop, options: {} },
 };
 
 /** Calls f until `seconds` have passed; -> calls per second. */
@@ -126,7 +135,7 @@ try {
       return JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number; samplesPerCpuSec: number; device: string };
     };
     const lines: string[] = [];
-    for (const method of a.trainMethods.split(',')) {
+    for (const method of (a.trainMethods ?? `${twoViews},${wholeLabelled}`).split(',')) {
       const best = { typescript: { wall: 0, cpu: 0 }, torch: { wall: 0, cpu: 0 } };
       for (let r = 0; r < a.rounds; r++)
         for (const render of ['typescript', 'torch'] as const) {
