@@ -15,7 +15,7 @@
  *   npx tsx tools/bench/views.ts [--size 128] [--batch 32] [--seconds 5] [--threads 1,<cores>] [--python <path>]
  *       [--train] [--train-methods <m>,<m>] [--train-size 64] [--train-batch 32] [--encoder vgg-small-bn] [--rounds 2]
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -131,8 +131,13 @@ try {
     const run = (method: string, render: string) => {
       const args = ['--import', 'tsx', resolve(import.meta.dirname, '../device/gpu-run.ts'), '--device', 'cpu', '--cache', resolve(a.cache), '--name', 'kermany-mini'];
       args.push('--size', `${a.trainSize}`, '--task', method, '--encoder', a.encoder, '--batch', `${a.trainBatch}`, '--workers', '0', '--warmup-seconds', '3', '--seconds', `${2 * a.seconds}`, '--render', render);
-      const out = execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      return JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number; samplesPerCpuSec: number; device: string };
+      const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      if (r.status !== 0) {
+        // a failed round (e.g. a process killed on a machine out of memory) is reported and left out, not fatal
+        console.error(`gpu-run ${method} --render ${render} failed (${r.status ?? r.signal}): ${r.stderr.split('\n').filter((l) => !l.includes('[py]')).slice(-6).join('\n')}`);
+        return { samplesPerSec: 0, samplesPerCpuSec: 0 };
+      }
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { samplesPerSec: number; samplesPerCpuSec: number };
     };
     const lines: string[] = [];
     for (const method of (a.trainMethods ?? `${twoViews},${wholeLabelled}`).split(',')) {
