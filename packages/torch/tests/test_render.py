@@ -105,6 +105,9 @@ class PixelOps(unittest.TestCase):
         out = render('cpu', imgs, program(16, 16, ['blur']), rows)[:, 0]
         self.assertTrue(torch.equal(out[1], imgs[1]) and torch.equal(out[3], imgs[3]))
         self.assertFalse(torch.equal(out[0], imgs[0]))
+        # the blur on every view (CUDA's way: one shape per block), the skipped ones by the identity kernel
+        dense = Renderer(torch.device('cpu'), every_view=True).render(imgs, program(16, 16, ['blur']), torch.tensor(rows, dtype=torch.float64), 1)
+        self.assertTrue(torch.equal(dense[:, 0], out))
 
     def test_standardize_and_mask(self):
         imgs = xrays(2, 32)

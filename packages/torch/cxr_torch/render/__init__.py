@@ -55,9 +55,12 @@ def check_block(where, block, views, patch, source):
 class Renderer:
     """Paints blocks on one device; `to_device` moves host tensors there without waiting on the device."""
 
-    def __init__(self, device):
+    def __init__(self, device, every_view=None):
         self.device = device
         self.cuda = device.type == 'cuda'
+        # ops marked EVERY_VIEW run on every view of a block (the skipped ones with their identity), so
+        # their shapes stay fixed; by default on CUDA (cudnn.benchmark), where the extra work is cheap
+        self.every_view = self.cuda if every_view is None else every_view
 
     def to_device(self, t):
         if not self.cuda:
@@ -84,6 +87,9 @@ class Renderer:
                 col += 1 + n
                 if bool(on.all()):
                     x = op.render(self, x, p)
+                elif self.every_view and getattr(op, 'EVERY_VIEW', False):
+                    # the skipped views with zeros, the op's identity
+                    x = op.render(self, x, torch.where(on[:, None], p, torch.zeros_like(p)))
                 elif bool(on.any()):
                     idx = on.nonzero().squeeze(1)
                     d = self.to_device(idx)

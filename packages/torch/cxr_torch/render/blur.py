@@ -1,19 +1,25 @@
 """Gaussian blur, a separable kernel of radius max(1, ceil(3 sigma)) per view, edges replicated, rows
-then columns, as one grouped convolution per pass (packages/data/src/augment/blur.ts)."""
+then columns, as one grouped convolution per pass (packages/data/src/augment/blur.ts).
+
+On CUDA it runs on every view of the block, sigma 0 (a view whose p skipped it) being the identity
+kernel: the convolutions then keep one shape from batch to batch, where the views it touches vary in
+number, and cudnn.benchmark would tune every new shape."""
 import math
 
 import torch
 import torch.nn.functional as F
 
 PARAMS = ('sigma',)
+EVERY_VIEW = True
 
 
 def kernels(sigma):
-    """[N] sigmas (float64, host) -> [N, 2R + 1] normalised kernels, zero beyond each view's own radius."""
-    radii = [max(1, math.ceil(3 * s)) for s in sigma.tolist()]
-    r = max(radii)
+    """[N] sigmas (float64, host) -> [N, 2R + 1] normalised kernels, zero beyond each view's own radius;
+    sigma 0: the identity."""
+    radii = [max(1, math.ceil(3 * s)) if s > 0 else 0 for s in sigma.tolist()]
+    r = max(1, max(radii))
     t = torch.arange(-r, r + 1, dtype=torch.float64)
-    k = torch.exp(-(t * t)[None, :] / (2 * sigma[:, None] ** 2))
+    k = torch.exp(-(t * t)[None, :] / (2 * sigma.clamp_min(1e-6)[:, None] ** 2))
     k = k * (t.abs()[None, :] <= torch.tensor(radii, dtype=torch.float64)[:, None])
     return k / k.sum(1, keepdim=True), r
 
