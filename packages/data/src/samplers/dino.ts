@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { augmentList, type Augment } from '../augment/index.ts';
+import { augmentList, boxMap, type Augment } from '../augment/index.ts';
 import type { Image, Rng, SamplePlan, SampleShape } from '../types.ts';
 import { checkImage } from './geometry.ts';
 import type { PretextTask } from './task.ts';
@@ -10,9 +10,8 @@ const withCropScale = (scale: [number, number]) => () => contrastiveAugment().ma
 
 /**
  * DINO's multi-crop (Caron et al. 2021): 2 global crops at the image size, then `localCrops` small
- * crops of a smaller part of the image at `localSize` x the image size (the paper: 96 of 224): as in
- * DINO's code, a local crop is cut from the image seen at that size and its augmentations (blur in px,
- * noise per pixel) act at that size. No label. RNG draws: global crop 0's augmentations, global crop
+ * crops of a smaller part of the image, augmented at the image size, then resized to `localSize` x the
+ * image size (the paper: 96 of 224). No label. RNG draws: global crop 0's augmentations, global crop
  * 1's, then each local crop's.
  */
 export const dinoSamplerOptions = z
@@ -35,7 +34,11 @@ export const dino: PretextTask<DinoSamplerOptions> = {
     checkImage(img.pixels, img.size, 'dino');
     const small = Math.round(img.size * o.localSize);
     const views = [0, 1].map(() => augmentedView(img, rng, o.augment).plan());
-    const local = Array.from({ length: o.localCrops }, () => augmentedView(img, rng, o.localAugment, small).plan());
+    const local = Array.from({ length: o.localCrops }, () => {
+      const view = augmentedView(img, rng, o.localAugment);
+      view.geometry(boxMap(0, 0, img.size, img.size, small), small); // after a pixel op: a stage of its own
+      return view.plan();
+    });
     return local.length ? { views, local } : { views };
   },
 };
