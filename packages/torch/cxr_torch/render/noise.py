@@ -35,6 +35,5 @@ def field(renderer, seed, sigma, count):
 
 
 def render(renderer, x, p):
-    n = x.shape[0]
     z = field(renderer, p[:, 1].to(torch.int64), p[:, 0], x[0].numel())
     return (x + z.view_as(x)).clamp(0, 255)
