@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encoderSpec } from '@cxr-ssl/models';
+import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { METHODS, parseMethod } from '@cxr-ssl/train';
 import { z } from 'zod';
@@ -67,7 +67,7 @@ function rawWith(method: string, threads: number): number {
   const run = parseMethod(method, {});
   const encoder = encoderSpec(a.encoder);
   const spec = join(tmp, `${method}.json`);
-  writeFileSync(spec, JSON.stringify({ encoder, head: run.head(encoder), loss: run.loss, scalars: run.scalarsAt(0, 1, 0.001) }));
+  writeFileSync(spec, JSON.stringify({ ...torchModel(encoder, run.head(encoder)), loss: run.loss, scalars: run.scalarsAt(0, 1, 0.001) }));
   const { views, patch } = run.method.sampler.shape(a.size, run.samplerOptions);
   const args = ['-m', 'cxr_torch.bench_raw', '--spec', spec, '--shape', `${a.batch},${views},${patch},${patch}`, '--device', 'cpu'];
   args.push('--threads', `${threads}`, '--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`);

@@ -14,10 +14,9 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { openCache } from '@cxr-ssl/data';
-import { ResultRow, labelEfficiency, pairRows } from '@cxr-ssl/eval';
+import { type ResultRow, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName } from '@cxr-ssl/eval';
 import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
 import { ReproduceConfig, epochCurve } from '../../packages/cli/src/commands/reproduce.ts';
-import { type EvalSettings, evaluateEncoder, randomEncoder, rowFileName } from '../../packages/cli/src/evaluation.ts';
 import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
 import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
 
@@ -27,7 +26,10 @@ if (!a.study || !a.source) {
   process.exit(2);
 }
 const dir = resolve(a.study);
-const cfg = ReproduceConfig.parse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+// a study written before the protocol registry has the head and feature extraction under `linear:`; they are eval: settings now
+const { linear, ...raw } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+const { epochs, hidden, ...extraction } = linear ?? {};
+const cfg = ReproduceConfig.parse(linear ? { ...raw, eval: { ...raw.eval, ...extraction, linear: { epochs, hidden } } } : raw);
 const rowsDir = join(dir, 'rows');
 // pixels, features and fraction draws go to a scratch folder: the study folder keeps rows and reports
 const work = join(tmpdir(), 'cxr-ssl-finish-study', basename(dir));
@@ -35,9 +37,9 @@ const cacheDir = join(work, 'cache');
 await runPrepare(
   PrepareOptions.parse({ source: resolve(a.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet: a.quiet }),
 );
-const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
-const ctx = { outDir: work, seed: cfg.seed, provider: cfg.linear.provider, features: 'ort' as const, batchSize: cfg.linear.batchSize, quiet: a.quiet };
-const saved = readdirSync(rowsDir).map((f) => ResultRow.parse(JSON.parse(readFileSync(join(rowsDir, f), 'utf8'))));
+const settings = { ...cfg.eval, features: 'ort' as const };
+const ctx = { outDir: work, seed: cfg.seed, log: a.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`) };
+const saved = readdirSync(rowsDir).map((f) => parseRow(JSON.parse(readFileSync(join(rowsDir, f), 'utf8'))));
 const rows: ResultRow[] = [];
 const curves: CurvePoint[] = [];
 const missing: string[] = [];
@@ -50,13 +52,13 @@ for (const size of cfg.sizes) {
       rows.push(
         ...(await evaluateEncoder(enc, cache, settings, {
           ...ctx,
-          previous: (k) => (existsSync(path(k)) ? ResultRow.parse(JSON.parse(readFileSync(path(k), 'utf8'))) : undefined),
+          previous: (k) => (existsSync(path(k)) ? parseRow(JSON.parse(readFileSync(path(k), 'utf8'))) : undefined),
           onRow: (row, k) => writeFileAtomic(path(k), JSON.stringify(row)),
         })),
       );
       continue;
     }
-    const mine = saved.filter((r) => r.init === init && r.size === size);
+    const mine = saved.filter((r) => r.label === init && r.size === size);
     if (mine.length === 0) missing.push(`${init} at ${size} px`);
     rows.push(...mine);
     curves.push(...epochCurve(join(dir, 'runs', `${init}-${size}`), init, size));

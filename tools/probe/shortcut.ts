@@ -6,7 +6,7 @@
  * accuracy samples them (random augmentations off, deterministic transforms kept: evalTaskOptions).
  *
  *   npx tsx tools/probe/shortcut.ts [--size 128] [--draws 8] [--data <name> --cache-dir <dir>]
- *       every task of the study x each shortcut-resistant variant (README: "Shortcuts"), on the fixture
+ *       every task of the study x each shortcut-resistant variant (docs/SHORTCUTS.md), on the fixture
  *   npx tsx tools/probe/shortcut.ts --run runs/rotation-128 [--cache-dir <dir>]
  *       one pretext run: the probe on its own task, options and cache, against the run's held-out
  *       accuracy (last epoch of metrics.jsonl); writes <run>/shortcut.json, which reproduce's
@@ -32,7 +32,7 @@ const { values: a } = parseArgs({
 });
 const draws = Number(a.draws);
 
-/** Each study task with the shortcut-resistant variants (README: "Shortcuts"), as task options. */
+/** Each study task with the shortcut-resistant variants (docs/SHORTCUTS.md), as task options. */
 const RANDOM_GRID = { name: 'crop', scale: [0.5, 1], ratio: [1, 1] };
 const VARIANTS: [string, string, Record<string, unknown>][] = [
   ['rotation', 'default (crop + intensity)', {}],

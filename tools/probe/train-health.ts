@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchViews, createBatchStream, openCache, repoRoot } from '@cxr-ssl/data';
-import { encoderSpec, writeSafetensors } from '@cxr-ssl/models';
+import { encoderSpec, torchModel, writeSafetensors } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { PretextConfig, lrAt, runMethod, startWeights } from '@cxr-ssl/train';
 
@@ -49,7 +49,7 @@ try {
   writeSafetensors(join(dir, 'weights.safetensors'), startWeights(cfg, encoder, head));
   // each step's scalars as the loop computes them: the lr, and the method's own (BYOL's tau, ...)
   const scalars = Array.from({ length: steps }, (_, s) => method.scalarsAt(s, total, lrAt(peak, cfg.schedule, s, stepsPerEpoch, total)));
-  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ encoder, head, loss: method.loss, shape, scalars, optimizer: { ...cfg.optimizer, lr: peak }, seed: cfg.seed, every: Number(a.every) }));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...torchModel(encoder, head), loss: method.loss, shape, scalars, optimizer: { ...cfg.optimizer, lr: peak }, seed: cfg.seed, every: Number(a.every) }));
   const python = findTorchPython();
   if ('error' in python) throw new Error(python.error);
   const r = spawnSync(python.path, [join(repoRoot(), 'tools/probe/train_health.py'), dir], { stdio: 'inherit', env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR } });

@@ -54,7 +54,7 @@ def main(d):
             print('%4d  %.2e  %7.4f  %5.3f  %7.2e  %8.2e  %9.3f  %6.1f%%  %7.1f%%  %.2e' % (
                 s, scalars['lr'], r['loss'], r['accuracy'], norm(enc), norm(head), float(f.mean()),
                 100 * float((f == 0).float().mean()), 100 * float((f >= top - 1e-6).float().mean()) if top > 0 else 0.0, moved))
-    print('classes: ln K = %.4f' % math.log(spec['head']['classes']) if spec['head'].get('classes') else '')
+    print('classes: ln K = %.4f' % math.log(spec['head']['classes']) if spec['head']['kind'] == 'classifier' else '')
 
 
 if __name__ == '__main__':

@@ -101,7 +101,7 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
     const l = cli('linear', '--size', '32', '--epochs', '1', '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache', '--quiet');
     expect(l.code).toBe(0);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'nx-runs', 'linear-kermany-mini-32', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init)).toEqual(['rotation', 'random']);
+    expect(results.rows.map((x) => [x.label, x.method])).toEqual([['rotation-vgg-small-bn-kermany-mini-32', 'rotation'], ['random', 'random']]);
     const named = cli('linear', '--size', '32', '--encoders', stray, '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache');
     expect(named.code).toBe(2);
     expect(named.err).toMatch(/stray has encoder\.onnx but no config\.json/);
@@ -116,27 +116,7 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
   });
 });
 
-describe('demo', () => {
-  it('runs prepare -> every method the engine has (tfjs: all but moco) -> linear evaluation and writes a row each, plus random', () => {
-    const r = cli('demo', '--steps', '2', '--size', '64', '--engine', 'tfjs', '--dir', 'demo', '--quiet');
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'demo', 'results.json'), 'utf8')));
-    expect(results.rows.map((x) => x.init).sort()).toEqual(['context', 'jigsaw', 'random', 'rotation', 'simclr']);
-    for (const row of results.rows) {
-      expect(row.accuracy).toBeGreaterThanOrEqual(0);
-      expect(row.accuracy).toBeLessThanOrEqual(1);
-      expect(row.auc).toBeGreaterThanOrEqual(0);
-      expect(row.auc).toBeLessThanOrEqual(1);
-      expect(row.n_test).toBe(32);
-    }
-    const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
-    expect(md).toContain('| rotation | 64 |');
-    // each pretext row names its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| 64 \| linear .*\| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
-    expect(results.rows.find((x) => x.init === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
-  });
-});
+// demo: reliability/no-torch.test.ts runs it as the README's first command, on a machine without torch
 
 describe('reproduce', () => {
   const weights = sharedDataDir() ? join(sharedDataDir()!, '..', 'weights', 'mobilenetv2-0.35-imagenet-tfjs') : undefined;
@@ -155,7 +135,7 @@ describe('reproduce', () => {
         'encoder: vgg-small',
         ...(withImagenet ? [`imagenet: { encoder: mobilenetv2-0.35, weights: ${weights} }`] : []),
         'pretext: { epochs: 1, batchSize: 8, stepsPerEpoch: 2, lr: 0.01, engine: tfjs }',
-        'linear: { epochs: 2 }',
+        'eval: { linear: { epochs: 2 } }',
       ].join('\n'),
     );
     const first = cli('reproduce', '--config', cfg, '--quiet');
@@ -163,10 +143,10 @@ describe('reproduce', () => {
     expect(first.code).toBe(0);
     const out = join(tmp, 'grid');
     const md = readFileSync(join(out, 'results.md'), 'utf8');
-    expect(md).toMatch(/\| rotation \| [\d.]+ \| /);
+    expect(md).toMatch(/\| rotation \| rotation \| vgg-small \| fx \| random \| [\d.]+ \| /);
     expect(md).toContain('majority class');
     expect(md).toMatch(/Pretext rows: 1 epoch of at most 2 steps, batch 8, SGD lr 0.01, momentum 0.9, lr schedule cosine \(warm-up 5% of steps, to 0\)/);
-    if (withImagenet) expect(md).toMatch(/\| imagenet \| [\d.]+ \| 100\.0 \|/);
+    if (withImagenet) expect(md).toMatch(/\| imagenet \| imagenet \| mobilenetv2-0\.35 \| – \| – \| [\d.]+ \| 100\.0 \|/);
     for (const f of ['results.json', 'linear-eval.svg', 'linear-eval.png', 'roc.svg', 'pretext-curves.png']) expect(existsSync(join(out, f))).toBe(true);
     const rowFile = join(out, 'rows', 'rotation-32-linear-1-s0.json');
     const before = readFileSync(rowFile, 'utf8');
@@ -176,7 +156,7 @@ describe('reproduce', () => {
     expect(readFileSync(rowFile, 'utf8')).toBe(before);
     expect(statSync(rowFile).mtimeMs).toBe(written); // reused, not recomputed (the same result would hide that)
     // a row is reused only while its protocol options match: other head epochs recompute it
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('linear: { epochs: 2 }', 'linear: { epochs: 3 }'));
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('eval: { linear: { epochs: 2 } }', 'eval: { linear: { epochs: 3 } }'));
     expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
     expect(JSON.parse(readFileSync(rowFile, 'utf8')).options.epochs).toBe(3);
     expect(JSON.parse(before).options.epochs).toBe(2);
@@ -191,7 +171,7 @@ describe('reproduce', () => {
     const src = join(tmp, 'copied-set');
     cpSync(fixtureDir(), src, { recursive: true });
     const cfg = join(tmp, 'copied.yaml');
-    writeFileSync(cfg, ['out: copied', 'data: { source: copied-set, adapter: folder, name: cp }', 'sizes: [32]', 'inits: [random]', 'encoder: vgg-small', 'linear: { epochs: 1 }'].join('\n'));
+    writeFileSync(cfg, ['out: copied', 'data: { source: copied-set, adapter: folder, name: cp }', 'sizes: [32]', 'inits: [random]', 'encoder: vgg-small', 'eval: { linear: { epochs: 1 } }'].join('\n'));
     expect(cli('reproduce', '--config', cfg, '--quiet').code).toBe(0);
     const touched = join(src, 'test', 'NORMAL', readdirSync(join(src, 'test', 'NORMAL'))[0]);
     utimesSync(touched, new Date(2020, 0, 1), new Date(2020, 0, 1));
@@ -211,19 +191,19 @@ describe('reproduce', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const rows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ev', 'results.json'), 'utf8'))).rows;
-    // (init, protocol, fraction, seed): 2 x 2 x 2 x 2 rows
-    expect(new Set(rows.map((x) => `${x.init}|${x.protocol}|${x.fraction}|${x.seed}`)).size).toBe(16);
-    const rot = rows.find((x) => x.init === 'rotation' && x.protocol === 'knn' && x.fraction === 0.1 && x.seed === 1)!;
-    expect(rot).toMatchObject({ data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
+    // (encoder, protocol, fraction, seed): 2 x 2 x 2 x 2 rows
+    expect(new Set(rows.map((x) => `${x.label}|${x.protocol}|${x.fraction}|${x.seed}`)).size).toBe(16);
+    const rot = rows.find((x) => x.label === 'rotation-32' && x.protocol === 'knn' && x.fraction === 0.1 && x.seed === 1)!;
+    expect(rot).toMatchObject({ method: 'rotation', data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
     expect(rot.paired?.random.auc.ci[0]).toBeLessThanOrEqual(rot.paired!.random.auc.diff);
     // the draw is saved, nested and stratified: 10 % of each class of the train split, at least one image each
     const draws = JSON.parse(readFileSync(join(tmp, 'ev', 'fractions', 'other-32-seed1.json'), 'utf8'));
     expect(draws.draws[0].drawn.every((n: number) => n >= 1)).toBe(true);
     expect(rot.n_train).toBe(draws.draws[0].ids.length);
     const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
-    expect(md).toContain('other (pretext: fx)');
+    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| 32 \| knn \|.*\| other \|/);
     expect(md).toContain('## Label efficiency');
-    expect(md).toMatch(/\| rotation \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
+    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
     expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
 
     // random init with its BatchNorm statistics recalibrated on the train images: a reference row of its own
@@ -231,9 +211,9 @@ describe('reproduce', () => {
     expect(rb.err).toBe('');
     expect(rb.code).toBe(0);
     const rbRows = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'rb', 'results.json'), 'utf8'))).rows;
-    const recal = rbRows.find((x) => x.init === 'random-bn')!;
+    const recal = rbRows.find((x) => x.label === 'random-bn')!;
     expect(recal.paired?.random.auc.ci[0]).toBeLessThanOrEqual(recal.paired!.random.auc.diff);
-    expect(rbRows.find((x) => x.init === 'random')!.paired?.['random-bn']).toBeDefined();
+    expect(rbRows.find((x) => x.label === 'random')!.paired?.['random-bn']).toBeDefined();
     expect(readFileSync(join(tmp, 'rb', 'results.md'), 'utf8')).toMatch(/\| ΔAUC vs random \| ΔAUC vs random \(BN recal\.\) \| ΔAUC vs ImageNet \|/);
     const noBn = cli('eval', '--encoders', 'random-bn', '--arch', 'vgg-small', '--data', 'other', '--size', '32', '--cache-dir', 'cache', '--out', 'rb2', '--quiet');
     expect(noBn.code).toBe(2);
@@ -245,7 +225,7 @@ describe('reproduce', () => {
     expect(ft.code).toBe(0);
     const [row] = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'ft', 'results.json'), 'utf8'))).rows;
     const draw0 = JSON.parse(readFileSync(join(tmp, 'ft', 'fractions', 'other-32-seed0.json'), 'utf8'));
-    expect(row).toMatchObject({ init: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
+    expect(row).toMatchObject({ label: 'rotation-32', method: 'rotation', protocol: 'finetune', fraction: 0.1, n_train: draw0.draws[0].ids.length, options: { epochs: 2, lr: 0.01 } });
     expect(row.history).toHaveLength(2);
   });
 });

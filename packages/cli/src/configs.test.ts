@@ -1,10 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data';
-import { variantBase } from '@cxr-ssl/eval';
 import { METHODS } from '@cxr-ssl/train';
 import { describe, expect, it } from 'vitest';
-import { ReproduceConfig } from './commands/reproduce.ts';
+import { ReproduceConfig, variantMethod } from './commands/reproduce.ts';
 import { readConfigFile, validate } from './config-file.ts';
 
 // the committed study configs are what users run first: each must stay valid as the schemas move
@@ -20,7 +19,7 @@ describe('configs/', () => {
     const cfg = validate(ReproduceConfig, readConfigFile(join(dir, f)), f);
     for (const [method, options] of Object.entries(cfg.pretext.options)) expect(() => METHODS[method].options.parse(options)).not.toThrow();
     for (const [name, options] of Object.entries(cfg.variants)) {
-      const method = variantBase(name)!;
+      const method = variantMethod(name);
       expect(() => METHODS[method].options.parse({ ...cfg.pretext.options[method], ...options })).not.toThrow();
     }
   });
@@ -33,5 +32,16 @@ describe('configs/', () => {
     expect(unknown.error?.issues[0].message).toMatch(/unknown init 'rotation\+mask'.*variants:/);
     const orphan = ReproduceConfig.safeParse({ ...base, inits: ['spin+x'], variants: { 'spin+x': {} } });
     expect(orphan.error?.issues[0].message).toMatch(/'spin\+x' names no method/);
+  });
+
+  it("takes the protocols' options under eval: (from their schemas, defaults filled), and points an older top-level linear: there", () => {
+    const base = { data: { source: 'x', name: 'x' }, inits: ['random'] };
+    const cfg = ReproduceConfig.parse({ ...base, eval: { protocols: ['knn'], knn: { k: 5 }, linear: { epochs: 3 } } });
+    expect(cfg.eval.knn).toEqual({ k: 5, temperature: 0.07, standardise: true });
+    expect(cfg.eval.linear).toMatchObject({ epochs: 3, hidden: 256 });
+    expect(cfg.eval.finetune).toMatchObject({ epochs: 10, hidden: 256, engine: 'auto' });
+    const old = ReproduceConfig.safeParse({ ...base, linear: { epochs: 10, hidden: 256 } });
+    expect(old.error?.issues[0].message).toMatch(/linear: moved into eval: \(the head: eval\.linear\.epochs/);
+    expect(ReproduceConfig.safeParse({ ...base, eval: { knn: { k: 0 } } }).error?.issues[0].path).toEqual(['eval', 'knn', 'k']);
   });
 });

@@ -19,13 +19,13 @@ function cli(...args: string[]) {
 const quick = ['--method', 'rotation', '--size', '32', '--epochs', '1', '--steps-per-epoch', '3', '--batch-size', '8', '--quiet'];
 
 describe('pretext run -> export folder, TensorBoard and CSV curves', () => {
-  it('a finished run holds export/ (4 files), an event file and metrics.csv', () => {
+  it('a finished run holds export/ (4 files and the marker naming its run), an event file and metrics.csv', () => {
     const r = cli('pretext', ...quick, '--run', 'r1');
     expect(r.code, r.err).toBe(0);
     const run = join(tmp, 'runs', 'r1');
-    expect(readdirSync(join(run, 'export')).sort()).toEqual(['README.md', 'config.json', 'encoder.onnx', 'model.safetensors']);
+    expect(readdirSync(join(run, 'export')).sort()).toEqual(['.cxr-ssl-export.json', 'README.md', 'config.json', 'encoder.onnx', 'model.safetensors']);
     const config = JSON.parse(readFileSync(join(run, 'export', 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ method: 'rotation', steps: 3, input_size: [32, 32], dataset: { name: 'kermany-mini' } });
+    expect(config).toMatchObject({ method: 'rotation', steps: 3, input_size: [32, 32], dataset: { name: 'kermany-mini', train_images: 57 } });
     const events = readdirSync(run).filter((f) => f.startsWith('events.out.tfevents.'));
     expect(events).toHaveLength(1);
     expect(readTfrecords(readFileSync(join(run, events[0]))).length).toBeGreaterThanOrEqual(3); // version, steps, epoch

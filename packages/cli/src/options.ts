@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
+import { arg, toggle } from './command.ts';
 
 /** Shared option pieces: flags arrive as strings, config files as YAML values; both coerce. */
 export const int = () => z.coerce.number().int();
@@ -16,6 +17,10 @@ export const strList = () =>
 
 /** Decoding threads: sharp already uses a thread pool of its own, so workers pay off only from 4 cores up (measured). */
 export const defaultWorkers = () => (availableParallelism() >= 4 ? availableParallelism() - 1 : 0);
+
+/** The prepared set and size a command uses unless told otherwise: the bundled fixture, prepared on first use. */
+export const DEFAULT_DATA = 'kermany-mini';
+export const DEFAULT_SIZE = 128;
 
 /** Where prepared datasets live unless told otherwise (relative to the working directory). */
 export const DEFAULT_CACHE_DIR = 'cache';
@@ -34,3 +39,9 @@ export const pathName = () =>
 
 /** The encoder every command uses when none is named (pretext's encoder, and the random-init baseline of eval and linear). */
 export const DEFAULT_ENCODER = PRETEXT_DEFAULTS.encoder;
+
+/** `--python`, as every command that may start the torch engine takes it. */
+export const pythonOption = () => z.string().optional().meta(arg('<path>', 'python interpreter for the torch engine (default: env CXR_SSL_PYTHON, .venv-torch, /usr/bin/python3, python3)'));
+
+/** `--quiet`, as every command takes it. */
+export const quietOption = () => flag().default(false).meta(toggle('no progress output'));

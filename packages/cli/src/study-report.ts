@@ -3,44 +3,41 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/eval';
 import { describeSchedule } from '@cxr-ssl/train';
-import { type ScheduleFlags, scheduleOf } from './commands/pretext.ts';
+import { type ScheduleFlags, scheduleOf } from './pretext-options.ts';
 import { headlineRows } from './plots.ts';
-import { labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
-import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
+import { IDENTITY_HEAD, byEncoder, identityCells, labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
+import { STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
 /**
- * results.md in the layout of the study's Table 1: accuracy per init (rows) and size (columns), and
- * each init's accuracy as a percentage of the ImageNet row at the same size (how the study compares
+ * results.md in the layout of the study's Table 1: accuracy per encoder (rows) and size (columns), and
+ * each encoder's accuracy as a percentage of the ImageNet row at the same size (how the study compares
  * SSL with supervised pretraining), the published numbers beside ours, then the full metrics table.
+ * A grid's encoder is labelled by its init and is one run per size, so a row gathers them.
  */
 export function studyTable(allRows: ResultRow[], sizes: number[]): string {
   const rows = headlineRows(allRows);
-  const inits = [...new Set(sortRows(rows).map((r) => r.init))].sort((a, b) => rank(a) - rank(b));
-  const get = (init: string, size: number) => rows.find((r) => r.init === init && r.size === size);
-  const head = ['init', ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
+  const encoders = [...new Map(sortRows(rows).map((r) => [r.label, r])).values()].sort(byEncoder);
+  const get = (label: string, size: number) => rows.find((r) => r.label === label && r.size === size);
+  const imagenet = (size: number) => rows.find((r) => r.method === 'imagenet' && r.size === size);
+  const head = [...IDENTITY_HEAD, ...sizes.flatMap((s) => [`acc. ${s} px`, `% of ImageNet ${s}`, `study ${s}`])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const init of inits) {
+  for (const e of encoders) {
     const cells = sizes.flatMap((s) => {
-      const r = get(init, s);
-      const ref = get('imagenet', s);
-      const study = STUDY_ACCURACY[init]?.[s];
+      const r = get(e.label, s);
+      const ref = imagenet(s);
+      const study = e.base ? undefined : STUDY_ACCURACY[e.method]?.[s];
       return [r ? pct(r.accuracy) : '–', r && ref ? ((100 * r.accuracy) / ref.accuracy).toFixed(1) : '–', study === undefined ? '–' : study.toFixed(2)];
     });
-    lines.push(`| ${init} | ${cells.join(' | ')} |`);
+    lines.push(`| ${identityCells(e, e.pretext).join(' | ')} | ${cells.join(' | ')} |`);
   }
   const majority = sizes.flatMap((s) => {
     const r = rows.find((x) => x.size === s);
     return [r ? pct(r.majority_accuracy) : '–', '', ''];
   });
-  lines.push(`| majority class | ${majority.join(' | ')} |`);
+  lines.push(`| majority class |${IDENTITY_HEAD.slice(1).map(() => ' ').join('|')}| ${majority.join(' | ')} |`);
   return lines.join('\n');
-}
-
-function rank(init: string): number {
-  const i = INIT_ORDER.indexOf(init);
-  return i < 0 ? INIT_ORDER.length : i;
 }
 
 type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; momentum: number };

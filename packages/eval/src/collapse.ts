@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
-import { encoderSpec } from '@cxr-ssl/models';
+import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { PretextConfig, runMethod } from '@cxr-ssl/train';
 
@@ -52,7 +52,7 @@ export function measureCollapse(runDir: string, opts: { images?: number; step?: 
     const pick = Array.from({ length: n }, (_, i) => test[Math.floor((i * test.length) / n)]);
     writeFileSync(join(dir, 'x.u8'), Buffer.concat(pick.map((i) => cache.image(i))));
     copyFileSync(join(runDir, 'checkpoints', step, 'weights.safetensors'), join(dir, 'weights.safetensors'));
-    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ encoder, head, size: cfg.cache.size, label: `${cfg.task} ${step}` }));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...torchModel(encoder, head), size: cfg.cache.size, label: `${cfg.task} ${step}` }));
     const r = spawnSync(python.path, ['-m', 'cxr_torch.collapse', dir], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR } });
     if (r.status !== 0) throw new Error(`cxr_torch.collapse failed (exit ${r.status}): ${r.stderr.trim().slice(-800)}`);
     const lines = r.stdout.trim().split('\n');

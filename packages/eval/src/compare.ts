@@ -1,39 +1,28 @@
-import type { PairedDiff, ResultRow } from './evaluate.ts';
+import type { PairedDiff, PretextInfo, ResultRow } from './evaluate.ts';
 import { accuracy, auc } from './metrics.ts';
 import { meanSd, pairedBootstrap } from './paired.ts';
 
 /**
- * The inits every row is compared with, on the same test images, with their short labels (ΔR, ...):
- * random init; random init with its BatchNorm statistics recalibrated on the train images (so a
- * method's lead over it is not calibrated statistics alone); ImageNet weights.
+ * The encoders every row is compared with, on the same test images, by method, with their short
+ * labels (ΔR, ...): random init; random init with its BatchNorm statistics recalibrated on the train
+ * images (so a method's lead over it is not calibrated statistics alone); ImageNet weights.
  */
 export const REFERENCE_LABELS: Record<string, string> = { random: 'R', 'random-bn': 'RB', imagenet: 'I' };
-export const REFERENCE_INITS = Object.keys(REFERENCE_LABELS);
+export const REFERENCE_METHODS = Object.keys(REFERENCE_LABELS);
+export const isReference = (r: { method: string }) => REFERENCE_METHODS.includes(r.method);
 
-/**
- * A variant of a method is named `<method>+<label>` (e.g. `jigsaw+std`: the same task with other
- * options); its rows are also compared with the method's own, the default task (ΔD).
- */
-export function variantBase(init: string): string | undefined {
-  const plus = init.indexOf('+');
-  return plus > 0 ? init.slice(0, plus) : undefined;
-}
-
-const protocolOf = (r: ResultRow) => r.protocol ?? 'linear';
-const fractionOf = (r: ResultRow) => r.fraction ?? 1;
-
-/** A row's identity: (init, size, protocol, fraction, seed), plus the evaluation data set. */
+/** A row's identity: its encoder (label) and cell (data, size, protocol, fraction, seed). */
 export function rowKey(r: ResultRow): string {
-  return [r.data ?? '', r.init, r.size, protocolOf(r), fractionOf(r), r.seed ?? 0].join('|');
+  return [r.data ?? '', r.label, r.size, r.protocol, r.fraction, r.seed].join('|');
 }
 
-/** Rows that score the same test images under the same conditions, apart from the init. */
+/** Rows that score the same test images under the same conditions, apart from the encoder. */
 function sameCell(a: ResultRow, b: ResultRow): boolean {
   return (
     (a.data ?? '') === (b.data ?? '') &&
     a.size === b.size &&
-    protocolOf(a) === protocolOf(b) &&
-    fractionOf(a) === fractionOf(b) &&
+    a.protocol === b.protocol &&
+    a.fraction === b.fraction &&
     a.test_labels !== undefined &&
     a.test_labels === b.test_labels
   );
@@ -41,18 +30,21 @@ function sameCell(a: ResultRow, b: ResultRow): boolean {
 
 const labelsOf = (r: ResultRow) => Array.from(r.test_labels ?? '', Number);
 
+/** The row of the same cell and seed as `r` that `which` picks (a reference's method, another encoder's label). */
+const partner = (rows: ResultRow[], r: ResultRow, which: (x: ResultRow) => boolean) => rows.find((x) => x !== r && which(x) && x.seed === r.seed && x.scores && sameCell(r, x));
+
 /**
- * Fills `paired` on every row: its difference to the random-init and ImageNet rows of the same
- * (data, size, protocol, fraction, seed), with a paired bootstrap 95% CI over the test images.
+ * Fills `paired` on every row: its difference to the reference rows (random init, ImageNet, ...) of the
+ * same (data, size, protocol, fraction, seed), with a paired bootstrap 95% CI over the test images.
  * Rows without stored scores (older files) are left as they are.
  */
 export function pairRows(rows: ResultRow[], opts: { n?: number; seed?: number } = {}): ResultRow[] {
   return rows.map((r) => {
     if (!r.scores) return r;
     const paired: Record<string, PairedDiff> = {};
-    for (const ref of REFERENCE_INITS) {
-      if (ref === r.init) continue;
-      const q = rows.find((x) => x.init === ref && (x.seed ?? 0) === (r.seed ?? 0) && x.scores && sameCell(r, x));
+    for (const ref of REFERENCE_METHODS) {
+      if (ref === r.method) continue;
+      const q = partner(rows, r, (x) => x.method === ref);
       if (!q?.scores) continue;
       const labels = labelsOf(r);
       const d = (metric: typeof accuracy) => {
@@ -74,42 +66,49 @@ export interface SeedSummary {
   ci: [number, number];
 }
 
-/** One (data, size, protocol, init, fraction) cell of the label-efficiency table, over its seeds. */
+/** One (data, size, protocol, encoder, fraction) cell of the label-efficiency table, over its seeds. */
 export interface EfficiencyCell {
   data: string;
   size: number;
   protocol: string;
-  init: string;
+  /** the encoder (its label) and how it was made */
+  label: string;
+  method: string;
+  /** the rows' encoder architecture, where they name it */
+  encoder?: string;
+  /** where the encoder came from, when it is a pretext run */
+  pretext?: PretextInfo;
   fraction: number;
   seeds: number[];
   n_train: number;
   accuracy: SeedSummary;
   auc: SeedSummary;
-  /** seed-averaged differences to each reference init (seeds paired), when that init was evaluated */
+  /** seed-averaged differences to each reference (by method; seeds paired), when it was evaluated */
   vs: Record<string, { accuracy: SeedSummary; auc: SeedSummary }>;
-  /** the same, against the best other method of the cell (highest seed-mean AUC, references aside) */
-  best?: { init: string; accuracy: SeedSummary; auc: SeedSummary };
-  /** a variant's (`<method>+<label>`) difference to its method's default task, when that was evaluated */
-  base?: { init: string; accuracy: SeedSummary; auc: SeedSummary };
+  /** the same, against the best other encoder of the cell (highest seed-mean AUC, references aside), by label */
+  best?: { label: string; accuracy: SeedSummary; auc: SeedSummary };
+  /** a variant's difference to the encoder it is a variant of (its row's `base`), when that was evaluated */
+  base?: { label: string; accuracy: SeedSummary; auc: SeedSummary };
 }
 
 /**
  * The label-efficiency table: rows grouped over seeds. Head seeds for the full split, fraction
- * draws (and head seeds) below it. Differences pair seed s of an init with seed s of the reference.
+ * draws (and head seeds) below it, one line per encoder (label). Differences pair seed s of an encoder
+ * with seed s of the reference.
  */
 export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: number } = {}): EfficiencyCell[] {
   const boot = { n: opts.n ?? 1000, seed: opts.seed ?? 0 };
   const groups = new Map<string, ResultRow[]>();
   for (const r of rows) {
     if (!r.scores || !r.test_labels) continue;
-    const key = [r.data ?? '', r.size, protocolOf(r), r.init, fractionOf(r)].join('|');
+    const key = [r.data ?? '', r.size, r.protocol, r.label, r.fraction].join('|');
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);
   }
   const cells: EfficiencyCell[] = [];
   for (const g of groups.values()) {
-    g.sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
+    g.sort((a, b) => a.seed - b.seed);
     const r0 = g[0];
     const labels = labelsOf(r0);
     const summary = (metric: typeof accuracy, a: ResultRow[], b?: ResultRow[]): SeedSummary => {
@@ -117,9 +116,9 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       const e = pairedBootstrap(metric, labels, a.map((r) => r.scores!), b?.map((r) => r.scores!), boot);
       return { mean: e.estimate, sd: meanSd(per).sd, ci: e.ci };
     };
-    const against = (ref: string) => {
+    const against = (which: (x: ResultRow) => boolean) => {
       const pairs = g.flatMap((r) => {
-        const q = rows.find((x) => x.init === ref && (x.seed ?? 0) === (r.seed ?? 0) && x.scores && sameCell(r, x));
+        const q = partner(rows, r, which);
         return q ? [[r, q] as const] : [];
       });
       if (pairs.length === 0) return undefined;
@@ -128,29 +127,31 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       return { accuracy: summary(accuracy, a, b), auc: summary(auc, a, b) };
     };
     const vs: EfficiencyCell['vs'] = {};
-    for (const ref of REFERENCE_INITS) {
-      const d = ref === r0.init ? undefined : against(ref);
+    for (const ref of REFERENCE_METHODS) {
+      const d = ref === r0.method ? undefined : against((x) => x.method === ref);
       if (d) vs[ref] = d;
     }
-    const rivals = [...groups.values()].filter((o) => o !== g && !REFERENCE_INITS.includes(o[0].init) && sameCell(o[0], r0));
+    const rivals = [...groups.values()].filter((o) => o !== g && !isReference(o[0]) && sameCell(o[0], r0));
     const meanAuc = (o: ResultRow[]) => o.reduce((s, r) => s + auc(labels, r.scores!), 0) / o.length;
     const top = rivals.sort((x, y) => meanAuc(y) - meanAuc(x))[0];
-    const best = top && !REFERENCE_INITS.includes(r0.init) ? against(top[0].init) : undefined;
-    const baseInit = variantBase(r0.init);
-    const base = baseInit ? against(baseInit) : undefined;
+    const best = top && !isReference(r0) ? against((x) => x.label === top[0].label) : undefined;
+    const base = r0.base ? against((x) => x.label === r0.base) : undefined;
     cells.push({
       data: r0.data ?? '',
       size: r0.size,
-      protocol: protocolOf(r0),
-      init: r0.init,
-      fraction: fractionOf(r0),
-      seeds: g.map((r) => r.seed ?? 0),
+      protocol: r0.protocol,
+      label: r0.label,
+      method: r0.method,
+      ...(r0.encoder ? { encoder: r0.encoder } : {}),
+      ...(r0.pretext ? { pretext: r0.pretext } : {}),
+      fraction: r0.fraction,
+      seeds: g.map((r) => r.seed),
       n_train: meanSd(g.map((r) => r.n_train ?? 0)).mean,
       accuracy: summary(accuracy, g),
       auc: summary(auc, g),
       vs,
-      ...(best ? { best: { init: top[0].init, ...best } } : {}),
-      ...(base ? { base: { init: baseInit!, ...base } } : {}),
+      ...(best ? { best: { label: top[0].label, ...best } } : {}),
+      ...(base ? { base: { label: r0.base!, ...base } } : {}),
     });
   }
   return cells;

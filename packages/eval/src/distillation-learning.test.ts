@@ -16,11 +16,11 @@ import { pairedBootstrap } from './paired.ts';
 // PretextConfig's training defaults, only the epochs cut down, on the fixture's real X-rays (torch,
 // CPU). Held-out = the test split, never trained on. Both: the head's outputs have not collapsed (on the
 // held-out images they differ between images: mean pairwise cosine below 0.9, where the collapsed heads
-// of README "Methods" gave 0.99-1.00). BYOL: its own loss falls below the untrained network's (same
+// of docs/METHODS.md gave 0.99-1.00). BYOL: its own loss falls below the untrained network's (same
 // images, same draws) but not to ~0, where a collapsed projector takes it. DINO: its held-out loss is no yardstick (the teacher it is
 // measured against moves too); its held-out top-1 (the teacher's prototype) leaves the untrained 1.000
 // (every image on one prototype) and beats 4x chance (1/256); its kNN against random init is reported,
-// not asserted: at 60 steps on the fixture it does not beat random init (README "Methods").
+// not asserted: at 60 steps on the fixture it does not beat random init (docs/METHODS.md).
 const torch = torchTests('BYOL and DINO learn at their default settings (eval/src/distillation-learning.test.ts)');
 const SIZE = 32;
 let tmp: string;

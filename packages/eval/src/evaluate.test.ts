@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { linearEvaluation, readResultsFile, ResultRow, writeResultsFile } from './evaluate.ts';
-import { trainLinearHead } from './linear.ts';
+import { parseRow, readResultsFile, ResultRow, scoreRow, writeResultsFile } from './evaluate.ts';
+import { LinearOptions, trainLinearHead } from './linear.ts';
+import { PROTOCOLS } from './protocols/index.ts';
+import { frozenRun } from './testing/frozen-run.ts';
 import { accuracy, auc } from './metrics.ts';
 import { type FixtureImages, loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 import { thumbnailSplit } from './testing/thumbnails.ts';
@@ -23,16 +25,17 @@ function splits() {
   };
 }
 
-describe('linearEvaluation on real fixture X-rays', () => {
-  it('returns a valid row whose metrics match the head it trained', () => {
+describe('the linear protocol on real fixture X-rays', () => {
+  it('scores the test split with the head it trains, and its row is valid and repeatable', async () => {
     const features = splits();
-    const options = { seed: 3, epochs: 15 };
-    const row = linearEvaluation({ features, dim: 64, init: 'thumbnail', size: 32, options, bootstrap: 300 });
-    expect(ResultRow.parse(row)).toEqual(row);
-    const probs = trainLinearHead({ dim: 64, ...features, options }).testProbs!;
+    const options = PROTOCOLS.linear.options.parse({ epochs: 15 });
+    const out = await PROTOCOLS.linear.run(frozenRun({ dim: 64, ...features }, options, 3));
+    const probs = trainLinearHead({ dim: 64, ...features, options: LinearOptions.parse({ ...options, seed: 3 }) }).testProbs!;
+    expect(Array.from(out.probs)).toEqual(Array.from(probs));
+    const row = ResultRow.parse({ label: 'thumbnail', method: 'thumbnail', size: 32, protocol: 'linear', fraction: 1, seed: 3, ...scoreRow(features.test.labels, out.probs, { n: 300, seed: 3 }), history: out.history });
     expect(row.accuracy).toBe(accuracy(features.test.labels, probs));
     expect(row.auc).toBe(auc(features.test.labels, probs));
-    expect(row).toMatchObject({ init: 'thumbnail', size: 32, n_test: 32, n_train: 48, majority_accuracy: 0.5 });
+    expect(row).toMatchObject({ n_test: 32, majority_accuracy: 0.5 });
     expect(row.balanced_accuracy).toBeCloseTo((row.sensitivity + row.specificity) / 2, 12);
     expect(row.ci.auc[0]).toBeLessThanOrEqual(row.auc);
     expect(row.ci.auc[1]).toBeGreaterThanOrEqual(row.auc);
@@ -40,14 +43,18 @@ describe('linearEvaluation on real fixture X-rays', () => {
     expect(row.roc.at(-1)).toEqual([1, 1]);
     expect(row.history).toHaveLength(15);
     expect(row.history![0].valAccuracy).toBeTypeOf('number');
-    expect(linearEvaluation({ features, dim: 64, init: 'thumbnail', size: 32, options, bootstrap: 300 })).toEqual(row);
+    expect((await PROTOCOLS.linear.run(frozenRun({ dim: 64, ...features }, options, 3))).history).toEqual(out.history);
   });
 });
 
 describe('results file', () => {
   const row: ResultRow = {
-    init: 'random',
+    label: 'random',
+    method: 'random',
     size: 128,
+    protocol: 'linear',
+    fraction: 1,
+    seed: 0,
     accuracy: 0.6,
     auc: 0.65,
     balanced_accuracy: 0.58,
@@ -72,10 +79,21 @@ describe('results file', () => {
     expect(() => ResultRow.parse({ ...row, accuracy: 60 })).toThrow();
     const dir = mkdtempSync(join(tmpdir(), 'eval-results-'));
     const path = join(dir, 'results.json');
-    writeFileSync(path, JSON.stringify({ version: 1, created: 'x', rows: [{ ...row, n_test: -1 }] }));
+    writeFileSync(path, JSON.stringify({ version: 2, created: 'x', rows: [{ ...row, n_test: -1 }] }));
     expect(() => readResultsFile(path)).toThrow(new RegExp(`${path}: not a valid results file`));
     writeFileSync(path, '{');
     expect(() => readResultsFile(path)).toThrow(/cannot read results JSON/);
     expect(readFileSync(path, 'utf8')).toBe('{');
+  });
+  it("reads version 1 files: a row's init becomes its label and method, a variant's method is before its '+'", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eval-results-'));
+    const path = join(dir, 'results.json');
+    const { label: _l, method: _m, protocol: _p, fraction: _f, seed: _s, ...v1 } = row;
+    writeFileSync(path, JSON.stringify({ version: 1, created: 'x', rows: [{ ...v1, init: 'rotation' }, { ...v1, init: 'jigsaw+std', protocol: 'knn', seed: 2 }] }));
+    const [a, b] = readResultsFile(path).rows;
+    expect(a).toMatchObject({ label: 'rotation', method: 'rotation', protocol: 'linear', fraction: 1, seed: 0 });
+    expect(a.base).toBeUndefined();
+    expect(b).toMatchObject({ label: 'jigsaw+std', method: 'jigsaw', base: 'jigsaw', protocol: 'knn', seed: 2 });
+    expect(parseRow({ ...v1, init: 'random' })).toMatchObject({ label: 'random', method: 'random' });
   });
 });

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
-import { KnnOptions, knnScores } from './knn.ts';
-import { type EpochLog, type FeatureSplit, LinearOptions, trainLinearHead } from './linear.ts';
+import { STUDY_PROTOCOL } from './protocols/index.ts';
 import {
   accuracy,
   auc,
@@ -32,6 +31,8 @@ export const PretextInfo = z.object({
   /** the data set the pretext task was trained on */
   data: z.string(),
   size: z.number().int().positive().optional(),
+  /** where pretraining started: 'random', or the weights file it continued from */
+  init: z.string().optional(),
   /** held-out pretext accuracy at the last epoch (metrics.jsonl) */
   valAccuracy: z.number().optional(),
   /** the run's optimiser settings as its config.json has them (lr, momentum, decay, ...) */
@@ -45,13 +46,29 @@ export const PairedDiff = z.object({ accuracy: Diff, auc: Diff });
 export type PairedDiff = z.infer<typeof PairedDiff>;
 
 /**
- * One row of the results table: an encoder initialisation (`imagenet`, `random`, `context`, ...)
- * evaluated at one image size. Rates are fractions in [0, 1] (the report prints percentages).
- * `majority_accuracy` is the test split's majority-class share: the accuracy to beat.
+ * One row of the results table: one encoder, evaluated at one image size under one protocol, label
+ * fraction and seed. The encoder is its identity (`label`, `weights_sha256`): rows, pairings, tables and
+ * plots are keyed by it, never by `method`, so two runs of one method stay two rows. Rates are
+ * fractions in [0, 1] (the report prints percentages). `majority_accuracy` is the test split's
+ * majority-class share: the accuracy to beat.
  */
 export const ResultRow = z.object({
-  init: z.string().min(1),
+  /** the encoder's name in this evaluation: its run folder's name, a built-in name (random, random-bn, imagenet) or a --label */
+  label: z.string().min(1),
+  /** how the encoder was made: its pretext method, or the built-in it is */
+  method: z.string().min(1),
+  /** sha256 of the encoder's weights (names, shapes, values); absent in rows of results files before version 2 */
+  weights_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** the label of the encoder this one is a variant of: compared with it (ΔD) */
+  base: z.string().optional(),
+  /** the encoder's architecture (a name of ENCODERS): a baseline row has that of the runs beside it */
+  encoder: z.string().optional(),
   size: z.number().int().positive(),
+  /** a name of PROTOCOLS */
+  protocol: z.string().min(1),
+  /** share of the labelled train split used (drawn by drawFractions; 1 = all of it) */
+  fraction: z.number().gt(0).max(1),
+  seed: z.number().int(),
   accuracy: Rate,
   auc: Rate,
   balanced_accuracy: Rate,
@@ -63,15 +80,9 @@ export const ResultRow = z.object({
   ci: z.object({ accuracy: Interval, auc: Interval }),
   /** [fpr, tpr] points, thinned to at most 101 */
   roc: z.array(z.tuple([Rate, Rate])),
-  // optional extras (older rows may lack them)
-  /** linear | knn | finetune (rows without one are linear) */
-  protocol: z.string().optional(),
   /** the protocol's options (k, epochs, lr, ...): a reused row must have been made with the same */
   options: z.record(z.string(), z.unknown()).optional(),
-  /** share of the labelled train split used (drawn by drawFractions; 1 = all of it) */
-  fraction: z.number().gt(0).max(1).optional(),
   n_train: z.number().int().nonnegative().optional(),
-  seed: z.number().int().optional(),
   history: z.array(EpochLogSchema).optional(),
   /** the evaluation's data set (transfer: may differ from pretext.data) */
   data: z.string().optional(),
@@ -81,12 +92,31 @@ export const ResultRow = z.object({
   scores: z.array(Rate).optional(),
   /** test labels as a string of '0'/'1', same order as scores */
   test_labels: z.string().regex(/^[01]*$/).optional(),
-  /** differences to other inits on the same test images (same size, protocol, fraction, seed) */
+  /** differences to the reference encoders (by method: random, random-bn, imagenet) on the same test images (same size, protocol, fraction, seed) */
   paired: z.record(z.string(), PairedDiff).optional(),
 });
 export type ResultRow = z.infer<typeof ResultRow>;
 
-export const RESULTS_VERSION = 1;
+/**
+ * A row as results files before version 2 wrote it: `init` named the method (or `<method>+<label>` for
+ * a variant of it) and was the key; protocol, fraction and seed could be absent (the study's protocol, 1, 0).
+ */
+const RowV1 = ResultRow.omit({ label: true, method: true, protocol: true, fraction: true, seed: true }).extend({
+  init: z.string().min(1),
+  protocol: z.string().default(STUDY_PROTOCOL),
+  fraction: z.number().gt(0).max(1).default(1),
+  seed: z.number().int().default(0),
+});
+
+/** A row of either version, as a version-2 row: an old row's `init` becomes its label and (before any '+') its method. */
+export function parseRow(raw: unknown): ResultRow {
+  if (raw && typeof raw === 'object' && 'label' in raw) return ResultRow.parse(raw);
+  const { init, ...row } = RowV1.parse(raw);
+  const plus = init.indexOf('+');
+  return ResultRow.parse({ ...row, label: init, method: plus > 0 ? init.slice(0, plus) : init, ...(plus > 0 ? { base: init.slice(0, plus) } : {}) });
+}
+
+export const RESULTS_VERSION = 2;
 export const ResultsFile = z.object({
   version: z.literal(RESULTS_VERSION),
   /** ISO 8601 timestamp */
@@ -95,6 +125,7 @@ export const ResultsFile = z.object({
 });
 export type ResultsFile = z.infer<typeof ResultsFile>;
 
+/** A results.json of this version or of version 1 (its rows upgraded by parseRow). */
 export function readResultsFile(path: string): ResultsFile {
   let raw: unknown;
   try {
@@ -102,11 +133,13 @@ export function readResultsFile(path: string): ResultsFile {
   } catch (err) {
     throw new Error(`${path}: cannot read results JSON (${(err as Error).message}); re-run the evaluation`);
   }
-  const parsed = ResultsFile.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${path}: not a valid results file: ${z.prettifyError(parsed.error)}`);
+  const parsed = z.object({ version: z.union([z.literal(1), z.literal(RESULTS_VERSION)]), created: z.string().min(1), rows: z.array(z.unknown()) }).safeParse(raw);
+  if (!parsed.success) throw new Error(`${path}: not a valid results file: ${z.prettifyError(parsed.error)}`);
+  try {
+    return { version: RESULTS_VERSION, created: parsed.data.created, rows: parsed.data.rows.map(parseRow) };
+  } catch (err) {
+    throw new Error(`${path}: not a valid results file: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`);
   }
-  return parsed.data;
 }
 
 /** Validates and writes results.json atomically. */
@@ -121,7 +154,7 @@ export function scoreRow(
   labels: ArrayLike<number>,
   probs: ArrayLike<number>,
   bootstrap: { n?: number; seed: number },
-): Omit<ResultRow, 'init' | 'size'> {
+): Pick<ResultRow, 'accuracy' | 'auc' | 'balanced_accuracy' | 'sensitivity' | 'specificity' | 'majority_accuracy' | 'n_test' | 'ci' | 'roc' | 'scores' | 'test_labels'> {
   return {
     accuracy: accuracy(labels, probs),
     auc: auc(labels, probs),
@@ -140,59 +173,3 @@ export function scoreRow(
   };
 }
 
-export interface LinearEvaluationInput {
-  /** features per split, rows x dim; labels 0 normal / 1 abnormal */
-  features: { train: FeatureSplit; val?: FeatureSplit; test: FeatureSplit };
-  dim: number;
-  init: string;
-  size: number;
-  options?: LinearOptions;
-  /** bootstrap resamples for the CIs (default 1000); the seed is the head's seed */
-  bootstrap?: number;
-  onEpoch?: (log: EpochLog) => void;
-}
-
-/** The study's protocol end to end: train the 2-layer head, score the test split. */
-export function linearEvaluation(input: LinearEvaluationInput): ResultRow {
-  const { train, val, test } = input.features;
-  const opts = LinearOptions.parse(input.options ?? {});
-  const r = trainLinearHead({ dim: input.dim, train, val, test, options: opts, onEpoch: input.onEpoch });
-  const seed = opts.seed;
-  return ResultRow.parse({
-    init: input.init,
-    size: input.size,
-    ...scoreRow(test.labels, r.testProbs!, { n: input.bootstrap ?? 1000, seed }),
-    protocol: 'linear',
-    options: { epochs: opts.epochs, hidden: opts.hidden, lr: opts.lr, batchSize: opts.batchSize, weightDecay: opts.weightDecay },
-    n_train: train.labels.length,
-    seed,
-    history: r.history,
-  });
-}
-
-export interface KnnEvaluationInput {
-  features: { train: FeatureSplit; test: FeatureSplit };
-  dim: number;
-  init: string;
-  size: number;
-  options?: KnnOptions;
-  bootstrap?: number;
-  seed?: number;
-}
-
-/** Cosine kNN probe on the same features: a row with protocol `knn`. */
-export function knnEvaluation(input: KnnEvaluationInput): ResultRow {
-  const { train, test } = input.features;
-  const opts = KnnOptions.parse(input.options ?? {});
-  const scores = knnScores(input.dim, train, test, opts);
-  const seed = input.seed ?? 0;
-  return ResultRow.parse({
-    init: input.init,
-    size: input.size,
-    ...scoreRow(test.labels, scores, { n: input.bootstrap ?? 1000, seed }),
-    protocol: 'knn',
-    options: { k: opts.k, temperature: opts.temperature, standardise: opts.standardise },
-    n_train: train.labels.length,
-    seed,
-  });
-}

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type EncoderSpec, type Weights, encoderWeightsShapes, writeSafetensors } from '@cxr-ssl/models';
+import { type EncoderSpec, type Weights, encoderWeightsShapes, torchEncoder, writeSafetensors } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { z } from 'zod';
 import type { Features, ImageSource } from './extract.ts';
@@ -78,7 +78,7 @@ export async function extractFeaturesTorch(input: TorchExtractInput): Promise<Fe
     writeFileSync(join(tmp, 'indices.i32'), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
     const outPath = join(tmp, 'features.f32');
     const request = {
-      encoder: input.encoder,
+      encoder: torchEncoder(input.encoder),
       weightsPath: join(tmp, 'encoder.safetensors'),
       u8Path,
       size: images.size,

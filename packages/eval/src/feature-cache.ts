@@ -27,6 +27,8 @@ export const FeatureMeta = z.object({
   created: z.string(),
   /** what computed them (onnxruntime or torch, and the device): both agree within 1e-3, so either is reused */
   extractor: z.string().optional(),
+  /** whose features they are: the encoder's label and weights hash (an evaluation names its files by the hash) */
+  encoder: z.object({ label: z.string(), weights: z.string() }).optional(),
 });
 export type FeatureMeta = z.infer<typeof FeatureMeta>;
 
@@ -53,6 +55,8 @@ export interface CachedFeaturesInput {
   compute: () => Promise<Features>;
   /** recorded in the metadata (see FeatureMeta.extractor) */
   extractor?: string;
+  /** recorded in the metadata (see FeatureMeta.encoder) */
+  encoder?: { label: string; weights: string };
 }
 
 export interface CachedFeatures extends Features {
@@ -61,7 +65,7 @@ export interface CachedFeatures extends Features {
   reason?: string;
 }
 
-function staleReason(meta: FeatureMeta, want: Omit<FeatureMeta, 'created' | 'featuresHash' | 'dim'>): string | undefined {
+function staleReason(meta: FeatureMeta, want: Omit<FeatureMeta, 'created' | 'featuresHash' | 'dim' | 'extractor' | 'encoder'>): string | undefined {
   if (meta.onnxHash !== want.onnxHash) return 'the encoder changed';
   if (meta.indicesHash !== want.indicesHash || meta.rows !== want.rows) return 'the image rows changed';
   if (meta.dataHash !== want.dataHash) return 'the data set changed';
@@ -119,7 +123,7 @@ export async function cachedFeatures(input: CachedFeaturesInput): Promise<Cached
   rmSync(metaPath, { force: true });
   const bytes = f32Bytes(fresh.features);
   writeFileAtomic(binPath, bytes);
-  const meta: FeatureMeta = { ...want, dim: fresh.dim, featuresHash: sha256(bytes), created: new Date().toISOString(), ...(input.extractor ? { extractor: input.extractor } : {}) };
+  const meta: FeatureMeta = { ...want, dim: fresh.dim, featuresHash: sha256(bytes), created: new Date().toISOString(), ...(input.extractor ? { extractor: input.extractor } : {}), ...(input.encoder ? { encoder: input.encoder } : {}) };
   writeFileAtomic(metaPath, `${JSON.stringify(meta, null, 1)}\n`);
   return { ...fresh, reused: false, reason };
 }

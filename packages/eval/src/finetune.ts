@@ -3,9 +3,10 @@ import { type EncoderSpec, type HeadSpec, type Weights, initWeights } from '@cxr
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import type { Engine } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { type ResultRow, scoreRow } from './evaluate.ts';
+import { headEpochs, headHidden, int, num } from './option-fields.ts';
 import { type ImageSource, extractFeatures } from './extract.ts';
 import type { EpochLog } from './linear.ts';
+import type { LabelledRows } from './protocols/protocol.ts';
 import { openEncoderSession } from './session.ts';
 
 /**
@@ -16,22 +17,17 @@ import { openEncoderSession } from './session.ts';
  */
 export const FinetuneOptions = z
   .object({
-    epochs: z.number().int().positive().default(10),
-    lr: z.number().positive().default(0.01),
-    momentum: z.number().min(0).max(1).default(0.9),
-    decay: z.number().positive().max(1).default(0.9),
-    weightDecay: z.number().min(0).default(0),
-    batchSize: z.number().int().positive().default(32),
-    hidden: z.number().int().positive().default(256),
-    seed: z.number().int().default(0),
+    epochs: headEpochs().describe('fine-tuning epochs'),
+    lr: num().positive().default(0.01).describe('SGD learning rate of encoder and head'),
+    momentum: num().min(0).max(1).default(0.9).describe('SGD momentum'),
+    decay: num().positive().max(1).default(0.9).describe('lr factor per epoch'),
+    weightDecay: num().min(0).default(0).describe('SGD weight decay'),
+    batchSize: int().positive().default(32).describe('fine-tuning batch'),
+    hidden: headHidden().describe("hidden units of the head on the encoder"),
+    seed: int().default(0).describe("the head's seed and the batch order"),
   })
   .strict();
 export type FinetuneOptions = z.input<typeof FinetuneOptions>;
-
-export interface LabelledRows {
-  rows: number[];
-  labels: ArrayLike<number>;
-}
 
 export interface FinetuneInput {
   engine: Engine;
@@ -162,12 +158,9 @@ export function headProbs(weights: Weights, features: Float32Array, dim: number)
   return out;
 }
 
-export interface FinetuneEvaluationInput extends Omit<FinetuneInput, 'onEpoch'> {
+export interface FinetuneEvaluationInput extends FinetuneInput {
   test: LabelledRows;
-  init: string;
-  bootstrap?: number;
   provider?: 'auto' | 'cpu' | 'cuda';
-  onEpoch?: (log: EpochLog) => void;
 }
 
 /**
@@ -175,23 +168,11 @@ export interface FinetuneEvaluationInput extends Omit<FinetuneInput, 'onEpoch'> 
  * features with onnxruntime and applies the tuned head to them: the same scoring path as the
  * frozen protocols, and no engine API beyond init/trainStep/evalStep/state.
  */
-export async function finetuneEvaluation(input: FinetuneEvaluationInput): Promise<ResultRow & { weights: Weights }> {
-  const o = FinetuneOptions.parse(input.options ?? {});
-  const tuned = await finetune({ ...input, options: o });
+export async function finetuneEvaluation(input: FinetuneEvaluationInput): Promise<{ probs: Float32Array; history: EpochLog[]; weights: Weights }> {
+  const tuned = await finetune(input);
   const encoderOnly = new Map([...tuned.weights].filter(([name]) => !name.startsWith('head.')));
   const { session } = await openEncoderSession(encoderOnnx(input.encoder, encoderOnly), { provider: input.provider ?? 'cpu' });
   const f = await extractFeatures({ session, images: input.images, indices: input.test.rows });
   await session.release?.();
-  const probs = headProbs(tuned.weights, f.features, f.dim);
-  return {
-    init: input.init,
-    size: input.images.size,
-    ...scoreRow(input.test.labels, probs, { n: input.bootstrap ?? 1000, seed: o.seed }),
-    protocol: 'finetune',
-    options: { epochs: o.epochs, lr: o.lr, momentum: o.momentum, decay: o.decay, weightDecay: o.weightDecay, batchSize: o.batchSize, hidden: o.hidden },
-    n_train: input.train.rows.length,
-    seed: o.seed,
-    history: tuned.history,
-    weights: tuned.weights,
-  };
+  return { probs: headProbs(tuned.weights, f.features, f.dim), history: tuned.history, weights: tuned.weights };
 }

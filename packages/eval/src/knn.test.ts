@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { knnEvaluation } from './evaluate.ts';
 import { knnScores } from './knn.ts';
+import { PROTOCOLS } from './protocols/index.ts';
+import { frozenRun } from './testing/frozen-run.ts';
 import { accuracy, auc, majorityAccuracy } from './metrics.ts';
 import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 import { thumbnailSplit } from './testing/thumbnails.ts';
@@ -59,8 +60,10 @@ describe('knnScores', () => {
     const scores = knnScores(64, train, test, { k: 5 });
     expect(auc(test.labels, scores)).toBeGreaterThan(0.7);
     expect(accuracy(test.labels, scores)).toBeGreaterThan(majorityAccuracy(test.labels));
-    const row = knnEvaluation({ features: { train, test }, dim: 64, init: 'thumbnail', size: 32, options: { k: 5 }, bootstrap: 200 });
-    expect(row).toMatchObject({ protocol: 'knn', options: { k: 5, temperature: 0.07 }, accuracy: accuracy(test.labels, scores), n_test: 32 });
+    // the protocol: the same scores, with its defaults filled from its schema
+    const options = PROTOCOLS.knn.options.parse({ k: 5 });
+    expect(options).toEqual({ k: 5, temperature: 0.07, standardise: true });
+    expect(Array.from((await PROTOCOLS.knn.run(frozenRun({ dim: 64, train, test }, options))).probs)).toEqual(Array.from(scores));
   });
 
   it('rejects mismatched shapes', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, int, num } from './option-fields.ts';
 import { type FeatureSplit, type Standardiser, standardiser } from './linear.ts';
 
 /**
@@ -10,14 +11,13 @@ import { type FeatureSplit, type Standardiser, standardiser } from './linear.ts'
  */
 export const KnnOptions = z
   .object({
-    k: z.number().int().positive().default(20),
-    /** vote temperature T (InstDisc/DINO use 0.07); larger T tends to an unweighted majority */
-    temperature: z.number().positive().default(0.07),
+    k: int().positive().default(20).describe('neighbours that vote'),
+    /** larger T tends to an unweighted majority */
+    temperature: num().positive().default(0.07).describe('vote temperature T: weights exp(similarity / T), as in InstDisc (Wu et al. 2018)'),
     /**
-     * standardise features with the train split's mean/std first (as the linear head does):
      * post-ReLU features are all positive, and uncentred cosine mostly compares their mean
      */
-    standardise: z.boolean().default(true),
+    standardise: bool().default(true).describe("standardise features with the train rows' mean and std first, as the linear head does"),
   })
   .strict();
 export type KnnOptions = z.input<typeof KnnOptions>;

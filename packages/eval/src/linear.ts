@@ -1,10 +1,11 @@
-import { z } from 'zod';
 import { createRng, shuffleInPlace } from '@cxr-ssl/data';
+import { z } from 'zod';
+import { headEpochs, headHidden, int, num } from './option-fields.ts';
 
 /**
  * The study's linear evaluation head: frozen encoder features -> dense(hidden) + ReLU -> dense(2),
  * softmax cross-entropy, trained for a few epochs. Pure TypeScript on Float32Arrays: at these
- * sizes (F <= 512, hidden 256) a batched loop is fast enough and bit-deterministic per seed.
+ * sizes (F <= 512, a few hundred hidden units) a batched loop is fast enough and bit-deterministic per seed.
  *
  * Optimiser: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), batch 64, no weight decay by default.
  * The study only says "2 dense layers, 10 epochs"; Adam at 1e-3 converges within 10 epochs on
@@ -16,12 +17,12 @@ import { createRng, shuffleInPlace } from '@cxr-ssl/data';
  */
 export const LinearOptions = z
   .object({
-    hidden: z.number().int().positive().default(256),
-    epochs: z.number().int().positive().default(10),
-    batchSize: z.number().int().positive().default(64),
-    lr: z.number().positive().default(1e-3),
-    weightDecay: z.number().min(0).default(0),
-    seed: z.number().int().default(0),
+    hidden: headHidden().describe('hidden units of the 2-layer head'),
+    epochs: headEpochs().describe('epochs of the head'),
+    batchSize: int().positive().default(64).describe("the head's batch"),
+    lr: num().positive().default(1e-3).describe("the head's Adam learning rate"),
+    weightDecay: num().min(0).default(0).describe("the head's weight decay"),
+    seed: int().default(0).describe("the head's seed"),
   })
   .strict();
 export type LinearOptions = z.input<typeof LinearOptions>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelEfficiency, pairRows, variantBase } from './compare.ts';
+import { labelEfficiency, pairRows } from './compare.ts';
 import type { ResultRow } from './evaluate.ts';
 import { accuracy, auc } from './metrics.ts';
 import { meanSd, pairedBootstrap } from './paired.ts';
@@ -48,8 +48,9 @@ describe('pairedBootstrap (hand-computed cases)', () => {
 });
 
 describe('pairRows and labelEfficiency', () => {
-  const row = (init: string, seed: number, scores: number[]): ResultRow => ({
-    init,
+  const row = (label: string, seed: number, scores: number[], more: Partial<ResultRow> = {}): ResultRow => ({
+    label,
+    method: label,
     size: 64,
     protocol: 'linear',
     fraction: 0.1,
@@ -66,6 +67,7 @@ describe('pairRows and labelEfficiency', () => {
     roc: [],
     scores,
     test_labels: '1100',
+    ...more,
   });
   const rows = [
     row('rotation', 0, [0.9, 0.8, 0.1, 0.2]),
@@ -84,7 +86,7 @@ describe('pairRows and labelEfficiency', () => {
 
   it('summarises seeds: mean, sd across seeds, and the seed-averaged paired difference', () => {
     const cells = labelEfficiency(rows, { n: 200 });
-    const rot = cells.find((c) => c.init === 'rotation')!;
+    const rot = cells.find((c) => c.label === 'rotation')!;
     expect(rot.seeds).toEqual([0, 1]);
     expect(rot.accuracy.mean).toBe(0.875);
     expect(rot.accuracy.sd).toBeCloseTo(Math.SQRT1_2 * 0.25, 12);
@@ -95,24 +97,40 @@ describe('pairRows and labelEfficiency', () => {
   it('pairs each method with the best other method of its cell (the highest seed-mean AUC, references aside)', () => {
     const more = [...rows, row('simclr', 0, [0.6, 0.9, 0.7, 0.1]), row('simclr', 1, [0.6, 0.9, 0.7, 0.1]), row('jigsaw', 0, [0.5, 0.5, 0.5, 0.5]), row('jigsaw', 1, [0.5, 0.5, 0.5, 0.5])];
     const cells = labelEfficiency(more, { n: 200 });
-    const by = (init: string) => cells.find((c) => c.init === init)!;
+    const by = (init: string) => cells.find((c) => c.label === init)!;
     // seed-mean AUC: rotation 1 (both seeds rank the positives first), simclr 0.75 (0.6 < 0.7), jigsaw 0.5
-    expect(by('simclr').best?.init).toBe('rotation');
+    expect(by('simclr').best?.label).toBe('rotation');
     expect(by('simclr').best?.auc.mean).toBeCloseTo(0.75 - 1, 12);
-    expect(by('rotation').best?.init).toBe('simclr'); // its best other method
-    expect(by('jigsaw').best?.init).toBe('rotation');
+    expect(by('rotation').best?.label).toBe('simclr'); // its best other method
+    expect(by('jigsaw').best?.label).toBe('rotation');
     expect(by('random').best).toBeUndefined(); // references are compared with nothing
   });
 
-  it("compares a variant '<method>+<label>' with its method's default task (ΔD), seeds paired", () => {
-    const more = [...rows, row('rotation+mask', 0, [0.6, 0.9, 0.7, 0.1]), row('rotation+mask', 1, [0.6, 0.9, 0.1, 0.7])];
+  it('compares a variant with the encoder it names as its base (ΔD), seeds paired', () => {
+    const variant = (seed: number, scores: number[]) => row('rotation+mask', seed, scores, { method: 'rotation', base: 'rotation' });
+    const more = [...rows, variant(0, [0.6, 0.9, 0.7, 0.1]), variant(1, [0.6, 0.9, 0.1, 0.7])];
     const cells = labelEfficiency(more, { n: 200 });
-    const mask = cells.find((c) => c.init === 'rotation+mask')!;
+    const mask = cells.find((c) => c.label === 'rotation+mask')!;
     // AUC: the variant 0.75 in both seeds (3 of 4 positive-negative pairs in order), rotation 1 in both
-    expect(mask.base?.init).toBe('rotation');
+    expect(mask.base?.label).toBe('rotation');
     expect(mask.base?.auc.mean).toBeCloseTo(0.75 - 1, 12);
-    expect(cells.find((c) => c.init === 'rotation')!.base).toBeUndefined();
-    expect(variantBase('jigsaw+std')).toBe('jigsaw');
-    expect(variantBase('random-bn')).toBeUndefined();
+    expect(cells.find((c) => c.label === 'rotation')!.base).toBeUndefined();
+  });
+
+  it('two encoders of one method are two cells, each of its own seeds, each paired with the reference', () => {
+    const a = (seed: number, scores: number[]) => row('dino-a', seed, scores, { method: 'dino' });
+    const b = (seed: number, scores: number[]) => row('dino-b', seed, scores, { method: 'dino' });
+    const two = [...rows.filter((r) => r.label === 'random'), a(0, [0.9, 0.8, 0.1, 0.2]), a(1, [0.9, 0.8, 0.1, 0.2]), b(0, [0.4, 0.8, 0.1, 0.2]), b(1, [0.4, 0.8, 0.1, 0.7])];
+    const cells = labelEfficiency(two, { n: 200 });
+    expect(cells.map((c) => c.label).sort()).toEqual(['dino-a', 'dino-b', 'random']);
+    const cellA = cells.find((c) => c.label === 'dino-a')!;
+    const cellB = cells.find((c) => c.label === 'dino-b')!;
+    expect([cellA.method, cellB.method]).toEqual(['dino', 'dino']);
+    expect(cellA.accuracy.mean).toBe(1); // not blended with dino-b's 0.75 and 0.5
+    expect(cellB.accuracy.mean).toBe(0.625);
+    expect(cellA.best?.label).toBe('dino-b');
+    expect(cellA.vs.random.accuracy.mean).toBeCloseTo(1 - 0.875, 12);
+    const paired = pairRows(two, { n: 200 });
+    expect(paired.filter((r) => r.paired?.random).map((r) => r.label)).toEqual(['dino-a', 'dino-a', 'dino-b', 'dino-b']);
   });
 });

@@ -2,11 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { linearEvaluation } from './evaluate.ts';
+import { scoreRow } from './evaluate.ts';
 import { extractFeatures } from './extract.ts';
 import { cachedFeatures } from './feature-cache.ts';
+import { PROTOCOLS } from './protocols/index.ts';
 import { openEncoderSession } from './session.ts';
 import { testEncoder } from './testing/encoder.ts';
+import { frozenRun } from './testing/frozen-run.ts';
 import { loadFixture, splitIndices } from '@cxr-ssl/data/testing';
 
 describe('encoder.onnx -> cached features -> linear evaluation, on real fixture X-rays (32 px)', () => {
@@ -30,7 +32,8 @@ describe('encoder.onnx -> cached features -> linear evaluation, on real fixture 
       };
       const train = await split('train');
       const test = await split('test');
-      const row = linearEvaluation({ features: { train, test }, dim: train.dim, init: 'random', size: 32, bootstrap: 200 });
+      const { probs } = await PROTOCOLS.linear.run(frozenRun({ dim: train.dim, train, test }, PROTOCOLS.linear.options.parse({})));
+      const row = scoreRow(test.labels, probs, { n: 200, seed: 0 });
       return { row, reused: [train.reused, test.reused] };
     };
     const first = await run();

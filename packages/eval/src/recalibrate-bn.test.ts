@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeBatchPools, type DatasetCache, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
-import { encoderSpec, initWeights, type Weights, writeSafetensors } from '@cxr-ssl/models';
+import { encoderSpec, initWeights, torchEncoder, type Weights, writeSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import ort from 'onnxruntime-node';
@@ -92,7 +92,8 @@ describe('recalibrateBn', () => {
     const pixels = new Uint8Array(train.length * 32 * 32);
     for (const [b, i] of train.entries()) pixels.set(cache.image(i), b * 32 * 32);
     writeFileSync(join(tmp, 'px.u8'), pixels);
-    writeFileSync(join(tmp, 'spec.json'), JSON.stringify(spec));
+    // the engine's encoder message: the spec with its input normalisation as numbers (what extract-torch.ts sends)
+    writeFileSync(join(tmp, 'spec.json'), JSON.stringify(torchEncoder(spec)));
     const script = `
 import json, sys, torch
 from cxr_torch.extract import encoder_model

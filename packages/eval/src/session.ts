@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 
 /**
- * Opens an encoder.onnx for feature extraction. 'cuda' and 'auto' try the CUDA execution provider
- * first; when that throws (no GPU, or an onnxruntime-node build without CUDA libraries, as the
- * npm default is) the session is opened on the CPU and `note` says so: never a silent fallback.
+ * Opens an encoder.onnx for feature extraction. 'cuda' tries the CUDA execution provider first, and
+ * 'auto' does where it can exist (cudaCanExist); when that throws (no GPU, or an onnxruntime-node
+ * build without CUDA libraries) the session is opened on the CPU and `note` says so: never a silent
+ * fallback. 'auto' on a machine without an NVIDIA driver goes to the CPU without a note: that is
+ * expected there, not a failure worth a line on every evaluation.
  */
 export const SessionOptions = z
   .object({
@@ -37,6 +41,17 @@ function checkNames(session: ort.InferenceSession, where: string): void {
   }
 }
 
+/**
+ * Whether onnxruntime's CUDA provider can load here: its library beside the binding (npm installs it
+ * on linux-x64 where it can download it) and an NVIDIA driver. Without either, asking for it only
+ * yields "Failed to load shared library".
+ */
+export function cudaCanExist(): boolean {
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const lib = join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+  return existsSync(lib) && (existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl'));
+}
+
 export async function openEncoderSession(onnx: Uint8Array | string, options: SessionOptions = {}): Promise<EncoderSession> {
   const opts = SessionOptions.parse(options);
   const where = typeof onnx === 'string' ? onnx : 'encoder.onnx (in memory)';
@@ -51,7 +66,7 @@ export async function openEncoderSession(onnx: Uint8Array | string, options: Ses
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
   };
   let note: string | undefined;
-  if (opts.provider !== 'cpu') {
+  if (opts.provider === 'cuda' || (opts.provider === 'auto' && cudaCanExist())) {
     // fatal-only logging for the probe: a missing CUDA library is reported through `note`
     // rather than as a stderr dump from onnxruntime's provider bridge
     const logLevel = ort.env.logLevel;

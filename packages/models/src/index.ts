@@ -8,3 +8,4 @@ export * from './safetensors.ts';
 export * from './encoders/index.ts';
 export * from './tasks/index.ts';
 export * from './receptive.ts';
+export * from './torch-model.ts';

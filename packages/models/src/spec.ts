@@ -41,6 +41,34 @@ export function normChannels(norm: InputNorm): number {
   return isRgbInputNorm(norm) ? 3 : 1;
 }
 
+/** The eps of per-view standardisation: (x - mean) / sqrt(var + PER_VIEW_EPS), in every runtime. */
+export const PER_VIEW_EPS = 1e-5;
+
+/**
+ * An input norm as numbers, for a reader without our code (config.json's `input_normalisation`) or
+ * without our rules (the torch engine's encoder spec, `torchModel`): `affine`: channel c =
+ * (x / divide - mean[c]) / std[c] (the grey image copied to every channel); `per-image`:
+ * (x - mean(x)) / sqrt(var(x) + eps) over the whole image (population variance).
+ */
+export const InputNormalisation = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('per-image'), name: InputNorm, eps: z.number().positive() }),
+  z.object({ type: z.literal('affine'), name: InputNorm, divide: z.number().positive(), mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) }),
+]);
+export type InputNormalisation = z.infer<typeof InputNormalisation>;
+
+export function inputNormalisation(norm: InputNorm): InputNormalisation {
+  if (norm === 'per-view') return { type: 'per-image', name: norm, eps: PER_VIEW_EPS };
+  if (norm === 'minus1to1') return { type: 'affine', name: norm, divide: 127.5, mean: [1], std: [1] };
+  const n = RGB_INPUT_NORMS[norm];
+  return { type: 'affine', name: norm, divide: n.divide, mean: [...n.mean], std: [...n.std] };
+}
+
+/** BatchNorm's fields, in the encoder's `bn` op and a projector's `bn` layer alike (torch's own values). */
+const BatchNormFields = {
+  eps: z.number().positive().default(1e-5),
+  momentum: z.number().positive().max(1).default(0.1),
+};
+
 /** One op of the encoder graph. `input` names an earlier op's `id`; default: the previous op. */
 export const Op = z.discriminatedUnion('op', [
   z.object({
@@ -69,8 +97,7 @@ export const Op = z.discriminatedUnion('op', [
      */
     name: z.string(),
     channels: z.number().int().positive(),
-    eps: z.number().positive().default(1e-5),
-    momentum: z.number().positive().max(1).default(0.1),
+    ...BatchNormFields,
     input: z.string().optional(),
   }),
   z.object({ op: z.literal('relu'), id: z.string(), input: z.string().optional() }),
@@ -130,18 +157,19 @@ export const ClassifierHead = z.object({
  *    the forward, so it scores cosines to `out` unit vectors (a weight-normalised layer with its gain
  *    fixed at 1, e.g. prototypes)
  *  - bn: BatchNorm over the batch's views together (torch BatchNorm2d on [N, C, 1, 1]; parameters and
- *    running statistics named as the encoder's `bn` op)
+ *    running statistics named, and eps and momentum defaulted, as the encoder's `bn` op)
  *  - relu
  *  - emit: the value here is also part of the head's output, ahead of the final value
  */
 export const HeadLayer = z.discriminatedUnion('layer', [
   z.object({ layer: z.literal('dense'), name: z.string(), out: z.number().int().positive() }),
   z.object({ layer: z.literal('cosine'), name: z.string(), out: z.number().int().positive() }),
-  z.object({ layer: z.literal('bn'), name: z.string() }),
+  z.object({ layer: z.literal('bn'), name: z.string(), ...BatchNormFields }),
   z.object({ layer: z.literal('relu') }),
   z.object({ layer: z.literal('emit') }),
 ]);
-export type HeadLayer = z.infer<typeof HeadLayer>;
+/** As written by a method (input type: BatchNorm's eps and momentum may be left to their defaults). */
+export type HeadLayer = z.input<typeof HeadLayer>;
 
 /**
  * Projector head (the embedding methods): each view's features through `layers`, [B, views, width]
@@ -153,7 +181,7 @@ export const ProjectorHead = z.object({
   views: z.number().int().positive(),
   layers: z.array(HeadLayer).min(1),
 });
-export type ProjectorHead = z.infer<typeof ProjectorHead>;
+export type ProjectorHead = z.input<typeof ProjectorHead>;
 
 /** What sits on the encoder during pretraining; absent `kind` means a classifier. */
 export const HeadSpec = z.union([ProjectorHead, ClassifierHead]);

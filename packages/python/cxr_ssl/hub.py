@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .graph import Encoder
+from .normalisation import Normalise
 from .safetensors_io import load_safetensors
 
 SUPPORTED_FORMAT = 1
@@ -30,6 +31,7 @@ class Preprocess:
         self.size = tuple(config['input_size'])
         self.channels = config['in_chans']
         self.norm = config['input_normalisation']
+        self._normalise = Normalise(self.norm)
 
     def grey(self, image):
         """PIL image, numpy array (HxW or HxWxC, uint8 or uint16) or tensor -> float32 [H, W] on 0..255."""
@@ -60,16 +62,7 @@ class Preprocess:
 
     def normalise(self, x):
         """[1, S, S] grey 0..255 -> [in_chans, S, S]."""
-        n = self.norm
-        if n['type'] == 'per-image':
-            mean = x.mean()
-            var = ((x - mean) ** 2).mean()  # population variance, as in training and in the ONNX graph
-            return ((x - mean) / torch.sqrt(var + n['eps'])).expand(self.channels, -1, -1).clone()
-        if n['type'] == 'affine':
-            mean = torch.tensor(n['mean'], dtype=torch.float32).reshape(-1, 1, 1)
-            std = torch.tensor(n['std'], dtype=torch.float32).reshape(-1, 1, 1)
-            return (x / n['divide'] - mean) / std
-        raise ValueError('unknown input_normalisation type %r' % (n['type'],))
+        return self._normalise(x)
 
 
 def load_encoder(folder, device='cpu'):

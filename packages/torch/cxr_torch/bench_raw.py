@@ -8,9 +8,9 @@ the device, no pipe, no per-step sync (`--compile`: torch.compile'd, as the engi
 Prints one JSON line {samplesPerSec, augmented?: {samplesPerSec}, ...}.
 
   python -m cxr_torch.bench_raw --spec spec.json --batch 128 [--augment] [--compile]
-(spec.json: {encoder, head, loss, scalars, views: {source, blocks: [{views, patch, augment}]}}, written by
-tools/device/spec.ts; the loss is the engine's own function from cxr_torch.losses, e.g. SimCLR's NT-Xent;
-`--shape B,V,P,P` instead of --batch: that one block, as before)
+(spec.json: {encoder, head (models' torchModel), loss, scalars, views: {source, blocks: [{views, patch, augment}]}},
+written by tools/device/spec.ts; the loss is the engine's own function from cxr_torch.losses, e.g. SimCLR's
+NT-Xent; `--shape B,V,P,P` instead of --batch: that one block, as before)
 """
 import argparse
 import json
@@ -59,7 +59,7 @@ def main():
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     module = torch.compile(model) if args.compile else model
-    classes = spec['head'].get('classes')
+    classes = spec['head']['classes'] if spec['head']['kind'] == 'classifier' else None
 
     def made():  # views as the batch brings them: the whole block, then a multi-crop method's local one
         t = [torch.randint(0, 256, s, dtype=torch.uint8, device=device) for s in shapes]
@@ -72,7 +72,7 @@ def main():
         lambda: torch.autocast(device_type='cpu', enabled=False))
     hook = make_hook(spec['loss'], model, autocast)
     hook.to(device)
-    scalars = dict(spec.get('scalars') or {}, lr=0.001)  # a method's other per-step scalars, from the spec file
+    scalars = dict(spec['scalars'], lr=0.001)  # a method's other per-step scalars, from the spec file
 
     def forward(x):
         with autocast():

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .model import PretextNet
-from .safetensors_io import read_safetensors
+from cxr_ssl.safetensors_io import read_safetensors
 
 
 def stats(z):

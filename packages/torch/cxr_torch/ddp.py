@@ -82,7 +82,7 @@ def sync_batchnorm(model):
     """BatchNorm2d -> SyncBatchNorm in place, same parameters and running statistics (so the optimiser
     and the canonical names are untouched); the graph's op list is pointed at the new modules."""
     torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # replaces the modules below the root
-    model.graph.steps = [(op, model.get_submodule(op['name']) if op['op'] == 'bn' else m) for op, m in model.graph.steps]
+    model.graph.rebind(model)
 
 
 def gather(z):

@@ -1,7 +1,7 @@
 """`python -m cxr_torch.extract request.json`: frozen-encoder features [N, F] (fp32, TF32 allowed on
 CUDA) of rows of a dataset cache file, the torch twin of packages/eval/src/extract.ts (onnxruntime).
 
-request.json: {encoder: EncoderSpec, weightsPath (encoder safetensors), u8Path (N x S x S uint8),
+request.json: {encoder: TorchEncoder (models' torchEncoder), weightsPath (encoder safetensors), u8Path (N x S x S uint8),
 size, count, indicesPath (int32 LE rows, output order), batchSize, device: auto|cpu|cuda, outPath,
 tf32 (default true: TF32 convolutions and matmuls on CUDA)}.
 Writes float32 LE rows x F to outPath (temporary name, then renamed) and prints JSON lines:

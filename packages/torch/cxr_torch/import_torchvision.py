@@ -15,9 +15,10 @@ import sys
 from collections import OrderedDict
 
 import torch
+from cxr_ssl.graph import Encoder
+from cxr_ssl.safetensors_io import write_safetensors
 
-from cxr_torch.model import encoder_shapes
-from cxr_torch.safetensors_io import write_safetensors
+from cxr_torch.model import canonical_state
 
 HEADS = ('classifier.', 'fc.')
 
@@ -38,7 +39,7 @@ def load_state_dict(path):
 
 def convert(state, source, spec, model):
     """Checks a torchvision `model` state dict against `spec`'s weights; returns (weights, dropped)."""
-    expected = encoder_shapes(spec)
+    expected = OrderedDict((name, tuple(t.shape)) for name, t in canonical_state(Encoder(spec)).items())
     what = 'a torchvision %s state dict (for encoder %s)' % (model, spec['name'])
     out = OrderedDict()
     for name, shape in expected.items():

@@ -15,7 +15,7 @@ from .methods import make_hook
 from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
 from .render import PlanError, Renderer, check_block
-from .safetensors_io import read_safetensors, write_safetensors
+from cxr_ssl.safetensors_io import read_safetensors, write_safetensors
 
 RING = 4  # staging slots: a slot is reused only after its host->device copy has finished
 

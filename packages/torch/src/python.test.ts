@@ -10,6 +10,9 @@ describe('where the torch Python is looked for (CLI, tests and CI share this ord
     expect(pythonCandidates('/opt/py/bin/python', { CXR_SSL_PYTHON: '/env/python' })).toEqual(['/opt/py/bin/python']);
     expect(pythonCandidates(undefined, { CXR_SSL_PYTHON: '/env/python' })).toEqual(['/env/python', WORKSPACE_VENV_PYTHON, '/usr/bin/python3', 'python3']);
     expect(pythonCandidates(undefined, {})).toEqual([WORKSPACE_VENV_PYTHON, '/usr/bin/python3', 'python3']);
+    // the switch that hides torch (the no-torch tests of the CLI); --python still wins over it
+    expect(pythonCandidates(undefined, { CXR_SSL_PYTHON: 'none' })).toEqual([]);
+    expect(pythonCandidates('/opt/py/bin/python', { CXR_SSL_PYTHON: 'none' })).toEqual(['/opt/py/bin/python']);
   });
   it('tools/setup-python.sh looks in the same places, in the same order', () => {
     const script = readFileSync(join(repoRoot(), 'tools', 'setup-python.sh'), 'utf8');

@@ -8,8 +8,8 @@ from collections import OrderedDict
 
 import torch
 
+from cxr_ssl.safetensors_io import write_safetensors
 from cxr_torch.model import PretextNet
-from cxr_torch.safetensors_io import write_safetensors
 
 PKG = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 

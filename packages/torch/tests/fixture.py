@@ -3,6 +3,7 @@ import os
 import struct
 import zlib
 
+import cxr_torch  # noqa: F401 - puts the repository's cxr_ssl (packages/python) on the path, as in the engine
 import torch
 import torch.nn.functional as F
 
@@ -84,9 +85,19 @@ def rotation_batch(count, size):
     return x.contiguous(), y.to(torch.int32)
 
 
+# what packages/models/src/spec.ts inputNormalisation gives for these norms (the engine gets the numbers)
+NORMALISATION = {
+    'per-view': {'type': 'per-image', 'name': 'per-view', 'eps': 1e-5},
+    'minus1to1': {'type': 'affine', 'name': 'minus1to1', 'divide': 127.5, 'mean': [1], 'std': [1]},
+    'torchvision-rgb': {'type': 'affine', 'name': 'torchvision-rgb', 'divide': 255, 'mean': [0.485, 0.456, 0.406], 'std': [0.229, 0.224, 0.225]},
+    'caffe-bgr': {'type': 'affine', 'name': 'caffe-bgr', 'divide': 1, 'mean': [103.939, 116.779, 123.68], 'std': [1, 1, 1]},
+}
+
+
 def vgg_spec(name, blocks, input_norm='per-view', bn=False):
-    """The same VGG spec packages/models/src/encoders/vgg.ts builds (torchvision indexing); the
-    ImageNet RGB norms give the first conv 3 input channels (encoders/imagenet-input.ts)."""
+    """The same VGG spec packages/models/src/encoders/vgg.ts builds (torchvision indexing), as the engine
+    gets it (models/src/torch-model.ts: with its normalisation's numbers); the ImageNet RGB norms give the
+    first conv 3 input channels (encoders/imagenet-input.ts)."""
     ops, index = [], 0
     channels = 3 if input_norm in ('torchvision-rgb', 'caffe-bgr') else 1
     for block in blocks:
@@ -104,14 +115,21 @@ def vgg_spec(name, blocks, input_norm='per-view', bn=False):
         ops.append({'op': 'maxpool', 'id': 'features.%d' % index, 'k': 2, 'stride': 2, 'pad': 0})
         index += 1
     ops.append({'op': 'gap', 'id': 'gap'})
-    return {'name': name, 'channels': 1, 'inputNorm': input_norm, 'ops': ops, 'features': channels}
+    return {'name': name, 'channels': 1, 'inputNorm': input_norm, 'normalisation': NORMALISATION[input_norm], 'ops': ops, 'features': channels}
 
 
 VGG16_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]
 TINY = vgg_spec('tiny', [[8], [16]])
 
 
-def mlp_head(hidden, out, views=2, bn=None):
-    """A projector head spec: dense head.fc1 (+ BatchNorm `bn`) + relu -> dense head.fc2 (models' projectorHead)."""
-    layers = [{'layer': 'dense', 'name': 'head.fc1', 'out': hidden}] + ([{'layer': 'bn', 'name': bn}] if bn else [])
-    return {'kind': 'projector', 'views': views, 'layers': layers + [{'layer': 'relu'}, {'layer': 'dense', 'name': 'head.fc2', 'out': out}]}
+def bn_layer(name):
+    return {'layer': 'bn', 'name': name, 'eps': 1e-5, 'momentum': 0.1}
+
+
+def mlp_head(features, hidden, out, views=2, bn=None):
+    """A projector head as the engine gets it (models' projectorHead through torchModel: each layer's input
+    width in `inputs`, the output's part widths in `parts`): dense head.fc1 (+ BatchNorm `bn`) + relu ->
+    dense head.fc2."""
+    layers = [{'layer': 'dense', 'name': 'head.fc1', 'out': hidden}] + ([bn_layer(bn)] if bn else [])
+    layers += [{'layer': 'relu'}, {'layer': 'dense', 'name': 'head.fc2', 'out': out}]
+    return {'kind': 'projector', 'views': views, 'layers': layers, 'inputs': [features] + [hidden] * (len(layers) - 1), 'parts': [out]}

@@ -16,14 +16,14 @@ class SyncBatchNormConversion(unittest.TestCase):
     very parameters the optimiser holds and the same canonical names (checkpoints stay the same)."""
 
     def test_graph_runs_the_converted_modules_on_the_same_tensors(self):
-        net = PretextNet(vgg_spec('tiny-bn', [[8], [16]], bn=True), {'views': 1, 'hidden': 8, 'classes': 4})
+        net = PretextNet(vgg_spec('tiny-bn', [[8], [16]], bn=True), {'kind': 'classifier', 'views': 1, 'hidden': 8, 'classes': 4})
         before = canonical_state(net)
         ddp.sync_batchnorm(net)
         after = canonical_state(net)
         self.assertEqual(list(before), list(after))
         for name, t in before.items():
             self.assertIs(after[name], t, name)
-        bn = [(op, m) for op, m in net.graph.steps if op['op'] == 'bn']
+        bn = [(op, step[2]) for op, step in zip(net.graph.ops, net.graph.steps) if op['op'] == 'bn']
         self.assertEqual(len(bn), 2)
         for op, m in bn:
             self.assertIsInstance(m, torch.nn.SyncBatchNorm)

@@ -10,9 +10,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from fixture import VGG16_BLOCKS, vgg_spec, xrays  # noqa: E402
 from torchvision_reference import imagenet_input, random_model  # noqa: E402
 
+from cxr_ssl.safetensors_io import read_safetensors  # noqa: E402
 from cxr_torch.import_torchvision import convert, load_state_dict, main  # noqa: E402
 from cxr_torch.model import PretextNet  # noqa: E402
-from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
 
 VGG16_TV = vgg_spec('vgg16-torchvision', VGG16_BLOCKS, 'torchvision-rgb')
 VGG16_BN_TV = vgg_spec('vgg16-bn-torchvision', VGG16_BLOCKS, 'torchvision-rgb', bn=True)

@@ -13,11 +13,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from client import init_request, initial_weights  # noqa: E402
 from fixture import TINY, mlp_head, xrays  # noqa: E402
 
+from cxr_ssl.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 from cxr_torch.lars import LARS  # noqa: E402
 from cxr_torch.losses import byol_terms, dino_terms  # noqa: E402
 from cxr_torch.methods.moco import Moco  # noqa: E402
 from cxr_torch.methods.simclr import SimCLR  # noqa: E402
-from cxr_torch.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 from cxr_torch.trainer import Trainer  # noqa: E402
 
 
@@ -84,7 +84,7 @@ class MocoStateTravels(unittest.TestCase):
 
     def test_save_then_resume_restores_key_network_and_queue(self):
         folder = tempfile.mkdtemp()
-        head = mlp_head(16, 8)
+        head = mlp_head(16, 16, 8)
         loss = {'name': 'info-nce', 'temperature': 0.2, 'queue': 12, 'momentum': 0.9, 'shuffleGroups': 2}
         _, path = initial_weights(folder, TINY, head)
         first = Trainer(init_request(TINY, head, path, loss=loss))

@@ -11,12 +11,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 from client import init_request, initial_weights  # noqa: E402
 from fixture import TINY, mlp_head, rotation_batch  # noqa: E402
 
-from cxr_torch.safetensors_io import read_safetensors  # noqa: E402
+from cxr_ssl.safetensors_io import read_safetensors  # noqa: E402
 from cxr_torch.trainer import Trainer  # noqa: E402
 
-PROJECTOR = mlp_head(16, 8)
+PROJECTOR = mlp_head(16, 16, 8)
 CASES = [
-    ({'views': 1, 'hidden': 16, 'classes': 4}, None),
+    ({'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 4}, None),
     (PROJECTOR, {'name': 'nt-xent', 'temperature': 0.2}),
     (PROJECTOR, {'name': 'info-nce', 'temperature': 0.2, 'queue': 12, 'momentum': 0.9, 'shuffleGroups': 2}),
 ]

@@ -11,7 +11,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from fixture import xrays  # noqa: E402
 
-from cxr_torch.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from cxr_ssl.safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
 
 class Safetensors(unittest.TestCase):

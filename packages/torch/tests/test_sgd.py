@@ -13,7 +13,7 @@ from fixture import TINY, rotation_batch  # noqa: E402
 
 from cxr_torch.trainer import Trainer  # noqa: E402
 
-HEAD = {'views': 1, 'hidden': 16, 'classes': 4}
+HEAD = {'kind': 'classifier', 'views': 1, 'hidden': 16, 'classes': 4}
 
 
 class Sgd(unittest.TestCase):

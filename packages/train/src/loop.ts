@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream, openCache } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
@@ -9,7 +9,7 @@ import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
-import { RUN_EXPORT_DIR } from './export/run.ts';
+import { RUN_EXPORT_DIR } from './export/target.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
@@ -17,7 +17,7 @@ import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
 import { type Renderer, resolveRenderer } from './render.ts';
 import { lrAt } from './schedule.ts';
-import { methodProblem, runMethod, withTaskDefaults } from './method-options.ts';
+import { checkMethod, type MethodRun, runMethod, runProblem } from './method-options.ts';
 
 export type PretextEvent =
   | { type: 'warning'; message: string }
@@ -37,6 +37,11 @@ export interface RunPretextOptions {
   onEvent?: (e: PretextEvent) => void;
   /** TensorBoard / CSV beside metrics.jsonl (default: LoggerOption's) */
   loggers?: LoggerName[];
+  /**
+   * The config's method, already parsed by the caller (the CLI's usage check): its options are the
+   * run's (config.taskOptions is not parsed again). Without it the config's options are parsed here.
+   */
+  method?: MethodRun;
 }
 
 export class NonFiniteLossError extends Error {}
@@ -74,31 +79,35 @@ export function configHash(cfg: PretextConfig): string {
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<PretextOutcome> {
   const given = PretextConfig.parse(rawConfig);
   const { runDir, engine, onEvent = () => {} } = opts;
-  // everything that can be checked without training is checked before the run folder exists
-  const problem = methodProblem(given.task, given.taskOptions, given.cache.size, engine.name, given.encoder);
-  if (problem) throw new Error(problem);
-  const cfg = withTaskDefaults(given);
+  // everything that can be checked without training is checked before the run folder exists;
+  // the method's options are parsed once per run, here or by the caller
+  const at = { size: given.cache.size, engine: engine.name, encoder: given.encoder };
+  if (opts.method && opts.method.name !== given.task) throw new Error(`runPretext: the method given (${opts.method.name}) is not the config's task (${given.task})`);
+  const checked = opts.method ? { run: opts.method, problem: runProblem(opts.method, at) } : checkMethod(given.task, given.taskOptions, at);
+  if (checked.problem !== undefined) throw new Error(checked.problem);
+  const { run: method } = checked;
+  const cfg = { ...given, taskOptions: method.options }; // config.json records every option, defaults filled in
   openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
   // a multi-node run's other machines train but write nothing: the run folder is global rank 0's
   const writes = engine.writesRun !== false;
-  if (!writes) return await trainInFolder(cfg, opts, false);
+  if (!writes) return await trainInFolder(cfg, method, opts, false);
   mkdirSync(runDir, { recursive: true });
   const release = lockRunFolder(runDir, (message) => onEvent({ type: 'warning', message }));
   try {
-    return await trainInFolder(cfg, opts, true);
+    return await trainInFolder(cfg, method, opts, true);
   } finally {
     release();
   }
 }
 
 /** runPretext once the run folder is ours alone (`writes` false: a node other than 0 of a multi-node run). */
-async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes: boolean): Promise<PretextOutcome> {
+async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPretextOptions, writes: boolean): Promise<PretextOutcome> {
   const { runDir, engine, onEvent = () => {} } = opts;
   const hash = configHash(cfg);
   const configPath = join(runDir, 'config.json');
   if (existsSync(configPath) && opts.resume) {
-    const previous = withTaskDefaults(readRunConfig(configPath));
-    if (configHash(previous) !== hash) {
+    // both record every method option, defaults filled in: compared as written, not parsed again
+    if (configHash(readRunConfig(configPath)) !== hash) {
       throw new Error(`${configPath}: this run was started with a different configuration; resume it with the same options or use a new --run name`);
     }
   } else if (existsSync(join(runDir, 'checkpoints', 'latest.json')) && !opts.resume) {
@@ -107,7 +116,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
   const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
-  const method = runMethod(cfg, runDir); // the one parse of the method's options: typed from here on
+  const method = runMethod(cfg, runDir, parsed); // its seeded parts fixed in the run folder; typed from here on
   const encoder = encoderSpec(cfg.encoder);
   const head = method.head(encoder);
 
@@ -117,7 +126,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
-  const caution = method.caution(trainIdx.length);
+  const caution = method.caution({ trainImages: trainIdx.length, batchSize: cfg.batchSize });
   if (caution) onEvent({ type: 'warning', message: caution });
   const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
   const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
@@ -137,7 +146,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   } else {
     weights = startWeights(cfg, encoder, head);
   }
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
   const renderer = resolveRenderer(cfg.render, engine);
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device, renderer });
 
@@ -169,7 +178,8 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
       step++;
       batch++;
       if (!Number.isFinite(r.loss)) {
-        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); the last good checkpoint is kept in ${join(runDir, 'checkpoints')}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+        const kept = existsSync(join(runDir, 'checkpoints', 'latest.json')) ? `the last good checkpoint is kept in ${join(runDir, 'checkpoints')}` : 'no checkpoint was written before it';
+        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); ${kept}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
       }
       sumLoss += r.loss;
       sumAcc += r.accuracy;
@@ -222,7 +232,7 @@ async function trainInFolder(cfg: PretextConfig, opts: RunPretextOptions, writes
   const onnxPath = join(runDir, 'encoder.onnx');
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
   // the hub-like folder people take away (torch state dict, config with the input scaling, card)
-  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runName: basename(runDir) }).dir;
+  const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runDir, trainImages: trainIdx.length }).dir;
   onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
   return { runDir, interrupted: false };
 }

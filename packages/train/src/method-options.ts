@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { evalTaskOptions } from '@cxr-ssl/data';
+import { evalTaskOptions, type SampleShape } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, minimumViewSize } from '@cxr-ssl/models';
 import type { PretextConfig } from './config.ts';
 import type { LossSpec, StepScalars } from './engine.ts';
 import { ENGINES } from './engines/index.ts';
 import { METHODS } from './methods/index.ts';
-import type { Method } from './methods/method.ts';
+import type { Encoded, Method, RunSize } from './methods/method.ts';
 
 /**
  * A method with its options parsed, once, at the boundary (runPretext, a tool's command line):
@@ -22,17 +22,26 @@ export interface MethodRun {
   samplerOptions: Record<string, unknown>;
   /** the same for held-out pretext accuracy: random augmentations off unless they make the views */
   heldOutSamplerOptions: Record<string, unknown>;
+  /** views per sample and their side at an image size (the sampler's shape) */
+  shape(size: number): SampleShape;
   loss: LossSpec;
   head(encoder: EncoderSpec): HeadSpec;
   /** the scalars of update `step` of `totalSteps`: the lr given, and the method's own */
   scalarsAt(step: number, totalSteps: number, lr: number): StepScalars;
-  caution(trainImages: number): string | undefined;
+  caution(run: RunSize): string | undefined;
+  /** what the trained and the moving-average networks encode per sample at `size` px (the memory estimate's input) */
+  encodes(size: number): Encoded;
 }
 
 function methodOf(name: string): Method {
   const method = METHODS[name];
   if (!method) throw new Error(`unknown method '${name}': choose one of ${Object.keys(METHODS).join(', ')}`);
   return method;
+}
+
+/** The one place a method's raw options are parsed (their schema fills in every default). */
+function parseOptions(method: Method, raw: unknown): Record<string, unknown> {
+  return method.options.parse(raw ?? {}) as Record<string, unknown>;
 }
 
 /**
@@ -42,32 +51,51 @@ function methodOf(name: string): Method {
  */
 export function parseMethod(name: string, raw: unknown, derive?: (samplerOptions: unknown) => unknown): MethodRun {
   const method = methodOf(name);
-  const options = method.options.parse(raw ?? {}) as Record<string, unknown>;
+  return methodRun(name, method, parseOptions(method, raw), derive);
+}
+
+/** A MethodRun from options already parsed by the method's schema. */
+function methodRun(name: string, method: Method, options: Record<string, unknown>, derive?: (samplerOptions: unknown) => unknown): MethodRun {
   const { sampler } = method;
   const derived = (derive ? derive(method.samplerOptions(options)) : method.samplerOptions(options)) as Record<string, unknown>;
-  const samplerOptions = (sampler.resolve ? sampler.resolve(derived) : derived) as Record<string, unknown>;
+  // resolved when first drawn with: jigsaw's set of a new seed takes seconds, and a usage check needs only the shape
+  let resolved: Record<string, unknown> | undefined;
+  const samplerOptions = () => (resolved ??= (sampler.resolve ? sampler.resolve(derived) : derived) as Record<string, unknown>);
   const effective = { ...options, ...derived }; // a pretext task's options are its sampler's
   const scalars = method.scalars?.(effective) ?? {};
   return {
     name,
     method,
     options,
-    samplerOptions,
-    heldOutSamplerOptions: sampler.augmentMakesViews ? samplerOptions : (evalTaskOptions(samplerOptions) as Record<string, unknown>),
+    get samplerOptions() {
+      return samplerOptions();
+    },
+    get heldOutSamplerOptions() {
+      return sampler.augmentMakesViews ? samplerOptions() : (evalTaskOptions(samplerOptions()) as Record<string, unknown>);
+    },
+    shape: (size) => sampler.shape(size, derived),
     loss: method.loss(effective),
     head: (encoder) => method.head(encoder, effective),
     scalarsAt: (step, total, lr) => ({ ...Object.fromEntries(Object.entries(scalars).map(([k, f]) => [k, f(step, total)])), lr }),
-    caution: (trainImages) => method.caution?.(effective, { trainImages }),
+    caution: (run) => method.caution?.(effective, run),
+    encodes: (size) => {
+      const shape = sampler.shape(size, derived);
+      return method.encodes?.(shape, effective) ?? { trained: shape };
+    },
   };
 }
 
-/** The method of a run folder: its sampler's seeded parts fixed once and kept in options.json. */
-export function runMethod(cfg: PretextConfig, runDir: string): MethodRun {
-  const { sampler } = methodOf(cfg.task);
-  const derive = sampler.derive;
-  if (!derive) return parseMethod(cfg.task, cfg.taskOptions);
+/**
+ * The method of a run folder: its sampler's seeded parts fixed once and kept in options.json. `parsed`:
+ * the run's method as its caller already parsed it (cfg.taskOptions are then not parsed again).
+ */
+export function runMethod(cfg: PretextConfig, runDir: string, parsed?: MethodRun): MethodRun {
+  const method = methodOf(cfg.task);
+  const options = parsed?.options ?? parseOptions(method, cfg.taskOptions);
+  const derive = method.sampler.derive;
+  if (!derive) return parsed ?? methodRun(cfg.task, method, options);
   const path = join(runDir, 'options.json');
-  return parseMethod(cfg.task, cfg.taskOptions, (s) => {
+  return methodRun(cfg.task, method, options, (s) => {
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8'));
     const derived = derive(s, cfg.seed);
     writeFileAtomic(path, JSON.stringify(derived));
@@ -80,11 +108,6 @@ export function runOptions(cfg: PretextConfig, runDir: string): Record<string, u
   return runMethod(cfg, runDir).samplerOptions;
 }
 
-/** The config with its method options completed by the method's schema (defaults filled in), so config.json records what the run does. */
-export function withTaskDefaults(cfg: PretextConfig): PretextConfig {
-  return { ...cfg, taskOptions: parseMethod(cfg.task, cfg.taskOptions).options };
-}
-
 /** The loss a method's raw options ask the engines for (tools, tests: a boundary of their own). */
 export function methodLoss(method: string, options: unknown): LossSpec {
   return parseMethod(method, options).loss;
@@ -95,21 +118,48 @@ export function methodHead(method: string, encoder: EncoderSpec, options: unknow
   return parseMethod(method, options).head(encoder);
 }
 
+/** Where a method is to run, for the checks made before any work: image size, and engine and encoder where known. */
+export interface MethodAt {
+  size: number;
+  engine?: string;
+  encoder?: string;
+}
+
 /**
- * What is wrong with a method and its options at an image size on an engine and encoder (unknown
- * method, options its schema rejects, a patch larger than its grid cell, views smaller than the
- * encoder can take, an engine without its loss), or undefined. Checked before any work starts.
+ * A method's raw options parsed (once) and checked before any work starts: the MethodRun, or what is
+ * wrong (unknown method, options its schema rejects, and runProblem's checks).
  */
-export function methodProblem(name: string, options: unknown, size: number, engine?: string, encoder?: string): string | undefined {
+export function checkMethod(name: string, options: unknown, at: MethodAt): { run: MethodRun; problem?: undefined } | { problem: string } {
   const method = METHODS[name];
-  if (!method) return `unknown method '${name}': choose one of ${Object.keys(METHODS).join(', ')}`;
+  if (!method) return { problem: `unknown method '${name}': choose one of ${Object.keys(METHODS).join(', ')}` };
   const parsed = method.options.safeParse(options ?? {});
   if (!parsed.success) {
-    return `options of ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`;
+    return { problem: `options of ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}` };
   }
+  let run: MethodRun;
+  try {
+    run = methodRun(name, method, parsed.data as Record<string, unknown>);
+  } catch (e) {
+    return { problem: `${name}: ${(e as Error).message}` };
+  }
+  const problem = runProblem(run, at);
+  return problem ? { problem } : { run };
+}
+
+/** checkMethod's answer as a message, or undefined (demo's and samples' checks of a whole plan). */
+export function methodProblem(name: string, options: unknown, size: number, engine?: string, encoder?: string): string | undefined {
+  return checkMethod(name, options, { size, engine, encoder }).problem;
+}
+
+/**
+ * What is wrong with a parsed method at an image size on an engine and encoder (a patch larger than
+ * its grid cell, views smaller than the encoder can take, an engine without its loss), or undefined.
+ */
+export function runProblem(run: MethodRun, { size, engine, encoder }: MethodAt): string | undefined {
+  const { method, name } = run;
   let smallest: number;
   try {
-    const shape = method.sampler.shape(size, method.samplerOptions(parsed.data));
+    const shape = run.shape(size);
     smallest = Math.min(shape.patch, shape.local?.patch ?? shape.patch);
   } catch (e) {
     return `${name} at ${size} px: ${(e as Error).message}`;

@@ -1,33 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ResultRow } from '@cxr-ssl/eval';
-import { ENCODERS } from '@cxr-ssl/models';
-import { z } from 'zod';
-import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, DEFAULT_ENCODER, DEFAULT_RUNS_DIR, flag, int, pathName, strList } from '../options.ts';
-import { EvalOptions, runEval } from './eval.ts';
+import { type ResultRow, STUDY_PROTOCOL, evalFlags } from '@cxr-ssl/eval';
+import type { z } from 'zod';
+import { arg, defineCommand } from '../command.ts';
+import { flagFields } from '../evaluation.ts';
+import { strList } from '../options.ts';
+import { EvalCommandOptions, EvalOptions, runEval } from './eval.ts';
+
+/** The study's protocol's options and feature extraction: what `linear` sets of EvalSettings. */
+const LINEAR_FLAGS = evalFlags({ grid: false, protocols: [STUDY_PROTOCOL] });
 
 /** The study's protocol: `eval --protocol linear` on all labels, one seed. */
-export const LinearOptions = z
-  .object({
-    /** default: every finished pretext run under --runs-dir, and random */
-    encoders: strList().optional(),
-    data: pathName().default('kermany-mini'),
-    size: int().min(16).default(128),
-    cacheDir: z.string().default(DEFAULT_CACHE_DIR),
-    runsDir: z.string().default(DEFAULT_RUNS_DIR),
-    /** architecture of the `random` encoder */
-    arch: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default(DEFAULT_ENCODER),
-    epochs: int().positive().default(10),
-    hidden: int().positive().default(256),
-    seed: int().nonnegative().default(0),
-    out: z.string().optional(),
-    provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-    features: z.enum(['auto', 'ort', 'torch']).default('auto'),
-    batchSize: int().positive().default(64),
-    quiet: flag().default(false),
-  })
-  .strict();
+export const LinearOptions = EvalCommandOptions.extend({
+  encoders: strList()
+    .optional()
+    .meta(arg('<list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random', 'random-bn' (default: every finished run under --runs-dir, and random)")),
+  out: EvalCommandOptions.shape.out.unwrap().optional().meta(arg('<dir>', 'where results.json / results.md go (default <runs-dir>/linear-<data>-<size>); an earlier evaluation there is refused unless --overwrite')),
+  ...flagFields(LINEAR_FLAGS),
+}).strict();
 export type LinearOptions = z.infer<typeof LinearOptions>;
 
 /** The default encoders: every finished pretext run (encoder.onnx + config.json, not an export folder) under runsDir. */
@@ -50,29 +40,13 @@ export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: Result
     if (!o.quiet) process.stderr.write(`no --encoders: evaluating ${found}\n`);
     encoders = [...runs, 'random'];
   }
-  const opts = EvalOptions.parse({ ...o, encoders, protocol: ['linear'], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
+  const opts = EvalOptions.parse({ ...o, encoders, protocol: [STUDY_PROTOCOL], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
   return runEval(opts, `Linear evaluation on ${o.data} at ${o.size} px`);
 }
 
 export const linear = defineCommand({
   name: 'linear',
   summary: 'Linear evaluation (frozen encoder -> 2 dense layers, normal vs abnormal) of pretext runs and baselines',
-  flags: [
-    ['--encoders <list>', "comma-separated: pretext run folders (or names under --runs-dir) and/or 'random', 'random-bn' (default: every finished run under --runs-dir, and random)"],
-    ['--data <name>', 'prepared data set name (default kermany-mini)'],
-    ['--size <px>', 'image size (default 128)'],
-    ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
-    ['--runs-dir <dir>', `run folders (default ${DEFAULT_RUNS_DIR})`],
-    ['--arch <name>', `architecture of the random-init encoder (default ${DEFAULT_ENCODER})`],
-    ['--epochs <n>', 'epochs of the linear head (default 10, as in the study)'],
-    ['--hidden <n>', 'hidden units of the 2-layer head (default 256)'],
-    ['--seed <n>', 'seed (default 0)'],
-    ['--out <dir>', 'where results.json / results.md go (default <runs-dir>/linear-<data>-<size>)'],
-    ['--provider <name>', 'onnxruntime provider: auto | cpu | cuda'],
-    ['--features <how>', 'feature extraction: auto (torch when its Python sees CUDA, else onnxruntime) | ort | torch'],
-    ['--batch-size <n>', 'feature-extraction batch (default 64)'],
-    ['--quiet', 'no progress output'],
-  ],
   schema: LinearOptions,
   async run(o) {
     const { out } = await evaluateEncoders(o);

@@ -2,35 +2,32 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { CacheMismatchError, openCache } from '@cxr-ssl/data';
-import { ResultRow, bnInputs, labelEfficiency, pairRows, variantBase } from '@cxr-ssl/eval';
+import { type EvalEncoder, EvalSettings, bnInputs, encoderOf, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName, runEncoder } from '@cxr-ssl/eval';
+import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
-import { METHODS, SCHEDULES } from '@cxr-ssl/train';
+import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
+import { arg, defineCommand } from '../command.ts';
 import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
-import { flag, intList, pathName } from '../options.ts';
+import { intList, pathName, quietOption } from '../options.ts';
+import { PretextOptions, TrainingFields, trainingProblems } from '../pretext-options.ts';
 import { type CurvePoint, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
-import { EvalSettings, type ResolvedEncoder, evaluateEncoder, pretextInfo, randomEncoder, rowFileName } from '../evaluation.ts';
-import { PrepareOptions, runPrepare } from './prepare.ts';
-import { PretextOptions, runPretextCommand } from './pretext.ts';
+import { asUsageErrors, cliRuntime } from '../evaluation.ts';
+import { PrepareFields, PrepareOptions, runPrepare } from './prepare.ts';
+import { runPretextCommand } from './pretext.ts';
 
 const encoderName = z.enum(Object.keys(ENCODERS) as [string, ...string[]]);
+/** A variant is named `<method>+<label>`: its method is the part before the '+'. */
+export const variantMethod = (name: string) => name.slice(0, name.indexOf('+'));
 
 /** The study's grid as a config file (see configs/*.yaml). Relative paths are relative to the file. */
 export const ReproduceConfig = z
   .object({
     out: z.string().default('runs/reproduce'),
-    data: z
-      .object({
-        source: z.string(),
-        adapter: z.enum(['auto', 'folder', 'csv', 'nih']).default('auto'),
-        name: pathName(),
-        valFraction: z.number().min(0).max(0.5).default(0.1),
-        allowMissing: z.boolean().default(false),
-      })
-      .strict(),
+    /** the data set to prepare: prepare's options (their defaults too) */
+    data: PrepareFields.pick({ adapter: true, valFraction: true, allowMissing: true }).extend({ source: z.string(), name: pathName() }).strict(),
     sizes: intList().default([128, 256]),
     /** methods, references (random, random-bn, imagenet) and names under variants:, in report order */
     inits: z.array(z.string()).min(1),
@@ -41,7 +38,7 @@ export const ReproduceConfig = z
      */
     variants: z.record(z.string().regex(/^[a-z0-9-]+\+[A-Za-z0-9-]+$/, 'a variant is named <method>+<label> (letters, digits, -)'), z.record(z.string(), z.unknown())).default({}),
     /** the encoder the pretext tasks train (and the random baseline uses) */
-    encoder: encoderName.default('vgg16'),
+    encoder: encoderName.default(PRETEXT_DEFAULTS.encoder),
     imagenet: z
       .object({
         encoder: encoderName,
@@ -52,46 +49,20 @@ export const ReproduceConfig = z
       .optional(),
     /** where pretext training starts: the study starts from ImageNet weights */
     pretextInit: z.enum(['random', 'imagenet']).default('random'),
-    pretext: z
-      .object({
-        epochs: z.number().int().positive().default(100),
-        batchSize: z.number().int().positive().default(64),
-        stepsPerEpoch: z.number().int().positive().optional(),
-        lr: z.number().positive().default(0.001),
-        momentum: z.number().min(0).max(1).default(0.9),
-        schedule: z.enum(SCHEDULES).default('cosine'),
-        decay: z.number().positive().optional(),
-        warmup: z.number().int().nonnegative().optional(),
-        warmupEpochs: z.number().nonnegative().optional(),
-        minLr: z.number().nonnegative().optional(),
-        optimizer: z.enum(['sgd', 'lars']).default('sgd'),
-        weightDecay: z.number().min(0).optional(),
-        /** per method: its options (e.g. jigsaw: {permutations: 100}; simclr: {temperature: 0.2}) */
-        options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-        augment: z.enum(['default', 'none']).default('default'),
-        engine: z.enum(['auto', 'torch', 'tfjs']).default('auto'),
-        device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-        python: z.string().optional(),
-        workers: z.number().int().nonnegative().optional(),
-        /** torch engine: data-parallel processes (DDP), one per GPU */
-        gpus: z.number().int().positive().optional(),
-        compile: z.boolean().default(false),
-      })
+    /** how each pretext run trains: pretext's own options (one schema, one default each) and per method its options */
+    pretext: TrainingFields.extend({
+      /** per method: its options (e.g. jigsaw: {permutations: 100}; simclr: {temperature: 0.2}) */
+      options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    })
       .strict()
-      .default(() => ({ epochs: 100, batchSize: 64, lr: 0.001, momentum: 0.9, schedule: 'cosine' as const, compile: false, optimizer: 'sgd' as const, options: {}, augment: 'default' as const, engine: 'auto' as const, device: 'auto' as const })),
+      .superRefine(trainingProblems)
+      .prefault({}),
+    /** protocols, label fractions, seeds, feature extraction and each protocol's options (eval's EvalSettings) */
+    eval: EvalSettings.prefault({}),
+    /** before version 2 the head's settings and feature extraction were here; now under eval: */
     linear: z
-      .object({
-        epochs: z.number().int().positive().default(10),
-        hidden: z.number().int().positive().default(256),
-        provider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-        /** feature extraction: auto = torch when its Python sees CUDA, else onnxruntime */
-        features: z.enum(['auto', 'ort', 'torch']).default('auto'),
-        batchSize: z.number().int().positive().default(64),
-      })
-      .strict()
-      .default(() => ({ epochs: 10, hidden: 256, provider: 'auto' as const, features: 'auto' as const, batchSize: 64 })),
-    /** protocols, label fractions and seeds (the linear head's settings are `linear:` above) */
-    eval: EvalSettings.omit({ linear: true }).default(() => EvalSettings.omit({ linear: true }).parse({})),
+      .never({ error: 'linear: moved into eval: (the head: eval.linear.epochs, eval.linear.hidden; feature extraction: eval.features, eval.provider, eval.batchSize), as in configs/kermany-cpu.yaml' })
+      .optional(),
     seed: z.number().int().nonnegative().default(0),
     workers: z.number().int().nonnegative().optional(),
   })
@@ -102,7 +73,7 @@ export const ReproduceConfig = z
       if (!known.includes(init)) ctx.addIssue({ code: 'custom', path: ['inits', i], message: `unknown init '${init}': one of ${known.join(', ')} (a variant needs an entry under variants:)` });
     });
     for (const name of Object.keys(c.variants)) {
-      if (!(variantBase(name)! in METHODS)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `'${name}' names no method before its '+': one of ${Object.keys(METHODS).join(', ')}` });
+      if (!(variantMethod(name) in METHODS)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `'${name}' names no method before its '+': one of ${Object.keys(METHODS).join(', ')}` });
     }
     const needsImagenet = c.inits.includes('imagenet') || c.pretextInit === 'imagenet';
     if (needsImagenet && !c.imagenet) ctx.addIssue({ code: 'custom', path: ['imagenet'], message: "the 'imagenet' init needs imagenet: { encoder, weights }" });
@@ -118,8 +89,8 @@ export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 const ReproduceFlags = z
   .object({
     config: z.string({ error: 'reproduce needs --config <file> (see configs/kermany-cpu.yaml, configs/nih-paper.yaml)' }),
-    python: z.string().optional(),
-    quiet: flag().default(false),
+    python: z.string().optional().meta(arg('<path>', 'python interpreter for the torch engine (overrides pretext.python of the config)')),
+    quiet: quietOption(),
   })
   .strict();
 
@@ -152,24 +123,33 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   });
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
   const tasks = cfg.inits.filter((i) => i in METHODS || i in cfg.variants);
-  const taskOf = (init: string) => (init in cfg.variants ? variantBase(init)! : init);
+  const taskOf = (init: string) => (init in cfg.variants ? variantMethod(init) : init);
   const rows: ResultRow[] = [];
   const curves: CurvePoint[] = [];
 
-  const settings: EvalSettings = { ...cfg.eval, linear: { epochs: cfg.linear.epochs, hidden: cfg.linear.hidden } };
-  const ctx = { outDir: out, seed: cfg.seed, provider: cfg.linear.provider, features: cfg.linear.features, python: cfg.pretext.python, batchSize: cfg.linear.batchSize, quiet };
+  const { options, ...training } = cfg.pretext;
+  const ctx = { outDir: out, seed: cfg.seed, python: cfg.pretext.python, ...cliRuntime(quiet) };
   const rowPath = (k: Parameters<typeof rowFileName>[0]) => join(rowsDir, rowFileName(k));
+  // a row file of an older version, or unreadable, is computed again
+  const savedRow = (path: string) => {
+    try {
+      return parseRow(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      return undefined;
+    }
+  };
 
   for (const size of cfg.sizes) {
     const cache = openCache(cacheDir, cfg.data.name, size);
     for (const init of cfg.inits) {
-      let enc: ResolvedEncoder;
+      let enc: EvalEncoder;
       if (tasks.includes(init)) {
         const runDir = join(out, 'runs', `${init}-${size}`);
         // always through runPretext: a finished run resumes at its end (cheap), an interrupted one
         // continues, and one trained with other settings is refused instead of silently reused
         await runPretextCommand(
           PretextOptions.parse({
+            ...training,
             task: taskOf(init),
             encoder: cfg.encoder,
             data: cfg.data.name,
@@ -177,55 +157,31 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             cacheDir,
             runsDir: join(out, 'runs'),
             run: `${init}-${size}`,
-            epochs: cfg.pretext.epochs,
-            batchSize: cfg.pretext.batchSize,
-            stepsPerEpoch: cfg.pretext.stepsPerEpoch,
-            lr: cfg.pretext.lr,
-            momentum: cfg.pretext.momentum,
-            schedule: cfg.pretext.schedule,
-            decay: cfg.pretext.decay,
-            warmup: cfg.pretext.warmup,
-            warmupEpochs: cfg.pretext.warmupEpochs,
-            minLr: cfg.pretext.minLr,
-            optimizer: cfg.pretext.optimizer,
-            weightDecay: cfg.pretext.weightDecay,
-            taskOptions: { ...cfg.pretext.options[taskOf(init)], ...cfg.variants[init] },
-            augment: cfg.pretext.augment,
+            taskOptions: { ...options[taskOf(init)], ...cfg.variants[init] },
             seed: cfg.seed,
             init: cfg.pretextInit === 'imagenet' ? imagenet!.safetensors : 'random',
-            engine: cfg.pretext.engine,
-            device: cfg.pretext.device,
-            python: cfg.pretext.python,
-            workers: cfg.pretext.workers,
-            gpus: cfg.pretext.gpus,
-            compile: cfg.pretext.compile,
             resume: existsSync(join(runDir, 'config.json')),
             quiet,
           }),
         );
         curves.push(...epochCurve(runDir, init, size));
-        const spec = encoderSpec(cfg.encoder);
-        enc = {
-          init,
-          onnx: new Uint8Array(readFileSync(join(runDir, 'encoder.onnx'))),
-          source: runDir,
-          spec,
-          weights: () => readSafetensors(join(runDir, 'encoder.safetensors')).weights,
-          pretext: pretextInfo(runDir),
-        };
+        // labelled by its init, one per size; a variant is compared with its method's run (ΔD)
+        enc = runEncoder(runDir, { label: init, base: init in cfg.variants ? taskOf(init) : undefined });
       } else if (init === 'imagenet') {
         const spec = encoderSpec(cfg.imagenet!.encoder);
-        enc = { init, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights`, spec, weights: () => readSafetensors(imagenet!.safetensors).weights };
+        enc = encoderOf({ label: init, method: init, spec, weights: readSafetensors(imagenet!.safetensors).weights, onnx: imagenet!.onnx, source: `${cfg.imagenet!.encoder} ImageNet weights` });
       } else {
-        enc = await randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined);
+        enc = await asUsageErrors(() => randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined));
       }
       rows.push(
-        ...(await evaluateEncoder(enc, cache, settings, {
-          ...ctx,
-          // a finished row is reused only when it was made with the same protocol options (checked by evaluateEncoder)
-          previous: (k) => (existsSync(rowPath(k)) ? ResultRow.parse(JSON.parse(readFileSync(rowPath(k), 'utf8'))) : undefined),
-          onRow: (row, k) => writeFileAtomic(rowPath(k), JSON.stringify(row)),
-        })),
+        ...(await asUsageErrors(() =>
+          evaluateEncoder(enc, cache, cfg.eval, {
+            ...ctx,
+            // a finished row is reused only when it was made of the same weights with the same protocol options (checked by evaluateEncoder)
+            previous: (k) => (existsSync(rowPath(k)) ? savedRow(rowPath(k)) : undefined),
+            onRow: (row, k) => writeFileAtomic(rowPath(k), JSON.stringify(row)),
+          }),
+        )),
       );
     }
   }
@@ -249,10 +205,6 @@ export function epochCurve(runDir: string, task: string, size: number): CurvePoi
 export const reproduce = defineCommand({
   name: 'reproduce',
   summary: "Run the study's grid (inits x sizes) from a config: pretext, linear evaluation, results.md, plots",
-  flags: [
-    ['--python <path>', 'python interpreter for the torch engine (overrides pretext.python of the config)'],
-    ['--quiet', 'no progress output'],
-  ],
   schema: ReproduceFlags,
   ownsConfig: true,
   async run(o) {

@@ -1,34 +1,43 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { batchSeed, epochOrder, makeBatch, openCache, painted } from '@cxr-ssl/data';
-import { METHODS, methodProblem, parseMethod } from '@cxr-ssl/train';
+import { checkMethod, METHODS } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { defineCommand } from '../command.ts';
-import { DEFAULT_CACHE_DIR, flag, int, pathName } from '../options.ts';
+import { arg, defineCommand } from '../command.ts';
+import { DEFAULT_CACHE_DIR, DEFAULT_DATA, DEFAULT_SIZE, int, pathName, quietOption } from '../options.ts';
 import { PrepareOptions, runPrepare } from './prepare.ts';
+
+const methodName = z.enum(Object.keys(METHODS) as [string, ...string[]]);
 
 export const SamplesOptions = z
   .object({
-    method: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
-    task: z.enum(Object.keys(METHODS) as [string, ...string[]]).optional(),
-    out: z.string().regex(/\.png$/i, 'a .png file').default('samples.png'),
-    data: pathName().default('kermany-mini'),
-    size: int().min(16).default(128),
-    cacheDir: z.string().default(DEFAULT_CACHE_DIR),
-    count: int().min(1).max(64).default(8),
-    seed: int().nonnegative().default(0),
+    method: methodName.optional().meta(arg('<name>', 'the method')),
+    task: methodName.optional().meta(arg('<name>', 'the older name of --method')),
+    out: z.string().regex(/\.png$/i, 'a .png file').default('samples.png').meta(arg('<file.png>', 'where to write the grid')),
+    data: pathName().default(DEFAULT_DATA).meta(arg('<name>', 'prepared data set (prepared from the bundled fixture when missing)')),
+    size: int().min(16).default(DEFAULT_SIZE).meta(arg('<px>', 'image size of the prepared set')),
+    cacheDir: z.string().default(DEFAULT_CACHE_DIR).meta(arg('<dir>', 'dataset cache folder')),
+    count: int().min(1).max(64).default(8).meta(arg('<n>', 'samples, one per row')),
+    seed: int().nonnegative().default(0).meta(arg('<n>', 'seed: the grid is the first batch of epoch 0 of a run with this seed')),
     taskOptions: z.record(z.string(), z.unknown()).default({}),
-    augment: z.enum(['default', 'none']).default('default'),
-    quiet: flag().default(false),
+    augment: z.enum(['default', 'none']).default('default').meta(arg('<which>', "the task's default augmentations, or none")),
+    quiet: quietOption(),
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (!o.method === !o.task) return ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
-    const problem = methodProblem((o.method ?? o.task)!, samplerOptions(o), o.size);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: problem });
+    if (!o.method === !o.task) ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
   })
-  .transform(({ method, task, ...o }) => ({ ...o, task: (method ?? task)! }));
+  .transform(({ method, task, ...o }, ctx) => {
+    const name = (method ?? task)!;
+    // parsed once: the grid is drawn with this
+    const checked = checkMethod(name, samplerOptions(o), { size: o.size });
+    if (checked.problem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: checked.problem, input: o.taskOptions });
+      return z.NEVER;
+    }
+    return { ...o, task: name, method: checked.run };
+  });
 export type SamplesOptions = z.infer<typeof SamplesOptions>;
 
 const samplerOptions = (o: { taskOptions: Record<string, unknown>; augment: 'default' | 'none' }) => (o.augment === 'none' ? { ...o.taskOptions, augment: [] } : o.taskOptions);
@@ -53,7 +62,7 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
     await runPrepare(PrepareOptions.parse({ sizes: [o.size], cacheDir, seed: o.seed, quiet: o.quiet, name: 'kermany-mini' }));
   }
   const cache = openCache(cacheDir, o.data, o.size);
-  const method = parseMethod(o.task, samplerOptions(o));
+  const { method } = o;
   const task = method.method.sampler;
   const opts = method.samplerOptions;
   const indices = epochOrder(cache.indices('train'), o.seed, 0).slice(0, o.count);
@@ -111,18 +120,6 @@ function escapeXml(s: string): string {
 export const samples = defineCommand({
   name: 'samples',
   summary: "Write a labelled grid (PNG) of what a task's sampler makes of real X-rays, to spot shortcuts before training",
-  flags: [
-    ['--method <name>', `method: ${Object.keys(METHODS).join(' | ')}`],
-    ['--task <name>', 'the older name of --method'],
-    ['--out <file.png>', 'where to write the grid (default samples.png)'],
-    ['--data <name>', 'prepared data set (default kermany-mini, prepared from the bundled fixture when missing)'],
-    ['--size <px>', 'image size of the prepared set (default 128)'],
-    ['--cache-dir <dir>', `dataset cache folder (default ${DEFAULT_CACHE_DIR})`],
-    ['--count <n>', 'samples, one per row (default 8)'],
-    ['--seed <n>', 'seed: the grid is the first batch of epoch 0 of a run with this seed (default 0)'],
-    ['--augment <which>', "default | none: the task's default augmentations, or none"],
-    ['--quiet', 'no progress output'],
-  ],
   schema: SamplesOptions,
   async run(o) {
     const { out, width, height } = await writeSampleGrid(o);

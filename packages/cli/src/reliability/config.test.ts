@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runPretext } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PrepareOptions } from '../commands/prepare.ts';
-import { PretextOptions } from '../commands/pretext.ts';
+import { PretextOptions } from '../pretext-options.ts';
 import { UsageError, validate } from '../config-file.ts';
 
 /**

@@ -9,7 +9,7 @@ import { fixtureImages } from '../testing/index.ts';
 import type { Image } from '../types.ts';
 import { augment, augmentList, bodyBox, evalTaskOptions, resizedCrop } from './index.ts';
 
-/** The shortcut-resistant options (README: "Shortcuts"): standardize, body, mask, and `before` of the grid tasks. */
+/** The shortcut-resistant options (docs/SHORTCUTS.md): standardize, body, mask, and `before` of the grid tasks. */
 const img = (size: number, values: ArrayLike<number>): Image => ({ pixels: Uint8Array.from(values), size });
 const apply = (a: Image, raw: object) => augment(a, createRng(0), augmentList.parse([raw]));
 const standardize = (a: Image, o: { std: number }) => apply(a, { name: 'standardize', ...o });

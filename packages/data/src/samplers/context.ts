@@ -14,7 +14,7 @@ import { augmentedView } from './views.ts';
  *     5 6 7
  * RNG draws, in order: the whole-image augmentations of `before` (none by default), label, centre
  * (y, x) jitter, neighbour (y, x) jitter, then the augmentations of each view (none by default: the
- * study's task; e.g. per-patch intensity jitter or standardisation against shortcuts, README: Methods).
+ * study's task; e.g. per-patch intensity jitter or standardisation against shortcuts, docs/SHORTCUTS.md).
  */
 export const contextOptions = z
   .object({ patch: gridPatchOption, before: beforeGridOption, augment: augmentList.default(() => []) })

@@ -1,13 +1,11 @@
 import onnxProto from 'onnx-proto';
-import { type EncoderSpec, isRgbInputNorm, RGB_INPUT_NORMS, type Weights } from '../spec.ts';
+import { type EncoderSpec, isRgbInputNorm, PER_VIEW_EPS, RGB_INPUT_NORMS, type Weights } from '../spec.ts';
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;
 type IAttr = onnxProto.onnx.IAttributeProto;
 type ITensor = onnxProto.onnx.ITensorProto;
 
-/** Per-view standardisation epsilon, the same in tfjs and torch. */
-const NORM_EPS = 1e-5;
 const ATTR = onnx.AttributeProto.AttributeType;
 
 function ints(name: string, values: number[]): IAttr {
@@ -63,7 +61,7 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
     const centred = node('Sub', ['pixels', mean], 'norm.centred');
     const squared = node('Mul', [centred, centred], 'norm.squared');
     const variance = node('ReduceMean', [squared], 'norm.variance', axes);
-    const std = node('Sqrt', [node('Add', [variance, constant('norm.eps', NORM_EPS)], 'norm.variance_eps')], 'norm.std');
+    const std = node('Sqrt', [node('Add', [variance, constant('norm.eps', PER_VIEW_EPS)], 'norm.variance_eps')], 'norm.std');
     previous = node('Div', [centred, std], 'norm.out');
   } else if (isRgbInputNorm(spec.inputNorm)) {
     // [N, 1, H, W] against [1, 3, 1, 1] constants broadcasts the grey channel to three

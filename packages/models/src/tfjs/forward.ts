@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type EncoderSpec, type HeadLayer, type HeadSpec, isRgbInputNorm, type Op, type ProjectorHead, RGB_INPUT_NORMS } from '../spec.ts';
+import { type EncoderSpec, type HeadLayer, type HeadSpec, isRgbInputNorm, type Op, PER_VIEW_EPS, type ProjectorHead, RGB_INPUT_NORMS } from '../spec.ts';
 
 /**
  * tfjs forward passes over canonical parameters: `params` maps canonical names to tensors in
@@ -11,9 +11,6 @@ import { type EncoderSpec, type HeadLayer, type HeadSpec, isRgbInputNorm, type O
  * channels-last; the ONNX model takes NCHW, which for one channel is the same memory).
  */
 export type Params = Map<string, tf.Tensor>;
-
-/** Per-view standardisation: population variance, eps 1e-5 (same as ONNX and torch). */
-export const NORM_EPS = 1e-5;
 
 function param(params: Params, name: string): tf.Tensor {
   const t = params.get(name);
@@ -32,7 +29,7 @@ function normalise(x: tf.Tensor4D, norm: EncoderSpec['inputNorm']): tf.Tensor4D 
   const mean = tf.mean(x, [1, 2, 3], true);
   const centred = tf.sub(x, mean);
   const variance = tf.mean(tf.square(centred), [1, 2, 3], true);
-  return tf.div(centred, tf.sqrt(tf.add(variance, NORM_EPS)));
+  return tf.div(centred, tf.sqrt(tf.add(variance, PER_VIEW_EPS)));
 }
 
 type ConvOp = Extract<Op, { op: 'conv' }>;

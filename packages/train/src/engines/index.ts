@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import type { TfjsEngineOptions } from './tfjs.ts';
 import type { TorchEngineOptions } from './torch.ts';
-import { findTorchPython } from '@cxr-ssl/torch';
+import { chooseEngine, type EngineAsk, type EngineChoice } from './choose.ts';
 
-export { TorchProcessError } from './protocol.ts';
+export { chooseEngine, type EngineAsk, type EngineChoice, NoEngineError } from './choose.ts';
+export { EngineStartInterrupted, TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
 export type { NodesOptions, TorchEngineOptions } from './torch.ts';
 
@@ -23,29 +25,25 @@ export const ENGINES = {
 } as const;
 export type EngineName = keyof typeof ENGINES;
 
+/** `--engine` and every config's `engine:`: an engine by name, or `auto` (chooseEngine), the default. One schema for all. */
+export const EngineOption = z.enum(['auto', ...Object.keys(ENGINES)] as [EngineAsk, ...EngineAsk[]]).default('auto');
+
 /**
- * Creates an engine by name. 'auto' picks torch when a Python that can import torch is found
- * (opts.torch.python, else $CXR_SSL_PYTHON, /usr/bin/python3, python3), else tfjs; `reason` says why.
+ * Starts the engine `choice` names (chooseEngine's answer); an engine `auto` found for torch runs
+ * on the interpreter it found.
  */
+export async function openEngine(choice: EngineChoice, opts: EngineOptions = {}): Promise<{ engine: Engine; name: EngineName; reason: string }> {
+  const factory = ENGINES[choice.name];
+  if (!factory) throw new Error(`unknown engine "${choice.name}": choose ${Object.keys(ENGINES).join(', ')} or auto`);
+  const withPython = choice.python ? { ...opts, torch: { ...opts.torch, python: choice.python } } : opts;
+  return { engine: await factory(withPython), name: choice.name, reason: choice.reason };
+}
+
+/** chooseEngine, then openEngine: `method` and its `engines` narrow what `auto` may take. */
 export async function createEngine(
-  name: EngineName | 'auto',
+  asked: EngineAsk,
   opts: EngineOptions = {},
+  method: { engines?: readonly EngineName[]; method?: string } = {},
 ): Promise<{ engine: Engine; name: EngineName; reason: string }> {
-  if (name === 'torch' || name === 'tfjs') {
-    const factory = ENGINES[name];
-    if (!factory) throw new Error(`unknown engine "${name}": choose ${Object.keys(ENGINES).join(', ')} or auto`);
-    return { engine: await factory(opts), name, reason: `--engine ${name}` };
-  }
-  if (name !== 'auto') throw new Error(`unknown engine "${name}": choose ${Object.keys(ENGINES).join(', ')} or auto`);
-  const python = findTorchPython(opts.torch?.python);
-  if ('error' in python) {
-    return { engine: await ENGINES.tfjs(opts), name: 'tfjs', reason: `torch unavailable (${python.error}); using tfjs` };
-  }
-  const torchOpts = { ...opts.torch, python: python.path };
-  const where = python.cuda ? `CUDA ${python.gpu ?? ''}`.trim() : 'CPU';
-  return {
-    engine: await ENGINES.torch({ ...opts, torch: torchOpts }),
-    name: 'torch',
-    reason: `torch ${python.torchVersion} at ${python.path} (${where})`,
-  };
+  return openEngine(chooseEngine(asked, { ...method, python: opts.torch?.python }), opts);
 }

@@ -76,7 +76,7 @@ describe('micro-batches with gradient accumulation (tfjs)', () => {
     const whole = await oneStep('vgg-small-bn', 'rotation', undefined, batch);
     const micro = await oneStep('vgg-small-bn', 'rotation', 2, batch);
     expect(largestRelativeDifference(whole.weights, micro.weights, (n) => /^features\.1\.running_(mean|var)$/.test(n))).toBeLessThan(1e-5);
-    // deeper layers see inputs normalised per pass: close, not equal (ghost BatchNorm, README: Reliability)
+    // deeper layers see inputs normalised per pass: close, not equal (ghost BatchNorm, docs/RELIABILITY.md)
     expect(largestRelativeDifference(whole.weights, micro.weights, (n) => /running_var$/.test(n))).toBeLessThan(0.2);
   }, 120_000);
 });

@@ -2,11 +2,10 @@ import type { HubConfig } from './hub.ts';
 
 /** One evaluation row for the card: a subset of eval's ResultRow (train does not import eval). */
 export interface CardRow {
-  init: string;
   size: number;
-  protocol?: string;
-  fraction?: number;
-  seed?: number;
+  protocol: string;
+  fraction: number;
+  seed: number;
   data?: string;
   accuracy: number;
   auc: number;
@@ -15,21 +14,34 @@ export interface CardRow {
   paired?: Record<string, { auc: { diff: number; ci: [number, number] } }>;
 }
 
-/** What we know about the data sets people train on: the card's "training data" and its main limitation. */
-const KNOWN_DATA: { match: RegExp; text: string; limitation: string }[] = [
+/** What we know about the collections people train on (`source`: where the images came from) and the main limitation. */
+const KNOWN_DATA: { match: RegExp; source: string; limitation: string }[] = [
   {
     match: /kermany/i,
-    text: 'Kermany et al. (2018) paediatric chest X-rays: anterior-posterior films of children aged 1 to 5 from Guangzhou Women and Children’s Medical Center, normal vs pneumonia (CC BY 4.0).',
+    source: 'Kermany et al. (2018) paediatric chest X-rays (anterior-posterior films of children aged 1 to 5 from Guangzhou Women and Children’s Medical Center, normal vs pneumonia; CC BY 4.0)',
     limitation: 'Pretrained on pediatric X-rays from one hospital: adult films, other scanners and other projections are out of its training distribution.',
   },
   {
     match: /nih|chestx-?ray14/i,
-    text: 'NIH ChestX-ray14: 112,120 frontal chest X-rays of 30,805 adult patients (NIH Clinical Center).',
+    source: 'NIH ChestX-ray14 (112,120 frontal chest X-rays of 30,805 adult patients, NIH Clinical Center)',
     limitation: 'Pretrained on adult frontal films from one centre; NIH labels are mined from reports and noisy.',
   },
 ];
 
 const pct = (x: number) => (100 * x).toFixed(1);
+/** "1 update", "40 updates" */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** Below this many train images the card says the encoder is a demonstration (the bundled fixture has 57). */
+const FEW_IMAGES = 1000;
+
+/** The card's "training data": the images this run saw, and the collection they came from when known. */
+function trainingData(c: HubConfig, source?: string): string {
+  const n = c.dataset.train_images;
+  const set = `the prepared data set \`${c.dataset.name}\``;
+  const seen = n === undefined ? `Pretrained on ${set}` : `Pretrained on ${count(n, 'image')} (the train split of ${set})`;
+  return `${seen}${source ? `, from ${source}` : ''}. Images were converted to 8-bit grey and resized to ${c.input_size[0]} × ${c.input_size[1]} px; labels were not used in pretraining.`;
+}
 
 function rowsTable(rows: CardRow[]): string[] {
   if (rows.length === 0) return ['No evaluation was given at export (`cxr-ssl export --results results.json` adds the rows of this encoder).'];
@@ -41,7 +53,7 @@ function rowsTable(rows: CardRow[]): string[] {
     const d = r.paired?.random?.auc;
     const delta = d ? `${d.diff >= 0 ? '+' : ''}${pct(d.diff)} [${pct(d.ci[0])}, ${pct(d.ci[1])}]` : '–';
     lines.push(
-      `| ${r.protocol ?? 'linear'} | ${+(100 * (r.fraction ?? 1)).toPrecision(3)}% | ${r.seed ?? 0} | ${r.data ?? '–'} | ${r.size} | ${pct(r.accuracy)} [${pct(r.ci.accuracy[0])}, ${pct(r.ci.accuracy[1])}] | ${pct(r.auc)} [${pct(r.ci.auc[0])}, ${pct(r.ci.auc[1])}] | ${delta} | ${r.n_test} |`,
+      `| ${r.protocol} | ${+(100 * r.fraction).toPrecision(3)}% | ${r.seed} | ${r.data ?? '–'} | ${r.size} | ${pct(r.accuracy)} [${pct(r.ci.accuracy[0])}, ${pct(r.ci.accuracy[1])}] | ${pct(r.auc)} [${pct(r.ci.auc[0])}, ${pct(r.ci.auc[1])}] | ${delta} | ${r.n_test} |`,
     );
   }
   return lines;
@@ -59,7 +71,7 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
   return [
     `# ${c.architecture} pretrained by ${c.method} on ${c.dataset.name} (cxr-ssl ${c.cxr_ssl_version})`,
     '',
-    `A ${c.architecture} image encoder (${c.feature_dim}-dim features after global average pooling), pretrained without labels by the self-supervised method **${c.method}** with [cxr-ssl](https://github.com/) on chest X-rays.`,
+    `A ${c.architecture} image encoder (${c.feature_dim}-dim features after global average pooling), pretrained without labels by the self-supervised method **${c.method}** with cxr-ssl ${c.cxr_ssl_version} on chest X-rays.`,
     '',
     '## Intended use',
     '',
@@ -67,12 +79,12 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
     '',
     '## Training data',
     '',
-    `${known?.text ?? `The prepared data set \`${c.dataset.name}\`.`} Images were converted to 8-bit grey and resized to ${c.input_size[0]} × ${c.input_size[1]} px; labels were not used in pretraining.`,
+    trainingData(c, known?.source),
     '',
     '## Method and settings',
     '',
     `- method: \`${c.method}\`, options \`${JSON.stringify(c.method_options)}\``,
-    `- ${c.steps} updates (${c.epochs} epochs, batch ${c.batch_size}), optimiser \`${JSON.stringify(c.optimizer)}\`, schedule \`${JSON.stringify(c.schedule)}\`, seed ${c.seed}, init ${c.init}`,
+    `- ${count(c.steps, 'update')} (${count(c.epochs, 'epoch')} planned, batch ${c.batch_size}), optimiser \`${JSON.stringify(c.optimizer)}\`, schedule \`${JSON.stringify(c.schedule)}\`, seed ${c.seed}, init ${c.init}`,
     `- input: ${c.input_size[0]} × ${c.input_size[1]} grey; normalisation: ${normText}`,
     '',
     '## Evaluation',
@@ -81,6 +93,7 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
     '',
     '## Limitations',
     '',
+    ...(c.dataset.train_images !== undefined && c.dataset.train_images < FEW_IMAGES ? [`- Pretrained on only ${count(c.dataset.train_images, 'image')}: it shows the pipeline at work; it is not an encoder to build on.`] : []),
     `- ${known?.limitation ?? 'Trained on one data set: check it on yours before relying on it.'}`,
     `- Trained at ${c.input_size[0]} px; other sizes run (global pooling) but were not evaluated.`,
     '- Self-supervised features can encode shortcuts (burnt-in markers, borders, exposure) as well as anatomy.',
@@ -90,6 +103,7 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
     '- `model.safetensors`: the complete torch state dict (BatchNorm buffers and `num_batches_tracked` included), torchvision names.',
     '- `config.json`: architecture, input size and normalisation, feature dimension, method, options, steps, data set.',
     '- `encoder.onnx`: input `pixels` float32 [N, 1, H, W] raw grey 0..255 (normalisation inside), output `features` [N, F].',
+    '- `.cxr-ssl-export.json`: the path of the run folder this export came from, so that only a later export of that run replaces this folder; not needed to load the model (leave it out when you share it).',
     '',
     '```python',
     'from cxr_ssl import load_encoder  # pip install ./packages/python (cxr-ssl repository)',

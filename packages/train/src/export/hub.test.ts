@@ -17,8 +17,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'cxr-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const CHECK = join(repoRoot(), 'packages', 'python', 'tests', 'check_export.py');
 
-/** BatchNorm statistics and affine far from 0/1, so a dropped or misnamed buffer shows. */
-function trainedLookingBn(w: Weights, seed: number): Weights {
+/**
+ * BatchNorm statistics and affine far from 0/1, so a dropped or misnamed buffer shows; conv biases
+ * away from their initial 0 (MobileNetV2's BN is folded into them: with zero biases its features
+ * fade to ~1e-7 through the blocks, and a comparison within 1e-4 would say nothing).
+ */
+function trainedLooking(w: Weights, seed: number): Weights {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
   const value: Record<string, () => number> = { running_mean: () => next() - 0.5, running_var: () => 0.5 + next(), weight: () => 0.5 + next(), bias: () => 0.4 * (next() - 0.5) };
@@ -26,7 +30,8 @@ function trainedLookingBn(w: Weights, seed: number): Weights {
     [...w].map(([name, t]) => {
       const k = name.split('.').pop()!;
       const isBn = w.has(name.replace(/\.[a-z_]+$/, '.running_var'));
-      return [name, isBn && value[k] ? { shape: t.shape, data: t.data.map(() => value[k]()) } : t];
+      const draw = isBn ? value[k] : k === 'bias' ? value.bias : undefined;
+      return [name, draw ? { shape: t.shape, data: t.data.map(() => draw()) } : t];
     }),
   );
 }
@@ -38,10 +43,10 @@ function header(path: string): Record<string, { dtype: string; shape: number[] }
 }
 
 async function exportWithOnnxFeatures(spec: EncoderSpec, size: number, n: number, data = 'kermany-mini') {
-  const weights = trainedLookingBn(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
+  const weights = trainedLooking(new Map([...initWeights(spec, undefined, 5)].filter(([k]) => !k.startsWith('head.'))), 11);
   const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: data, size }, epochs: 2 });
   const dir = join(tmp, `${spec.name}-${size}`);
-  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runName: 'test-run' });
+  const { config } = writeHubExport(dir, { spec, weights, run, steps: 40, runDir: join(tmp, 'test-run'), trainImages: 57 });
   const images = await fixtureImages(n, size);
   const x = new Uint8Array(n * size * size);
   for (const [i, img] of images.entries()) x.set(img.pixels, i * size * size);
@@ -80,11 +85,17 @@ describe('hub export: the files', () => {
     expect(card).toMatch(/## Intended use/);
     expect(card).toMatch(/Pretrained on pediatric X-rays/);
     expect(card).toMatch(/No evaluation was given/);
+    // the data this run saw, not the whole collection it came from; no placeholder link; counts in words
+    expect(card).toContain('Pretrained on 57 images (the train split of the prepared data set `kermany-mini`), from Kermany et al. (2018) paediatric chest X-rays');
+    expect(card).toContain('- Pretrained on only 57 images: it shows the pipeline at work');
+    expect(card).toContain('- 40 updates (2 epochs planned, batch');
+    expect(card).not.toMatch(/\]\(https?:|\b1 updates|\b1 epochs/);
+    expect(config.dataset).toEqual({ name: 'kermany-mini', size: 32, train_images: 57 });
   });
   it('an ImageNet-input encoder records its per-channel mean and std', async () => {
     const spec = encoderSpec('resnet18-torchvision');
     const run = PretextConfig.parse({ task: 'rotation', cache: { dir: '.', name: 'nih', size: 32 } });
-    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runName: 'x' });
+    const { config } = writeHubExport(join(tmp, 'rn-tv'), { spec, weights: initWeights(spec, undefined, 1), run, steps: 0, runDir: join(tmp, 'x') });
     expect(config.input_normalisation).toEqual({ type: 'affine', name: 'torchvision-rgb', divide: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(config.in_chans).toBe(3);
     expect(readFileSync(join(tmp, 'rn-tv', 'README.md'), 'utf8')).toMatch(/adult frontal films/);
@@ -106,6 +117,7 @@ describe.skipIf('error' in torchPython)('cxr_ssl.load_encoder (packages/python) 
     ['resnet18', 64],
     ['resnet18-torchvision', 64],
     ['vgg-small', 64],
+    ['mobilenetv2-0.35', 64], // TF 'SAME' padding (asymmetric at stride 2), relu6, depthwise convs without bias
   ] as const) {
     it(`${name} at ${size} px: 8 images, output equals the ONNX encoder within 1e-4`, async () => {
       const e = await exportWithOnnxFeatures(encoderSpec(name), size, 8);

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type EncoderSpec, isRgbInputNorm, normChannels, RGB_INPUT_NORMS, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, inputNormalisation, normChannels, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import type { PretextConfig } from '../config.ts';
 import { modelCard, type CardRow } from './card.ts';
 import { hubStateDict, writeStateDict } from './state-dict.ts';
+import { writeExportFolder } from './target.ts';
 
 export const HUB_FORMAT = 1;
 
@@ -13,22 +14,6 @@ export const HUB_FORMAT = 1;
 export function cxrSslVersion(): string {
   const pkg = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'package.json');
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
-/**
- * How a grey 0..255 image becomes the model's input, as numbers a user can apply without our code:
- * `affine`: channel c = (x / divide - mean[c]) / std[c] (the grey image copied to every channel);
- * `per-image`: (x - mean(x)) / sqrt(var(x) + eps) over the whole image (population variance).
- */
-export function inputNormalisation(spec: EncoderSpec) {
-  const norm = spec.inputNorm;
-  if (norm === 'per-view') return { type: 'per-image' as const, name: norm, eps: 1e-5 };
-  if (norm === 'minus1to1') return { type: 'affine' as const, name: norm, divide: 127.5, mean: [1], std: [1] };
-  if (isRgbInputNorm(norm)) {
-    const n = RGB_INPUT_NORMS[norm];
-    return { type: 'affine' as const, name: norm, divide: n.divide, mean: [...n.mean], std: [...n.std] };
-  }
-  throw new Error(`no export of input norm ${norm}`);
 }
 
 /** torchvision / timm model names whose state dict our encoder's names match (in_chans from the norm). */
@@ -43,7 +28,10 @@ export interface HubExportInput {
   steps: number;
   /** evaluation rows for the card (optional) */
   rows?: CardRow[];
-  runName: string;
+  /** the run folder exported (its name goes into config.json, its path into the folder's marker) */
+  runDir: string;
+  /** the images of the train split the run trained on, when known */
+  trainImages?: number;
 }
 
 export function hubConfig(x: HubExportInput) {
@@ -57,7 +45,7 @@ export function hubConfig(x: HubExportInput) {
     in_chans: normChannels(x.spec.inputNorm),
     input_size: [x.run.cache.size, x.run.cache.size],
     image_channels: 1,
-    input_normalisation: inputNormalisation(x.spec),
+    input_normalisation: inputNormalisation(x.spec.inputNorm),
     feature_dim: x.spec.features,
     pooling: 'global average',
     method: x.run.task,
@@ -69,8 +57,8 @@ export function hubConfig(x: HubExportInput) {
     schedule: x.run.schedule,
     seed: x.run.seed,
     init: x.run.init,
-    dataset: { name: x.run.cache.name, size: x.run.cache.size },
-    run: x.runName,
+    dataset: { name: x.run.cache.name, size: x.run.cache.size, ...(x.trainImages === undefined ? {} : { train_images: x.trainImages }) },
+    run: basename(resolve(x.runDir)),
     /** the ops graph: what load_encoder builds (same names as the state dict) */
     encoder_spec: x.spec,
   };
@@ -80,24 +68,19 @@ export type HubConfig = ReturnType<typeof hubConfig>;
 /**
  * A model-hub-like folder: model.safetensors (torch state dict: weights, BN buffers and
  * num_batches_tracked), config.json, encoder.onnx (input norm inside, raw pixels in), README.md.
- * Built in a sibling temp folder and renamed over `outDir`, so a reader sees the old or the new.
+ * Only into a new or empty folder or over an earlier export of the same run (target.ts).
  */
 export function writeHubExport(outDir: string, x: HubExportInput): { dir: string; config: HubConfig } {
   const config = hubConfig(x);
-  const tmp = `${outDir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeStateDict(join(tmp, 'model.safetensors'), hubStateDict(x.spec, x.weights, x.steps), {
-    format: 'pt',
-    encoder: x.spec.name,
-    method: x.run.task,
+  writeExportFolder(outDir, x.runDir, (tmp) => {
+    writeStateDict(join(tmp, 'model.safetensors'), hubStateDict(x.spec, x.weights, x.steps), {
+      format: 'pt',
+      encoder: x.spec.name,
+      method: x.run.task,
+    });
+    writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileAtomic(join(tmp, 'encoder.onnx'), encoderOnnx(x.spec, x.weights));
+    writeFileAtomic(join(tmp, 'README.md'), modelCard(config, x.rows ?? []));
   });
-  writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  writeFileAtomic(join(tmp, 'encoder.onnx'), encoderOnnx(x.spec, x.weights));
-  writeFileAtomic(join(tmp, 'README.md'), modelCard(config, x.rows ?? []));
-  const old = `${outDir}.old-${process.pid}`;
-  if (existsSync(outDir)) renameSync(outDir, old);
-  renameSync(tmp, outDir);
-  rmSync(old, { recursive: true, force: true });
   return { dir: outDir, config };
 }

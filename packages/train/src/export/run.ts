@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { openCache } from '@cxr-ssl/data';
 import { encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { readLatestCheckpoint } from '../checkpoint.ts';
 import { PretextConfig } from '../config.ts';
 import type { CardRow } from './card.ts';
 import { writeHubExport } from './hub.ts';
+import { RUN_EXPORT_DIR } from './target.ts';
 
-/** The folder a finished pretext run exports to at its end. */
-export const RUN_EXPORT_DIR = 'export';
 
 /** A finished run folder (config.json + encoder.safetensors) -> a hub folder at `outDir`. */
 export function exportRun(runDir: string, outDir: string, rows: CardRow[] = []) {
@@ -28,5 +28,23 @@ export function exportRun(runDir: string, outDir: string, rows: CardRow[] = []) 
   const spec = encoderSpec(run.encoder);
   const { weights } = readSafetensors(weightsPath);
   const steps = readLatestCheckpoint(runDir)?.state.step ?? 0;
-  return writeHubExport(resolve(outDir), { spec, weights, run, steps, rows, runName: basename(resolve(runDir)) });
+  return writeHubExport(resolve(outDir), { spec, weights, run, steps, rows, runDir, trainImages: trainImagesOf(runDir, run) });
+}
+
+/** The train images of a run: from its end-of-run export, else its prepared set (when still there). */
+function trainImagesOf(runDir: string, run: PretextConfig): number | undefined {
+  try {
+    const known = JSON.parse(readFileSync(join(runDir, RUN_EXPORT_DIR, 'config.json'), 'utf8')).dataset?.train_images;
+    if (typeof known === 'number') return known;
+  } catch {
+    // no export at the run's end (an older run): the prepared set says
+  }
+  try {
+    const cache = openCache(run.cache.dir, run.cache.name, run.cache.size, { wholeReadLimit: 0 });
+    const n = cache.indices('train').length;
+    cache.close();
+    return n;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { commaList, int } from './option-fields.ts';
+import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName, STUDY_PROTOCOL } from './protocols/index.ts';
+import { SessionOptions } from './session.ts';
+
+/** How frozen features are extracted: onnxruntime and torch agree within 1e-3, so none of it is recorded in a row. */
+export const ExtractionSettings = z
+  .object({
+    features: z.enum(['auto', 'ort', 'torch']).default('auto').describe('feature extraction; auto: torch when its Python sees CUDA, else onnxruntime'),
+    provider: SessionOptions.shape.provider.describe("onnxruntime's execution provider"),
+    batchSize: int().positive().default(64).describe('feature-extraction batch'),
+  })
+  .strict();
+
+const unique = (xs: unknown[]) => new Set(xs).size === xs.length;
+const once = (what: string) => ({ message: `each ${what} once (a repeat would evaluate the same cell twice)` });
+
+/** Each protocol's options under its name, filled with its defaults when absent. */
+const protocolOptions = Object.fromEntries(PROTOCOL_NAMES.map((n) => [n, (PROTOCOLS[n].options as z.ZodObject).prefault({})])) as {
+  [K in ProtocolName]: z.ZodPrefault<(typeof PROTOCOLS)[K]['options']>;
+};
+
+/**
+ * What to evaluate and how: the `eval:` block of a reproduce config, and what the flags of `eval` and
+ * `linear` become. Made from the protocol registry: a protocol's options live under its name.
+ */
+export const EvalSettings = z
+  .object({
+    protocols: commaList(z.enum(PROTOCOL_NAMES))
+      .refine(unique, once('protocol'))
+      .default([STUDY_PROTOCOL])
+      .describe(`comma-separated: ${PROTOCOL_NAMES.join(' | ')}`),
+    fractions: commaList(z.coerce.number().gt(0, 'each fraction must be in (0, 1]: above 0').max(1, 'each fraction must be in (0, 1]: at most 1 (all labels)'))
+      .refine(unique, once('fraction'))
+      .default([1])
+      .describe('label fractions of the train split, nested per seed, e.g. 0.01,0.1,1 (1 = all labels)'),
+    seeds: int().positive().default(1).describe('seeds per cell: head seeds and fraction draws'),
+    ...ExtractionSettings.shape,
+    ...protocolOptions,
+  })
+  .strict();
+export type EvalSettings = z.infer<typeof EvalSettings>;
+
+/** The options a row of `protocol` records, and must match to be reused: its settings less the runtime ones (an engine choice). */
+export function recordedOptions(protocol: ProtocolName, s: EvalSettings): Record<string, unknown> {
+  const runtime: readonly string[] = PROTOCOLS[protocol].runtimeOptions ?? [];
+  return Object.fromEntries(Object.entries(s[protocol]).filter(([k]) => !runtime.includes(k)));
+}
