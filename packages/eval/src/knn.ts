@@ -13,7 +13,7 @@ export const KnnOptions = z
   .object({
     k: int().positive().default(20).describe('neighbours that vote'),
     /** larger T tends to an unweighted majority */
-    temperature: num().positive().default(0.07).describe('vote temperature T: weights exp(similarity / T), as in InstDisc and DINO'),
+    temperature: num().positive().default(0.07).describe('vote temperature T: weights exp(similarity / T), as in InstDisc (Wu et al. 2018)'),
     /**
      * post-ReLU features are all positive, and uncentred cosine mostly compares their mean
      */
