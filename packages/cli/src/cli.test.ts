@@ -38,6 +38,9 @@ describe('option validation happens before any work', () => {
     const aug = cli('pretext', '--task', 'rotation', '--augment', 'some');
     expect(aug.code).toBe(2);
     expect(aug.err).toMatch(/augment/);
+    const render = cli('pretext', '--task', 'rotation', '--engine', 'tfjs', '--render', 'torch');
+    expect(render.code).toBe(2);
+    expect(render.err).toMatch(/render: --render torch needs the torch engine/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
   });
   it('rejects an unknown task, listing the known ones', () => {

@@ -1,5 +1,5 @@
 import { ENCODERS } from '@cxr-ssl/models';
-import { checkMethod, DEFAULT_WARMUP_FRACTION, EngineOption, LoggerOption, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, SCHEDULES, Schedule } from '@cxr-ssl/train';
+import { checkMethod, DEFAULT_WARMUP_FRACTION, EngineOption, LoggerOption, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, RenderOption, SCHEDULES, Schedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { arg, toggle } from './command.ts';
 import { DEFAULT_MASTER_PORT } from './nodes.ts';
@@ -41,6 +41,8 @@ export const TrainingFields = z.object({
   /** train even when the torch engine's memory estimate says the step does not fit (train/src/engines/torch-fit.ts) */
   ignoreMemoryEstimate: flag().default(false).meta(toggle("torch engine: train even when the step's estimated peak memory is above what this machine (or GPU) has")),
   workers: int().nonnegative().optional().meta(arg('<n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)')),
+  /** who paints the augmented views (train/src/render.ts, docs/RENDERING.md) */
+  render: RenderOption.meta(arg('<who>', 'who paints the augmented views; auto: torch where the engine computes on a GPU, else typescript; typescript: the sampling threads; torch: the engine, on its device (docs/RENDERING.md)')),
   logger: LoggerOption.meta(arg('<names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (`tensorboard --logdir runs`) | tensorboard | csv | none')),
 });
 export type TrainingSettings = z.infer<typeof TrainingFields>;
@@ -54,6 +56,7 @@ export function trainingProblems(o: TrainingSettings, ctx: Issues): void {
   }
   for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
   if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
+  if (o.render === 'torch' && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['render'], message: '--render torch needs the torch engine (--engine torch or auto); tfjs paints with TypeScript' });
 }
 
 const PretextFields = z

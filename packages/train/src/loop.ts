@@ -15,12 +15,13 @@ import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
+import { type Renderer, resolveRenderer } from './render.ts';
 import { lrAt } from './schedule.ts';
 import { checkMethod, type MethodRun, runMethod, runProblem } from './method-options.ts';
 
 export type PretextEvent =
   | { type: 'warning'; message: string }
-  | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
+  | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string; renderer: Renderer }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
   | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
@@ -146,7 +147,8 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
     weights = startWeights(cfg, encoder, head);
   }
   await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
-  onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
+  const renderer = resolveRenderer(cfg.render, engine);
+  onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device, renderer });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
@@ -158,7 +160,7 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
     onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
   };
-  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers };
+  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
 
   for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
     const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
