@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from './protocols/index.ts';
-import { EvalSettings, ExtractionSettings } from './settings.ts';
+import { EvalGrid, EvalSettings, ExtractionSettings } from './settings.ts';
 
 /** One field of EvalSettings as a command-line flag. */
 export interface OptionFlag {
@@ -56,7 +56,7 @@ function flagsOf(schema: z.ZodObject, o: { path: string[]; prefix?: string; name
  * and the options of each protocol asked for (their help names the protocol).
  */
 export function evalFlags(o: { grid?: boolean; protocols?: ProtocolName[] } = {}): OptionFlag[] {
-  const grid = o.grid === false ? [] : flagsOf(EvalSettings.pick({ protocols: true, fractions: true, seeds: true }), { path: [], names: { protocols: 'protocol' } });
+  const grid = o.grid === false ? [] : flagsOf(EvalGrid, { path: [], names: { protocols: 'protocol' } });
   const perProtocol = (o.protocols ?? PROTOCOL_NAMES).flatMap((p) => {
     const { options, flagPrefix, flagNames } = PROTOCOLS[p];
     return flagsOf(options, { path: [p], prefix: flagPrefix, names: flagNames as Record<string, string>, group: p });

@@ -19,6 +19,9 @@ export const SplitName = z.enum(['train', 'val', 'test']);
 export const ManifestEntry = z.object({
   id: z.string(),
   label: z.union([z.literal(0), z.literal(1)]),
+  /** the image's one class when the source has several (Kermany: NORMAL, bacteria, virus): `eval --target classes` */
+  class: z.string().optional(),
+  /** its findings when the source has several per image ([] = none: NIH's 'No Finding'): `eval --target findings` */
   findings: z.array(z.string()).optional(),
   split: SplitName,
   patient: z.string().optional(),
