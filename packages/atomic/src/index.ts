@@ -47,3 +47,4 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 export function jsonErrorWithoutText(e: unknown): string {
   return String((e as Error).message ?? e).replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ': not valid JSON');
 }
+export { type LockHolder, type LockOptions, readLock, takeLock } from './lock.ts';

@@ -29,7 +29,15 @@ export function readConfigFile(path: string): Record<string, unknown> {
 export class UsageError extends Error {}
 
 /** Stopped by Ctrl-C with a resumable checkpoint: the message says how to continue; exit code 130. */
-export class InterruptedError extends Error {}
+export class InterruptedError extends Error {
+  /** 128 + the number of the signal that stopped the work (130: Ctrl-C) */
+  constructor(
+    message: string,
+    readonly exitCode = 130,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Validate options (config file merged under command-line flags) with a zod schema and turn the

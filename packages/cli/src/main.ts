@@ -1,3 +1,4 @@
+import { TorchPythonError } from '@cxr-ssl/torch';
 import { Command, CommanderError } from 'commander';
 import { demo } from './commands/demo.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -55,9 +56,10 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     if (err instanceof InterruptedError) {
       process.stderr.write(`cxr-ssl: ${err.message}\n`);
-      process.exit(130); // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+      process.exit(err.exitCode); // 128 + the signal, as a shell reports a command stopped by it (130: Ctrl-C)
     }
-    if (err instanceof UsageError) {
+    // a wrong --python is found where the engine starts, below the CLI: still the user's option
+    if (err instanceof UsageError || err instanceof TorchPythonError) {
       process.stderr.write(`cxr-ssl: ${err.message}\n`);
       process.exit(2);
     }

@@ -38,6 +38,8 @@ export const TrainingFields = z.object({
   /** data-parallel torch processes (DDP), one per GPU; the batch is split evenly over them */
   gpus: int().positive().optional().meta(arg('<n>', 'torch engine: n data-parallel processes (DDP, one per GPU, SyncBatchNorm; gloo on CPU); the batch is split evenly')),
   compile: flag().default(false).meta(toggle('torch engine: torch.compile the model')),
+  /** train even when the torch engine's memory estimate says the step does not fit (train/src/engines/torch-fit.ts) */
+  ignoreMemoryEstimate: flag().default(false).meta(toggle("torch engine: train even when the step's estimated peak memory is above what this machine (or GPU) has")),
   workers: int().nonnegative().optional().meta(arg('<n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)')),
   logger: LoggerOption.meta(arg('<names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (`tensorboard --logdir runs`) | tensorboard | csv | none')),
 });

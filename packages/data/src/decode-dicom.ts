@@ -88,8 +88,11 @@ function parse(bytes: Uint8Array, where: string): DataSet {
     return dicomParser.parseDicom(bytes, { inflater } as never);
   } catch (e) {
     const msg = parserReason(e);
-    // Old files often lack the 128-byte preamble + DICM: try them as a bare implicit-LE data set.
+    // Old files often lack the 128-byte preamble + DICM: try them as a bare implicit-LE data set,
+    // unless the bytes say they are something else (a text file, an image under a .dcm name)
     if (/DICM prefix not found/.test(msg)) {
+      const other = notDicom(bytes);
+      if (other) return fail(where, other);
       try {
         return dicomParser.parseDicom(bytes, { TransferSyntaxUID: '1.2.840.10008.1.2' });
       } catch {
@@ -98,6 +101,29 @@ function parse(bytes: Uint8Array, where: string): DataSet {
     }
     return fail(where, `not a readable DICOM file (${msg}); check that it is a complete DICOM part-10 file`);
   }
+}
+
+/**
+ * Why bytes without the DICM marker are no DICOM data set at all, if they say so: text (a report, a
+ * CSV, an HTML error page saved under the image's name), another image format, or a first element
+ * whose group no data set begins with (a bare data set opens with group 0008, or 0002..0028).
+ */
+function notDicom(bytes: Uint8Array): string | undefined {
+  const head = bytes.subarray(0, 1024);
+  const plain = head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  if (plain) {
+    const first = Buffer.from(head).toString('utf8').split(/\r?\n/)[0].slice(0, 60);
+    return `not a DICOM file but text (it begins "${first}"); there is no 'DICM' marker at byte 128. Replace it with the image itself, or remove it from the data set`;
+  }
+  const magic: [string, number[]][] = [['PNG', [0x89, 0x50, 0x4e, 0x47]], ['JPEG', [0xff, 0xd8, 0xff]]];
+  for (const [format, sig] of magic) {
+    if (sig.every((v, i) => bytes[i] === v)) return `not a DICOM file but a ${format} image with a DICOM name: rename it to .${format.toLowerCase()}`;
+  }
+  const group = bytes.length >= 2 ? bytes[0] | (bytes[1] << 8) : 0;
+  if (group < 0x0002 || group > 0x0028 || group % 2 === 1) {
+    return "not a readable DICOM file (no 'DICM' marker at byte 128, and its first bytes are not a DICOM element): check that it is a complete DICOM part-10 file";
+  }
+  return undefined;
 }
 
 function num(ds: DataSet, tag: string, fallback?: number): number | undefined {

@@ -5,10 +5,11 @@ import { type DatasetAdapter, type Problem, problemReport, type Split } from './
 import { type BadImage, Manifest, cacheFiles } from './cache/format.ts';
 import { defaultWorkers } from './pool.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
+import { type SamePixels, samePixels, samePixelsReport, xrays } from './cache/duplicates.ts';
 import { carveValidation } from './split.ts';
 import { resourceProblem } from './resources.ts';
 
-export { CacheMismatchError } from './cache/write.ts';
+export { CacheLockedError, CacheMismatchError } from './cache/write.ts';
 
 export interface PrepareOptions {
   /** adapter name in ADAPTERS, or an adapter object */
@@ -49,6 +50,8 @@ export interface PrepareSummary {
   bad: BadImage[];
   /** source problems found by the scan (bad CSV rows, stray files): skipped */
   problems: Problem[];
+  /** images with identical pixels under several ids (kept; refused by `strict` when their splits differ) */
+  duplicates: SamePixels[];
 }
 
 /** Scan a data set, carve validation out of train, decode + resize into the cache at each size. */
@@ -98,8 +101,17 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
       `${written.bad.length} of ${split.length} images could not be read (--strict); they are listed in ${badFile}, e.g.\n  ${listed(written.bad)}\nFix or remove them and rerun with --force, or rerun without --strict to skip them (the ${split.length - written.bad.length} good images are already cached).`,
     );
   }
+  // the smallest size is enough to tell images apart, and the cheapest to read
+  const duplicates = samePixels(o.cacheDir, o.name, written.sizes[0].size);
+  const leaks = duplicates.filter((g) => new Set(g.splits).size > 1);
+  if (o.strict && leaks.length > 0) {
+    throw new PrepareError(
+      `--strict: ${xrays(leaks.length)} in more than one split under different paths (the same pixels: a leak between train and test), e.g.\n${samePixelsReport(leaks)}\n` +
+        'List each X-ray once (remove the copies or links from the source), then rerun with --force; or rerun without --strict to keep them.',
+    );
+  }
   const manifest = Manifest.parse(JSON.parse(readFileSync(written.sizes[0].files.json, 'utf8')));
   const counts: SplitCounts = { train: { normal: 0, abnormal: 0 }, val: { normal: 0, abnormal: 0 }, test: { normal: 0, abnormal: 0 } };
   for (const e of manifest.entries) counts[e.split][e.label ? 'abnormal' : 'normal']++;
-  return { name: o.name, root, adapter: adapter.name, sizes: written.sizes, counts, total: manifest.count, bad: written.bad, problems };
+  return { name: o.name, root, adapter: adapter.name, sizes: written.sizes, counts, total: manifest.count, bad: written.bad, problems, duplicates };
 }

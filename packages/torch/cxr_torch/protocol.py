@@ -3,10 +3,13 @@
 Request frame on stdin: u32 LE header length, UTF-8 JSON header, then `header.bytes` raw payload
 bytes. Answer: one JSON line per request on stdout, in request order. An error is one JSON line
 {"error", "traceback"} followed by a non-zero exit. EOF on stdin means the parent is gone: exit.
+A non-finite float (a diverged loss) travels as the string "NaN", "Infinity" or "-Infinity":
+Python's bare NaN is not JSON.
 """
 import ctypes
 import io
 import json
+import math
 import os
 import select
 import struct
@@ -78,4 +81,15 @@ class LineWriter:
         os.dup2(2, 1)
 
     def send(self, obj):
-        self.out.write((json.dumps(obj, separators=(',', ':')) + '\n').encode('utf-8'))
+        self.out.write((json.dumps(strict_json(obj), separators=(',', ':'), allow_nan=False) + '\n').encode('utf-8'))
+
+
+def strict_json(v):
+    """`v` with every non-finite float replaced by its name, so that the line is valid JSON."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return 'NaN' if v != v else ('Infinity' if v > 0 else '-Infinity')
+    if isinstance(v, dict):
+        return {k: strict_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [strict_json(x) for x in v]
+    return v

@@ -115,7 +115,12 @@ def widen_stdin_pipe(size=1 << 20):
 
 
 def main():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; EOF ends us
+    # Ctrl-C and what clusters send before a kill (SIGTERM; SLURM's --signal USR1) reach the whole
+    # process group: they are the parent's to handle (it finishes the step, asks us for a checkpoint,
+    # then closes our stdin). EOF ends us; a parent killed outright leaves us an EOF as well.
+    for sig in ('SIGINT', 'SIGTERM', 'SIGUSR1'):
+        if hasattr(signal, sig):
+            signal.signal(getattr(signal, sig), signal.SIG_IGN)
     widen_stdin_pipe()
     writer = LineWriter()
     try:

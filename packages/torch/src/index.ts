@@ -1,1 +1,1 @@
-export { findTorchPython, NO_TORCH, PYTHON_PACKAGE_DIR, pythonCandidates, TORCH_SCHEMA_PATH, type TorchPython, WORKSPACE_VENV_PYTHON } from './python.ts';
+export { findTorchPython, NO_TORCH, type NoTorchPython, PYTHON_PACKAGE_DIR, pythonCandidates, pythonPathProblem, TORCH_SCHEMA_PATH, type TorchPython, TorchPythonError, WORKSPACE_VENV_PYTHON } from './python.ts';

@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import sys
 import tempfile
 import unittest
@@ -97,6 +98,48 @@ class ServerErrors(unittest.TestCase):
         lines, _, code = answers(start(), frame(init_request(TINY, HEAD, path)))
         self.assertNotEqual(code, 0)
         self.assertIn('head.fc2.weight has shape [5, 16]', lines[0]['error'])
+
+
+def strict_lines(out):
+    """Answer lines parsed as JSON proper: Python's json would accept a bare NaN, JSON.parse does not."""
+    def refuse(name):
+        raise ValueError('not JSON: %s' % name)
+    return [json.loads(line, parse_constant=refuse) for line in out.decode().splitlines()]
+
+
+class ServerFailurePaths(unittest.TestCase):
+    def test_a_diverged_loss_travels_as_valid_json(self):
+        folder = tempfile.mkdtemp()
+        _, path = initial_weights(folder, TINY, HEAD)
+        x, y = rotation_batch(8, 32)
+        step = frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 1e30}}, batch_payload(x, y))
+        proc = start()
+        out, err = proc.communicate(frame(init_request(TINY, HEAD, path)) + step * 3 + frame({'type': 'close'}), timeout=120)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        lines = strict_lines(out)
+        losses = [a['loss'] for a in lines[1:4]]
+        self.assertIsInstance(losses[0], float)  # the first step's loss is computed before any update
+        self.assertIn(losses[-1], ('NaN', 'Infinity', '-Infinity'), losses)
+
+    def test_sigterm_and_sigusr1_are_left_to_the_parent(self):
+        # a cluster signals the whole process group: the parent checkpoints, so the engine must live on
+        folder = tempfile.mkdtemp()
+        _, path = initial_weights(folder, TINY, HEAD)
+        x, y = rotation_batch(4, 32)
+        proc = start()
+        proc.stdin.write(frame(init_request(TINY, HEAD, path)))
+        proc.stdin.flush()
+        self.assertTrue(json.loads(proc.stdout.readline())['ok'])
+        for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT):
+            proc.send_signal(sig)
+        w, o = os.path.join(folder, 'w.safetensors'), os.path.join(folder, 'o.safetensors')
+        rest = frame({'type': 'train', 'shape': list(x.shape), 'scalars': {'lr': 0.1}}, batch_payload(x, y))
+        rest += frame({'type': 'save', 'weightsPath': w, 'optimizerPath': o}) + frame({'type': 'close'})
+        out, err = proc.communicate(rest, timeout=120)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        lines = strict_lines(out)
+        self.assertEqual(lines[0]['step'], 1)
+        self.assertEqual(lines[1:], [{'ok': True, 'step': 1}, {'ok': True}])
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 import type { Batch } from '@cxr-ssl/data';
 import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
+import type { Encoded } from './methods/method.ts';
 
 /**
  * SGD with momentum, or LARS. `lr` is the peak learning rate; the loop scales it per step by the
@@ -79,6 +80,8 @@ export interface EngineInit {
   seed: number;
   /** the step training starts at (0, or a checkpoint's): ranks on several machines must agree on it */
   startStep?: number;
+  /** what the method encodes per sample, for a memory report (default: every view of the batch, trained) */
+  encodes?: Encoded;
 }
 
 /**

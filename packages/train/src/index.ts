@@ -7,6 +7,7 @@ export * from './loop.ts';
 export { heldOutPretext } from './pretext-eval.ts';
 export { checkMethod, type MethodAt, type MethodRun, methodHead, methodLoss, methodProblem, parseMethod, runMethod, runOptions, runProblem } from './method-options.ts';
 export { type TfjsFit, tfjsFit } from './engines/tfjs-fit.ts';
+export { type TorchFit, type TorchRun, torchFit } from './engines/torch-fit.ts';
 export { METHODS, type Method } from './methods/index.ts';
 export type { StepSchedule } from './methods/method.ts';
 export * from './schedule.ts';

@@ -125,7 +125,7 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
-  const caution = method.caution(trainIdx.length);
+  const caution = method.caution({ trainImages: trainIdx.length, batchSize: cfg.batchSize });
   if (caution) onEvent({ type: 'warning', message: caution });
   const fullSteps = Math.floor(trainIdx.length / cfg.batchSize);
   const stepsPerEpoch = Math.min(fullSteps, cfg.stepsPerEpoch ?? fullSteps);
@@ -145,7 +145,7 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   } else {
     weights = startWeights(cfg, encoder, head);
   }
-  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0 });
+  await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
 
   let step = ckpt?.state.step ?? 0;
@@ -176,7 +176,8 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
       step++;
       batch++;
       if (!Number.isFinite(r.loss)) {
-        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); the last good checkpoint is kept in ${join(runDir, 'checkpoints')}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+        const kept = existsSync(join(runDir, 'checkpoints', 'latest.json')) ? `the last good checkpoint is kept in ${join(runDir, 'checkpoints')}` : 'no checkpoint was written before it';
+        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); ${kept}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
       }
       sumLoss += r.loss;
       sumAcc += r.accuracy;

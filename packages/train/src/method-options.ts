@@ -7,7 +7,7 @@ import type { PretextConfig } from './config.ts';
 import type { LossSpec, StepScalars } from './engine.ts';
 import { ENGINES } from './engines/index.ts';
 import { METHODS } from './methods/index.ts';
-import type { Method } from './methods/method.ts';
+import type { Encoded, Method, RunSize } from './methods/method.ts';
 
 /**
  * A method with its options parsed, once, at the boundary (runPretext, a tool's command line):
@@ -28,7 +28,9 @@ export interface MethodRun {
   head(encoder: EncoderSpec): HeadSpec;
   /** the scalars of update `step` of `totalSteps`: the lr given, and the method's own */
   scalarsAt(step: number, totalSteps: number, lr: number): StepScalars;
-  caution(trainImages: number): string | undefined;
+  caution(run: RunSize): string | undefined;
+  /** what the trained and the moving-average networks encode per sample at `size` px (the memory estimate's input) */
+  encodes(size: number): Encoded;
 }
 
 function methodOf(name: string): Method {
@@ -75,7 +77,11 @@ function methodRun(name: string, method: Method, options: Record<string, unknown
     loss: method.loss(effective),
     head: (encoder) => method.head(encoder, effective),
     scalarsAt: (step, total, lr) => ({ ...Object.fromEntries(Object.entries(scalars).map(([k, f]) => [k, f(step, total)])), lr }),
-    caution: (trainImages) => method.caution?.(effective, { trainImages }),
+    caution: (run) => method.caution?.(effective, run),
+    encodes: (size) => {
+      const shape = sampler.shape(size, derived);
+      return method.encodes?.(shape, effective) ?? { trained: shape };
+    },
   };
 }
 

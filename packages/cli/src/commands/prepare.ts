@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport } from '@cxr-ssl/data';
+import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport, samePixelsReport, xrays } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { arg, defineCommand, toggle } from '../command.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_SIZE, defaultWorkers, flag, int, intList, num, pathName, quietOption } from '../options.ts';
@@ -22,7 +22,7 @@ export const PrepareFields = z
     force: flag().default(false).meta(toggle('rebuild a cache that was prepared with other options')),
     strict: flag()
       .default(false)
-      .meta(toggle('exit non-zero when any source row is dropped (before decoding) or any image cannot be read (without it: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)')),
+      .meta(toggle('exit non-zero when any source row is dropped (before decoding), any image cannot be read, or one X-ray is in two splits under two paths (without it: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)')),
     checkpointEvery: int().positive().default(256).meta(arg('<n>', 'save the resume point every n images')),
     allowMissing: flag().default(false).meta(toggle('go on when images listed by the metadata are absent (a partial download)')),
     /** sizes above MAX_PREPARE_SIZE are refused unless asked for: one 100,000 px image is 10 GB */
@@ -75,6 +75,12 @@ export const prepare = defineCommand({
     if (summary.problems.length > 0) {
       // every dropped entry is counted here, not only in the stdout JSON
       process.stderr.write(`${summary.problems.length} entries of the source were dropped (--strict makes this an error):\n${problemReport(summary.problems)}\n`);
+    }
+    if (summary.duplicates.length > 0) {
+      const leaks = summary.duplicates.filter((g) => new Set(g.splits).size > 1).length;
+      process.stderr.write(
+        `${xrays(summary.duplicates.length)} listed under more than one path (the same pixels)${leaks ? `, ${leaks} of them in different splits: a leak between train and test (--strict refuses it)` : ''}, e.g.\n${samePixelsReport(summary.duplicates)}\n`,
+      );
     }
     if (summary.bad.length > 0) {
       process.stderr.write(`${summary.bad.length} images could not be read: skipped, listed in ${summary.sizes[0].files.bad} (--strict makes this an error)\n`);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chooseEngine, METHODS, OptimizerConfig, openEngine, type PretextEvent, runPretext, type TfjsFit, tfjsFit } from '@cxr-ssl/train';
+import { chooseEngine, EngineStartInterrupted, METHODS, OptimizerConfig, openEngine, type PretextEvent, runPretext, type TfjsFit, type TorchFit, tfjsFit, torchFit } from '@cxr-ssl/train';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
 import { openPrepared } from '../dataset.ts';
@@ -36,10 +37,23 @@ function resumeCommand(): string {
 }
 
 /**
- * Train one pretext task; returns the run folder. Ctrl-C finishes the current step, writes a
- * checkpoint and throws InterruptedError with the command that continues the run.
+ * Train one pretext task; returns the run folder. Ctrl-C (or SIGTERM, SIGUSR1) finishes the current
+ * step, writes a checkpoint and throws InterruptedError with the command that continues the run.
  */
 export async function runPretextCommand(o: PretextOptions): Promise<string> {
+  const stop = stopOnSignals(); // from the start: a signal while the engine starts must not kill torch's probe unnoticed
+  try {
+    return await pretextUntilStopped(o, stop);
+  } catch (e) {
+    // a signal that came while the engine was chosen or started (Python still importing torch) is no missing torch
+    if (e instanceof EngineStartInterrupted) throw new InterruptedError(`stopped by ${signalName(e.signal)} before training started: nothing to resume. Run the same command again`, exitCodeOf(e.signal));
+    throw e;
+  } finally {
+    stop.release();
+  }
+}
+
+async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<string> {
   const runDir = resolve(o.runsDir, o.run ?? defaultRunName(o));
   if (o.resume && !existsSync(runDir)) {
     throw new UsageError(`--resume: there is no run folder ${runDir} to continue (check --run and --runs-dir; without --resume a new run starts there)`);
@@ -55,19 +69,20 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
   const fit: TfjsFit = choice.name === 'tfjs' ? tfjsFit(o.method, { encoder: o.encoder, size: o.size, batch: batchSize }) : {};
   if (fit.problem) throw new UsageError(fit.problem);
   if (fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
+  // the torch engine's peak memory, estimated before any work (--ignore-memory-estimate: try anyway)
+  const memory: TorchFit = choice.name === 'torch' && !o.ignoreMemoryEstimate ? torchFit(o.method, { encoder: o.encoder, size: o.size, batch: batchSize, device: o.device, python: o.python, world, localRanks: o.gpus ?? 1 }) : {};
+  if (memory.problem) throw new UsageError(memory.problem);
   const { engine, reason } = await openEngine(choice, {
     torch: { python: o.python, device: o.device, threads: o.threads, ranks: o.gpus ?? (nodes ? 1 : undefined), nodes, compile: o.compile },
     tfjs: { microBatch: fit.microBatch },
   });
   const where = nodes ? `, node ${nodes.rank} of ${nodes.count} (${nodes.source}; rendezvous ${nodes.masterAddr}:${nodes.masterPort}) with ${o.gpus ?? 1} DDP processes${nodes.rank > 0 ? '; node 0 writes the run folder' : ''}` : o.gpus ? `, ${o.gpus} DDP processes` : '';
   if (!o.quiet) process.stderr.write(`engine: ${engine.name} (${reason}${where})\n`);
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping at the next step and writing a checkpoint (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  if (memory.warning) process.stderr.write(`warning: ${memory.warning}\n`);
+  if (stop.signal.aborted) {
+    await engine.close();
+    throw new InterruptedError(`stopped by ${signalName(stop.received!)} before training started: nothing to resume. Run the same command again`, exitCodeOf(stop.received!));
+  }
   let bar: Progress | undefined;
   let epochs = 0;
   let lastCheckpoint = '';
@@ -110,16 +125,55 @@ export async function runPretextCommand(o: PretextOptions): Promise<string> {
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
       },
-      { runDir, engine, resume: o.resume, signal: abort.signal, onEvent, loggers: o.logger, method: o.method },
+      { runDir, engine, resume: o.resume, signal: stop.signal, onEvent, loggers: o.logger, method: o.method },
     ));
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
     await engine.close();
   }
-  if (interrupted) throw new InterruptedError(`stopped by Ctrl-C; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`);
+  if (interrupted) {
+    const by = stop.received ?? 'SIGINT';
+    throw new InterruptedError(`stopped by ${signalName(by)}; checkpoint ${lastCheckpoint} kept (no encoder.onnx yet). Continue with:\n  ${resumeCommand()}`, exitCodeOf(by));
+  }
   return runDir;
 }
+
+/**
+ * Ctrl-C, and what clusters and containers send before they kill (SIGTERM: `timeout`, `docker stop`,
+ * SLURM at the time limit; SIGUSR1: SLURM's `--signal=USR1@90`, docs/MULTI-NODE.md), all mean the
+ * same: finish the step, write a checkpoint, print the resume command, exit 128 + the signal's number.
+ * A second Ctrl-C quits at once; a second SIGTERM (a scheduler repeating itself) does not cut the
+ * checkpoint short.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const;
+
+type Stop = { signal: AbortSignal; received: NodeJS.Signals | undefined; release(): void };
+
+function stopOnSignals(): Stop {
+  const abort = new AbortController();
+  const state = {
+    signal: abort.signal,
+    received: undefined as NodeJS.Signals | undefined,
+    release: () => {
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    },
+  };
+  function onSignal(sig: NodeJS.Signals) {
+    if (abort.signal.aborted) {
+      if (sig === 'SIGINT') process.exit(exitCodeOf(sig));
+      return;
+    }
+    state.received = sig;
+    process.stderr.write(`\n${signalName(sig)}: stopping at the next step and writing a checkpoint${sig === 'SIGINT' ? ' (Ctrl-C again to quit at once)' : ''}\n`);
+    abort.abort();
+  }
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  return state;
+}
+
+const signalName = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 'Ctrl-C' : sig);
+/** 128 + the signal's number, as a shell reports a command a signal stopped (130 for Ctrl-C, 143 for SIGTERM) */
+const exitCodeOf = (sig: NodeJS.Signals) => 128 + (osConstants.signals[sig] ?? 2);
 
 export const pretext = defineCommand({
   name: 'pretext',

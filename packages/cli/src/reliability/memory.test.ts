@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir } from '@cxr-ssl/data/testing';
 import { encoderSpec } from '@cxr-ssl/models';
-import { TFJS_WASM_HEAP_LIMIT, activationFloats, tfjsMicroBatch, tfjsStepBytes } from '@cxr-ssl/train';
+import { TFJS_WASM_HEAP_LIMIT, activationFloats, tfjsMicroBatch, tfjsStepBytes, torchBatchThatFits, torchRunBytes, torchStepShape } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './spawn.ts';
@@ -11,7 +11,8 @@ import { runCli } from './spawn.ts';
 /**
  * Memory and disk are known before work starts: prepare refuses sizes it cannot hold, pretext on
  * tfjs-wasm trains a batch too large for the wasm heap in micro-batches (or refuses, naming a size
- * that fits), and an image too small to be an X-ray is named and skipped.
+ * that fits), pretext on torch refuses a step above the host's memory (naming the batch that fits),
+ * and an image too small to be an X-ray is named and skipped.
  */
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-memory-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -72,5 +73,34 @@ describe('the tfjs-wasm step is sized before the run', () => {
     expect(r.code, r.err).toBe(2);
     expect(r.err).toMatch(/one sample of simclr at 1024 px on vgg-small-bn needs about [\d.]+ GiB on tfjs-wasm, more than its heap holds .*use --size \d+ or smaller/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
+  }, 240_000);
+});
+
+describe('the torch step is estimated before the run', () => {
+  const vgg16 = encoderSpec('vgg16-bn');
+  it('the batch that fits is the largest whose estimate is within the memory, shared by the processes', () => {
+    const step = torchStepShape(vgg16, { trained: { views: 2, patch: 256 } }, 64);
+    const available = 8 * 2 ** 30;
+    for (const [world, sharing] of [[1, 1], [4, 4], [4, 1]]) {
+      const fits = torchBatchThatFits(step, 'cpu', available, world, sharing)!;
+      expect(fits % world).toBe(0);
+      expect(torchRunBytes({ ...step, batch: fits }, 'cpu', world, sharing)).toBeLessThanOrEqual(available);
+      expect(torchRunBytes({ ...step, batch: fits + world }, 'cpu', world, sharing)).toBeGreaterThan(available);
+    }
+    // activations are per sample and per view: twice the batch or the views is twice the activation bytes
+    const base = torchRunBytes({ ...step, batch: 0 }, 'cpu');
+    expect((torchRunBytes({ ...step, batch: 32 }, 'cpu') - base) * 2).toBeCloseTo(torchRunBytes(step, 'cpu') - base, -3);
+  });
+
+  it('a step far above the host memory is refused up front (exit 2), naming the batch that fits, before any run folder', () => {
+    // vgg16-bn, two views at 1024 px, 32 samples: hundreds of GiB by any count
+    const r = runCli(tmp, ['pretext', '--method', 'simclr', '--encoder', 'vgg16-bn', '--size', '1024', '--batch-size', '32', '--engine', 'torch', '--device', 'cpu', '--cache-dir', 'cache', '--runs-dir', 'runs-torch']);
+    expect(r.code, r.err).toBe(2);
+    const m = r.err.match(/a step of 32 samples of simclr at 1024 px on vgg16-bn needs about ([\d.]+) GiB of host memory by cxr-ssl's estimate, and this machine has ([\d.]+) GiB available: the kernel would kill it part way\. (Use --batch-size (\d+) \(the largest that fits\)|Not even one sample per process fits)/);
+    expect(m, r.err).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(Number(m![2]));
+    if (m![4]) expect(Number(m![4])).toBeLessThan(32);
+    expect(r.err).toContain('--ignore-memory-estimate');
+    expect(existsSync(join(tmp, 'runs-torch'))).toBe(false);
   }, 240_000);
 });

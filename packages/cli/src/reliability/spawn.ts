@@ -15,8 +15,12 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCli(cwd: string, args: string[]): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the CLI. `group`: in a process group of its own, so that a test can signal the whole group
+ * (`process.kill(-pid, sig)`) as a terminal's Ctrl-C, `timeout` or SLURM do: the Python children get it too.
+ */
+export function startCli(cwd: string, args: string[], opts: { group?: boolean } = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: !!opts.group });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   child.stdout!.resume();

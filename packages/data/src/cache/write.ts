@@ -1,8 +1,8 @@
-import { existsSync, ftruncateSync, fsyncSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import { type Stats, existsSync, ftruncateSync, fsyncSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Entry, Split } from '../adapters/types.ts';
-import { writeFileAtomic } from '@cxr-ssl/atomic';
+import { takeLock, writeFileAtomic } from '@cxr-ssl/atomic';
 import { DECODE_VERSION, RESIZE, decodeGreySizes } from '../decode.ts';
 import { createPool, defaultWorkers } from '../pool.ts';
 import {
@@ -70,7 +70,9 @@ async function plan(o: WriteCacheOptions): Promise<Planned[]> {
         let missing: string | undefined;
         try {
           const st = await stat(e.path);
-          sourceHash = `${st.size}-${Math.floor(st.mtimeMs)}`;
+          // reading a named pipe blocks until someone writes to it: prepare would hang there for ever
+          if (st.isFile()) sourceHash = `${st.size}-${Math.floor(st.mtimeMs)}`;
+          else missing = `not a regular file (${fileKind(st)}): skipped. List image files only`;
         } catch (err) {
           missing = `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
         }
@@ -90,6 +92,13 @@ async function plan(o: WriteCacheOptions): Promise<Planned[]> {
   return out;
 }
 
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSocket()) return 'a socket';
+  return st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a file';
+}
+
 interface SizeState {
   size: number;
   files: ReturnType<typeof cacheFiles>;
@@ -100,6 +109,26 @@ interface SizeState {
 
 /** A cache on disk made from other options or other (or touched) source files than asked for now. */
 export class CacheMismatchError extends Error {}
+
+/** Another process is writing this cache now. */
+export class CacheLockedError extends Error {}
+
+/**
+ * One writer per cache name: `<dir>/<name>.lock` (pid, host) while a prepare writes any of its sizes.
+ * Two at once would both decode everything and rename each other's partial files away.
+ */
+function lockCache(dir: string, name: string): () => void {
+  const path = join(dir, `${name}.lock`);
+  const what = `the dataset cache ${name} in ${dir}`;
+  return takeLock(path, {
+    busy: (held, sameHost) =>
+      new CacheLockedError(
+        sameHost
+          ? `${what} is being prepared by another process: pid ${held.pid} on this host (since ${held.started}). Wait for it to finish and rerun: what it prepares is then reused, not decoded again`
+          : `${what} is being prepared by pid ${held.pid} on host ${held.host} (since ${held.started}): wait for it and rerun. If that prepare is gone, remove ${path}`,
+      ),
+  });
+}
 
 function mismatch(file: string, what: string): Error {
   return new CacheMismatchError(
@@ -225,6 +254,15 @@ export async function writeCache(o: WriteCacheOptions): Promise<WriteCacheResult
   const sizes = [...new Set(o.sizes)].sort((a, b) => a - b);
   if (sizes.length === 0) throw new Error('writeCache: give at least one image size');
   mkdirSync(o.dir, { recursive: true });
+  const release = lockCache(o.dir, o.name);
+  try {
+    return await writeLocked(o, sizes);
+  } finally {
+    release();
+  }
+}
+
+async function writeLocked(o: WriteCacheOptions, sizes: number[]): Promise<WriteCacheResult> {
   const planned = await plan(o);
   const ids = new Set<string>();
   for (const p of planned) {

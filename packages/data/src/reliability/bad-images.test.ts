@@ -57,6 +57,9 @@ const BAD: Record<string, RegExp> = {
   'i-truncated.jpg': /cannot decode image .*i-truncated\.jpg: .*premature end( of JPEG data)?.*Check the file, or remove it/i,
   'j-text.png': /cannot decode image .*j-text\.png: .*Check the file, or remove it/,
   'k-huge.png': /cannot decode image .*k-huge\.png: .*pixel limit.*Check the file, or remove it/,
+  // a DICOM name on something else: said for what it is, not "no image in this DICOM file ... a DICOMDIR?"
+  'l-text.dcm': /l-text\.dcm: not a DICOM file but text \(it begins "PatientID,Finding"\); there is no 'DICM' marker at byte 128\. Replace it with the image itself/,
+  'm-png-named.dcm': /m-png-named\.dcm: not a DICOM file but a PNG image with a DICOM name: rename it to \.png/,
 };
 
 beforeAll(async () => {
@@ -75,6 +78,8 @@ beforeAll(async () => {
   writeFileSync(p('i-truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
   writeFileSync(p('j-text.png'), 'patient list, not an image\n');
   writeFileSync(p('k-huge.png'), hugePng());
+  writeFileSync(p('l-text.dcm'), 'PatientID,Finding\n00012,Effusion\n'.repeat(20)); // longer than the 132 bytes a DICOM preamble needs
+  copyFileSync(xray, p('m-png-named.dcm'));
   // the variants really are what their names say
   expect((await sharp(p('b-grey16.png')).metadata()).depth).toBe('ushort');
   expect((await sharp(p('c-rgb.png')).metadata()).channels).toBe(3);
@@ -122,7 +127,7 @@ describe('bad and unusual images through prepare()', () => {
     const cacheDir = join(tmp, 'strict');
     const err = await prepare({ adapter: 'folder', root, sizes: [32], cacheDir, name: 'mixed', workers: 0, valFraction: 0, strict: true }).catch((e) => e);
     expect(err).toBeInstanceOf(PrepareError);
-    expect(err.message).toMatch(/^5 of 11 images could not be read \(--strict\); they are listed in .*mixed-32\.bad\.json/);
+    expect(err.message).toMatch(/^7 of 13 images could not be read \(--strict\); they are listed in .*mixed-32\.bad\.json/);
     expect(err.message).toMatch(/g-zero-byte\.png: cannot decode image/);
     expect(err.message).toMatch(/Fix or remove them and rerun with --force, or rerun without --strict/);
     expect(openCache(cacheDir, 'mixed', 32).count).toBe(6); // nothing good was thrown away

@@ -5,7 +5,7 @@ import type { TorchEngineOptions } from './torch.ts';
 import { chooseEngine, type EngineAsk, type EngineChoice } from './choose.ts';
 
 export { chooseEngine, type EngineAsk, type EngineChoice, NoEngineError } from './choose.ts';
-export { TorchProcessError } from './protocol.ts';
+export { EngineStartInterrupted, TorchProcessError } from './protocol.ts';
 export type { TfjsEngineOptions } from './tfjs.ts';
 export type { NodesOptions, TorchEngineOptions } from './torch.ts';
 

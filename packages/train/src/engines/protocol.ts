@@ -7,15 +7,19 @@ import { z } from 'zod';
  * The torch engine's pipe (the other half is packages/torch/cxr_torch/protocol.py).
  * Request frame on the child's stdin: u32 LE header length, UTF-8 JSON header (with `bytes`, the
  * payload length), then the raw payload. The child answers one JSON line per request, in order;
- * a failure is one line {error, traceback} and then the child exits non-zero.
+ * a failure is one line {error, traceback} and then the child exits non-zero. A non-finite float
+ * (a diverged loss) arrives as the string "NaN", "Infinity" or "-Infinity" (JSON has no NaN).
  */
+
+/** A float as Python sends it: a number, or the name of a non-finite one. */
+const PyFloat = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]);
 
 export const ErrorAnswer = z.object({ error: z.string(), traceback: z.string().optional() });
 export const StepAnswer = z.object({
-  loss: z.number(),
+  loss: PyFloat,
   accuracy: z.number().min(0).max(1),
   step: z.number().int().optional(),
-  samplesPerSec: z.number().optional(),
+  samplesPerSec: PyFloat.optional(),
 });
 export const InitAnswer = z.object({
   ok: z.literal(true),
@@ -37,6 +41,16 @@ export class TorchProcessError extends Error {
   }
 }
 
+/** A signal (Ctrl-C, SIGTERM) stopped the engine's start, e.g. while its Python was importing torch: nothing was trained. */
+export class EngineStartInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly signal: NodeJS.Signals,
+  ) {
+    super(message);
+  }
+}
+
 export function encodeHeader(header: Record<string, unknown>, payloadBytes: number): Buffer {
   const json = Buffer.from(JSON.stringify({ ...header, bytes: payloadBytes }), 'utf8');
   const out = Buffer.allocUnsafe(4 + json.length);
@@ -53,6 +67,9 @@ interface Waiting {
 
 const STDERR_TAIL = 40;
 
+/** Why the child exited, in the user's terms (e.g. the likely cause of a SIGKILL), or undefined for the plain report. */
+export type ExplainExit = (exit: { code: number | null; signal: NodeJS.Signals | null; killedByUs: boolean }) => string | undefined;
+
 /**
  * Spawns the child and matches answer lines to requests (FIFO). Requests may be pipelined: each
  * `request` writes its frame at once and resolves when its own line arrives. After the first
@@ -64,12 +81,13 @@ export class PipeClient {
   private readonly stderrTail: string[] = [];
   private failure: Error | undefined;
   private exited = false;
+  private killedByUs = false;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(
     command: string,
     args: string[],
-    opts: { env?: NodeJS.ProcessEnv; cwd?: string; onLog?: (line: string) => void; label: string },
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string; onLog?: (line: string) => void; label: string; explainExit?: ExplainExit },
   ) {
     this.child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     trackChild(this.child);
@@ -78,17 +96,23 @@ export class PipeClient {
         this.exited = true;
         untrackChild(this.child);
         const tail = this.stderrTail.slice(-12).join('\n');
+        const why = opts.explainExit?.({ code, signal, killedByUs: this.killedByUs });
         this.fail(
           new TorchProcessError(
-            `${opts.label}: the Python process exited (code ${code}, signal ${signal}) with requests unanswered.` +
-              (tail ? `\nLast stderr lines:\n${tail}` : ''),
+            why ? `${opts.label}: ${why}` : `${opts.label}: the Python process exited (code ${code}, signal ${signal}) with requests unanswered.` + (tail ? `\nLast stderr lines:\n${tail}` : ''),
           ),
         );
         resolve({ code, signal });
       });
-    });
-    this.child.on('error', (err) => {
-      this.fail(new TorchProcessError(`${opts.label}: cannot start "${command}": ${err.message}. Pass --python or set CXR_SSL_PYTHON to a Python with torch (tools/setup-python.sh makes one).`));
+      this.child.on('error', (err) => {
+        this.fail(new TorchProcessError(`${opts.label}: cannot start "${command}": ${err.message}. Pass --python or set CXR_SSL_PYTHON to a Python with torch (tools/setup-python.sh makes one).`));
+        // a child that never started sends no 'exit': settle here, or shutdown() waits forever
+        if (this.child.pid === undefined) {
+          this.exited = true;
+          untrackChild(this.child);
+          resolve({ code: null, signal: null });
+        }
+      });
     });
     // EPIPE when the child died mid-write: the exit handler reports the real cause
     this.child.stdin.on('error', () => {});
@@ -114,6 +138,9 @@ export class PipeClient {
     if (this.failure) return Promise.reject(this.failure);
     const bytes = payload.reduce((n, p) => n + p.byteLength, 0);
     const answer = new Promise<unknown>((resolve, reject) => this.waiting.push({ what, resolve, reject }));
+    // pipelined requests all reject on a failure, and a caller that stopped at the first (the loop's
+    // non-finite loss) leaves the rest unawaited: that must not be an unhandled rejection (a crash with a stack)
+    answer.catch(() => {});
     this.setActive(true);
     // Node queues the writes in order; the payload buffers are not copied, so callers must not
     // mutate them until the answer arrives (by then Python has read every byte).
@@ -131,7 +158,9 @@ export class PipeClient {
   }
 
   kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (this.exited) return;
+    this.killedByUs = true;
+    this.child.kill('SIGKILL');
   }
 
   stderr(): string {

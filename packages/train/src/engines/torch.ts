@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '@cxr-ssl/data';
-import { readSafetensors, type Tensor, torchModel, type Weights, writeSafetensors } from '@cxr-ssl/models';
+import { type EncoderSpec, readSafetensors, type Tensor, torchModel, type Weights, writeSafetensors } from '@cxr-ssl/models';
+import type { Encoded } from '../methods/method.ts';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
-import { InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
-import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
+import { availableMemory, gib, torchBatchThatFits, torchStepBytes, torchStepShape } from '../memory.ts';
+import { EngineStartInterrupted, type ExplainExit, InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
+import { findTorchPython, PYTHON_PACKAGE_DIR, pythonPathProblem, TorchPythonError } from '@cxr-ssl/torch';
 import { TorchInitSpec } from './torch-schema.ts';
 
 export interface TorchEngineOptions {
@@ -68,6 +70,11 @@ export class TorchEngine implements Engine {
   private client: PipeClient | undefined;
   private tmp: string | undefined;
   private closed = false;
+  /** what the memory estimate of a kill needs: the encoder, the last step's shape, the memory there was at the start */
+  private encoder: EncoderSpec | undefined;
+  private lastBatch: Pick<Batch, 'shape' | 'local'> | undefined;
+  private encodes: Encoded | undefined;
+  private readonly memoryAtStart = availableMemory();
 
   constructor(private readonly opts: TorchEngineOptions = {}) {
     this.inFlight = opts.inFlight ?? 6;
@@ -81,11 +88,17 @@ export class TorchEngine implements Engine {
   async init(init: EngineInit): Promise<void> {
     if (this.client) throw new Error(`${LABEL}: init() was already called; create a new engine`);
     let python = this.opts.python;
-    if (!python) {
+    if (python) {
+      const problem = pythonPathProblem(python);
+      if (problem) throw new TorchPythonError(problem);
+    } else {
       const found = findTorchPython();
+      if ('interrupted' in found && found.interrupted) throw new EngineStartInterrupted(`${LABEL}: ${found.error}`, found.interrupted);
       if ('error' in found) throw new Error(`${LABEL}: ${found.error}`);
       python = found.path;
     }
+    this.encoder = init.encoder;
+    this.encodes = init.encodes;
     this.tmp = mkdtempSync(join(tmpdir(), 'cxr-torch-'));
     const weightsPath = join(this.tmp, 'init-weights.safetensors');
     writeSafetensors(weightsPath, init.weights);
@@ -95,9 +108,8 @@ export class TorchEngine implements Engine {
       writeSafetensors(optimizerStatePath, init.optimizerState);
     }
     const env = { ...process.env, ...this.opts.env, PYTHONPATH: [PYTHON_PACKAGE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
-    this.client = new PipeClient(python, ['-m', 'cxr_torch.server'], { env, label: LABEL, onLog: this.opts.onLog });
-    const answer = InitAnswer.parse(
-      await this.client.request('init', {
+    this.client = new PipeClient(python, ['-m', 'cxr_torch.server'], { env, label: LABEL, onLog: this.opts.onLog, explainExit: this.explainExit });
+    const asked = this.client.request('init', {
         type: 'init',
         // every default filled in here: Python validates against this schema and has none of its own
         ...TorchInitSpec.parse({ ...torchModel(init.encoder, init.head), optimizer: init.optimizer, loss: init.loss ?? CROSS_ENTROPY }),
@@ -109,19 +121,19 @@ export class TorchEngine implements Engine {
         ...(this.opts.precision ? { precision: this.opts.precision } : {}),
         weightsPath,
         ...(optimizerStatePath ? { optimizerStatePath } : {}),
-      }),
-    );
+      });
+    const answer = InitAnswer.parse(await asked.catch((e: Error) => Promise.reject(this.opts.python ? pythonFailure(this.opts.python, e) : e)));
     const missing = [...init.weights.keys()].filter((n) => !answer.names.includes(n));
     if (missing.length) throw new Error(`${LABEL}: the Python model has no weights named ${missing.slice(0, 5).join(', ')}`);
     this.device = `${answer.device} (torch ${answer.torch})`;
   }
 
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
-    return this.step('train', batch, { scalars });
+    return this.step('train', batch, { scalars }).catch((e) => Promise.reject(this.withMemoryHint(e)));
   }
 
   evalStep(batch: Batch): Promise<StepResult> {
-    return this.step('eval', batch, {});
+    return this.step('eval', batch, {}).catch((e) => Promise.reject(this.withMemoryHint(e)));
   }
 
   /** fp32 forward without update: per-view encoder features [B, V, F] and the head's logits [B, classes]. */
@@ -169,6 +181,7 @@ export class TorchEngine implements Engine {
   private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars; local?: Batch['shape'] }): Promise<StepResult> {
     const client = this.ready();
     checkShape(batch.x.length, batch.shape, type, batch.local);
+    this.lastBatch = { shape: batch.shape, local: batch.local };
     if (batch.local) extra = { ...extra, local: batch.local }; // multi-crop: the local block follows
     if (!batch.y) {
       const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
@@ -182,11 +195,60 @@ export class TorchEngine implements Engine {
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
 
+  /** An allocation that failed in Python (CUDA out of memory, the CPU allocator): the estimate and the batch that fits, added. */
+  private withMemoryHint(e: Error): Error {
+    if (!(e instanceof TorchProcessError) || !/out of memory|can't allocate memory/i.test(e.message) || !this.encoder || !this.lastBatch) return e;
+    const device = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
+    const shape = torchStepShape(this.encoder, this.encodes ?? { trained: { views: this.lastBatch.shape[1], patch: this.lastBatch.shape[2] } }, this.lastBatch.shape[0]);
+    const need = torchStepBytes(shape, device);
+    // on CPU the memory there was at the start says which batch fits; the GPU's is not known here
+    const available = device === 'cpu' ? this.memoryAtStart : undefined;
+    const fits = available && need > available ? torchBatchThatFits(shape, device, available) : undefined;
+    const hint = `${e.message}\nA step of ${shape.batch} samples needs about ${gib(need)} of ${device === 'cuda' ? 'GPU' : 'host'} memory by cxr-ssl's estimate: lower --batch-size${fits ? ` (${fits} fits the ${gib(available!)} there was)` : ''} or --size.`;
+    return new TorchProcessError(hint, e.pythonTraceback);
+  }
+
+  /**
+   * A SIGKILL we did not send is, on a training machine, nearly always the kernel's out-of-memory
+   * killer: say so, with the estimate of what the last step needed and the batch that would fit.
+   */
+  private readonly explainExit: ExplainExit = ({ signal, killedByUs }) => {
+    if (signal !== 'SIGKILL' || killedByUs) return undefined;
+    const cause = "killed by SIGKILL, not by cxr-ssl: most likely the kernel's out-of-memory killer (`dmesg` or `journalctl -k` then shows \"Out of memory\" for this python)";
+    // on CUDA the host holds no activations: the estimate below would say nothing about host memory
+    if (!this.encoder || !this.lastBatch || this.device.startsWith('cuda')) return `the Python process was ${cause}.`;
+    const [b, v, p] = this.lastBatch.shape;
+    const local = this.lastBatch.local ? { views: this.lastBatch.local[1], patch: this.lastBatch.local[2] } : undefined;
+    const shape = torchStepShape(this.encoder, this.encodes ?? { trained: { views: v, patch: p, local } }, b);
+    const need = torchStepBytes(shape, 'cpu');
+    const fits = torchBatchThatFits(shape, 'cpu', this.memoryAtStart);
+    const advice =
+      need <= this.memoryAtStart
+        ? 'That fits what there was, so other processes took memory meanwhile (or it was killed by hand): free memory, or lower --batch-size.'
+        : fits
+          ? `A batch of ${fits} per process fits: lower --batch-size to ${fits} (or lower --size), or free memory.`
+          : 'Not even one sample fits: lower --size, choose a smaller --encoder, or free memory.';
+    return (
+      `the Python process was ${cause}. Its step of ${b} samples × ${v} view${v > 1 ? 's' : ''} of ${p} px on ${this.encoder.name} needs about ${gib(need)} ` +
+      `of host memory by cxr-ssl's estimate, and ${gib(this.memoryAtStart)} was available when it started. ${advice}`
+    );
+  };
+
   private ready(): PipeClient {
     if (this.closed) throw new Error(`${LABEL}: used after close()`);
     if (!this.client) throw new Error(`${LABEL}: call init() first`);
     return this.client;
   }
+}
+
+/** An init failure of an interpreter named by --python: the option is wrong, unless Python itself reported a failure of ours. */
+function pythonFailure(python: string, e: Error): Error {
+  const noTorch = /No module named '?torch'?/.test(e.message);
+  // a process that never started, or ended with an exit code and no error line of ours: not a Python with torch (a kill is reported as it is)
+  const notPython = /cannot start|exited \(code \d+,/.test(e.message);
+  if (!(e instanceof TorchProcessError) || !(noTorch || notPython)) return e;
+  const why = noTorch ? 'it cannot import torch' : `it did not start the engine (${e.message.replace(`${LABEL}: `, '').split('\n')[0]})`;
+  return new TorchPythonError(`--python ${python}: ${why}. Give a Python with torch (tools/setup-python.sh makes .venv-torch), or leave --python out to use the first one found`);
 }
 
 function checkShape(bytes: number, shape: Batch['shape'], what: string, local?: Batch['shape']): void {

@@ -18,4 +18,10 @@ export const byol: Method<ByolOptions> = {
   loss: () => ({ name: 'prediction-cosine' }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau) }),
+  encodes: (shape) => ({ trained: shape, averaged: shape }), // the target sees both views too
+  // the projector's and predictor's BatchNorm normalise over the batch's views: of one image, only what tells its two views apart is left
+  caution: (_, { batchSize }) =>
+    batchSize < 2
+      ? `byol at a batch of ${batchSize}: the BatchNorm of its projector and predictor normalises each feature over the batch's views, here the 2 views of one image (each feature is left saying only which view is the larger), and the accuracy is 1.0 by construction (one candidate); nothing useful is learned. Use --batch-size 2 or more (BYOL's BatchNorm wants 32 or more)`
+      : undefined,
 };

@@ -35,4 +35,10 @@ export const dino: Method<DinoOptions> = {
   loss: (o) => ({ name: 'self-distillation', studentTemperature: o.studentTemperature, teacherTemperature: o.teacherTemperature, centerMomentum: o.centerMomentum }),
   engines: ['torch'],
   scalars: (o) => ({ tau: cosineToOne(o.tau), teacherTemp: teacherTemperatureAt(o) }),
+  encodes: (shape) => ({ trained: shape, averaged: { views: shape.views, patch: shape.patch } }), // the teacher sees the global crops only
+  // the head's BatchNorm normalises over the batch's crops: of one image, what its crops share (what tells images apart) is removed
+  caution: (_, { batchSize }) =>
+    batchSize < 2
+      ? `dino at a batch of ${batchSize}: the BatchNorm of its head normalises each feature over the crops of one image, which removes what the crops share, so nothing in the head tells images apart. Use --batch-size 2 or more (DINO wants 64 or more)`
+      : undefined,
 };

@@ -1,8 +1,19 @@
-import type { PretextTask } from '@cxr-ssl/data';
+import type { PretextTask, SampleShape } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadFactory, HeadSpec } from '@cxr-ssl/models';
 import type { z } from 'zod';
 import type { LossSpec } from '../engine.ts';
 import type { EngineName } from '../engines/index.ts';
+
+export interface Encoded {
+  trained: SampleShape;
+  averaged?: SampleShape;
+}
+
+/** What a method's caution weighs: the train split and the global batch (every process's slice together). */
+export interface RunSize {
+  trainImages: number;
+  batchSize: number;
+}
 
 /** A per-step scalar as a pure function of the step (0-based update index) and the run's length. */
 export type StepSchedule = (step: number, totalSteps: number) => number;
@@ -26,8 +37,14 @@ export interface Method<O = any, S = any> {
   engines: readonly EngineName[];
   /** per-step scalars beside the lr, by the name the engines' hooks read them under */
   scalars?(o: O): Record<string, StepSchedule>;
-  /** how the options fit the data poorly, if they do: printed as a warning before training (which goes on) */
-  caution?(o: O, data: { trainImages: number }): string | undefined;
+  /** how the options fit the data or the batch poorly, if they do: printed as a warning before training (which goes on) */
+  caution?(o: O, run: RunSize): string | undefined;
+  /**
+   * The views of a sample that the trained network encodes, and those a moving-average copy of it
+   * encodes without gradient (MoCo's keys, BYOL's target, DINO's teacher): what the torch memory
+   * estimate counts (train/src/memory.ts). Default: every view trained, none averaged.
+   */
+  encodes?(shape: SampleShape, o: O): Encoded;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */
   study?: Partial<Record<number, number>>;
 }

@@ -23,6 +23,8 @@ export const moco: Method<MocoOptions> = {
   head: (e) => HeadSpec.parse(mocoHead(e)),
   loss: (o) => ({ name: 'info-nce', temperature: o.temperature, queue: o.queue, momentum: o.momentum, shuffleGroups: o.shuffleGroups }),
   engines: ['torch'],
+  // the query network encodes the first view, the key network the second, in shuffleGroups sub-batches (one at a time)
+  encodes: ({ patch }, o) => ({ trained: { views: 1, patch }, averaged: { views: 1 / o.shuffleGroups, patch } }),
   // a queue as large as the data set holds stale keys of the very images it is the negative for
   caution: (o, { trainImages }) =>
     o.queue >= trainImages

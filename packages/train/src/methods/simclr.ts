@@ -17,4 +17,9 @@ export const simclr: Method<SimclrOptions> = {
   head: (e) => HeadSpec.parse(simclrHead(e)),
   loss: (o) => ({ name: 'nt-xent', temperature: o.temperature }),
   engines: ['torch', 'tfjs'],
+  // the negatives are the batch's other images: without any, every view's one candidate is its twin
+  caution: (_, { batchSize }) =>
+    batchSize < 2
+      ? `simclr at a batch of ${batchSize}: its negatives are the other images of the batch, and there are none, so the loss is 0 and the accuracy 1.0 from the first step and nothing is learned. Use --batch-size 2 or more (SimCLR wants hundreds; 32 or more on a small set)`
+      : undefined,
 };
