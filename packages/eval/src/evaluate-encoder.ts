@@ -76,7 +76,7 @@ export async function evaluateEncoder(enc: EvalEncoder, cache: DatasetCache, s: 
   for (const split of ['train', 'test'] as const) {
     if (splits[split].length === 0) throw new EvalInputError(`${data} at ${size} px has no ${split} split: prepare a data set with one`);
   }
-  const labels = targetLabels(s.target, cache.manifest.entries, `${data} at ${size} px`);
+  const labels = targetLabels(s.target, cache.manifest, `${data} at ${size} px`);
   const { target } = labels;
   const seeds = Array.from({ length: s.seeds }, (_, i) => ctx.seed + i);
   const draws = new Map(seeds.map((seed) => [seed, s.fractions.some((f) => f < 1) ? fractionDraws(cache, labels, s.fractions, seed, ctx.outDir) : undefined]));

@@ -1,4 +1,4 @@
-import type { ManifestEntry } from '@cxr-ssl/data';
+import { CACHE_VERSION, type Manifest, type ManifestEntry } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { EvalInputError } from './identity.ts';
 
@@ -106,8 +106,12 @@ function findingLabels(entries: readonly ManifestEntry[], where: string): Target
 }
 
 /** The labels of `target` in a prepared set's manifest (`where` names it in errors). Outputs come from every split, so train and test agree on them. */
-export function targetLabels(name: TargetName, entries: readonly ManifestEntry[], where: string): TargetLabels {
-  if (name === 'classes') return classLabels(entries, where);
-  if (name === 'findings') return findingLabels(entries, where);
-  return abnormalLabels(entries);
+export function targetLabels(name: TargetName, manifest: Pick<Manifest, 'version' | 'entries'>, where: string): TargetLabels {
+  if (name === 'abnormal') return abnormalLabels(manifest.entries);
+  if (manifest.version < CACHE_VERSION) {
+    throw new EvalInputError(
+      `--target ${name}: ${where} was prepared by cache version ${manifest.version}, which keeps no class structure: prepare it again with cxr-ssl prepare ... --force (it then keeps each image's class and findings)`,
+    );
+  }
+  return name === 'classes' ? classLabels(manifest.entries, where) : findingLabels(manifest.entries, where);
 }

@@ -12,7 +12,12 @@ import { z } from 'zod';
  * sourceHash is `<bytes>-<mtime ms>` from stat: free to compute for 112k NIH images, and any
  * re-export or edit of a file changes it (a sha1 of the bytes would mean reading 45 GB).
  */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
+/**
+ * Versions still read: 1 kept the study's label (and NIH's findings) but not the class structure
+ * (a folder's class was its `findings`); `eval --target classes|findings` asks for a version-2 cache.
+ */
+export const READABLE_CACHE_VERSIONS = [1, 2] as const;
 
 export const SplitName = z.enum(['train', 'val', 'test']);
 
@@ -33,7 +38,7 @@ export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
 export const Manifest = z
   .object({
-    version: z.literal(CACHE_VERSION),
+    version: z.union(READABLE_CACHE_VERSIONS.map((v) => z.literal(v)) as [z.ZodLiteral<1>, z.ZodLiteral<2>]),
     name: z.string(),
     size: z.number().int().positive(),
     count: z.number().int().nonnegative(),
