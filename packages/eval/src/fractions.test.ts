@@ -64,6 +64,25 @@ describe('drawFractions on the fixture (32 NORMAL images of 32 patients, 32 PNEU
     expect(d.drawn).toEqual({ abnormal: 3, normal: 1 });
   });
 
+  it("'rarest': a patient joins the stratum of its rarest finding, so a finding of 2 patients in 300 keeps a positive at 1 %", () => {
+    // 300 patients: 250 of one image with no finding, 48 of one Effusion image, 2 of an Effusion and an Effusion|Hernia image
+    const images: LabelledImage[] = Array.from({ length: 300 }, (_, i) => ({
+      row: i,
+      id: `i${i}`,
+      patient: `p${i}`,
+      labels: i < 250 ? ['none'] : i < 298 ? ['Effusion'] : ['Effusion', 'Hernia'],
+    }));
+    images.push({ row: 300, id: 'i300', patient: 'p298', labels: ['Effusion'] }, { row: 301, id: 'i301', patient: 'p299', labels: ['Effusion'] });
+    for (const seed of [0, 1, 2]) {
+      const [d] = drawFractions(images, [0.01], seed, 'rarest');
+      expect(d.pool).toEqual({ Effusion: 48, Hernia: 4, none: 250 });
+      expect(d.drawn).toEqual({ Effusion: 1, Hernia: 2, none: 3 });
+      expect(d.rows.filter((r) => r === 298 || r === 299)).toHaveLength(1);
+      // by majority, the Hernia patients (2 Effusion images, 1 Hernia) go to Effusion's stratum, which 1 % may draw without them
+      expect(drawFractions(images, [0.01], seed, 'majority')[0].pool).toEqual({ Effusion: 52, none: 250 });
+    }
+  });
+
   it('rejects fractions outside (0, 1]', () => {
     expect(() => drawFractions([], [0], 0)).toThrow(/label fraction 0 must be in \(0, 1\]/);
     expect(() => drawFractions([], [1.5], 0)).toThrow(/1.5/);

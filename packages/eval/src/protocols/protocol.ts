@@ -23,7 +23,9 @@ export function scoredOutputs(t: Target, probs: Float32Array): Float32Array {
   if (scored.length === classes.length) return probs;
   const rows = probs.length / classes.length;
   const out = new Float32Array(rows * scored.length);
-  for (let i = 0; i < rows; i++) scored.forEach((c, k) => (out[i * scored.length + k] = probs[i * classes.length + c]));
+  for (let i = 0; i < rows; i++) {
+    for (const [k, c] of scored.entries()) out[i * scored.length + k] = probs[i * classes.length + c];
+  }
   return out;
 }
 
