@@ -13,6 +13,7 @@ const PLOT_TITLES: Record<string, string> = {
   roc: 'ROC curves',
   'pretext-curves': 'Pretext training curves',
   'linear-eval': 'Accuracy and AUC with 95% CIs',
+  reliability: 'Reliability diagram',
 };
 
 /** results.md's plot section: the PNGs written beside it, shown where markdown renders images. */

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
 import sharp from 'sharp';
 import { finishReport } from './html-report.ts';
+import { reliabilitySpec } from './targets-report.ts';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -52,7 +53,7 @@ export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
 }
 
 /** The plots a report may hold, by file name without its extension. */
-const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency'] as const;
+const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'reliability'] as const;
 
 /** Every file a report writes into its folder: results.json/.md/.html and the plots (SVG and PNG). */
 export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`])];
@@ -154,6 +155,7 @@ export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePo
   if (main.length > 0) {
     await renderChart(resultBarsSpec(main), out('linear-eval'));
     await renderChart(rocSpec(main), out('roc'));
+    if (main.some((r) => r.outputs?.some((o) => o.reliability))) await renderChart(reliabilitySpec(main, headlineText(main)), out('reliability'));
   }
   if (new Set(cells.map((c) => c.fraction)).size > 1) await renderChart(labelEfficiencySpec(cells), out('label-efficiency'));
   // an earlier report's plot that this one has not (e.g. label efficiency) would pass for a plot of these results

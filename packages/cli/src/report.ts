@@ -3,11 +3,12 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { basename } from 'node:path';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_LABELS, REFERENCE_METHODS, STUDY_PROTOCOL, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
+import { operatingPointsMarkdown, outputsMarkdown, targetNote } from './targets-report.ts';
 
-const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
-const ci = (c?: [number, number]) => (c ? ` [${pct(c[0])}, ${pct(c[1])}]` : '');
-const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
-const fractionLabel = (f: number) => `${+(100 * f).toPrecision(3)}%`;
+export const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
+export const ci = (c?: [number, number]) => (c ? ` [${pct(c[0])}, ${pct(c[1])}]` : '');
+export const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
+export const fractionLabel = (f: number) => `${+(100 * f).toPrecision(3)}%`;
 
 /** Where an encoder goes in a table: by its method in the study's order, a variant right after the encoder it varies. */
 type Ranked = { label: string; method: string; base?: unknown };
@@ -90,7 +91,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
     "'encoder' is the row's label (a run folder's name, a built-in, or --label): each encoder is its own row, whatever its method. 'init' is where its pretraining started.",
     `The study's column is NIH ChestX-ray14 with VGG16, the ${STUDY_PROTOCOL} protocol on all labels; it is comparable only when this run used the same data and encoder.`,
     ...(anyPretext ? ["'pretext val acc.' is the pretext task's accuracy on held-out images at its last epoch."] : []),
-    '',
+    targetNote(rows),
   );
   return lines.join('\n');
 }
@@ -140,6 +141,6 @@ export function writeResults(dir: string, rows: ResultRow[], title: string): Eff
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const cells = labelEfficiency(rows);
   const efficiency = cells.some((c) => c.fraction < 1 || c.seeds.length > 1) ? labelEfficiencyMarkdown(cells) : '';
-  writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), efficiency].filter(Boolean).join('\n'));
+  writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), efficiency, outputsMarkdown(cells), operatingPointsMarkdown(rows)].filter(Boolean).join('\n'));
   return cells;
 }
