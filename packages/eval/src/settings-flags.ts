@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from './protocols/index.ts';
+import { EvalInputError } from './identity.ts';
 import { EvalGrid, EvalSettings, ExtractionSettings } from './settings.ts';
 
 /** One field of EvalSettings as a command-line flag. */
@@ -73,5 +74,8 @@ export function settingsFromFlags(flags: OptionFlag[], given: Record<string, unk
     for (const p of f.path.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
     at[f.path.at(-1)!] = given[f.key];
   }
-  return EvalSettings.parse({ ...raw, ...fixed });
+  const r = EvalSettings.safeParse({ ...raw, ...fixed });
+  // what is wrong across options (a --target a protocol cannot predict) is the user's to fix: a usage error in the CLI
+  if (!r.success) throw new EvalInputError(r.error.issues.map((i) => (i.message.startsWith('--') ? i.message : `${i.path.join('.')}: ${i.message}`)).join('; '));
+  return r.data;
 }

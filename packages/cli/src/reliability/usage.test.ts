@@ -60,6 +60,14 @@ describe('usage errors exit 2 with the option named', () => {
     refused(['eval', '--encoders', 'random', '--fractions', '1.5'], /fractions\.0: each fraction must be in \(0, 1\]: at most 1/);
   });
 
+  it('eval --target: a protocol that cannot predict it, and a data set without its labels', () => {
+    refused(['eval', '--encoders', 'random', '--target', 'findings', '--protocol', 'linear,finetune'], /--target findings: the finetune protocol predicts abnormal or classes only/);
+    refused(['eval', '--encoders', 'random', '--target', 'organs'], /target/);
+    // the bundled fixture is a folder per class: classes, no findings
+    const err = refused(['eval', '--encoders', 'random', '--target', 'findings', '--size', '32', '--cache-dir', 'cache', '--runs-dir', 'runs', '--quiet'], /--target findings: kermany-mini at 32 px keeps no findings for image .*CSV 'findings' column/);
+    expect(err).not.toMatch(/features/);
+  });
+
   it('names are single path components: --run, --name and --data', () => {
     refused(['pretext', '--method', 'rotation', '--run', '..'], /run: a single name, not '\.' or '\.\.'/);
     refused(['pretext', '--method', 'rotation', '--run', 'a/b'], /run: letters, digits, \. _ \+ - only: a single name, not a path \(no '\/'/);
