@@ -3,6 +3,7 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { basename } from 'node:path';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_LABELS, REFERENCE_METHODS, STUDY_PROTOCOL, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
+import { featureHealthMarkdown } from './feature-report.ts';
 import { operatingPointsMarkdown, outputsMarkdown, targetNote } from './targets-report.ts';
 
 export const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
@@ -141,6 +142,6 @@ export function writeResults(dir: string, rows: ResultRow[], title: string): Eff
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const cells = labelEfficiency(rows);
   const efficiency = cells.some((c) => c.fraction < 1 || c.seeds.length > 1) ? labelEfficiencyMarkdown(cells) : '';
-  writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), efficiency, outputsMarkdown(cells), operatingPointsMarkdown(rows)].filter(Boolean).join('\n'));
+  writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), featureHealthMarkdown(rows), efficiency, outputsMarkdown(cells), operatingPointsMarkdown(rows)].filter(Boolean).join('\n'));
   return cells;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import type { DatasetCache } from '@cxr-ssl/data';
 import { ResultRow } from './evaluate.ts';
+import { type FeatureHealth, featureHealth, featureWarning } from './feature-health.ts';
 import { type FractionDraw, type FractionsFile, drawFractions } from './fractions.ts';
 import { type SplitRows, frozenFeatures } from './frozen-features.ts';
 import { type EvalEncoder, EvalInputError } from './identity.ts';
@@ -99,6 +100,7 @@ export async function evaluateEncoder(enc: EvalEncoder, cache: DatasetCache, s: 
   const log = ctx.log ?? (() => {});
   const runtime: Runtime = { provider: s.provider, python: ctx.python, log, progress: ctx.progress ?? noProgress };
   let frozen: ReturnType<typeof frozenFeatures> | undefined; // extracted at the first protocol that asks
+  let health: FeatureHealth | undefined; // of the train split's features, once they are extracted
   const position = new Map(splits.train.map((row, p) => [row, p]));
   const labelled = (idx: number[]) => ({ rows: idx, labels: labels.labels(idx) });
   const test = labelled(splits.test);
@@ -107,9 +109,16 @@ export async function evaluateEncoder(enc: EvalEncoder, cache: DatasetCache, s: 
 
   for (const key of todo) {
     const train = labelled(trainRowsOf(key.fraction, key.seed));
+    let usedFeatures = false;
     const features = async () => {
       frozen ??= frozenFeatures(enc, cache, splits, s, { ...runtime, outDir: ctx.outDir });
       const f = await frozen;
+      usedFeatures = true;
+      if (!health) {
+        health = featureHealth(f.train, f.dim);
+        const warning = featureWarning(enc.label, health);
+        if (warning) log(warning);
+      }
       const trainFeatures = new Float32Array(train.rows.length * f.dim);
       train.rows.forEach((row, i) => {
         const p = position.get(row)!;
@@ -133,6 +142,7 @@ export async function evaluateEncoder(enc: EvalEncoder, cache: DatasetCache, s: 
       options: recordedOptions(key.protocol, s),
       n_train: train.rows.length,
       ...(out.history ? { history: out.history } : {}),
+      ...(usedFeatures && health ? { feature_health: health } : {}),
       data,
       ...(enc.pretext ? { pretext: enc.pretext } : {}),
     });

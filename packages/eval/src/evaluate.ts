@@ -3,6 +3,7 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
 import { ReliabilityBin } from './calibration.ts';
+import { FeatureHealth } from './feature-health.ts';
 import { OperatingPoint } from './operating-points.ts';
 import { STUDY_PROTOCOL } from './protocols/index.ts';
 import { TARGET_NAMES } from './targets.ts';
@@ -126,6 +127,8 @@ export const ResultRow = z.object({
   test_labels: z.string().regex(/^[01]*$/).optional(),
   /** per output: AUC, operating points, calibration, paired differences */
   outputs: z.array(OutputScore).optional(),
+  /** a frozen protocol's row: how usable the encoder's train features were (share constant, dead, scale) */
+  feature_health: FeatureHealth.optional(),
   /** differences to the reference encoders (by method: random, random-bn, imagenet) on the same test images (same size, protocol, fraction, seed) */
   paired: z.record(z.string(), PairedDiff).optional(),
 });

@@ -23,5 +23,6 @@ export * from './targets.ts';
 export * from './output-metrics.ts';
 export * from './operating-points.ts';
 export * from './calibration.ts';
+export * from './feature-health.ts';
 export * from './score-outputs.ts';
 export { featureKey } from './frozen-features.ts';
