@@ -56,7 +56,7 @@ describe('the random MobileNetV2-0.35 on fixture X-rays (64 px)', () => {
     const split = (s: 'train' | 'test', k = 1) => {
       const rows = splitIndices(fx, s);
       const f = new Float32Array(rows.length * 1280);
-      rows.forEach((r, i) => f.set(tiny.subarray(r * 1280, (r + 1) * 1280).map((v) => v * k), i * 1280));
+      for (const [i, r] of rows.entries()) f.set(tiny.subarray(r * 1280, (r + 1) * 1280).map((v) => v * k), i * 1280);
       return { features: f, labels: Int32Array.from(rows, (r) => fx.labels[r]) };
     };
     const z = standardiser(split('train'), 1280);
