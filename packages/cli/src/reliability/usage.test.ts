@@ -68,6 +68,10 @@ describe('usage errors exit 2 with the option named', () => {
     expect(err).not.toMatch(/features/);
   });
 
+  it("prepare --metadata-dir belongs to the nih adapter", () => {
+    refused(['prepare', '--metadata-dir', 'meta', '--cache-dir', 'cache'], /--metadata-dir is the nih adapter's .*pass --adapter nih/);
+  });
+
   it('names are single path components: --run, --name and --data', () => {
     refused(['pretext', '--method', 'rotation', '--run', '..'], /run: a single name, not '\.' or '\.\.'/);
     refused(['pretext', '--method', 'rotation', '--run', 'a/b'], /run: letters, digits, \. _ \+ - only: a single name, not a path \(no '\/'/);
