@@ -1,0 +1,64 @@
+import { createRng } from '@cxr-ssl/data';
+import { type ResultRow, labelEfficiency, pairRows, scoreTarget, type Target } from '@cxr-ssl/eval';
+import { describe, expect, it } from 'vitest';
+import { featureHealthMarkdown } from './feature-report.ts';
+import { operatingPointsMarkdown, outputsMarkdown, reliabilitySpec, targetNote } from './targets-report.ts';
+
+const CLASSES: Target = { name: 'classes', outputs: ['NORMAL', 'bacteria', 'virus'], head: { kind: 'softmax', classes: ['NORMAL', 'bacteria', 'virus'], scored: [0, 1, 2] } };
+
+/** One-hot truth of n images and softmax-like scores that favour the true class by `signal`. */
+function scored(n: number, signal: number, seed: number) {
+  const rng = createRng(seed);
+  const truth: number[] = [];
+  const probs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    const raw = [0, 1, 2].map((k) => rng.next() + (k === c ? signal : 0));
+    const sum = raw.reduce((s, x) => s + x, 0);
+    for (let k = 0; k < 3; k++) {
+      truth.push(k === c ? 1 : 0);
+      probs.push(raw[k] / sum);
+    }
+  }
+  return { truth, probs };
+}
+
+function row(label: string, method: string, signal: number, seed: number): ResultRow {
+  const test = scored(60, signal, seed);
+  const val = scored(30, signal, seed + 100);
+  return { label, method, size: 64, protocol: 'linear', fraction: 1, seed, data: 'kermany', n_train: 100, ...scoreTarget(CLASSES, test, val, { n: 100, seed: 0 }) } as ResultRow;
+}
+
+describe("the report's sections for classes, operating points and calibration", () => {
+  const rows = pairRows([row('random', 'random', 0.2, 0), row('moco-a', 'moco', 1.5, 0)], { n: 100 });
+  const cells = labelEfficiency(rows, { n: 100 });
+
+  it('a per-class table: each class with its AUC, CI and ΔR; the macro mean last', () => {
+    const md = outputsMarkdown(cells);
+    expect(md).toMatch(/### classes, linear, 100% labels, kermany at 64 px/);
+    expect(md).toMatch(/\| encoder \| NORMAL \(n\+ 20\) \| bacteria \(n\+ 20\) \| virus \(n\+ 20\) \| macro \|/);
+    const moco = md.split('\n').find((l) => l.startsWith('| moco-a |'))!;
+    const m = rows[1];
+    const cell = (x: number) => (100 * x).toFixed(1);
+    expect(moco).toContain(cell(m.outputs![0].auc!));
+    expect(moco).toContain(`ΔR +${cell(m.outputs![0].paired!.random.diff)}`);
+    expect(moco.split(' | ').at(-1)).toContain(cell(m.auc));
+    expect(targetNote(rows)).toMatch(/accuracy is top-1, AUC the mean \(macro\)/);
+  });
+
+  it('an operating-point table: the test rate at each val threshold, with the fixed rate reached and its CI, and the ECE', () => {
+    const md = operatingPointsMarkdown(rows);
+    const line = md.split('\n').find((l) => l.startsWith('| moco-a | linear | 100% | bacteria |'))!;
+    const p = rows[1].outputs![1].operating![0];
+    expect(line).toContain(`${(100 * p.sensitivity).toFixed(1)} (spec. ${(100 * p.specificity).toFixed(1)}; [`);
+    expect(line).toContain(`| ${(100 * rows[1].outputs![1].ece!).toFixed(1)} | 1 |`);
+    expect(operatingPointsMarkdown([{ ...rows[0], outputs: undefined }])).toBe('');
+  });
+
+  it('a reliability diagram of every output, and a warning for an encoder of constant features', () => {
+    const spec = reliabilitySpec(rows, 'linear') as { data: { values: { output: string }[] } };
+    expect(new Set(spec.data.values.map((v) => v.output))).toEqual(new Set(['NORMAL', 'bacteria', 'virus']));
+    expect(featureHealthMarkdown(rows)).toBe('');
+    expect(featureHealthMarkdown([{ ...rows[0], feature_health: { scale: 1e-9, dead: 0, constant: 1 } }])).toMatch(/## Feature warnings\n\n- 100\.0 % of random's features are constant/);
+  });
+});
