@@ -86,7 +86,7 @@ describe('dataset cache on the real fixture', () => {
     copyFileSync(src.u8, dst.u8);
     // as cache version 1 wrote it: the folder's class in findings, no class
     const m = JSON.parse(readFileSync(src.json, 'utf8'));
-    const v1 = { ...m, version: 1, entries: m.entries.map(({ class: _c, ...e }: { class: string }) => ({ ...e, findings: [e.id.split('/')[1]] })) };
+    const v1 = { ...m, version: 1, entries: m.entries.map(({ class: _c, ...e }: { class: string; id: string }) => ({ ...e, findings: [e.id.split('/')[1]] })) };
     writeFileSync(dst.json, JSON.stringify(v1));
     const old = openCache(dir, 'mini', 64);
     expect(old.manifest.version).toBe(1);
