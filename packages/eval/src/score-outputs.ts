@@ -5,7 +5,7 @@ import { type Labels, type Scores, accuracy, auc, rocCurve, thinRoc } from './me
 import { operatingPoints } from './operating-points.ts';
 import { column, labelAccuracy, macroAuc, meanDefined, microAuc, outputStrata, perOutputRates, positives, top1Accuracy } from './output-metrics.ts';
 import { pairedBootstrap } from './paired.ts';
-import { ABNORMAL, type Target, type TargetName } from './targets.ts';
+import type { Target, TargetName } from './targets.ts';
 
 type Metric = (labels: Labels, scores: Scores) => number;
 
@@ -89,9 +89,6 @@ export function scoreSeveral(target: Target, test: Scored, bootstrap: { n?: numb
   };
 }
 
-/** The outputs of a row, ABNORMAL's for a row that names none (results files before targets). */
-export const rowTarget = (r: Pick<ResultRow, 'target' | 'outputs'>): { name: TargetName; outputs: string[] } =>
-  r.outputs ? { name: r.target ?? 'abnormal', outputs: r.outputs.map((o) => o.name) } : { name: ABNORMAL.name, outputs: ABNORMAL.outputs };
 
 /** What a row of `target` records of its test (and val) predictions: the summary metrics and each output's. */
 export function scoreTarget(target: Target, test: Scored, val: Scored | undefined, bootstrap: { n?: number; seed: number }): Omit<ResultRow, 'label' | 'method' | 'size' | 'protocol' | 'fraction' | 'seed'> {

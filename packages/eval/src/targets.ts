@@ -27,7 +27,7 @@ export interface Target {
   head: TargetHead;
 }
 
-/** The label a finding-free image has in the fraction strata and the findings' report. */
+/** The label a finding-free image has in the fraction strata. */
 export const NO_FINDING = 'none';
 
 /** The target's labels of a prepared data set's images (cache rows). */
@@ -45,7 +45,7 @@ const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
 const BINARY = ['normal', 'abnormal'];
 
 /** The binary target of the study: what rows of results files before targets were scored on. */
-export const ABNORMAL: Target = { name: 'abnormal', outputs: ['abnormal'], head: { kind: 'softmax', classes: ['normal', 'abnormal'], scored: [1] } };
+export const ABNORMAL: Target = { name: 'abnormal', outputs: ['abnormal'], head: { kind: 'softmax', classes: BINARY, scored: [1] } };
 
 function abnormalLabels(entries: readonly ManifestEntry[]): TargetLabels {
   return {
