@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, sharedDataDir } from '@cxr-ssl/data/testing';
 import sharp from 'sharp';
-import { ResultsFile } from '@cxr-ssl/eval';
+import { EVAL_CSV_COLUMNS, ResultsFile } from '@cxr-ssl/eval';
+import { readTfrecords } from '@cxr-ssl/train';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The CLI as a user runs it: a child process of the bin, exit codes and files checked.
@@ -99,6 +100,22 @@ describe('the Nx targets with no other flag (the embedded default, kermany-mini)
     expect(l.code).toBe(0);
     const results = ResultsFile.parse(JSON.parse(readFileSync(join(tmp, 'nx-runs', 'linear-kermany-mini-32', 'results.json'), 'utf8')));
     expect(results.rows.map((x) => [x.label, x.method])).toEqual([['rotation-vgg-small-bn-kermany-mini-32', 'rotation'], ['random', 'random']]);
+    // the rows for TensorBoard (one run per encoder, the label fraction in per mille as the step) and a CSV
+    const evalDir = join(tmp, 'nx-runs', 'linear-kermany-mini-32');
+    const csv = readFileSync(join(evalDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(EVAL_CSV_COLUMNS.join(','));
+    const label = 'rotation-vgg-small-bn-kermany-mini-32';
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 8).join(','))).toEqual([`${label},rotation,vgg-small-bn,kermany-mini,32,linear,1,0`, 'random,random,vgg-small-bn,kermany-mini,32,linear,1,0']);
+    expect(Number(csv[1].split(',')[EVAL_CSV_COLUMNS.indexOf('auc')])).toBeCloseTo(results.rows[0].auc, 6);
+    expect(csv[1].split(',').at(-1)).toBe(results.rows[0].weights_sha256);
+    // one TensorBoard run per encoder, named by its label
+    expect(readdirSync(join(evalDir, 'tensorboard')).sort()).toEqual(['random', label]);
+    for (const board of [label, 'random']) {
+      const [events] = readdirSync(join(evalDir, 'tensorboard', board));
+      const scalars = readTfrecords(readFileSync(join(evalDir, 'tensorboard', board, events))).slice(1).map((r) => Buffer.from(r).toString('latin1'));
+      expect(scalars).toHaveLength(1); // one step: fraction 1 -> 1000
+      for (const tag of ['linear/auc', 'linear/accuracy', 'linear/seed0/auc']) expect(scalars[0]).toContain(tag);
+    }
     const named = cli('linear', '--size', '32', '--encoders', stray, '--runs-dir', 'nx-runs', '--cache-dir', 'nx-cache');
     expect(named.code).toBe(2);
     expect(named.err).toMatch(/stray has encoder\.onnx but no config\.json/);

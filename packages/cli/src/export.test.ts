@@ -2,8 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOLS, settingsFromFlags } from '@cxr-ssl/eval';
 import { readTfrecords } from '@cxr-ssl/train';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { flagsOf } from './command.ts';
+import { ExplainOptions, PROBE_FLAGS } from './commands/explain.ts';
 import { finishedRuns } from './commands/linear.ts';
 
 // A short real pretext run through the CLI leaves the export folder and the training curves;
@@ -68,4 +72,42 @@ describe('pretext run -> export folder, TensorBoard and CSV curves', () => {
     expect(files.some((f) => f.includes('tfevents') || f === 'metrics.csv')).toBe(false);
     expect(files).toContain('metrics.jsonl');
   }, 300_000);
+});
+
+describe('explain: Grad-CAM of the linear probe over test X-rays', () => {
+  it("trains eval's linear probe: the registry's linear options, with eval's flags and defaults", () => {
+    const flags = flagsOf(ExplainOptions).map((f) => f.syntax);
+    for (const f of ['--hidden <n>', '--epochs <n>', '--head-batch-size <n>', '--lr <x>', '--weight-decay <x>']) expect(flags).toContain(f);
+    const probe = (given: Record<string, unknown>) => settingsFromFlags(PROBE_FLAGS, ExplainOptions.parse({ encoder: 'runs/r1', ...given })).linear;
+    expect(probe({})).toEqual(PROTOCOLS.linear.options.parse({}));
+    expect(probe({ epochs: '3', hidden: '16' })).toEqual(PROTOCOLS.linear.options.parse({ epochs: 3, hidden: 16 }));
+  });
+
+  it('writes a labelled grid for a run folder and for its export; a folder without an encoder is a usage error', async () => {
+    for (const folder of ['runs/r1', 'runs/r1/export']) {
+      const r = cli('explain', folder, '--count', '4', '--out', 'cam.png', '--quiet');
+      expect(r.code, r.err).toBe(0);
+      // 4 images in one row: each 2 x 160 px + gaps; title 40, then 160 + 20 label + 6
+      expect(r.out).toContain(`${join(tmp, 'cam.png')} (1382 x 226 px): Grad-CAM of 4 test X-rays`);
+      const meta = await sharp(join(tmp, 'cam.png')).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 1382, 226]);
+      // the overlay of the first image is coloured (the map), the X-ray beside it is grey and not blank
+      const region = async (left: number) => {
+        const { data, info } = await sharp(join(tmp, 'cam.png')).extract({ left, top: 40, width: 160, height: 160 }).raw().toBuffer({ resolveWithObject: true });
+        const channel = (c: number) => data.filter((_, i) => i % info.channels === c);
+        const mean = (values: Uint8Array) => values.reduce((a, v) => a + v, 0) / values.length;
+        const red = mean(channel(0));
+        const spread = Math.sqrt(channel(0).reduce((a, v) => a + (v - red) ** 2, 0) / (160 * 160));
+        return { red, blue: mean(channel(2)), spread };
+      };
+      const grey = await region(6);
+      const overlay = await region(172);
+      expect(grey.red).toBe(grey.blue);
+      expect(grey.spread).toBeGreaterThan(5); // real anatomy
+      expect(Math.abs(overlay.red - overlay.blue)).toBeGreaterThan(1);
+    }
+    const bad = cli('explain', 'runs', '--out', 'x.png');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/no encoder\.onnx and config\.json/);
+  }, 120_000);
 });

@@ -9,10 +9,11 @@ import { prepare } from './commands/prepare.ts';
 import { pretext } from './commands/pretext.ts';
 import { reproduce } from './commands/reproduce.ts';
 import { samples } from './commands/samples.ts';
+import { explainCommand } from './commands/explain.ts';
 import { type CommandSpec, commandFlags } from './command.ts';
 import { InterruptedError, UsageError, readConfigFile, validate } from './config-file.ts';
 
-export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, importWeights, exportCommand, demo] as CommandSpec[];
+export const COMMANDS: CommandSpec[] = [prepare, pretext, linear, evalCommand, reproduce, samples, explainCommand, importWeights, exportCommand, demo] as CommandSpec[];
 
 export function buildProgram(): Command {
   const program = new Command('cxr-ssl')

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
+import { EVAL_BOARD_FILES, type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
 import sharp from 'sharp';
 import { finishReport } from './html-report.ts';
 import { reliabilitySpec } from './targets-report.ts';
@@ -56,7 +56,7 @@ export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
 const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'reliability'] as const;
 
 /** Every file a report writes into its folder: results.json/.md/.html and the plots (SVG and PNG). */
-export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`])];
+export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`]), ...EVAL_BOARD_FILES];
 
 /** Which rows a headline plot shows: "knn, 10% of the labels, seed 1" (headlineRows picks one protocol, fraction and seed). */
 export function headlineText(rows: ResultRow[]): string {

@@ -16,7 +16,11 @@ export function repoRoot(): string {
   }
 }
 
-/** fixtures/kermany-mini: 96 real 128 px X-rays, {train,test}/{NORMAL,PNEUMONIA}/*.png (prepare's default source) */
+/**
+ * fixtures/kermany-mini: 96 real 128 px X-rays, {train,test}/{NORMAL,PNEUMONIA}/*.png (prepare's default
+ * source): the repository's, or the copy an installed @cxr-ssl/data carries (tools/pack/pack.sh puts it there).
+ */
 export function fixtureDir(): string {
-  return join(repoRoot(), 'fixtures', 'kermany-mini');
+  const packaged = join(import.meta.dirname, '..', 'fixtures', 'kermany-mini');
+  return existsSync(packaged) ? packaged : join(repoRoot(), 'fixtures', 'kermany-mini');
 }

@@ -14,6 +14,8 @@ export * from './finetune.ts';
 export * from './recalibrate-bn.ts';
 export * from './shortcut-probe.ts';
 export * from './collapse.ts';
+export * from './grad-cam.ts';
+export * from './tensorboard.ts';
 export * from './protocols/index.ts';
 export * from './settings.ts';
 export * from './settings-flags.ts';

@@ -2,7 +2,7 @@ import type { EncoderSpec } from './spec.ts';
 
 /**
  * The spatial size (side, px) each op of the encoder produces from a `size` x `size` view, by the
- * ops' own arithmetic (conv and maxpool: floor((s + 2 pad - k) / stride) + 1; 'same': ceil(s / stride)).
+ * ops' own arithmetic (conv and the pools: floor((s + 2 pad - k) / stride) + 1; 'same': ceil(s / stride)).
  */
 export function spatialSizes(encoder: EncoderSpec, size: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -13,6 +13,7 @@ export function spatialSizes(encoder: EncoderSpec, size: number): Map<string, nu
     let y = s;
     if (op.op === 'conv') y = op.pad === 'same' ? Math.ceil(s / op.stride) : Math.floor((s + 2 * op.pad - op.k) / op.stride) + 1;
     else if (op.op === 'maxpool') y = Math.floor((s + 2 * op.pad - op.k) / op.stride) + 1;
+    else if (op.op === 'avgpool') y = Math.floor((s - op.k) / op.stride) + 1;
     out.set(op.id, y);
     previous = y;
   }

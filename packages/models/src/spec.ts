@@ -111,7 +111,17 @@ export const Op = z.discriminatedUnion('op', [
     pad: z.number().int().nonnegative().default(0),
     input: z.string().optional(),
   }),
+  z.object({
+    op: z.literal('avgpool'),
+    id: z.string(),
+    /** unpadded average pool (DenseNet's transitions: 2x2 stride 2) */
+    k: z.number().int().positive(),
+    stride: z.number().int().positive(),
+    input: z.string().optional(),
+  }),
   z.object({ op: z.literal('add'), id: z.string(), inputs: z.tuple([z.string(), z.string()]) }),
+  /** the inputs joined along channels, in order (DenseNet's dense connections) */
+  z.object({ op: z.literal('concat'), id: z.string(), inputs: z.array(z.string()).min(2) }),
   /** global average pool -> [B, C]: the encoder's feature vector */
   z.object({ op: z.literal('gap'), id: z.string(), input: z.string().optional() }),
 ]);

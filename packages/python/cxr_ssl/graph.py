@@ -1,5 +1,5 @@
 """The one Python interpreter of cxr-ssl's ops graph (packages/models/src/spec.ts `Op`: conv, bn, relu,
-relu6, maxpool, add, gap), shared by load_encoder and the torch engine (packages/torch imports it).
+relu6, maxpool, avgpool, add, concat, gap), shared by load_encoder and the torch engine (packages/torch imports it).
 Layers are registered under their canonical torchvision names, so state_dict() keys are the names in
 the safetensors files. Every op field is read as written: TypeScript fills them all (the engine's
 schema requires them; an export's config.json has them), so there are no defaults here."""
@@ -7,12 +7,15 @@ import functools
 import math
 import operator
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
 LAYER_OPS = ('conv', 'bn')  # the ops with weights: a module under the op's canonical `name`
-PLAIN_OPS = {'relu': F.relu, 'relu6': F.relu6, 'gap': lambda x: x.mean(dim=(2, 3)), 'add': operator.add}
-OPS = LAYER_OPS + ('maxpool',) + tuple(PLAIN_OPS)
+PLAIN_OPS = {'relu': F.relu, 'relu6': F.relu6, 'gap': lambda x: x.mean(dim=(2, 3)), 'add': operator.add,
+             'concat': lambda *xs: torch.cat(xs, dim=1)}
+MULTI_INPUT_OPS = ('add', 'concat')  # read `inputs` (a list of op ids), not `input`
+OPS = LAYER_OPS + ('maxpool', 'avgpool') + tuple(PLAIN_OPS)
 
 
 def register(root, dotted, module):
@@ -70,6 +73,8 @@ def step(op, module):
         return module
     if kind == 'maxpool':
         return functools.partial(F.max_pool2d, kernel_size=op['k'], stride=op['stride'], padding=op['pad'])
+    if kind == 'avgpool':
+        return functools.partial(F.avg_pool2d, kernel_size=op['k'], stride=op['stride'])
     return PLAIN_OPS[kind]
 
 
@@ -94,7 +99,7 @@ class Graph:
         self.steps = []  # (id, input ids or None for the previous op's output, function, keep the output)
         for op in self.ops:
             try:
-                inputs = op['inputs'] if op['op'] == 'add' else [op['input']] if 'input' in op else None
+                inputs = op['inputs'] if op['op'] in MULTI_INPUT_OPS else [op['input']] if 'input' in op else None
                 self.steps.append([op['id'], inputs, step(op, module_of(op) if op['op'] in LAYER_OPS else None)])
             except KeyError as e:
                 raise ValueError('encoder %s: op %s (%s) has no field %s; cxr-ssl writes every op field (a graph from '

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from .graph import Encoder
 from .normalisation import Normalise
 from .safetensors_io import load_safetensors
+from .twins import TWINS, headless_torchvision
 
 SUPPORTED_FORMAT = 1
 
@@ -65,15 +66,42 @@ class Preprocess:
         return self._normalise(x)
 
 
-def load_encoder(folder, device='cpu'):
+MODULES = ('auto', 'torchvision', 'twin', 'graph')
+
+
+def build_module(config, module='auto'):
+    """The nn.Module for an export, and where it came from. `auto`: torchvision's own network when the
+    architecture has a torchvision twin and torchvision imports, else cxr_ssl.twins' copy of it, else (no
+    twin: vgg-small, mobilenetv2) the ops graph. `torchvision` / `twin` / `graph` ask for one of them."""
+    if module not in MODULES:
+        raise ValueError('module=%r: expected one of %s' % (module, ', '.join(MODULES)))
+    arch = config.get('torchvision_architecture')
+    if module == 'graph' or (module == 'auto' and arch not in TWINS):
+        return Encoder(config['encoder_spec']), 'cxr_ssl graph'
+    if arch not in TWINS:
+        raise ValueError('%s has no torchvision twin (those with one: %s): use module="graph"' % (config['architecture'], ', '.join(TWINS)))
+    if module in ('auto', 'torchvision'):
+        try:
+            return headless_torchvision(arch, config['in_chans'])
+        except Exception as e:  # noqa: BLE001 - not installed, or built for another torch: use our copy
+            if module == 'torchvision':
+                raise RuntimeError('module="torchvision": torchvision does not import here (%s: %s)' % (type(e).__name__, e)) from e
+    return TWINS[arch](in_chans=config['in_chans'], num_classes=0), 'cxr_ssl.twins %s' % arch
+
+
+def load_encoder(folder, device='cpu', module='auto'):
     """Returns (model, preprocess): model an nn.Module in eval mode whose state dict is
-    model.safetensors (loaded strictly), taking preprocess's output batched [N, C, S, S]."""
+    model.safetensors (loaded strictly), taking preprocess's output batched [N, C, S, S] and returning
+    the pooled features [N, feature_dim]. For resnet18/50, densenet121 and vgg16(-bn) exports it is
+    torchvision's network (or cxr_ssl.twins' copy where torchvision does not import): index it, hook
+    it, compile it as such; `model.cxr_ssl_module` says which (see build_module for `module`)."""
     config = read_config(folder)
-    model = Encoder(config['encoder_spec'])
+    model, source = build_module(config, module)
     path = os.path.join(folder, 'model.safetensors')
     state, _ = load_safetensors(path)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise RuntimeError('%s does not match the encoder of %s: %s' % (path, os.path.join(folder, 'config.json'), e)) from None
+        raise RuntimeError('%s does not match the encoder of %s (%s): %s' % (path, os.path.join(folder, 'config.json'), source, e)) from None
+    model.cxr_ssl_module = source
     return model.to(device).eval(), Preprocess(config)

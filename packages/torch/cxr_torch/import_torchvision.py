@@ -11,6 +11,7 @@ Answers one JSON line on stdout: {"ok": true, "out": ..., "tensors": n, "dropped
 {"ok": false, "error": ...} and exit 1.
 """
 import json
+import re
 import sys
 from collections import OrderedDict
 
@@ -34,7 +35,17 @@ def load_state_dict(path):
         obj = obj['state_dict']
     if not isinstance(obj, dict):
         raise ValueError('%s holds a %s, not a state dict. Save torch.save(model.state_dict(), path).' % (path, type(obj).__name__))
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in obj.items())
+    return OrderedDict((current_name(k[len('module.'):] if k.startswith('module.') else k), v) for k, v in obj.items())
+
+
+LEGACY_DENSE_LAYER = re.compile(r'^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var))$')
+
+
+def current_name(key):
+    """torchvision's published densenet .pth files say `...denselayer1.norm.1.weight`; its modules (and
+    our encoders) `...denselayer1.norm1.weight`. torchvision renames them on load with this pattern."""
+    m = LEGACY_DENSE_LAYER.match(key)
+    return m.group(1) + m.group(2) if m else key
 
 
 def convert(state, source, spec, model):

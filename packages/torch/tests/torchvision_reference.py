@@ -1,6 +1,7 @@
-"""torchvision's vgg16, vgg16_bn and resnet18 rebuilt in plain torch (torchvision is not a dependency):
-the same module tree, hence the same state-dict names and shapes as torchvision.models, and the
-same forward. The independent reference for our imported encoders: fed the grey X-ray copied to
+"""torchvision's vgg16, vgg16_bn, resnet18, resnet50 and densenet121 in plain torch (torchvision is not a
+dependency): VGG here, the others cxr_ssl.twins (the module tree load_encoder falls back to, checked
+against torchvision itself by packages/train/src/export/hub.test.ts), hence the same state-dict names
+and shapes as torchvision.models, and the same forward. The independent reference for our imported encoders: fed the grey X-ray copied to
 RGB and normalised the torchvision way, its `features` + global average pooling must equal our
 encoder's features on the raw grey pixels.
 
@@ -9,10 +10,16 @@ As a script (used by packages/train/src/torchvision-import.test.ts):
 saves a seeded random MODEL state dict as a .pth and writes the reference features of the N
 float32 grey images SIZE x SIZE (0..255) in PIXELS.f32 to REF.f32; repeated per group of six.
 """
+import os
+import re
 import sys
+from collections import OrderedDict
 
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))  # run as a script too
+from cxr_ssl.twins import TWINS  # noqa: E402
 
 VGG16_CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
 MEAN = (0.485, 0.456, 0.406)
@@ -42,49 +49,35 @@ class VGG(nn.Module):
         return self.features(x).mean(dim=(2, 3))
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
+class Headless(nn.Module):
+    """A cxr_ssl.twins network (torchvision's module tree, its own independent implementation of the
+    forward) with `pooled_features`: the classifier skipped."""
+
+    def __init__(self, arch):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.net = TWINS[arch]()
+        self.head = 'fc' if arch.startswith('resnet') else 'classifier'
 
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
-
-
-class ResNet18(nn.Module):
-    """torchvision.models.resnet18."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        cin = 64
-        for i, width in enumerate((64, 128, 256, 512)):
-            stride = 1 if i == 0 else 2
-            self.add_module('layer%d' % (i + 1), nn.Sequential(BasicBlock(cin, width, stride), BasicBlock(width, width, 1)))
-            cin = width
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512, 1000)
+    def state_dict(self, *args, **kwargs):
+        return self.net.state_dict(*args, **kwargs)
 
     def pooled_features(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return x.mean(dim=(2, 3))
+        head = getattr(self.net, self.head)
+        setattr(self.net, self.head, nn.Identity())
+        try:
+            return self.net(x)
+        finally:
+            setattr(self.net, self.head, head)
 
 
-MODELS = {'vgg16': lambda: VGG(bn=False), 'vgg16_bn': lambda: VGG(bn=True), 'resnet18': ResNet18}
+MODELS = {'vgg16': lambda: VGG(bn=False), 'vgg16_bn': lambda: VGG(bn=True), 'resnet18': lambda: Headless('resnet18'),
+          'resnet50': lambda: Headless('resnet50'), 'densenet121': lambda: Headless('densenet121')}
+
+
+def legacy_densenet_names(state):
+    """torchvision's published densenet .pth files name a dense layer's modules `norm.1`, `conv.2`, ...
+    (torchvision renames them on load): save the reference that way, as a user's download is."""
+    return OrderedDict((re.sub(r'(denselayer\d+\.(?:norm|relu|conv))([12])\.', r'\1.\2.', k), v) for k, v in state.items())
 
 
 def random_model(name, seed=0):
@@ -120,7 +113,8 @@ def main(argv):
 def save_reference(name, pth, pixels, ref, n, size):
     n, size = int(n), int(size)
     model = random_model(name)
-    torch.save(model.state_dict(), pth)
+    state = model.state_dict()
+    torch.save(legacy_densenet_names(state) if name == 'densenet121' else state, pth)
     x = torch.frombuffer(bytearray(open(pixels, 'rb').read()), dtype=torch.float32).reshape(n, 1, size, size)
     with torch.no_grad():
         feats = model.pooled_features(imagenet_input(x))

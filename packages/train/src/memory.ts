@@ -20,7 +20,7 @@ export function activationFloats(encoder: EncoderSpec, size: number): number {
   for (const op of encoder.ops) {
     const input = 'inputs' in op ? op.inputs[0] : op.input;
     const inChannels = input === undefined ? previous : (channels.get(input) ?? previous);
-    const c = op.op === 'conv' ? op.out : inChannels;
+    const c = op.op === 'conv' ? op.out : op.op === 'concat' ? op.inputs.reduce((n, i) => n + (channels.get(i) ?? 0), 0) : inChannels;
     channels.set(op.id, c);
     previous = c;
     const side = op.op === 'gap' ? 1 : (sides.get(op.id) ?? size);

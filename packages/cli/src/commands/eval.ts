@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type EvalSettings, type ResultRow, evalFlags, evaluateEncoder, pairRows, settingsFromFlags, targetLabels } from '@cxr-ssl/eval';
+import { type EvalSettings, type ResultRow, evalFlags, evaluateEncoder, pairRows, settingsFromFlags, targetLabels, writeEvalBoard } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { arg, defineCommand, toggle } from '../command.ts';
@@ -64,6 +64,7 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   rows = pairRows(rows);
   const cells = writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
   await writePlots(out, rows, [], cells);
+  writeEvalBoard(out, rows);
   return { rows, out };
 }
 

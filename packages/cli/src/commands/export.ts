@@ -36,6 +36,6 @@ export const exportCommand = defineCommand({
     const rows = o.results ? rowsOfRun(readResultsFile(resolve(o.results)).rows, o.run) : [];
     if (o.results && rows.length === 0) process.stderr.write(`note: ${o.results} has no row evaluating ${o.run} as its weights are now; the card says so\n`);
     const { dir, config } = exportRun(o.run, o.out, rows);
-    console.log(`wrote ${dir}: ${config.architecture} (${config.method}, ${config.steps} steps), ${rows.length} evaluation row(s) in README.md`);
+    console.log(`wrote ${dir}: ${config.encoder} (${config.method}, ${config.steps} steps), ${rows.length} evaluation row(s) in README.md`);
   },
 });

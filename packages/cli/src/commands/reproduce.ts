@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { CacheMismatchError, openCache } from '@cxr-ssl/data';
-import { type EvalEncoder, EvalSettings, bnInputs, encoderOf, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName, runEncoder } from '@cxr-ssl/eval';
+import { type EvalEncoder, EvalSettings, bnInputs, encoderOf, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName, runEncoder, writeEvalBoard } from '@cxr-ssl/eval';
 import type { ResultRow } from '@cxr-ssl/eval';
 import { ENCODERS, encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
@@ -189,6 +189,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   const cells = labelEfficiency(paired); // bootstrapped: computed once for the report and the plots
   writeStudyReport(out, paired, cfg, cells);
   await writePlots(out, paired, curves, cells);
+  writeEvalBoard(out, paired);
   return out;
 }
 

@@ -113,7 +113,7 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
   return { out, width, height };
 }
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
 

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir } from '@cxr-ssl/data/testing';
-import { encoderSpec } from '@cxr-ssl/models';
+import { encoderSpec, spatialSizes } from '@cxr-ssl/models';
 import { TFJS_WASM_HEAP_LIMIT, activationFloats, tfjsMicroBatch, tfjsStepBytes, torchBatchThatFits, torchRunBytes, torchStepShape } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,29 @@ describe('the tfjs-wasm step is sized before the run', () => {
   });
   it('activations grow with the square of the size', () => {
     expect(activationFloats(bn, 128) / activationFloats(bn, 64)).toBeCloseTo(4, 1);
+  });
+  it("densenet121 and resnet50: the channels counted into each op are the ones its conv or BatchNorm declares (a concat's are its inputs' together)", () => {
+    for (const name of ['densenet121', 'resnet50', 'densenet121-torchvision', 'resnet50-torchvision']) {
+      const spec = encoderSpec(name);
+      const sides = spatialSizes(spec, 64);
+      const channels = new Map<string, number>();
+      // an ImageNet-input variant copies the grey X-ray to its first conv's 3 channels
+      const first = spec.ops[0];
+      let previous = first.op === 'conv' ? first.in : spec.channels;
+      let total = 0;
+      for (const op of spec.ops) {
+        const input = 'inputs' in op ? op.inputs[0] : op.input;
+        const into = input === undefined ? previous : channels.get(input)!;
+        if (op.op === 'conv') expect(into, `${name} ${op.id}`).toBe(op.in);
+        if (op.op === 'bn') expect(into, `${name} ${op.id}`).toBe(op.channels);
+        const c = op.op === 'conv' ? op.out : op.op === 'concat' ? op.inputs.reduce((n, i) => n + channels.get(i)!, 0) : into;
+        channels.set(op.id, c);
+        previous = c;
+        total += c * (op.op === 'gap' ? 1 : sides.get(op.id)!) ** 2;
+      }
+      expect(previous, name).toBe(spec.features);
+      expect(activationFloats(spec, 64), name).toBe(total);
+    }
   });
   it('a size where not even one sample fits is refused up front, naming one that fits', () => {
     const r = runCli(tmp, ['pretext', '--method', 'simclr', '--size', '1024', '--engine', 'tfjs', '--cache-dir', 'cache', '--runs-dir', 'runs']);

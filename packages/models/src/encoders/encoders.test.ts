@@ -48,6 +48,23 @@ describe('encoder specs', () => {
     expect(encoderWeightsShapes(encoderSpec('vgg16-torchvision')).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0)).toBe(14_714_688);
   });
 
+  it('resnet50 and densenet121 have torchvision\'s parameter counts less the RGB input channels and the classifier', () => {
+    const params = (name: string) =>
+      encoderWeightsShapes(encoderSpec(name))
+        .filter((w) => !w.kind.startsWith('bn.running'))
+        .reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    // torchvision: resnet50 25,557,032 with a 2048 x 1000 fc; densenet121 7,978,856 with a 1024 x 1000 classifier
+    expect(params('resnet50-torchvision')).toBe(25_557_032 - 2_049_000);
+    expect(params('resnet50')).toBe(25_557_032 - 2_049_000 - 2 * 64 * 7 * 7);
+    expect(params('densenet121-torchvision')).toBe(7_978_856 - 1_025_000);
+    expect(params('densenet121')).toBe(7_978_856 - 1_025_000 - 2 * 64 * 7 * 7);
+    expect([encoderSpec('resnet50').features, encoderSpec('densenet121').features]).toEqual([2048, 1024]);
+    // a dense layer reads its block's input and every earlier layer: denseblock1's 6th sees 64 + 5 x 32 channels
+    const cat = encoderSpec('densenet121').ops.find((op) => op.id === 'features.denseblock1.denselayer6.cat');
+    expect(cat?.op === 'concat' && cat.inputs).toEqual(['features.pool0', ...[1, 2, 3, 4, 5].map((l) => `features.denseblock1.denselayer${l}.conv2`)]);
+    expect(encoderWeightsShapes(encoderSpec('densenet121')).find((w) => w.name === 'features.denseblock1.denselayer6.norm1.weight')?.shape).toEqual([224]);
+  });
+
   it('a first conv that does not take what the input norm gives is an error', () => {
     const spec = encoderSpec('vgg16');
     expect(() => EncoderSpec.parse({ ...spec, inputNorm: 'caffe-bgr' })).toThrow('inputNorm caffe-bgr gives 3 channel(s) but the first conv takes 1');

@@ -14,11 +14,13 @@ export const TORCHVISION_MODELS: Record<string, string> = {
   'vgg16-torchvision': 'vgg16',
   'vgg16-bn-torchvision': 'vgg16_bn',
   'resnet18-torchvision': 'resnet18',
+  'resnet50-torchvision': 'resnet50',
+  'densenet121-torchvision': 'densenet121',
 };
 
 /**
  * torchvision ImageNet weights (a user's .pth, e.g. vgg16-397923af.pth, vgg16_bn-6c64b313.pth,
- * resnet18-f37072fd.pth) -> canonical safetensors at `outPath` for `encoder` (a key of
+ * resnet18-f37072fd.pth, resnet50-11ad3fa6.pth, densenet121-a639ec97.pth with its legacy `norm.1` names) -> canonical safetensors at `outPath` for `encoder` (a key of
  * TORCHVISION_MODELS), by running cxr_torch/import_torchvision.py with `python` (it needs torch):
  * weights and BatchNorm statistics checked by name and shape against the encoder and kept; the
  * classifier / fc and num_batches_tracked dropped. The safetensors metadata names the encoder.

@@ -112,8 +112,14 @@ export function encoderOnnx(spec: EncoderSpec, weights: Weights, opts: { opset?:
           ints('pads', [op.pad, op.pad, op.pad, op.pad]),
         ]);
         break;
+      case 'avgpool':
+        previous = node('AveragePool', [from(op.input)], op.id, [ints('kernel_shape', [op.k, op.k]), ints('strides', [op.stride, op.stride])]);
+        break;
       case 'add':
         previous = node('Add', [op.inputs[0], op.inputs[1]], op.id);
+        break;
+      case 'concat':
+        previous = node('Concat', [...op.inputs], op.id, [int('axis', 1)]);
         break;
       case 'gap':
         previous = node('Flatten', [node('GlobalAveragePool', [from(op.input)], `${op.id}.pool`)], op.id, [

@@ -1,1 +1,2 @@
 export { encoderOnnx } from './encoder.ts';
+export { withLastMapOutput } from './last-map.ts';

@@ -126,8 +126,14 @@ export function encoderForward(spec: EncoderSpec, params: Params, x: tf.Tensor4D
         y = tf.maxPool(from, op.k, op.stride, op.pad === 0 ? 'valid' : op.pad);
         break;
       }
+      case 'avgpool':
+        y = tf.avgPool(input(op.input) as tf.Tensor4D, op.k, op.stride, 'valid');
+        break;
       case 'add':
         y = tf.add(input(op.inputs[0]), input(op.inputs[1]));
+        break;
+      case 'concat':
+        y = tf.concat(op.inputs.map((i) => input(i)), 3);
         break;
       case 'gap':
         y = tf.mean(input(op.input), [1, 2]);

@@ -45,6 +45,7 @@ describe.skipIf('error' in python)('encoder parity: torch forward vs onnxruntime
     [encoderSpec('vgg-small-bn'), 64, 4],
     [encoderSpec('resnet18'), 64, 4],
     [encoderSpec('vgg16'), 32, 2],
+    [encoderSpec('densenet121'), 32, 2], // concat and avgpool (resnet50 has resnet18's ops: hub.test checks it against ONNX)
     [smallImagenet('torchvision-rgb'), 64, 4],
     [smallImagenet('caffe-bgr'), 64, 4],
   ] as const) {

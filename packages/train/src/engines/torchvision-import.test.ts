@@ -36,6 +36,8 @@ describe.skipIf('error' in python)('torchvision .pth import: our encoders equal 
     ['vgg16-torchvision', 'vgg16', 32, 2],
     ['vgg16-bn-torchvision', 'vgg16_bn', 32, 2],
     ['resnet18-torchvision', 'resnet18', 64, 2],
+    ['resnet50-torchvision', 'resnet50', 32, 2],
+    ['densenet121-torchvision', 'densenet121', 32, 2], // saved under the legacy names of torchvision's download
   ] as const;
   let dir: string;
   const file = (name: string) => join(dir, name);
@@ -110,7 +112,7 @@ describe.skipIf('error' in python)('torchvision .pth import: our encoders equal 
     );
     expect(() => importTorchvision(file('missing.pth'), file('x.safetensors'), 'resnet18-torchvision', torchPython)).toThrow(`${file('missing.pth')}: cannot load it`);
     expect(() => importTorchvision(file('vgg16_bn.pth'), file('x.safetensors'), 'vgg16', torchPython)).toThrow(
-      'No torchvision import for encoder "vgg16". Choose one of: vgg16-torchvision, vgg16-bn-torchvision, resnet18-torchvision.',
+      'No torchvision import for encoder "vgg16". Choose one of: vgg16-torchvision, vgg16-bn-torchvision, resnet18-torchvision, resnet50-torchvision, densenet121-torchvision.',
     );
   });
 });

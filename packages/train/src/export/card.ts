@@ -15,18 +15,53 @@ export interface CardRow {
 }
 
 /** What we know about the collections people train on (`source`: where the images came from) and the main limitation. */
-const KNOWN_DATA: { match: RegExp; source: string; limitation: string }[] = [
+const KNOWN_DATA: { match: RegExp; source: string; limitation: string; license: string }[] = [
   {
     match: /kermany/i,
+    license: 'cc-by-4.0',
     source: 'Kermany et al. (2018) paediatric chest X-rays (anterior-posterior films of children aged 1 to 5 from Guangzhou Women and Children’s Medical Center, normal vs pneumonia; CC BY 4.0)',
     limitation: 'Pretrained on pediatric X-rays from one hospital: adult films, other scanners and other projections are out of its training distribution.',
   },
   {
     match: /nih|chestx-?ray14/i,
+    license: 'other', // the NIH Clinical Center's own terms: free use, acknowledge the NIH
     source: 'NIH ChestX-ray14 (112,120 frontal chest X-rays of 30,805 adult patients, NIH Clinical Center)',
     limitation: 'Pretrained on adult frontal films from one centre; NIH labels are mined from reports and noisy.',
   },
 ];
+
+/** The licence of weights trained on a data set: the data's (a model hub's identifier), `unknown` for data we do not know. */
+export function dataLicence(dataset: string): string {
+  return KNOWN_DATA.find((k) => k.match.test(dataset))?.license ?? 'unknown';
+}
+
+/** torchvision ImageNet weights on a model hub, by our encoder: the card's `base_model` when a run started from them. */
+const IMAGENET_BASE: Record<string, string> = {
+  'resnet18-torchvision': 'timm/resnet18.tv_in1k',
+  'resnet50-torchvision': 'timm/resnet50.tv_in1k',
+  'densenet121-torchvision': 'timm/densenet121.tv_in1k',
+  'vgg16-torchvision': 'timm/vgg16.tv_in1k',
+  'vgg16-bn-torchvision': 'timm/vgg16_bn.tv_in1k',
+};
+
+/** The YAML front matter a model hub indexes (license, library, tags, datasets, base model). */
+function hubMetadata(c: HubConfig): string[] {
+  const timm = 'pretrained_cfg' in c;
+  const base = c.init !== 'random' ? IMAGENET_BASE[c.encoder] : undefined;
+  return [
+    '---',
+    `license: ${c.license}`,
+    `library_name: ${timm ? 'timm' : 'cxr-ssl'}`,
+    'pipeline_tag: image-feature-extraction',
+    'tags:',
+    ...['image-feature-extraction', 'self-supervised-learning', 'chest-x-ray', 'medical-imaging', 'cxr-ssl', c.method, ...(timm ? ['timm'] : [])].map((t) => `- ${t}`),
+    'datasets:',
+    `- ${c.dataset.name}`,
+    ...(base ? [`base_model: ${base}`] : []),
+    '---',
+    '',
+  ];
+}
 
 const pct = (x: number) => (100 * x).toFixed(1);
 /** "1 update", "40 updates" */
@@ -69,9 +104,10 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
       : `channel c = (x / ${norm.divide} − mean[c]) / std[c], x the grey pixels 0..255 copied to ${c.in_chans} channel(s); mean ${JSON.stringify(norm.mean)}, std ${JSON.stringify(norm.std)}`;
   const tv = c.torchvision_architecture;
   return [
-    `# ${c.architecture} pretrained by ${c.method} on ${c.dataset.name} (cxr-ssl ${c.cxr_ssl_version})`,
+    ...hubMetadata(c),
+    `# ${c.encoder} pretrained by ${c.method} on ${c.dataset.name} (cxr-ssl ${c.cxr_ssl_version})`,
     '',
-    `A ${c.architecture} image encoder (${c.feature_dim}-dim features after global average pooling), pretrained without labels by the self-supervised method **${c.method}** with cxr-ssl ${c.cxr_ssl_version} on chest X-rays.`,
+    `A ${c.encoder} image encoder (${c.feature_dim}-dim features after global average pooling), pretrained without labels by the self-supervised method **${c.method}** with cxr-ssl ${c.cxr_ssl_version} on chest X-rays.`,
     '',
     '## Intended use',
     '',
@@ -106,8 +142,8 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
     '- `.cxr-ssl-export.json`: the path of the run folder this export came from, so that only a later export of that run replaces this folder; not needed to load the model (leave it out when you share it).',
     '',
     '```python',
-    'from cxr_ssl import load_encoder  # pip install ./packages/python (cxr-ssl repository)',
-    'model, preprocess = load_encoder("this-folder")',
+    'from cxr_ssl import load_encoder  # pip install cxr-ssl (the wheel of packages/python)',
+    `model, preprocess = load_encoder("this-folder")${tv ? `  # torchvision's ${tv} (or cxr_ssl's copy of it)` : ''}`,
     'features = model(preprocess(image).unsqueeze(0))  # image: PIL image, HxW uint8 array or tensor',
     '```',
     ...(tv
@@ -119,10 +155,23 @@ export function modelCard(c: HubConfig, rows: CardRow[]): string {
           'import torch, torchvision',
           'from safetensors.torch import load_file',
           `m = torchvision.models.${tv}()`,
-          ...(tv === 'resnet18'
+          ...(tv.startsWith('resnet')
             ? [...(c.in_chans === 1 ? ['m.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)'] : []), 'm.fc = torch.nn.Identity()']
-            : [...(c.in_chans === 1 ? ['m.features[0] = torch.nn.Conv2d(1, 64, 3, padding=1)'] : []), 'm.avgpool, m.classifier = torch.nn.Identity(), torch.nn.Identity()  # then pool features(x) yourself: x.mean((2, 3))']),
+            : tv.startsWith('densenet')
+              ? [...(c.in_chans === 1 ? ['m.features.conv0 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)'] : []), 'm.classifier = torch.nn.Identity()']
+              : [...(c.in_chans === 1 ? ['m.features[0] = torch.nn.Conv2d(1, 64, 3, padding=1)'] : []), 'm.avgpool, m.classifier = torch.nn.AdaptiveAvgPool2d(1), torch.nn.Identity()']),
           'm.load_state_dict(load_file("model.safetensors"), strict=True)',
+          '```',
+        ]
+      : []),
+    ...('pretrained_cfg' in c
+      ? [
+          '',
+          `timm (\`${c.architecture}\`, ${c.in_chans} input channel${c.in_chans === 1 ? '' : 's'}, no classifier; config.json carries timm's \`pretrained_cfg\`):`,
+          '',
+          '```python',
+          'import timm',
+          'm = timm.create_model("local-dir:this-folder", pretrained=True)',
           '```',
         ]
       : []),

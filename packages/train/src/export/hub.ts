@@ -4,9 +4,10 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EncoderSpec, inputNormalisation, normChannels, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import type { PretextConfig } from '../config.ts';
-import { modelCard, type CardRow } from './card.ts';
+import { dataLicence, modelCard, type CardRow } from './card.ts';
 import { hubStateDict, writeStateDict } from './state-dict.ts';
 import { writeExportFolder } from './target.ts';
+import { TIMM_ARCHITECTURES, timmConfig, trainPixelStats } from './timm.ts';
 
 export const HUB_FORMAT = 1;
 
@@ -17,7 +18,7 @@ export function cxrSslVersion(): string {
 }
 
 /** torchvision / timm model names whose state dict our encoder's names match (in_chans from the norm). */
-const ARCHITECTURES: Record<string, string> = { resnet18: 'resnet18', vgg16: 'vgg16', 'vgg16-bn': 'vgg16_bn' };
+const ARCHITECTURES: Record<string, string> = { resnet18: 'resnet18', resnet50: 'resnet50', densenet121: 'densenet121', vgg16: 'vgg16', 'vgg16-bn': 'vgg16_bn' };
 
 export interface HubExportInput {
   spec: EncoderSpec;
@@ -40,8 +41,13 @@ export function hubConfig(x: HubExportInput) {
     format: HUB_FORMAT,
     library: 'cxr-ssl',
     cxr_ssl_version: cxrSslVersion(),
-    architecture: x.spec.name,
+    /** timm's model name where timm builds this network exactly (timm.ts), else our encoder's name */
+    architecture: TIMM_ARCHITECTURES[base] ? base : x.spec.name,
+    /** our encoder (a name of ENCODERS) */
+    encoder: x.spec.name,
     torchvision_architecture: ARCHITECTURES[base] ?? null,
+    /** the weights' licence: that of the data they were trained on (card.ts) */
+    license: dataLicence(x.run.cache.name),
     in_chans: normChannels(x.spec.inputNorm),
     input_size: [x.run.cache.size, x.run.cache.size],
     image_channels: 1,
@@ -61,6 +67,16 @@ export function hubConfig(x: HubExportInput) {
     run: basename(resolve(x.runDir)),
     /** the ops graph: what load_encoder builds (same names as the state dict) */
     encoder_spec: x.spec,
+    ...timmConfig({
+      timm: TIMM_ARCHITECTURES[base] ? base : undefined,
+      inChans: normChannels(x.spec.inputNorm),
+      size: x.run.cache.size,
+      features: x.spec.features,
+      norm: inputNormalisation(x.spec.inputNorm),
+      stats: x.spec.inputNorm === 'per-view' ? trainPixelStats(x.run) : undefined,
+      license: dataLicence(x.run.cache.name),
+      method: x.run.task,
+    }),
   };
 }
 export type HubConfig = ReturnType<typeof hubConfig>;

@@ -59,7 +59,7 @@ describe('an export goes only where it may', () => {
     writeFileSync(join(hub, 'README.md'), 'stale card');
     exportTo(hub, r1);
     expect(readFileSync(join(hub, 'notes.bin'))).toEqual(notes);
-    expect(readFileSync(join(hub, 'README.md'), 'utf8')).toMatch(/^# vgg-small pretrained by rotation/);
+    expect(readFileSync(join(hub, 'README.md'), 'utf8')).toMatch(/^# vgg-small pretrained by rotation/m); // below the YAML header
     expect(readdirSync(join(tmp, 'b')).sort()).toEqual(['hub', 'r1']);
     const r2 = runFolder(join(tmp, 'b2', 'r2'));
     expect(() => exportTo(hub, r2)).toThrow(`${hub} holds the export of another run`);

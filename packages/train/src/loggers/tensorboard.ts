@@ -33,7 +33,11 @@ export class TensorboardLogger implements MetricsLogger {
   write(line: MetricsLine): void {
     const scalars: Record<string, number> = {};
     for (const [k, v] of Object.entries(line)) if (!SKIP.has(k) && typeof v === 'number' && Number.isFinite(v)) scalars[tensorboardTag(line.kind, k)] = v;
-    if (Object.keys(scalars).length > 0) appendFileSync(this.path, tfrecord(scalarsEvent(Date.now() / 1000, line.step, scalars)));
+    this.scalars(line.step, scalars);
+  }
+  /** scalars under tags of the caller's choosing at `step` (eval's rows: eval/src/tensorboard.ts) */
+  scalars(step: number, scalars: Record<string, number>): void {
+    if (Object.keys(scalars).length > 0) appendFileSync(this.path, tfrecord(scalarsEvent(Date.now() / 1000, step, scalars)));
   }
   /** a resumed run: TensorBoard discards what earlier files logged after the checkpoint's `step` */
   resumeAt(step: number): void {
