@@ -219,7 +219,8 @@ describe.skipIf(!haveMeta || !haveSamples)(`NIH adapter on ../shared/data/cxr-sa
     // one scan of the 112,120 rows, through prepare (SOURCE.md: 00000001_000 is Cardiomegaly, 00027426_000 No Finding)
     const cacheDir = mkdtempSync(join(tmpdir(), 'cxr-nih-samples-'));
     try {
-      await prepare({ adapter: 'nih', adapterOptions: { metadataDir: metaDir, allowMissing: true }, root: samplesDir, sizes: [32], cacheDir, name: 'nih-samples', workers: 0, valFraction: 0 });
+      const summary = await prepare({ adapter: 'nih', adapterOptions: { metadataDir: metaDir, allowMissing: true }, root: samplesDir, sizes: [32], cacheDir, name: 'nih-samples', workers: 0, valFraction: 0 });
+      expect(summary.labels).toEqual({ findings: { train: { Cardiomegaly: 1 }, val: {}, test: {} } });
       const cache = openCache(cacheDir, 'nih-samples', 32);
       try {
         expect(cache.manifest.version).toBe(2);

@@ -38,6 +38,11 @@ describe('dataset cache on the real fixture', () => {
       [64, 'written', 96],
     ]);
     expect(summary.bad).toEqual([]);
+    // the label structure kept: Kermany's three classes over the splits, no findings
+    const total = (c: string) => Object.values(summary.labels.classes!).reduce((n, split) => n + (split[c] ?? 0), 0);
+    expect([total('NORMAL'), total('bacteria'), total('virus')]).toEqual([48, 33, 15]);
+    expect(summary.labels.classes!.test).toEqual({ NORMAL: 16, bacteria: 16 });
+    expect(summary.labels.findings).toBeUndefined();
     const c = summary.counts;
     expect(c.test).toEqual({ normal: 16, abnormal: 16 });
     expect(c.train.normal + c.val.normal).toBe(32);
