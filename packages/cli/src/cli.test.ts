@@ -216,8 +216,9 @@ describe('reproduce', () => {
     expect(rot.n_train).toBe(draws.draws[0].ids.length);
     const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
     expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| 32 \| knn \|.*\| other \|/);
-    expect(md).toContain('## Label efficiency');
-    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| AUC [\d.]+ ± [\d.]+<br>acc\. [\d.]+ ± [\d.]+<br>ΔR [+−][\d.]+ \[/);
+    // the answer first, then the compact table: AUC over the 2 seeds with its CI, ΔAUC vs random init with its CI
+    expect(md).toMatch(/## Answer\n\n- \*\*rotation-32\*\* (beats|ties with|loses to) random init /);
+    expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| knn \| 10% \(n=\d+\) \| [\d.]+ \[[\d.]+, [\d.]+\] \| 2, sd [\d.]+ \| \**[+−][\d.]+ \[/);
     expect(existsSync(join(tmp, 'ev', 'label-efficiency.png'))).toBe(true);
 
     // random init with its BatchNorm statistics recalibrated on the train images: a reference row of its own

@@ -58,16 +58,17 @@ describe('two runs of one method are two encoders', () => {
     }
   });
 
-  it("results.md: two lines per protocol in the label-efficiency table, each the mean of its own run's seeds; ΔB names the other run", () => {
+  it("results.md: a line per protocol and fraction in the compact table for each run, each the mean of its own run's seeds; the best-other column names the other run", () => {
     const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
     for (const label of ['rot-a', 'rot-b']) {
-      const lines = md.split('\n').filter((l) => l.startsWith(`| ${label} | rotation | vgg-small-bn | kermany-mini | random | AUC`));
-      expect(lines).toHaveLength(2); // linear and knn
+      const lines = md.split('\n').filter((l) => l.startsWith(`| ${label} | rotation | vgg-small-bn | kermany-mini | random | `) && l.includes(' (n='));
+      expect(lines).toHaveLength(4); // linear and knn, 50 % and 100 %
       const linear = rows.filter((r) => r.label === label && r.protocol === 'linear' && r.fraction === 1);
       const mean = linear.reduce((s, r) => s + r.auc, 0) / linear.length;
-      // the 100 % column is the last: its AUC is this run's seed mean
-      expect(lines[0].split(' | ').at(-1)).toMatch(new RegExp(`^AUC ${pct(mean).replace('.', '\\.')} ± [\\d.]+<br>.*ΔB \\(${label === 'rot-a' ? 'rot-b' : 'rot-a'}\\)`));
-      expect(lines[0]).toContain('2 seeds');
+      const cells = lines.find((l) => l.includes('| linear | 100% '))!.split(' | ');
+      expect(cells[7]).toMatch(new RegExp(`^${pct(mean).replace('.', '\\.')} \\[`)); // AUC over this run's seeds
+      expect(cells[8]).toMatch(/^2, sd /);
+      expect(cells.at(-1)).toMatch(new RegExp(`^${label === 'rot-a' ? 'rot-b' : 'rot-a'} \\**[+−]`)); // ΔAUC vs best other
     }
     const html = readFileSync(join(tmp, 'ev', 'results.html'), 'utf8');
     for (const f of ['label-efficiency.svg', 'linear-eval.svg', 'roc.svg']) {

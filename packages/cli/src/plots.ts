@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { EVAL_BOARD_FILES, type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
 import sharp from 'sharp';
+import { type ColourScale, encoderColours, legendValues } from './encoder-colours.ts';
 import { finishReport } from './html-report.ts';
+import { leadFigureSpec, leadPlotName } from './lead-figure.ts';
 import { reliabilitySpec } from './targets-report.ts';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -27,7 +29,7 @@ export interface CurvePoint {
 }
 
 /** Pretext loss and accuracy per epoch, one line per task, a column per image size. */
-export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
+export function pretextCurvesSpec(points: CurvePoint[], colour?: ColourScale): TopLevelSpec {
   const long = points.flatMap((p) => [
     { ...p, metric: 'train loss', value: p.loss },
     { ...p, metric: 'train accuracy', value: p.accuracy },
@@ -44,16 +46,16 @@ export function pretextCurvesSpec(points: CurvePoint[]): TopLevelSpec {
       height: 160,
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: { field: 'task', type: 'nominal' },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~r' } }, // a flat series would read 0.500000
+        color: { field: 'task', type: 'nominal', ...(colour ? { scale: colour, legend: { values: legendValues(colour, points.map((p) => p.task)) } } : {}) },
       },
     },
   };
 }
 
 /** The plots a report may hold, by file name without its extension. */
-const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'reliability'] as const;
+const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'auc-by-encoder', 'reliability'] as const;
 
 /** Every file a report writes into its folder: results.json/.md/.html and the plots (SVG and PNG). */
 export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`]), ...EVAL_BOARD_FILES];
@@ -64,23 +66,27 @@ export function headlineText(rows: ResultRow[]): string {
   return r ? `${r.protocol}, ${+(100 * r.fraction).toPrecision(3)}% of the labels, seed ${r.seed}` : '';
 }
 
-/** Accuracy and AUC per encoder (label) with 95% bootstrap CIs, a column per size; the majority baseline as a rule. */
-export function resultBarsSpec(rows: ResultRow[]): TopLevelSpec {
+/** Accuracy and AUC (%) per encoder (label) with 95% bootstrap CIs as error bars, a column per size; the majority baseline as a dashed rule. */
+export function resultBarsSpec(rows: ResultRow[], colour: ColourScale = encoderColours(rows)): TopLevelSpec {
   const long = rows.flatMap((r) => [
-    { encoder: r.label, size: r.size, metric: 'accuracy', value: r.accuracy, lo: r.ci?.accuracy[0], hi: r.ci?.accuracy[1], majority: r.majority_accuracy },
-    { encoder: r.label, size: r.size, metric: 'AUC', value: r.auc, lo: r.ci?.auc[0], hi: r.ci?.auc[1], majority: 0.5 },
+    { encoder: r.label, size: r.size, metric: 'accuracy (%)', value: 100 * r.accuracy, lo: 100 * (r.ci?.accuracy[0] ?? r.accuracy), hi: 100 * (r.ci?.accuracy[1] ?? r.accuracy), majority: 100 * r.majority_accuracy },
+    { encoder: r.label, size: r.size, metric: 'AUC (%)', value: 100 * r.auc, lo: 100 * (r.ci?.auc[0] ?? r.auc), hi: 100 * (r.ci?.auc[1] ?? r.auc), majority: 50 },
   ]);
+  const x = { field: 'encoder', type: 'nominal' as const, sort: colour.domain, title: null, axis: { labelAngle: -40 } };
+  const y = { type: 'quantitative' as const, scale: { domain: [0, 100] }, title: null, axis: { format: 'd' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Test accuracy and AUC: ${headlineText(rows)} (95% bootstrap CI; dashed: majority class / chance)`,
+    title: { text: `Test accuracy and AUC: ${headlineText(rows)}`, subtitle: 'error bars: 95 % bootstrap CI; dashed: majority class / chance', anchor: 'start' },
     data: { values: long },
     facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
     spec: {
-      width: 220,
-      height: 160,
+      width: { step: 28 },
+      height: 150,
       layer: [
-        { mark: 'bar', encoding: { x: { field: 'encoder', type: 'nominal', title: null }, y: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: null }, color: { field: 'encoder', type: 'nominal', legend: null } } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'encoder', type: 'nominal' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        { mark: 'bar', encoding: { x, y: { field: 'value', ...y }, color: { field: 'encoder', type: 'nominal', scale: colour, legend: null } } },
+        { mark: { type: 'rule', color: '#333' }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
+        { mark: { type: 'tick', color: '#333', size: 9, thickness: 1.5 }, encoding: { x, y: { field: 'lo', ...y } } },
+        { mark: { type: 'tick', color: '#333', size: 9, thickness: 1.5 }, encoding: { x, y: { field: 'hi', ...y } } },
         { mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { aggregate: 'max', field: 'majority', type: 'quantitative' } } },
       ],
     },
@@ -88,7 +94,7 @@ export function resultBarsSpec(rows: ResultRow[]): TopLevelSpec {
 }
 
 /** ROC curves per encoder (label), a column per size. */
-export function rocSpec(rows: ResultRow[]): TopLevelSpec {
+export function rocSpec(rows: ResultRow[], colour: ColourScale = encoderColours(rows)): TopLevelSpec {
   const values = rows.flatMap((r) => r.roc.map(([fpr, tpr], i) => ({ encoder: r.label, size: r.size, fpr, tpr, order: i })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -100,35 +106,11 @@ export function rocSpec(rows: ResultRow[]): TopLevelSpec {
       height: 220,
       mark: 'line',
       encoding: {
-        x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
-        y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
-        color: { field: 'encoder', type: 'nominal' },
+        x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
+        y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
+        color: { field: 'encoder', type: 'nominal', scale: colour, title: 'encoder', legend: { values: legendValues(colour, rows.map((r) => r.label)) } },
         order: { field: 'order', type: 'quantitative' },
       },
-    },
-  };
-}
-
-/** Accuracy and AUC against the label fraction (log scale), a line per encoder (label), 95% CIs as error bars. */
-export function labelEfficiencySpec(cells: EfficiencyCell[]): TopLevelSpec {
-  const long = cells.flatMap((c) => [
-    { encoder: c.label, panel: `${c.protocol}, ${c.size} px`, fraction: c.fraction, metric: 'accuracy', value: c.accuracy.mean, lo: c.accuracy.ci[0], hi: c.accuracy.ci[1] },
-    { encoder: c.label, panel: `${c.protocol}, ${c.size} px`, fraction: c.fraction, metric: 'AUC', value: c.auc.mean, lo: c.auc.ci[0], hi: c.auc.ci[1] },
-  ]);
-  const x = { field: 'fraction', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'share of training labels', axis: { format: '.0%' } };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Label efficiency (mean over seeds, 95% bootstrap CI)',
-    data: { values: long },
-    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'panel', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 240,
-      height: 170,
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } }, color: { field: 'encoder', type: 'nominal' } } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'encoder', type: 'nominal' } } },
-      ],
     },
   };
 }
@@ -144,20 +126,26 @@ export function headlineRows(rows: ResultRow[]): ResultRow[] {
   return these.filter((r) => r.fraction === fraction && r.seed === seed);
 }
 
+/**
+ * Every plot of a report, each encoder in one colour across them: the lead figure (label efficiency, or
+ * AUC per encoder with one fraction) from the seed-averaged cells, the bars and ROC of the headline rows,
+ * the pretext curves. Then results.md gets its plots and results.html is written (finishReport).
+ */
 export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePoint[], cells: EfficiencyCell[] = []): Promise<string[]> {
   const written: string[] = [];
   const out = (name: string) => {
     written.push(`${name}.svg`, `${name}.png`);
     return join(dir, name);
   };
-  if (curves.length > 0) await renderChart(pretextCurvesSpec(curves), out('pretext-curves'));
+  const colour = encoderColours(rows, curves.map((c) => c.task));
+  if (cells.length > 0) await renderChart(leadFigureSpec(cells, colour), out(leadPlotName(cells)));
+  if (curves.length > 0) await renderChart(pretextCurvesSpec(curves, colour), out('pretext-curves'));
   const main = headlineRows(rows);
   if (main.length > 0) {
-    await renderChart(resultBarsSpec(main), out('linear-eval'));
-    await renderChart(rocSpec(main), out('roc'));
-    if (main.some((r) => r.outputs?.some((o) => o.reliability))) await renderChart(reliabilitySpec(main, headlineText(main)), out('reliability'));
+    await renderChart(resultBarsSpec(main, colour), out('linear-eval'));
+    await renderChart(rocSpec(main, colour), out('roc'));
+    if (main.some((r) => r.outputs?.some((o) => o.reliability))) await renderChart(reliabilitySpec(main, headlineText(main), colour), out('reliability'));
   }
-  if (new Set(cells.map((c) => c.fraction)).size > 1) await renderChart(labelEfficiencySpec(cells), out('label-efficiency'));
   // an earlier report's plot that this one has not (e.g. label efficiency) would pass for a plot of these results
   for (const p of PLOTS) for (const ext of ['svg', 'png']) if (!written.includes(`${p}.${ext}`)) rmSync(join(dir, `${p}.${ext}`), { force: true });
   finishReport(dir, written); // results.md shows the PNGs; results.html embeds the SVGs

@@ -1,147 +1,206 @@
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
-import { basename } from 'node:path';
-import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_LABELS, REFERENCE_METHODS, STUDY_PROTOCOL, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
-import { INIT_ORDER, STUDY_ACCURACY } from './study.ts';
+import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_METHODS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
+import { answerMarkdown, verdictOf } from './answer.ts';
 import { featureHealthMarkdown } from './feature-report.ts';
-import { operatingPointsMarkdown, outputsMarkdown, targetNote } from './targets-report.ts';
+import { leadPlotName, leadPlotTitle } from './lead-figure.ts';
+import { PER_SEED_HEADING, perSeedMarkdown } from './per-seed-rows.ts';
+import { IDENTITY_HEAD, byEncoder, byPanel, ciText, encodersOf, fractionLabel, identityCells, points, signedPoints, sortRows } from './report-format.ts';
+import { operatingPointsMarkdown, outputsMarkdown, targetNote, targetText } from './targets-report.ts';
 
-export const pct = (x: number) => (100 * x).toFixed(1).replace(/^-/, '−');
-export const ci = (c?: [number, number]) => (c ? ` [${pct(c[0])}, ${pct(c[1])}]` : '');
-export const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
-export const fractionLabel = (f: number) => `${+(100 * f).toPrecision(3)}%`;
+export { IDENTITY_HEAD, byEncoder, identityCells, sortRows } from './report-format.ts';
 
-/** Where an encoder goes in a table: by its method in the study's order, a variant right after the encoder it varies. */
-type Ranked = { label: string; method: string; base?: unknown };
-export function encoderRank(r: Ranked): number {
-  const i = INIT_ORDER.indexOf(r.method);
-  return (i < 0 ? INIT_ORDER.length : i) + (r.base ? 0.5 : 0);
-}
-
-/** Encoders in table order: by rank, then label. */
-export const byEncoder = (a: Ranked, b: Ranked) => encoderRank(a) - encoderRank(b) || a.label.localeCompare(b.label);
-
-export function sortRows(rows: ResultRow[]): ResultRow[] {
-  return [...rows].sort((a, b) => a.size - b.size || a.protocol.localeCompare(b.protocol) || b.fraction - a.fraction || byEncoder(a, b) || a.seed - b.seed);
-}
-
-/** "lr 0.01, momentum 0.9, decay 0.9": whatever the run's optimiser config holds. */
-export function optimizerText(p?: PretextInfo): string {
-  if (!p?.optimizer) return '–';
-  return Object.entries(p.optimizer)
+/** "lr 0.01, momentum 0.9, decay 0.9": a record of settings (a run's optimiser config, a protocol's options) as text. */
+const settingsText = (o: Record<string, unknown>) =>
+  Object.entries(o)
     .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(', ');
+
+const optimizerText = (p?: PretextInfo) => (p?.optimizer ? settingsText(p.optimizer) : '–');
+
+const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : points(p.valAccuracy));
+
+/** Column names of the differences to the references, by method. */
+const REFERENCE_COLUMNS: Record<string, string> = { random: 'random', 'random-bn': 'random (BN recal.)', imagenet: 'ImageNet' };
+
+/** "+4.7 [1.7, 7.8]", bold where the CI leaves 0 out (beats or loses). */
+function diffText(d?: SeedSummary): string {
+  if (!d) return '–';
+  const text = `${signedPoints(d.mean)}${ciText(d.ci)}`;
+  return verdictOf(d) === 'ties' ? text : `**${text}**`;
 }
 
-export const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : pct(p.valAccuracy));
+const sdText = (s: SeedSummary, n: number) => (n > 1 ? `${n}, sd ${points(s.sd)}` : '1');
 
-/** The identity columns of a row or cell: label, method, architecture, pretext data, where pretraining started. */
-export const IDENTITY_HEAD = ['encoder', 'method', 'architecture', 'pretext data', 'init'];
-export function identityCells(r: { label: string; method: string; encoder?: string }, pretext?: PretextInfo): string[] {
-  const init = pretext?.init === undefined ? '–' : pretext.init === 'random' ? 'random' : basename(pretext.init);
-  return [r.label, r.method, r.encoder ?? '–', pretext?.data ?? '–', init];
-}
-
-function pairedText(r: ResultRow, ref: string): string {
-  const p = r.paired?.[ref];
-  return p ? `${signed(p.auc.diff)}${ci(p.auc.ci)}` : '–';
-}
-
-/** results.md: every row with its CIs, paired differences and where its encoder came from. */
-export function resultsMarkdown(rows: ResultRow[], title: string): string {
-  const anyPretext = rows.some((r) => r.pretext);
-  const anyRb = rows.some((r) => r.method === 'random-bn');
-  const lines = [
-    `# ${title}`,
-    '',
-    'Normal vs abnormal on the test split. Percentages; 95% bootstrap confidence intervals in brackets. ' +
-      'ΔAUC columns: this row minus the random-init (BatchNorm recalibrated, where evaluated) / ImageNet row of the same size, protocol, label fraction and seed, ' +
-      'on the same test images (paired bootstrap CI).',
-    '',
-    `| ${IDENTITY_HEAD.join(' | ')} | size | protocol | labels | seed | n train | accuracy | AUC | ΔAUC vs random${anyRb ? ' | ΔAUC vs random (BN recal.)' : ''} | ΔAUC vs ImageNet | balanced acc. | sensitivity | specificity | majority class | n test | data | study accuracy${anyPretext ? ' | pretext val acc. | pretext optimiser' : ''} |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${anyRb ? '---|' : ''}${anyPretext ? '---|---|' : ''}`,
+/** The compact table: an encoder per protocol and label fraction, AUC over its seeds and its paired differences. */
+export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
+  if (cells.length === 0) return [];
+  const sizes = new Set(cells.map((c) => c.size)).size > 1;
+  const data = new Set(cells.map((c) => c.data)).size > 1;
+  const targets = new Set(cells.map((c) => c.target)).size > 1;
+  const refs = REFERENCE_METHODS.filter((r) => cells.some((c) => c.vs[r]));
+  const best = cells.some((c) => c.best);
+  const base = cells.some((c) => c.base);
+  const head = [
+    ...IDENTITY_HEAD,
+    ...(sizes ? ['size'] : []),
+    ...(data ? ['data'] : []),
+    ...(targets ? ['target'] : []),
+    'protocol',
+    'labels',
+    'AUC [95 % CI]',
+    'seeds',
+    ...refs.map((r) => `ΔAUC vs ${REFERENCE_COLUMNS[r]}`),
+    ...(best ? ['ΔAUC vs best other'] : []),
+    ...(base ? ['ΔAUC vs the encoder it varies'] : []),
   ];
-  for (const r of sortRows(rows)) {
-    const study = r.protocol === STUDY_PROTOCOL && r.fraction === 1 && !r.base ? STUDY_ACCURACY[r.method]?.[r.size] : undefined;
-    const cells = [
-      ...identityCells(r, r.pretext),
-      r.size,
-      r.protocol,
-      fractionLabel(r.fraction),
-      r.seed,
-      r.n_train ?? '–',
-      `${pct(r.accuracy)}${ci(r.ci?.accuracy)}`,
-      `${pct(r.auc)}${ci(r.ci?.auc)}`,
-      pairedText(r, 'random'),
-      ...(anyRb ? [pairedText(r, 'random-bn')] : []),
-      pairedText(r, 'imagenet'),
-      pct(r.balanced_accuracy),
-      pct(r.sensitivity),
-      pct(r.specificity),
-      pct(r.majority_accuracy),
-      r.n_test,
-      r.data ?? '–',
-      study === undefined ? '–' : study.toFixed(2),
-      ...(anyPretext ? [pretextAccuracyText(r.pretext), optimizerText(r.pretext)] : []),
+  const sorted = [...cells].sort((a, b) => byPanel(a, b) || a.fraction - b.fraction || byEncoder(a, b));
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const c of sorted) {
+    const named = (x?: { label: string; auc: SeedSummary }) => (x ? `${x.label} ${diffText(x.auc)}` : '–');
+    const cellsOut = [
+      ...identityCells(c, c.pretext),
+      ...(sizes ? [String(c.size)] : []),
+      ...(data ? [c.data] : []),
+      ...(targets ? [c.target] : []),
+      c.protocol,
+      `${fractionLabel(c.fraction)} (n=${Math.round(c.n_train)})`,
+      `${points(c.auc.mean)}${ciText(c.auc.ci)}`,
+      sdText(c.auc, c.seeds.length),
+      ...refs.map((r) => diffText(c.vs[r]?.auc)),
+      ...(best ? [named(c.best)] : []),
+      ...(base ? [named(c.base)] : []),
     ];
+    lines.push(`| ${cellsOut.join(' | ')} |`);
+  }
+  return [
+    '## AUC by encoder, protocol and share of labels',
+    '',
+    ...lines,
+    '',
+    'AUC (%) averaged over seeds with its bootstrap 95 % CI; ΔAUC: the seed-averaged difference to that encoder on the same test images, with a paired bootstrap 95 % CI (bold: the CI leaves 0 out). ' +
+      "'best other': the encoder of the highest seed-mean AUC in the cell apart from the references. 'n': training labels used.",
+    '',
+    ...targetNote(cells),
+  ];
+}
+
+/** Each encoder's settings once (its pretext run, held-out pretext accuracy, optimiser), and each protocol's options once. */
+export function settingsMarkdown(rows: ResultRow[]): string[] {
+  if (rows.length === 0) return [];
+  const pretext = rows.some((r) => r.pretext);
+  const head = [...IDENTITY_HEAD, 'weights (sha256)', ...(pretext ? ['pretext run', 'pretext val acc.', 'pretext optimiser'] : [])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const e of encodersOf(rows)) {
+    const p = e.pretext;
+    const cells = [...identityCells(e, p), e.weights_sha256 ? `\`${e.weights_sha256.slice(0, 12)}\`` : '–', ...(pretext ? [p ? basename(p.run) : '–', pretextAccuracyText(p), optimizerText(p)] : [])];
     lines.push(`| ${cells.join(' | ')} |`);
   }
-  lines.push(
+  const protocols = [...new Set([...rows].sort(byPanel).map((r) => r.protocol))];
+  const options = protocols.flatMap((protocol) => {
+    const sets = [...new Set(rows.filter((r) => r.protocol === protocol && r.options).map((r) => settingsText(r.options!)))];
+    return sets.map((s) => `- \`${protocol}\`: ${s}`);
+  });
+  return [
+    '## Encoders and settings',
     '',
-    "'majority class' is the accuracy of always answering the split's most frequent class: an encoder is only useful above it.",
-    "'encoder' is the row's label (a run folder's name, a built-in, or --label): each encoder is its own row, whatever its method. 'init' is where its pretraining started.",
-    `The study's column is NIH ChestX-ray14 with VGG16, the ${STUDY_PROTOCOL} protocol on all labels; it is comparable only when this run used the same data and encoder.`,
-    ...(anyPretext ? ["'pretext val acc.' is the pretext task's accuracy on held-out images at its last epoch."] : []),
-    targetNote(rows),
-  );
-  return lines.join('\n');
-}
-
-const summaryText = (s: SeedSummary, seeds: number) => `${pct(s.mean)}${seeds > 1 ? ` ± ${pct(s.sd)}` : ''}`;
-
-/**
- * The label-efficiency table: per size and protocol, encoders (rows) x label fractions (columns);
- * a cell is AUC (mean ± sd over seeds) with its difference to random init and to ImageNet
- * (seed-averaged, paired bootstrap 95% CI over the test images).
- */
-export function labelEfficiencyMarkdown(cells: EfficiencyCell[]): string {
-  if (cells.length === 0) return '';
-  const out: string[] = [
-    '## Label efficiency',
+    ...lines,
     '',
-    'AUC (%) by share of the training labels (drawn by patient, stratified by class, nested), mean ± sd over seeds; ' +
-      'below it accuracy, then Δ = AUC difference to random init (R), random init with BatchNorm statistics recalibrated on the train images (RB), ImageNet (I) and the best other encoder of the cell (B, named: the highest seed-mean AUC apart from those) and, for a variant, the encoder it varies (D), seed-averaged, with a paired bootstrap 95% CI over the test images.',
+    "'encoder' is the row's label (a run folder's name, a built-in, or --label): each encoder is its own row, whatever its method. 'init' is where its pretraining started." +
+      (pretext ? " 'pretext val acc.' is the pretext task's accuracy on held-out images at its last epoch." : ''),
+    ...(options.length > 0 ? ['', 'Protocol options:', '', ...options] : []),
     '',
   ];
-  const groups = [...new Set(cells.map((c) => `${c.data}|${c.size}|${c.protocol}`))];
-  for (const g of groups) {
-    const [data, size, protocol] = g.split('|');
-    const these = cells.filter((c) => `${c.data}|${c.size}|${c.protocol}` === g);
-    const fractions = [...new Set(these.map((c) => c.fraction))].sort((a, b) => a - b);
-    const encoders = [...new Map(these.map((c) => [c.label, c])).values()].sort(byEncoder);
-    out.push(`### ${protocol}, ${data} at ${size} px`, '', `| ${IDENTITY_HEAD.join(' | ')} | ${fractions.map((f) => `${fractionLabel(f)} labels`).join(' | ')} |`, `|---|---|---|---|---|${fractions.map(() => '---').join('|')}|`);
-    for (const e of encoders) {
-      const row = fractions.map((f) => {
-        const c = these.find((x) => x.label === e.label && x.fraction === f);
-        if (!c) return '–';
-        const n = c.seeds.length;
-        const vs = REFERENCE_METHODS.filter((r) => c.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
-        if (c.best) vs.push(`ΔB (${c.best.label}) ${signed(c.best.auc.mean)}${ci(c.best.auc.ci)}`);
-        if (c.base) vs.push(`ΔD (${c.base.label}) ${signed(c.base.auc.mean)}${ci(c.base.auc.ci)}`);
-        return [`AUC ${summaryText(c.auc, n)}`, `acc. ${summaryText(c.accuracy, n)}`, ...vs, `n=${Math.round(c.n_train)}, ${n} seed${n > 1 ? 's' : ''}`].join('<br>');
-      });
-      out.push(`| ${identityCells(e, e.pretext).join(' | ')} | ${row.join(' | ')} |`);
-    }
-    out.push('');
-  }
-  return out.join('\n');
 }
 
-/** results.json and results.md; returns the label-efficiency cells (bootstrapped: costly) for the plots. */
+/** The line under the title: what was evaluated, on what. */
+function introMarkdown(rows: ResultRow[]): string[] {
+  if (rows.length === 0) return ['No rows.', ''];
+  const uniq = <T>(xs: T[]) => [...new Set(xs)];
+  const tests = uniq(rows.map((r) => `${r.data ?? 'the data'} at ${r.size} px (${r.n_test} test images, majority class ${points(r.majority_accuracy)} %)`));
+  const fractions = uniq(rows.map((r) => r.fraction)).sort((a, b) => a - b);
+  const seeds = uniq(rows.map((r) => r.seed)).length;
+  const encoders = encodersOf(rows).length;
+  const protocols = uniq([...rows].sort(byPanel).map((r) => r.protocol));
+  return [
+    `${targetText(rows)} on the test split of ${tests.join('; ')}: ${encoders} encoder${encoders > 1 ? 's' : ''}, ${protocols.join(' and ')}, ` +
+      `${fractions.map((f) => fractionLabel(f, ' ')).join(' / ')} of the training labels, ${seeds} seed${seeds > 1 ? 's' : ''}.`,
+    '',
+  ];
+}
+
+export interface ReportParts {
+  title: string;
+  /** sections right after the answer and its figure (reproduce's Table 1) */
+  afterAnswer?: string[];
+  /** sections after the settings (a command's own: shortcuts, pretext health) */
+  sections?: string[];
+}
+
+/**
+ * results.md, in the order a reader asks: the answer (one sentence per comparison) and the figure
+ * under it, the compact table (an encoder per protocol and label fraction, seed-averaged), warnings
+ * on encoders with constant features, the AUC of each class or finding, operating points and
+ * calibration (targets-report.ts), the encoders' settings (once each), sections a command adds (`addReportSection`), the plots
+ * (finishReport), and the per-seed rows last, folded.
+ *
+ * This is the whole results.md but its plots section, which finishReport puts in ahead of the per-seed rows.
+ */
+export function reportMarkdown(rows: ResultRow[], cells: EfficiencyCell[], parts: ReportParts): string {
+  const lead = cells.length > 0 ? [`![${Object.values(leadPlotTitle(cells)).join(', ')}](${leadPlotName(cells)}.png)`, ''] : [];
+  return [
+    `# ${parts.title}`,
+    '',
+    ...introMarkdown(rows),
+    '## Answer',
+    '',
+    ...answerMarkdown(cells),
+    '',
+    ...lead,
+    ...(parts.afterAnswer ?? []),
+    ...compactTableMarkdown(cells),
+    ...featureHealthMarkdown(rows),
+    ...outputsMarkdown(cells),
+    ...operatingPointsMarkdown(rows),
+    ...settingsMarkdown(rows),
+    ...(parts.sections ?? []),
+    ...perSeedMarkdown(rows),
+  ].join('\n');
+}
+
+/** results.json and results.md; returns the cells (seed-averaged, bootstrapped: costly) for the plots. */
 export function writeResults(dir: string, rows: ResultRow[], title: string): EfficiencyCell[] {
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const cells = labelEfficiency(rows);
-  const efficiency = cells.some((c) => c.fraction < 1 || c.seeds.length > 1) ? labelEfficiencyMarkdown(cells) : '';
-  writeFileAtomic(join(dir, 'results.md'), [resultsMarkdown(rows, title), featureHealthMarkdown(rows), efficiency, outputsMarkdown(cells), operatingPointsMarkdown(rows)].filter(Boolean).join('\n'));
+  writeFileAtomic(join(dir, 'results.md'), reportMarkdown(rows, cells, { title }));
   return cells;
+}
+
+/**
+ * Adds a section of a command's own (it starts with its `## ` heading) to results.md, after the
+ * settings and ahead of the plots and per-seed rows; a section of the same heading is replaced.
+ * Call writePlots after it: results.html is made from results.md there.
+ */
+export function addReportSection(dir: string, section: string): void {
+  const path = join(dir, 'results.md');
+  if (!existsSync(path)) return;
+  const heading = section.match(/^## .*$/m)?.[0];
+  if (!heading) throw new Error(`addReportSection: a section starts with its '## ' heading, got '${section.slice(0, 40)}'`);
+  const md = removeSection(readFileSync(path, 'utf8'), heading);
+  writeFileAtomic(path, insertBefore(md, ['## Plots', PER_SEED_HEADING], `${section.trim()}\n\n`));
+}
+
+/** `md` without the section under `heading` (up to the next heading of level 1 or 2). */
+export function removeSection(md: string, heading: string): string {
+  const at = md.indexOf(`\n${heading}\n`);
+  if (at < 0) return md;
+  const next = md.slice(at + heading.length + 2).search(/^#{1,2} /m);
+  return next < 0 ? `${md.slice(0, at + 1)}` : `${md.slice(0, at + 1)}${md.slice(at + heading.length + 2 + next)}`;
+}
+
+/** `text` put in ahead of the first of `headings` that `md` has, else at its end. */
+export function insertBefore(md: string, headings: string[], text: string): string {
+  const at = Math.min(...headings.map((h) => md.indexOf(`\n${h}\n`)).filter((i) => i >= 0));
+  return Number.isFinite(at) ? `${md.slice(0, at + 1)}${text}${md.slice(at + 1)}` : `${md.replace(/\n*$/, '\n\n')}${text}`;
 }

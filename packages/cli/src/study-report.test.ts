@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { labelEfficiency, readResultsFile } from '@cxr-ssl/eval';
 import { describe, expect, it } from 'vitest';
+import { FIXTURE_EVAL } from './study-fixture.ts';
 import { writeStudyReport } from './study-report.ts';
 
 describe('results.md of reproduce', () => {
@@ -23,6 +25,21 @@ describe('results.md of reproduce', () => {
       expect(md).toContain('| jigsaw-64 | 95.0 | 90.0 | 1.0 | 95% |');
       expect(md).toContain('| rotation-64 | 90.0 | 50.0 | 25.0 | 38% |');
       expect(md).not.toContain('| context-64 |');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("opens with the answer and its figure, then the study's Table 1, the compact table, the settings and the per-seed rows", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'study-report-'));
+    try {
+      const rows = readResultsFile(join(FIXTURE_EVAL, 'results.json')).rows;
+      writeStudyReport(dir, rows, { sizes: [128], data: { name: 'kermany-mini' }, encoder: 'mobilenetv2-0.35' }, labelEfficiency(rows));
+      const md = readFileSync(join(dir, 'results.md'), 'utf8');
+      expect(md.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## Answer', "## The study's Table 1", '## AUC by encoder, protocol and share of labels', '## Encoders and settings', '## Per-seed rows']);
+      expect(md).toMatch(/## Answer\n\n- \*\*imagenet\*\* beats random init at 10\u00a0% and 100\u00a0% of labels, linear/);
+      expect(md.indexOf('![AUC by share of training labels')).toBeLessThan(md.indexOf("## The study's Table 1"));
+      expect(md).toMatch(/\| imagenet \| imagenet \| mobilenetv2-0\.35 \| – \| – \| [\d.]+ \| 100\.0 \| 68\.84 \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import { type EfficiencyCell, type ResultRow, writeResultsFile } from '@cxr-ssl/
 import { describeSchedule } from '@cxr-ssl/train';
 import { type ScheduleFlags, scheduleOf } from './pretext-options.ts';
 import { headlineRows } from './plots.ts';
-import { IDENTITY_HEAD, byEncoder, identityCells, labelEfficiencyMarkdown, resultsMarkdown, sortRows } from './report.ts';
+import { IDENTITY_HEAD, byEncoder, identityCells, reportMarkdown, sortRows } from './report.ts';
 import { STUDY_ACCURACY } from './study.ts';
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -42,11 +42,16 @@ export function studyTable(allRows: ResultRow[], sizes: number[]): string {
 
 type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; momentum: number };
 
+/**
+ * reproduce's results.md: the answer and its figure first, as every report; then the study's Table 1
+ * with the pretext settings, the compact table, the encoders' settings, the shortcut probes, the plots
+ * and the per-seed rows.
+ */
 export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string; pretext?: PretextSettings }, cells: EfficiencyCell[]): void {
   const p = cfg.pretext;
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
-  const md = [
-    `# Reproduction on ${cfg.data.name} (${cfg.encoder})`,
+  const table1 = [
+    "## The study's Table 1",
     '',
     "Accuracy (%) of the linear evaluation, normal vs abnormal, on the test split, in the layout of the study's Table 1.",
     '',
@@ -58,12 +63,8 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
           '',
         ]
       : []),
-    'Plots: pretext-curves.svg/png, linear-eval.svg/png (with 95% CIs), roc.svg/png, label-efficiency.svg/png (when there are label fractions).',
-    '',
-    ...shortcutSection(join(dir, 'runs')),
-    labelEfficiencyMarkdown(cells),
-    resultsMarkdown(rows, 'All metrics').replace(/^# /, '## '),
-  ].join('\n');
+  ];
+  const md = reportMarkdown(rows, cells, { title: `Reproduction on ${cfg.data.name} (${cfg.encoder})`, afterAnswer: table1, sections: shortcutSection(join(dir, 'runs')) });
   writeFileAtomic(join(dir, 'results.md'), md);
 }
 

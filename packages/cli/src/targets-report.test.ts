@@ -2,6 +2,7 @@ import { createRng } from '@cxr-ssl/data';
 import { type ResultRow, labelEfficiency, pairRows, scoreTarget, type Target } from '@cxr-ssl/eval';
 import { describe, expect, it } from 'vitest';
 import { featureHealthMarkdown } from './feature-report.ts';
+import { reportMarkdown } from './report.ts';
 import { operatingPointsMarkdown, outputsMarkdown, reliabilitySpec, targetNote } from './targets-report.ts';
 
 const CLASSES: Target = { name: 'classes', outputs: ['NORMAL', 'bacteria', 'virus'], head: { kind: 'softmax', classes: ['NORMAL', 'bacteria', 'virus'], scored: [0, 1, 2] } };
@@ -34,7 +35,7 @@ describe("the report's sections for classes, operating points and calibration", 
   const cells = labelEfficiency(rows, { n: 100 });
 
   it('a per-class table: each class with its AUC, CI and ΔR; the macro mean last', () => {
-    const md = outputsMarkdown(cells);
+    const md = outputsMarkdown(cells).join('\n');
     expect(md).toMatch(/### classes, linear, 100% labels, kermany at 64 px/);
     expect(md).toMatch(/\| encoder \| NORMAL \(n\+ 20\) \| bacteria \(n\+ 20\) \| virus \(n\+ 20\) \| macro \|/);
     const moco = md.split('\n').find((l) => l.startsWith('| moco-a |'))!;
@@ -43,22 +44,30 @@ describe("the report's sections for classes, operating points and calibration", 
     expect(moco).toContain(cell(m.outputs![0].auc!));
     expect(moco).toContain(`ΔR +${cell(m.outputs![0].paired!.random.diff)}`);
     expect(moco.split(' | ').at(-1)).toContain(cell(m.auc));
-    expect(targetNote(rows)).toMatch(/accuracy is top-1, AUC the mean \(macro\)/);
+    expect(targetNote(rows).join('\n')).toMatch(/accuracy is top-1, AUC the mean \(macro\)/);
   });
 
   it('an operating-point table: the test rate at each val threshold, with the fixed rate reached and its CI, and the ECE', () => {
-    const md = operatingPointsMarkdown(rows);
+    const md = operatingPointsMarkdown(rows).join('\n');
     const line = md.split('\n').find((l) => l.startsWith('| moco-a | linear | 100% | bacteria |'))!;
     const p = rows[1].outputs![1].operating![0];
     expect(line).toContain(`${(100 * p.sensitivity).toFixed(1)} (spec. ${(100 * p.specificity).toFixed(1)}; [`);
     expect(line).toContain(`| ${(100 * rows[1].outputs![1].ece!).toFixed(1)} | 1 |`);
-    expect(operatingPointsMarkdown([{ ...rows[0], outputs: undefined }])).toBe('');
+    expect(operatingPointsMarkdown([{ ...rows[0], outputs: undefined }])).toEqual([]);
   });
 
   it('a reliability diagram of every output, and a warning for an encoder of constant features', () => {
     const spec = reliabilitySpec(rows, 'linear') as { data: { values: { output: string }[] } };
     expect(new Set(spec.data.values.map((v) => v.output))).toEqual(new Set(['NORMAL', 'bacteria', 'virus']));
-    expect(featureHealthMarkdown(rows)).toBe('');
-    expect(featureHealthMarkdown([{ ...rows[0], feature_health: { scale: 1e-9, dead: 0, constant: 1 } }])).toMatch(/## Feature warnings\n\n- 100\.0 % of random's features are constant/);
+    expect(featureHealthMarkdown(rows)).toEqual([]);
+    expect(featureHealthMarkdown([{ ...rows[0], feature_health: { scale: 1e-9, dead: 0, constant: 1 } }]).join('\n')).toMatch(/## Feature warnings\n\n- 100\.0 % of random's features are constant/);
+  });
+
+  it('in results.md after the answer, the lead figure and the compact table, each its own section, before the settings and the per-seed rows', () => {
+    const md = reportMarkdown(rows, cells, { title: 'classes' });
+    expect(md).toMatch(/^Classes \(NORMAL, bacteria, virus\) on the test split of kermany at 64 px/m);
+    const at = ['## Answer', '![', '## AUC by encoder, protocol and share of labels', 'Rows of `--target classes`', '## Per class and per finding', '## Operating points and calibration', '## Encoders and settings', '## Per-seed rows'].map((h) => md.indexOf(h));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 });

@@ -1,6 +1,7 @@
 import { type EfficiencyCell, type OperatingPoint, REFERENCE_LABELS, REFERENCE_METHODS, type ResultRow } from '@cxr-ssl/eval';
 import type { TopLevelSpec } from 'vega-lite';
-import { byEncoder, ci, fractionLabel, pct, signed } from './report.ts';
+import { type ColourScale, encoderColours, legendValues } from './encoder-colours.ts';
+import { byEncoder, ciText, fractionLabel, points, signedPoints } from './report-format.ts';
 
 /**
  * The report's sections for what a row predicts beyond one AUC: each class or finding (its AUC, its
@@ -10,13 +11,25 @@ import { byEncoder, ci, fractionLabel, pct, signed } from './report.ts';
 
 const meanOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-/** A note for the results table when a row predicts classes or findings: what its accuracy and AUC are. */
-export function targetNote(rows: ResultRow[]): string {
-  const targets = new Set(rows.map((r) => r.target ?? 'abnormal'));
+/** What the rows predict, for the report's opening line: "Normal vs abnormal", "Classes (normal, bacteria, virus)", "Findings (…)". */
+export function targetText(rows: ResultRow[]): string {
+  const targets = [...new Set(rows.map((r) => r.target ?? 'abnormal'))].sort();
+  return targets
+    .map((t) => {
+      if (t === 'abnormal') return 'Normal vs abnormal';
+      const names = rows.find((r) => (r.target ?? 'abnormal') === t)?.outputs?.map((o) => o.name) ?? [];
+      return `${t === 'classes' ? 'Classes' : 'Findings'}${names.length ? ` (${names.join(', ')})` : ''}`;
+    })
+    .join('; ');
+}
+
+/** A note for the AUC tables when a row predicts classes or findings: what its accuracy and AUC are. */
+export function targetNote(xs: { target?: string }[]): string[] {
+  const targets = new Set(xs.map((r) => r.target ?? 'abnormal'));
   const lines: string[] = [];
   if (targets.has('classes')) lines.push('Rows of `--target classes`: accuracy is top-1, AUC the mean (macro) of the classes\' one-vs-rest AUCs, sensitivity / specificity / balanced accuracy the means over classes at the top-1 decision.');
   if (targets.has('findings')) lines.push("Rows of `--target findings`: accuracy is per (image, finding) at 0.5, AUC the mean (macro) of the findings' AUCs, sensitivity / specificity the means over findings at 0.5.");
-  return lines.length ? `${lines.join(' ')}\n` : '';
+  return lines.length ? [lines.join(' '), ''] : [];
 }
 
 /**
@@ -24,9 +37,9 @@ export function targetNote(rows: ResultRow[]): string {
  * table of encoders x outputs, each cell the output's AUC (mean ± sd over seeds, 95 % CI) and its
  * seed-averaged paired difference to random init and ImageNet; the macro mean last.
  */
-export function outputsMarkdown(cells: EfficiencyCell[]): string {
+export function outputsMarkdown(cells: EfficiencyCell[]): string[] {
   const several = cells.filter((c) => c.outputs);
-  if (several.length === 0) return '';
+  if (several.length === 0) return [];
   const out = [
     '## Per class and per finding',
     '',
@@ -43,16 +56,16 @@ export function outputsMarkdown(cells: EfficiencyCell[]): string {
       const seeds = c.seeds.length;
       const cell = (o: NonNullable<EfficiencyCell['outputs']>[number]) => {
         if (!o.auc) return '–';
-        const vs = REFERENCE_METHODS.filter((r) => o.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signed(o.vs[r].mean)}${ci(o.vs[r].ci)}`);
-        return [`${pct(o.auc.mean)}${seeds > 1 ? ` ± ${pct(o.auc.sd)}` : ''}${ci(o.auc.ci)}`, ...vs].join('<br>');
+        const vs = REFERENCE_METHODS.filter((r) => o.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signedPoints(o.vs[r].mean)}${ciText(o.vs[r].ci)}`);
+        return [`${points(o.auc.mean)}${seeds > 1 ? ` ± ${points(o.auc.sd)}` : ''}${ciText(o.auc.ci)}`, ...vs].join('<br>');
       };
-      const macroVs = REFERENCE_METHODS.filter((r) => c.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signed(c.vs[r].auc.mean)}${ci(c.vs[r].auc.ci)}`);
-      const macro = [`${pct(c.auc.mean)}${seeds > 1 ? ` ± ${pct(c.auc.sd)}` : ''}${ci(c.auc.ci)}`, ...macroVs].join('<br>');
+      const macroVs = REFERENCE_METHODS.filter((r) => c.vs[r]).map((r) => `Δ${REFERENCE_LABELS[r]} ${signedPoints(c.vs[r].auc.mean)}${ciText(c.vs[r].auc.ci)}`);
+      const macro = [`${points(c.auc.mean)}${seeds > 1 ? ` ± ${points(c.auc.sd)}` : ''}${ciText(c.auc.ci)}`, ...macroVs].join('<br>');
       out.push(`| ${c.label} | ${c.outputs!.map(cell).join(' | ')} | ${macro} |`);
     }
     out.push('');
   }
-  return out.join('\n');
+  return out;
 }
 
 const POINTS: { fixed: OperatingPoint['fixed']; level: number; head: string; shows: 'sensitivity' | 'specificity' }[] = [
@@ -68,9 +81,9 @@ const POINTS: { fixed: OperatingPoint['fixed']; level: number; head: string; sho
  * with the rate actually reached on test beside it, and the expected calibration error; the mean over
  * seeds (one seed: with its 95 % CI).
  */
-export function operatingPointsMarkdown(rows: ResultRow[]): string {
+export function operatingPointsMarkdown(rows: ResultRow[]): string[] {
   const scored = rows.filter((r) => r.outputs?.some((o) => o.operating || o.ece !== undefined));
-  if (scored.length === 0) return '';
+  if (scored.length === 0) return [];
   const out = [
     '## Operating points and calibration',
     '',
@@ -89,21 +102,21 @@ export function operatingPointsMarkdown(rows: ResultRow[]): string {
         const at = g.map((r) => r.outputs?.[k].operating?.find((x) => x.fixed === p.fixed && x.level === p.level)).filter((x) => x !== undefined);
         if (at.length === 0) return '–';
         const other = p.shows === 'sensitivity' ? 'specificity' : 'sensitivity';
-        const reached = `${p.fixed === 'specificity' ? 'spec.' : 'sens.'} ${pct(meanOf(at.map((x) => x[other])))}`;
-        return `${pct(meanOf(at.map((x) => x[p.shows])))} (${reached}${at.length === 1 ? `;${ci(at[0].ci[p.shows])}` : ''})`;
+        const reached = `${p.fixed === 'specificity' ? 'spec.' : 'sens.'} ${points(meanOf(at.map((x) => x[other])))}`;
+        return `${points(meanOf(at.map((x) => x[p.shows])))} (${reached}${at.length === 1 ? `;${ciText(at[0].ci[p.shows])}` : ''})`;
       });
       const ece = g.map((r) => r.outputs?.[k].ece).filter((x) => x !== undefined);
-      out.push(`| ${r0.label} | ${r0.protocol} | ${fractionLabel(r0.fraction)} | ${o.name} | ${cells.join(' | ')} | ${ece.length ? pct(meanOf(ece)) : '–'} | ${g.length} |`);
+      out.push(`| ${r0.label} | ${r0.protocol} | ${fractionLabel(r0.fraction)} | ${o.name} | ${cells.join(' | ')} | ${ece.length ? points(meanOf(ece)) : '–'} | ${g.length} |`);
     });
   }
   out.push('');
-  return out.join('\n');
+  return out;
 }
 
 /** The reliability diagram of the headline rows: mean prediction against the share positive per bin, a line per encoder, a panel per output, the diagonal as calibrated. */
-export function reliabilitySpec(rows: ResultRow[], title: string): TopLevelSpec {
+export function reliabilitySpec(rows: ResultRow[], title: string, colour: ColourScale = encoderColours(rows)): TopLevelSpec {
   const values = rows.flatMap((r) => (r.outputs ?? []).flatMap((o) => (o.reliability ?? []).map((b) => ({ encoder: r.label, output: o.name, predicted: b.predicted, observed: b.observed, n: b.n }))));
-  const axis = (field: string, t: string) => ({ field, type: 'quantitative' as const, title: t, scale: { domain: [0, 1] } });
+  const axis = (field: string, t: string) => ({ field, type: 'quantitative' as const, title: t, scale: { domain: [0, 1] }, axis: { format: '.1f' } });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Reliability on the test split: ${title} (dashed: calibrated)`,
@@ -114,7 +127,7 @@ export function reliabilitySpec(rows: ResultRow[], title: string): TopLevelSpec 
       height: 200,
       layer: [
         { mark: { type: 'rule', strokeDash: [4, 4], color: 'grey' }, encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } } },
-        { mark: { type: 'line', point: true }, encoding: { x: axis('predicted', 'mean predicted probability'), y: axis('observed', 'share positive'), color: { field: 'encoder', type: 'nominal' } } },
+        { mark: { type: 'line', point: true }, encoding: { x: axis('predicted', 'mean predicted probability'), y: axis('observed', 'share positive'), color: { field: 'encoder', type: 'nominal', scale: colour, title: 'encoder', legend: { values: legendValues(colour, rows.map((r) => r.label)) } } } },
       ],
     },
   };

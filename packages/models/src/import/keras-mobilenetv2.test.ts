@@ -18,6 +18,7 @@ import { fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderForward, paramsFromWeights } from '../tfjs/forward.ts';
 import { mobilenetV2FromKeras } from './keras-mobilenetv2.ts';
 import { importTfjsLayers } from './tfjs-layers.ts';
+import { torchEncoder } from '../torch-model.ts';
 import { PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 
 const spec = encoderSpec('mobilenetv2-0.35');
@@ -30,7 +31,7 @@ const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' })
 const TORCH_DIFF = `
 import json, sys, torch
 from cxr_torch.model import PretextNet
-from cxr_torch.safetensors_io import read_safetensors
+from cxr_ssl.safetensors_io import read_safetensors
 folder, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 load = lambda name: torch.frombuffer(bytearray(open(folder + '/' + name, 'rb').read()), dtype=torch.float32)
 net = PretextNet(json.load(open(folder + '/spec.json'))).eval()
@@ -153,7 +154,7 @@ describe.skipIf(!haveModel)(`ImageNet MobileNetV2 0.35 import (skipped: ${MODEL_
   it.skipIf(!hasTorch)(`our torch engine model equals the Keras model too (skipped: ${PYTHON} lacks torch)`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'mobilenetv2-torch-'));
     try {
-      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(torchEncoder(spec)));
       writeSafetensors(join(dir, 'weights.safetensors'), weights);
       writeFileSync(join(dir, 'pixels.f32'), grey);
       writeFileSync(join(dir, 'keras.f32'), keras);
