@@ -1,6 +1,9 @@
 import { createRng } from '@cxr-ssl/data';
 import { type ResultRow, labelEfficiency, pairRows, scoreTarget, type Target } from '@cxr-ssl/eval';
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
+import { encoderColours } from './encoder-colours.ts';
 import { featureHealthMarkdown } from './feature-report.ts';
 import { reportMarkdown } from './report.ts';
 import { operatingPointsMarkdown, outputsMarkdown, reliabilitySpec, targetNote } from './targets-report.ts';
@@ -56,9 +59,17 @@ describe("the report's sections for classes, operating points and calibration", 
     expect(operatingPointsMarkdown([{ ...rows[0], outputs: undefined }])).toEqual([]);
   });
 
-  it('a reliability diagram of every output, and a warning for an encoder of constant features', () => {
-    const spec = reliabilitySpec(rows, 'linear') as { data: { values: { output: string }[] } };
-    expect(new Set(spec.data.values.map((v) => v.output))).toEqual(new Set(['NORMAL', 'bacteria', 'virus']));
+  it('a reliability diagram of every output, and a warning for an encoder of constant features', async () => {
+    const colour = encoderColours(rows);
+    const spec = reliabilitySpec(rows, 'linear', colour);
+    const { data, spec: panel } = spec as unknown as { data: { values: { output: string }[] }; spec: { layer: { encoding: { color?: { scale: unknown } } }[] } };
+    expect(new Set(data.values.map((v) => v.output))).toEqual(new Set(['NORMAL', 'bacteria', 'virus']));
+    expect(panel.layer[1].encoding.color?.scale).toEqual(colour); // each encoder in its colour of the other plots
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+    const ticks = [...(await view.toSVG()).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    view.finalize();
+    expect(ticks).toContain('0.4');
+    for (const t of ticks) expect(t).not.toMatch(/\d\.\d{4,}/);
     expect(featureHealthMarkdown(rows)).toEqual([]);
     expect(featureHealthMarkdown([{ ...rows[0], feature_health: { scale: 1e-9, dead: 0, constant: 1 } }]).join('\n')).toMatch(/## Feature warnings\n\n- 100\.0 % of random's features are constant/);
   });
