@@ -50,10 +50,10 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   // refused before any work: an earlier evaluation's results are replaced only when asked
   const earlier = REPORT_FILES.filter((f) => existsSync(join(out, f)));
   if (earlier.length > 0 && !o.overwrite) throw new UsageError(`${out} already holds ${earlier.join(', ')} of an earlier evaluation: pass --overwrite to replace them (nothing else in the folder is touched), or choose another --out`);
-  mkdirSync(out, { recursive: true });
   const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
-  // a target the data set has no labels for is refused before any encoder is made
+  // a target the data set has no labels for is refused before any encoder is made, and before the evaluation folder
   await asUsageErrors(async () => targetLabels(settings.target, cache.manifest, `${o.data} at ${o.size} px`));
+  mkdirSync(out, { recursive: true });
   const refs = { runsDir: o.runsDir, arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
   const ctx = { outDir: out, seed: o.seed, python: o.python, ...cliRuntime(o.quiet) };
   let rows: ResultRow[] = [];
