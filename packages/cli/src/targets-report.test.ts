@@ -1,10 +1,14 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRng } from '@cxr-ssl/data';
-import { type ResultRow, labelEfficiency, pairRows, scoreTarget, type Target } from '@cxr-ssl/eval';
+import { type ResultRow, labelEfficiency, pairRows, readResultsFile, scoreTarget, type Target } from '@cxr-ssl/eval';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { encoderColours } from './encoder-colours.ts';
 import { featureHealthMarkdown } from './feature-report.ts';
+import { runCli } from './reliability/spawn.ts';
 import { reportMarkdown } from './report.ts';
 import { operatingPointsMarkdown, outputsMarkdown, reliabilitySpec, targetNote } from './targets-report.ts';
 
@@ -80,5 +84,38 @@ describe("the report's sections for classes, operating points and calibration", 
     const at = ['## Answer', '![', '## AUC by encoder, protocol and share of labels', 'Rows of `--target classes`', '## Per class and per finding', '## Operating points and calibration', '## Encoders and settings', '## Per-seed rows'].map((h) => md.indexOf(h));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+});
+
+describe('a plain binary run (normal vs abnormal) on the fixture X-rays', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cxr-binary-op-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('shows its operating points (thresholds from val) and calibration in results.md and results.html, with the reliability diagram', () => {
+    const r = runCli(tmp, ['eval', '--encoders', 'random', '--arch', 'vgg-small-bn', '--size', '32', '--cache-dir', 'cache', '--runs-dir', 'runs', '--protocol', 'linear', '--epochs', '1', '--out', 'ev', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    const dir = join(tmp, 'ev');
+    const row = readResultsFile(join(dir, 'results.json')).rows[0];
+    expect(row.target).toBe('abnormal');
+    const o = row.outputs![0];
+    expect(o.operating).toHaveLength(4);
+    const md = readFileSync(join(dir, 'results.md'), 'utf8');
+    const at = ['## AUC by encoder, protocol and share of labels', '## Operating points and calibration', '## Encoders and settings'].map((h) => md.indexOf(h));
+    expect(at[0]).toBeGreaterThan(0);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    // one output: no output column; each cell the test rate at the val threshold, the fixed rate reached on test, its CI
+    expect(md).toContain('| encoder | protocol | labels | sens. @ 90 % spec. | sens. @ 95 % spec. | spec. @ 90 % sens. | spec. @ 95 % sens. | ECE | seeds |');
+    const p = (x: number) => (100 * x).toFixed(1);
+    const spec90 = o.operating!.find((x) => x.fixed === 'specificity' && x.level === 0.9)!;
+    const sens95 = o.operating!.find((x) => x.fixed === 'sensitivity' && x.level === 0.95)!;
+    const line = md.split('\n').find((l) => l.startsWith('| random | linear | 100% | '))!;
+    expect(line).toContain(`| ${p(spec90.sensitivity)} (spec. ${p(spec90.specificity)}; [${p(spec90.ci.sensitivity[0])}, ${p(spec90.ci.sensitivity[1])}]) |`);
+    expect(line).toContain(`| ${p(sens95.specificity)} (sens. ${p(sens95.sensitivity)}; [`);
+    expect(line).toMatch(new RegExp(`\\| ${p(o.ece!)} \\| 1 \\|$`));
+    const html = readFileSync(join(dir, 'results.html'), 'utf8');
+    const section = html.slice(html.indexOf('<section id="operating-points-and-calibration">'));
+    expect(section).toMatch(/^<section id="operating-points-and-calibration">\s*<h2>Operating points and calibration<\/h2>[\s\S]*?<table>[\s\S]*?<td>random<\/td>/);
+    expect(existsSync(join(dir, 'reliability.svg'))).toBe(true);
+    expect(md).toContain('](reliability.png)');
   });
 });

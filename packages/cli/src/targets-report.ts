@@ -84,13 +84,15 @@ const POINTS: { fixed: OperatingPoint['fixed']; level: number; head: string; sho
 export function operatingPointsMarkdown(rows: ResultRow[]): string[] {
   const scored = rows.filter((r) => r.outputs?.some((o) => o.operating || o.ece !== undefined));
   if (scored.length === 0) return [];
+  // a binary run (normal vs abnormal) has one output: no column to name it
+  const named = scored.some((r) => (r.target ?? 'abnormal') !== 'abnormal' || (r.outputs?.length ?? 0) > 1);
   const out = [
     '## Operating points and calibration',
     '',
     'Thresholds a clinic can use: each is chosen on the validation split (the lowest threshold whose specificity reaches 90 % / 95 % there, or the highest whose sensitivity does) and applied to the test split, which reports the other rate (in brackets: the fixed rate reached on test, then the 95 % CI). ECE: expected calibration error of the output\'s probability on test (10 equal-width bins; 0 is calibrated), shown in the reliability diagram. Mean over seeds.',
     '',
-    `| encoder | protocol | labels | output | ${POINTS.map((p) => p.head).join(' | ')} | ECE | seeds |`,
-    `|---|---|---|---|${POINTS.map(() => '---').join('|')}|---|---|`,
+    `| encoder | protocol | labels | ${named ? 'output | ' : ''}${POINTS.map((p) => p.head).join(' | ')} | ECE | seeds |`,
+    `|---|---|---|${named ? '---|' : ''}${POINTS.map(() => '---').join('|')}|---|---|`,
   ];
   const key = (r: ResultRow) => `${r.data}|${r.size}|${r.protocol}|${r.target ?? 'abnormal'}|${r.fraction}|${r.label}`;
   const groups = [...new Set(scored.map(key))].map((k) => scored.filter((r) => key(r) === k));
@@ -106,7 +108,7 @@ export function operatingPointsMarkdown(rows: ResultRow[]): string[] {
         return `${points(meanOf(at.map((x) => x[p.shows])))} (${reached}${at.length === 1 ? `;${ciText(at[0].ci[p.shows])}` : ''})`;
       });
       const ece = g.map((r) => r.outputs?.[k].ece).filter((x) => x !== undefined);
-      out.push(`| ${r0.label} | ${r0.protocol} | ${fractionLabel(r0.fraction)} | ${o.name} | ${cells.join(' | ')} | ${ece.length ? points(meanOf(ece)) : '–'} | ${g.length} |`);
+      out.push(`| ${r0.label} | ${r0.protocol} | ${fractionLabel(r0.fraction)} | ${named ? `${o.name} | ` : ''}${cells.join(' | ')} | ${ece.length ? points(meanOf(ece)) : '–'} | ${g.length} |`);
     });
   }
   out.push('');
