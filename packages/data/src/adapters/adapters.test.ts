@@ -46,21 +46,24 @@ describe('folder adapter', () => {
 });
 
 describe('csv adapter', () => {
+  /** A CSV manifest of `lines` in the test folder; its path. */
+  const manifest = (name: string, lines: string[]) => {
+    const path = join(tmp, name);
+    writeFileSync(path, lines.join('\n'));
+    return path;
+  };
+
   it('reads a manifest relative to the CSV, reporting bad rows with line numbers', async () => {
-    const csvPath = join(tmp, 'list.csv');
     const fx = fixtureDir();
-    writeFileSync(
-      csvPath,
-      [
-        'path,label,split,patient',
-        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
-        `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,PNEUMONIA,,`,
-        `${fx}/test/NORMAL/IM-0001-0001.png,NORMAL,validation,p3`,
-        `,1,train,p4`,
-        `${fx}/test/NORMAL/IM-0003-0001.png,1,holdout,p5`,
-        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
-      ].join('\n'),
-    );
+    const csvPath = manifest('list.csv', [
+      'path,label,split,patient',
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
+      `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,PNEUMONIA,,`,
+      `${fx}/test/NORMAL/IM-0001-0001.png,NORMAL,validation,p3`,
+      `,1,train,p4`,
+      `${fx}/test/NORMAL/IM-0003-0001.png,1,holdout,p5`,
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
+    ]);
     const { entries, problems } = await getAdapter('csv').scan(csvPath, ADAPTERS.csv.options.parse({}));
     expect(entries.map((e) => [e.label, e.split, e.patient, e.class])).toEqual([
       [0, 'train', 'p1', undefined],
@@ -75,17 +78,13 @@ describe('csv adapter', () => {
   });
 
   it("keeps a class column and '|'-separated findings (an empty cell or 'No Finding' is none)", async () => {
-    const csvPath = join(tmp, 'multi.csv');
     const fx = fixtureDir();
-    writeFileSync(
-      csvPath,
-      [
-        'path,label,class,findings',
-        `${fx}/train/NORMAL/IM-0115-0001.png,0,NORMAL,No Finding`,
-        `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,1,bacterial,Pneumonia|Infiltration|Pneumonia`,
-        `${fx}/train/PNEUMONIA/person1000_virus_1681.png,1,viral,`,
-      ].join('\n'),
-    );
+    const csvPath = manifest('multi.csv', [
+      'path,label,class,findings',
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,NORMAL,No Finding`,
+      `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,1,bacterial,Pneumonia|Infiltration|Pneumonia`,
+      `${fx}/train/PNEUMONIA/person1000_virus_1681.png,1,viral,`,
+    ]);
     const { entries, problems } = await ADAPTERS.csv.scan(csvPath, ADAPTERS.csv.options.parse({}));
     expect(problems).toEqual([]);
     expect(entries.map((e) => [e.class, e.findings])).toEqual([
