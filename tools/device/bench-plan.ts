@@ -1,28 +1,36 @@
 /**
- * The training measurements of gpu-check.sh, most wanted first (its time budget cuts the tail):
- * one line each, "mode method size batch encoder". Built from the method registry, so a new method is
- * measured without editing the script: every method at 128 px on vgg16-bn; the classification
- * methods at 256 px; the contrastive ones (a loss that compares views) at 224 px and on resnet18 too;
- * then compiled rows.      tools/device/bench-plan.ts gpu|cpu
+ * The training measurements of gpu-check.sh, most wanted first (its time budget cuts the tail): one
+ * line each, "mode method size batch encoder". Built from the method registry, so a new method is
+ * measured without editing the script.
+ *   gpu (full): every method on the torch engine, in blocks of (mode, encoder, size): eager resnet18
+ *               128 px (the table of issue 28), eager vgg16-bn 128, eager resnet18 224, eager vgg16-bn
+ *               224, then the same four compiled. 56 rows at ~20 s each: one call of gpu-check.sh's
+ *               budget measures about 20 of them; FROM=k starts another call at row k.
+ *   quick:      every method eager on resnet18 at 128 px, then one contrastive method compiled and one
+ *               at 224 px on vgg16-bn (9 rows, ~3 minutes).
+ *   cpu / cpu-quick: the same path on this machine's CPU, vgg-small-bn, batch 8 (a dry run).
+ *      tools/device/bench-plan.ts gpu|quick|cpu|cpu-quick
  */
 import { METHODS } from '../../packages/train/src/methods/index.ts';
 
 const mode = process.argv[2] ?? 'gpu';
-const names = Object.keys(METHODS);
+const ours = Object.keys(METHODS).filter((m) => METHODS[m].engines.includes('torch'));
 // samples without a label: the views are each other's targets (contrastive, BYOL, DINO)
-const contrastive = (m: string) => METHODS[m].sampler.classes === undefined;
-const onTorch = (m: string) => METHODS[m].engines.includes('torch');
+const contrastive = ours.filter((m) => METHODS[m].sampler.classes === undefined);
+const batchAt = (size: number) => (size >= 224 ? 64 : 128);
+const block = (run: string, encoder: string, size: number, methods = ours) => methods.map((m) => `${run} ${m} ${size} ${batchAt(size)} ${encoder}`);
+
 const lines: string[] = [];
-if (mode === 'cpu') {
-  lines.push(`eager ${names[0]} 128 8 vgg-small-bn`, `eager ${names.find(contrastive)} 128 8 vgg-small-bn`, `compiled ${names[0]} 128 8 vgg-small-bn`);
+if (mode === 'cpu' || mode === 'cpu-quick') {
+  const first = contrastive[0];
+  lines.push(`eager ${ours[0]} 128 8 vgg-small-bn`, `eager ${first} 128 8 vgg-small-bn`);
+  // a multi-crop method (a local block) where there is one: its plans travel as a second block
+  const multi = contrastive.find((m) => METHODS[m].sampler.shape(128, METHODS[m].options.parse({}) as never).local);
+  if (mode === 'cpu' && multi) lines.push(`eager ${multi} 128 8 vgg-small-bn`, `compiled ${ours[0]} 128 8 vgg-small-bn`);
+} else if (mode === 'quick') {
+  lines.push(...block('eager', 'resnet18', 128), `compiled ${contrastive[0]} 128 128 resnet18`, `eager ${contrastive[0]} 224 64 vgg16-bn`);
 } else {
-  const ours = names.filter(onTorch);
-  // the study's tasks and the first contrastive method first: the rows the issues ask for
-  const first = ours.filter(contrastive)[0];
-  for (const m of ours.filter((m) => !contrastive(m) || m === first)) lines.push(`eager ${m} 128 128 vgg16-bn`);
-  if (first) lines.push(`eager ${first} 128 128 resnet18`, `eager ${first} 224 64 resnet18`, `eager ${first} 224 64 vgg16-bn`);
-  for (const m of ours.filter((m) => !contrastive(m))) lines.push(`eager ${m} 256 64 vgg16-bn`);
-  for (const m of ours.filter((m) => contrastive(m) && m !== first)) lines.push(`eager ${m} 128 128 vgg16-bn`);
-  lines.push(`compiled ${names.filter((m) => !contrastive(m))[0]} 128 128 vgg16-bn`, `compiled ${first} 128 128 resnet18`);
+  for (const run of ['eager', 'compiled'])
+    for (const size of [128, 224]) for (const encoder of ['resnet18', 'vgg16-bn']) lines.push(...block(run, encoder, size));
 }
 console.log(lines.join('\n'));

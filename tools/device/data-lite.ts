@@ -5,3 +5,5 @@ export * from '../../packages/data/src/samplers/index.ts';
 export * from '../../packages/data/src/cache/format.ts';
 export * from '../../packages/data/src/cache/read.ts';
 export * from '../../packages/data/src/batches.ts';
+export * from '../../packages/data/src/batch-plans.ts';
+export * from '../../packages/data/src/augment/index.ts';

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run THERE (GPU box), from the repo root, with .device carried (made by tools/device/pack.sh):
-#   bash tools/device/gpu-check.sh               the benchmarks below on CUDA (vgg16-bn), ~8 minutes
+#   bash tools/device/gpu-check.sh               the benchmarks below on CUDA, as many rows as BUDGET allows (~9 minutes)
+#   bash tools/device/gpu-check.sh --quick       every method eager on resnet18 at 128 px + 2 rows (~4 minutes)
 #   bash tools/device/gpu-check.sh --cpu         the same path on CPU, vgg-small-bn, tiny: a dry run here
+#                                                 (--device cpu: the same; --cpu --quick: 2 rows)
 #   bash tools/device/gpu-check.sh --reproduce   then configs/kermany-gpu.yaml (pack.sh --cli; Kermany in
 #                                                 shared/data, $KERMANY, or the subset of pack.sh --kermany N);
 #                                                 results.md/json and plots to $OUT
@@ -9,24 +11,33 @@
 # Benchmarks, each printed as a row of the final table:
 #   features   images/s of torch (cxr_torch.extract, CUDA, TF32) vs onnxruntime's CPU provider, same
 #              encoder and weights, and their max relative difference
-#   train      per method, size and encoder, eager and torch.compile'd: a raw PyTorch loop (cxr_torch.bench_raw:
-#              same spec and loss, data already on the GPU) vs ours (TS samplers in worker threads -> pipe ->
-#              torch engine); ours/raw
+#   render     cxr_torch's renderer unit tests on this device (CUDA against the CPU, and the hand-made cases)
+#   train      per method, size and encoder, eager and torch.compile'd, three loops on the same model, loss
+#              and batch: raw PyTorch with the views already made (the limit), raw PyTorch making the same
+#              augmentations on the GPU itself as a PyTorch user writes them (cxr_torch.bench_raw --augment:
+#              cxr_torch.bench_augment), and ours (TS samplers plan in worker threads -> pipe -> the torch
+#              engine paints the plans on the GPU, --render auto); ours / raw with augmentations (the
+#              target: >= 0.9) and ours / raw
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), PLAN ("mode method px batch encoder;...": replaces
-#      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first),
+#      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first), FROM (the
+#      plan's first row to measure, 1-based: a second call continues where BUDGET cut the first),
+#      RENDER (ours' --render, default auto), UNIT=all (the whole cxr_torch suite, not only the renderer's),
 #      SKIP_UNIT=1, SKIP_FEATURES=1, SKIP_DDP=1 (rows measured already), KERMANY (data folder for --reproduce; 'packed': pack.sh's subset even where a full set is found), REPRO (reproduce configs, space-separated), REPRO_INITS (e.g. 'moco, simclr': those rows only),
 #      REPRO_TIMEOUT (s, default 420; never past DEADLINE, default 570 s after the start), REPRO_EPOCHS / REPRO_BATCH (pretext on the packed subset: 30 x 32,
 #      ~24 steps per epoch, ~720 updates per task; one checkpoint per epoch, so epochs cost more than steps).
 set -euo pipefail
-MODE=gpu BENCH=1 REPRO_RUN=0
-for arg in "$@"; do
-  case $arg in
+MODE=gpu BENCH=1 REPRO_RUN=0 QUICK=0
+while (( $# )); do
+  case $1 in
     --cpu) MODE=cpu ;;
+    --device) [[ ${2:-} == cpu || ${2:-} == cuda ]] || { echo "--device takes cpu or cuda" >&2; exit 2; }; [[ $2 == cpu ]] && MODE=cpu; shift ;;
+    --quick) QUICK=1 ;;
     --reproduce) REPRO_RUN=1 ;;
     --no-bench) BENCH=0 ;;
-    *) echo "unknown option $arg (--cpu, --reproduce, --no-bench)" >&2; exit 2 ;;
+    *) echo "unknown option $1 (--cpu, --device cpu|cuda, --quick, --reproduce, --no-bench)" >&2; exit 2 ;;
   esac
+  shift
 done
 ROOT=$(pwd)
 DEV=$ROOT/.device
@@ -63,7 +74,7 @@ timeout 60 "$PY" -c 'import torch, sys; print("python", sys.version.split()[0], 
 nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
-  DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=2; SECS=5; RAW_WARM=2; RAW_SECS=4; BUDGET=${BUDGET:-430}
+  DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=1.5; SECS=3; RAW_WARM=1; RAW_SECS=2.5; BUDGET=${BUDGET:-$(( QUICK ? 200 : 470 ))}
   FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
   DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
@@ -82,8 +93,13 @@ bench() {
   fi
   [[ -d $W/cache ]] || { say "no dataset cache: the benchmarks need .device from tools/device/pack.sh"; return; }
   rm -rf "$RES"; mkdir -p "$RES"
-  say "python unit tests (cxr_torch) on this interpreter"
-  [[ ${SKIP_UNIT:-0} == 1 ]] || (cd packages/torch && timeout 120 "$PY" -m unittest discover -s tests 2>&1 | tail -3) | tee -a "$LOG" || say "unit tests FAILED (continuing)"
+  if [[ ${SKIP_UNIT:-0} == 1 ]]; then say "python unit tests: skipped (SKIP_UNIT=1)"; else
+    local tests=tests.test_render
+    [[ ${UNIT:-} == all ]] && tests='discover -s tests'
+    say "python unit tests (cxr_torch: $tests) on this interpreter and device"
+    # shellcheck disable=SC2086
+    (cd packages/torch && timeout 180 "$PY" -m unittest $tests 2>&1 | tail -3) | tee -a "$LOG" | tee "$RES/unit.txt" || say "unit tests FAILED (continuing)"
+  fi
 
   if [[ ${SKIP_FEATURES:-0} == 1 ]]; then say "features: skipped (SKIP_FEATURES=1)"; else
     say "features: torch vs onnxruntime CPU (${FEAT[*]})"
@@ -93,26 +109,36 @@ bench() {
   # the measurements, most wanted first, from the method registry (tools/device/bench-plan.ts);
   # PLAN="mode method px batch encoder;..." replaces it
   local -a plan
-  if [[ -n ${PLAN:-} ]]; then IFS=';' read -r -a plan <<<"$PLAN"; else mapfile -t plan < <(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "$MODE"); fi
+  local which=$MODE
+  (( QUICK )) && which=$([[ $MODE == cpu ]] && echo cpu-quick || echo quick)
+  if [[ -n ${PLAN:-} ]]; then IFS=';' read -r -a plan <<<"$PLAN"; else mapfile -t plan < <(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "$which"); fi
+  say "plan: ${#plan[@]} rows ($which), from row ${FROM:-1}, measurements start until ${BUDGET} s"
   i=0
   for line in "${plan[@]}"; do
     [[ -n $line ]] || continue
     i=$((i + 1))
     read -r mode task size batch encoder <<<"$line"
+    local row='{"kind":"train","mode":"%s","task":"%s","size":%s,"batch":%s,"encoder":"%s"'
+    if (( i < ${FROM:-1} )); then continue; fi
+    if (( SECONDS - T0 > BUDGET )); then
+      # shellcheck disable=SC2059
+      printf "$row"',"skipped":"time budget (BUDGET=%s s): run again with FROM=%s"}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$BUDGET" "$i" > "$RES/train-$i.json"
+      continue
+    fi
     local -a flag=()
     [[ $mode == compiled ]] && flag=(--compile)
-    if (( SECONDS - T0 > BUDGET )); then say "time budget spent: skipping $line"; continue; fi
     vp=$(timeout 60 "${TSX[@]}" tools/device/spec.ts "$encoder" "$task" "$size" "$W/spec-$i.json")
-    say "$mode $task@$size b$batch ($encoder, views,patch=$vp): raw PyTorch"
-    raw=$(timeout 240 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$i.json" --shape "$batch,$vp,${vp#*,}" "${flag[@]}" \
+    say "$mode $task@$size b$batch ($encoder, views,patch=$vp): raw PyTorch, then raw PyTorch augmenting on the $DEVICE"
+    raw=$(timeout 240 "$PY" -m cxr_torch.bench_raw --spec "$W/spec-$i.json" --batch "$batch" --augment "${flag[@]}" \
         --device "$DEVICE" --warmup-seconds $RAW_WARM --seconds $RAW_SECS --threads 4 | tail -1) || raw='{"samplesPerSec":0}'
     echo "$raw" | tee -a "$LOG"
-    say "$mode $task@$size b$batch: ours (samplers x$WORKERS -> pipe -> torch engine)"
+    say "$mode $task@$size b$batch: ours (samplers x$WORKERS plan -> pipe -> torch engine, --render ${RENDER:-auto})"
     ours=$(timeout 240 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" "${flag[@]}" \
-        --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS | tail -1) \
-        || ours='{"samplesPerSec":0}'
+        --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS \
+        --render "${RENDER:-auto}" | tail -1) || ours='{"samplesPerSec":0}'
     echo "$ours" | tee -a "$LOG"
-    printf '{"kind":"train","mode":"%s","task":"%s","size":%s,"batch":%s,"encoder":"%s","raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$raw" "$ours" > "$RES/train-$i.json"
+    # shellcheck disable=SC2059
+    printf "$row"',"raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$raw" "$ours" > "$RES/train-$i.json"
   done
 
   read -r _ task size batch encoder <<<"${plan[0]}"

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SAMPLERS, createRng, deriveSeed, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
+import { SAMPLERS, createRng, deriveSeed, fixtureDir, openCache, paintSample, prepare } from '@cxr-ssl/data';
 
 const { values } = parseArgs({
   options: { size: { type: 'string', default: '128' }, draws: { type: 'string', default: '20' }, data: { type: 'string' }, 'cache-dir': { type: 'string' } },
@@ -46,7 +46,7 @@ function samples(split: 'train' | 'test', augment: unknown) {
   const out: { f: number[]; y: number }[] = [];
   for (const i of cache.indices(split)) {
     for (let d = 0; d < draws; d++) {
-      const s = SAMPLERS.rotation.sample(cache.get(i), createRng(deriveSeed(i, d, split === 'train' ? 0 : 1)), opts);
+      const s = paintSample(SAMPLERS.rotation, cache.get(i), createRng(deriveSeed(i, d, split === 'train' ? 0 : 1)), opts);
       out.push({ f: borderFeatures(s.x), y: s.y! });
     }
   }

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBatchStream, openCache, repoRoot } from '@cxr-ssl/data';
+import { batchViews, createBatchStream, openCache, repoRoot } from '@cxr-ssl/data';
 import { encoderSpec, torchModel, writeSafetensors } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
 import { PretextConfig, lrAt, runMethod, startWeights } from '@cxr-ssl/train';
@@ -40,7 +40,7 @@ try {
   const ys: Int32Array[] = [];
   let shape: number[] = [];
   for await (const b of createBatchStream({ cache: cfg.cache, task: cfg.task, samplerOptions: method.samplerOptions, indices: train, batchSize: cfg.batchSize, seed: cfg.seed, epoch: 0, batches: steps })) {
-    xs.push(b.x);
+    xs.push(batchViews(b));
     if (b.y) ys.push(b.y);
     shape = b.shape;
   }

@@ -13,6 +13,7 @@ function cell(label: string, method: string, protocol: string, fraction: number,
     data: 'fx',
     size: 64,
     protocol,
+    target: 'abnormal',
     label,
     method,
     fraction,
@@ -80,7 +81,7 @@ describe('answer sentences', () => {
 
 describe('on the fixture evaluation (4 encoders, linear and kNN, 1/10/100 %, 3 seeds)', () => {
   it("every figure a sentence gives is its cell's seed-averaged paired difference", () => {
-    const rows = readResultsFile(join(repoRoot(), 'docs', 'results', 'eval-dino-mnv2-2026-12-07', 'results.json')).rows;
+    const rows = readResultsFile(join(repoRoot(), 'docs', 'results', 'eval-fixture-mnv2-2026-12-07', 'results.json')).rows;
     const cells = labelEfficiency(rows);
     const lines = answerMarkdown(cells).filter((l) => l.startsWith('- '));
     expect(lines).toHaveLength(5); // imagenet vs random; each dino run vs random and vs ImageNet

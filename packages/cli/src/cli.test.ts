@@ -38,6 +38,9 @@ describe('option validation happens before any work', () => {
     const aug = cli('pretext', '--task', 'rotation', '--augment', 'some');
     expect(aug.code).toBe(2);
     expect(aug.err).toMatch(/augment/);
+    const render = cli('pretext', '--task', 'rotation', '--engine', 'tfjs', '--render', 'torch');
+    expect(render.code).toBe(2);
+    expect(render.err).toMatch(/render: --render torch needs the torch engine/);
     expect(existsSync(join(tmp, 'runs'))).toBe(false);
   });
   it('rejects an unknown task, listing the known ones', () => {
@@ -211,8 +214,10 @@ describe('reproduce', () => {
     expect(rot).toMatchObject({ method: 'rotation', data: 'other', pretext: { task: 'rotation', data: 'fx', optimizer: { lr: 0.01 } }, options: { k: 5, temperature: 0.07 } });
     expect(rot.paired?.random.auc.ci[0]).toBeLessThanOrEqual(rot.paired!.random.auc.diff);
     // the draw is saved, nested and stratified: 10 % of each class of the train split, at least one image each
+    // (fractions file version 2: images drawn per stratum by name, here the classes normal and abnormal)
     const draws = JSON.parse(readFileSync(join(tmp, 'ev', 'fractions', 'other-32-seed1.json'), 'utf8'));
-    expect(draws.draws[0].drawn.every((n: number) => n >= 1)).toBe(true);
+    expect(Object.keys(draws.draws[0].drawn)).toHaveLength(2);
+    expect(Object.values(draws.draws[0].drawn).every((n) => (n as number) >= 1)).toBe(true);
     expect(rot.n_train).toBe(draws.draws[0].ids.length);
     const md = readFileSync(join(tmp, 'ev', 'results.md'), 'utf8');
     expect(md).toMatch(/\| rotation-32 \| rotation \| vgg-small \| fx \| random \| 32 \| knn \|.*\| other \|/);

@@ -81,5 +81,7 @@ describe("reproduce's pretext: block is pretext's schema", () => {
   it('refuses settings that do not fit together when the config is read, not when its run starts', () => {
     const grid = ReproduceConfig.safeParse({ data: { source: 'x', name: 'x' }, inits: ['rotation'], pretext: { schedule: 'step' } });
     expect(grid.error?.issues[0]).toMatchObject({ path: ['pretext', 'decay'], message: expect.stringMatching(/needs --decay/) });
+    const render = ReproduceConfig.safeParse({ data: { source: 'x', name: 'x' }, inits: ['rotation'], pretext: { render: 'torch', engine: 'tfjs' } });
+    expect(render.error?.issues[0]).toMatchObject({ path: ['pretext', 'render'], message: expect.stringMatching(/^--render torch needs the torch engine/) });
   });
 });

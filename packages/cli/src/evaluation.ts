@@ -79,7 +79,7 @@ export function encoderLabels(refs: string[], o: { runsDir: string; label?: stri
   const given = new Map<string, string>();
   for (const pair of o.label ?? []) {
     const m = pair.match(/^([\w.+-]+)=(.+)$/);
-    if (!m) throw new UsageError(`--label ${pair}: expected name=encoder (e.g. dino-kermany=runs/dino-a), the name of letters, digits, . _ + -`);
+    if (!m) throw new UsageError(`--label ${pair}: expected name=encoder (e.g. kermany-a=runs/run-a), the name of letters, digits, . _ + -`);
     if (!refs.includes(m[2])) throw new UsageError(`--label ${pair}: '${m[2]}' is not one of --encoders (${refs.join(', ')}); name it as --encoders does`);
     if (given.has(m[2])) throw new UsageError(`--label: '${m[2]}' is labelled twice`);
     given.set(m[2], m[1]);

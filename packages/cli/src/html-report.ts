@@ -14,6 +14,7 @@ const PLOT_TITLES: Record<string, string> = {
   roc: 'ROC curves',
   'pretext-curves': 'Pretext training curves',
   'linear-eval': 'Accuracy and AUC with 95% CIs',
+  reliability: 'Reliability diagram',
 };
 /** The lead figures: in the answer section (report.ts puts them there), not in the plots section. */
 const LEAD_PLOTS = ['label-efficiency', 'auc-by-encoder'];

@@ -1,5 +1,5 @@
 import { type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
-import { IDENTITY_HEAD, byEncoder, byPanel, ciText, fractionLabel, identityCells, points, signedPoints } from './report-format.ts';
+import { IDENTITY_HEAD, byEncoder, byPanel, ciText, fractionLabel, identityCells, points, signedPoints, targetOf } from './report-format.ts';
 import { STUDY_ACCURACY } from './study.ts';
 
 function pairedText(r: ResultRow, ref: string): string {
@@ -40,13 +40,14 @@ const seedsText = (seeds: number[]) => (seeds.length > 2 && seeds.at(-1)! - seed
 export function perSeedMarkdown(rows: ResultRow[]): string[] {
   if (rows.length === 0) return [];
   const anyRb = rows.some((r) => r.method === 'random-bn');
-  const head = [...IDENTITY_HEAD, 'size', 'protocol', 'labels', 'seed', 'n train', 'accuracy', 'AUC', 'ΔAUC vs random', ...(anyRb ? ['ΔAUC vs random (BN recal.)'] : []), 'ΔAUC vs ImageNet', 'balanced acc.', 'sensitivity', 'specificity', 'majority class', 'n test', 'data', 'study accuracy'];
+  const targets = new Set(rows.map(targetOf)).size > 1;
+  const head = [...IDENTITY_HEAD, 'size', 'protocol', ...(targets ? ['target'] : []), 'labels', 'seed', 'n train', 'accuracy', 'AUC', 'ΔAUC vs random', ...(anyRb ? ['ΔAUC vs random (BN recal.)'] : []), 'ΔAUC vs ImageNet', 'balanced acc.', 'sensitivity', 'specificity', 'majority class', 'n test', 'data', 'study accuracy'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   // a seed's row joins an earlier seed's when it scored every test image the same (its bootstrap CIs,
   // drawn with its own seed, may still differ by resampling noise), or reads the same without scores
   const groups = new Map<string, { first: ResultRow; same: string; seeds: number[] }[]>();
   for (const r of [...rows].sort((a, b) => byPanel(a, b) || a.fraction - b.fraction || byEncoder(a, b) || a.seed - b.seed)) {
-    const key = [r.data ?? '', r.label, r.size, r.protocol, r.fraction].join('|');
+    const key = [r.data ?? '', r.label, r.size, r.protocol, targetOf(r), r.fraction].join('|');
     const same = r.scores ? `${r.n_train}|${r.scores.join(',')}` : rowCells(r, anyRb).join(' | ');
     const earlier = groups.get(key)?.find((g) => g.same === same);
     if (earlier) earlier.seeds.push(r.seed);
@@ -60,7 +61,7 @@ export function perSeedMarkdown(rows: ResultRow[]): string[] {
       collapsed += g.seeds.length;
       into++;
     }
-    lines.push(`| ${[...identityCells(r, r.pretext), r.size, r.protocol, fractionLabel(r.fraction), g.seeds.length > 1 ? `${seedsText(g.seeds)} (same scores)` : r.seed, ...rowCells(r, anyRb)].join(' | ')} |`);
+    lines.push(`| ${[...identityCells(r, r.pretext), r.size, r.protocol, ...(targets ? [targetOf(r)] : []), fractionLabel(r.fraction), g.seeds.length > 1 ? `${seedsText(g.seeds)} (same scores)` : r.seed, ...rowCells(r, anyRb)].join(' | ')} |`);
   }
   const summary = `${rows.length} rows, one per encoder, protocol, label fraction and seed${collapsed > 0 ? `; seeds that scored every test image the same are one line (the first seed's CIs): ${collapsed} rows in ${into} lines` : ''}`;
   return [

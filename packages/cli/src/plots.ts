@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { type ColourScale, encoderColours, legendValues } from './encoder-colours.ts';
 import { finishReport } from './html-report.ts';
 import { leadFigureSpec, leadPlotName } from './lead-figure.ts';
+import { reliabilitySpec } from './targets-report.ts';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -64,7 +65,7 @@ export function pretextCurvesSpec(points: CurvePoint[], colour?: ColourScale): T
 }
 
 /** The plots a report may hold, by file name without its extension. */
-const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'auc-by-encoder'] as const;
+const PLOTS = ['pretext-curves', 'linear-eval', 'roc', 'label-efficiency', 'auc-by-encoder', 'reliability'] as const;
 
 /** Every file a report writes into its folder: results.json/.md/.html and the plots (SVG and PNG). */
 export const REPORT_FILES = ['results.json', 'results.md', 'results.html', ...PLOTS.flatMap((p) => [`${p}.svg`, `${p}.png`]), ...EVAL_BOARD_FILES];
@@ -153,6 +154,7 @@ export async function writePlots(dir: string, rows: ResultRow[], curves: CurvePo
   if (main.length > 0) {
     await renderChart(resultBarsSpec(main, colour), out('linear-eval'));
     await renderChart(rocSpec(main, colour), out('roc'));
+    if (main.some((r) => r.outputs?.some((o) => o.reliability))) await renderChart(reliabilitySpec(main, headlineText(main), colour), out('reliability'));
   }
   // an earlier report's plot that this one has not (e.g. label efficiency) would pass for a plot of these results
   for (const p of PLOTS) for (const ext of ['svg', 'png']) if (!written.includes(`${p}.${ext}`)) rmSync(join(dir, `${p}.${ext}`), { force: true });

@@ -1,5 +1,5 @@
 import { ENCODERS } from '@cxr-ssl/models';
-import { checkMethod, DEFAULT_WARMUP_FRACTION, EngineOption, LoggerOption, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, SCHEDULES, Schedule } from '@cxr-ssl/train';
+import { checkMethod, DEFAULT_WARMUP_FRACTION, EngineOption, LoggerOption, METHODS, OptimizerConfig, PRETEXT_DEFAULTS, RenderOption, SCHEDULES, Schedule } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { arg, toggle } from './command.ts';
 import { DEFAULT_MASTER_PORT } from './nodes.ts';
@@ -51,6 +51,8 @@ export const TrainingFields = z.object({
     .meta(arg('<n>', "a held-out pass (the method's metric with its chance level, and the collapse measure) every n steps and at the end (default: every epoch, at least 10 steps apart, at most 20 a run)")),
   checkpointEvery: int().positive().optional().meta(arg('<n>', 'a checkpoint every n steps (default: by time, --checkpoint-minutes); always at the end and on Ctrl-C, SIGTERM, SIGUSR1')),
   checkpointMinutes: num().positive().default(DEFAULTS.checkpointMinutes).meta(arg('<m>', 'a checkpoint once m minutes have passed since the last one')),
+  /** who paints the augmented views (train/src/render.ts, docs/RENDERING.md) */
+  render: RenderOption.meta(arg('<who>', 'who paints the augmented views; auto: torch where the engine computes on a GPU, else typescript; typescript: the sampling threads; torch: the engine, on its device (docs/RENDERING.md)')),
   logger: LoggerOption.meta(arg('<names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (`tensorboard --logdir runs`) | tensorboard | csv | none')),
 });
 export type TrainingSettings = z.infer<typeof TrainingFields>;
@@ -71,6 +73,7 @@ export function trainingProblems(o: TrainingSettings, ctx: Issues, method?: stri
   }
   for (const [path, message] of scheduleProblems({ ...o, lr: o.lr ?? (method ? METHODS[method]?.lr : undefined) ?? DEFAULTS.optimizer.lr })) ctx.addIssue({ code: 'custom', path: [path], message });
   if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
+  if (o.render === 'torch' && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['render'], message: '--render torch needs the torch engine (--engine torch or auto); tfjs paints with TypeScript' });
 }
 
 const PretextFields = z

@@ -24,18 +24,25 @@ export const encodersOf = <T extends Ranked>(xs: T[]): T[] => [...new Map(xs.map
 
 /**
  * What a panel of the answer (a sentence's clause, a facet of the lead figure) is: the protocol, with the
- * image size and the evaluation data where the report holds more than one of them.
+ * image size, the evaluation data and the target (abnormal, classes, findings) where the report holds
+ * more than one of them.
  */
-type Paneled = { protocol: string; size: number; data?: string };
+type Paneled = { protocol: string; size: number; data?: string; target?: string };
+export const targetOf = (x: { target?: string }) => x.target ?? 'abnormal';
 export function panelOf(all: Paneled[]): (x: Paneled) => string {
   const sizes = new Set(all.map((x) => x.size)).size > 1;
   const data = new Set(all.map((x) => x.data ?? '')).size > 1;
-  return (x) => `${x.protocol}${sizes ? ` at ${x.size} px` : ''}${data ? ` on ${x.data}` : ''}`;
+  const targets = new Set(all.map(targetOf)).size > 1;
+  return (x) => `${x.protocol}${sizes ? ` at ${x.size} px` : ''}${data ? ` on ${x.data}` : ''}${targets ? `, ${targetOf(x)}` : ''}`;
 }
 
-/** Panels in report order: data, size, then protocols in registry order (the study's first). */
+/** Panels in report order: data, size, target, then protocols in registry order (the study's first). */
 export const byPanel = (a: Paneled, b: Paneled) =>
-  (a.data ?? '').localeCompare(b.data ?? '') || a.size - b.size || protocolRank(a.protocol) - protocolRank(b.protocol) || a.protocol.localeCompare(b.protocol);
+  (a.data ?? '').localeCompare(b.data ?? '') ||
+  a.size - b.size ||
+  targetOf(a).localeCompare(targetOf(b)) ||
+  protocolRank(a.protocol) - protocolRank(b.protocol) ||
+  a.protocol.localeCompare(b.protocol);
 const protocolRank = (p: string) => {
   const i = (PROTOCOL_NAMES as readonly string[]).indexOf(p);
   return i < 0 ? PROTOCOL_NAMES.length : i;
@@ -48,8 +55,10 @@ export function identityCells(r: { label: string; method: string; encoder?: stri
   return [r.label, r.method, r.encoder ?? '–', pretext?.data ?? '–', init];
 }
 
-/** Per-seed rows in table order: size, protocol, fraction (all labels first), encoder, seed. */
+/** Per-seed rows in table order: size, protocol, target, fraction (all labels first), encoder, seed. */
 export function sortRows(rows: ResultRow[]): ResultRow[] {
-  return [...rows].sort((a, b) => a.size - b.size || a.protocol.localeCompare(b.protocol) || b.fraction - a.fraction || byEncoder(a, b) || a.seed - b.seed);
+  return [...rows].sort(
+    (a, b) => a.size - b.size || a.protocol.localeCompare(b.protocol) || targetOf(a).localeCompare(targetOf(b)) || b.fraction - a.fraction || byEncoder(a, b) || a.seed - b.seed,
+  );
 }
 

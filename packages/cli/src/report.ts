@@ -3,9 +3,11 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { type EfficiencyCell, type PretextInfo, type ResultRow, REFERENCE_METHODS, type SeedSummary, labelEfficiency, writeResultsFile } from '@cxr-ssl/eval';
 import { answerMarkdown, verdictOf } from './answer.ts';
+import { featureHealthMarkdown } from './feature-report.ts';
 import { leadPlotName, leadPlotTitle } from './lead-figure.ts';
 import { PER_SEED_HEADING, perSeedMarkdown } from './per-seed-rows.ts';
 import { IDENTITY_HEAD, byEncoder, byPanel, ciText, encodersOf, fractionLabel, identityCells, points, signedPoints, sortRows } from './report-format.ts';
+import { operatingPointsMarkdown, outputsMarkdown, targetNote, targetText } from './targets-report.ts';
 
 export { IDENTITY_HEAD, byEncoder, identityCells, sortRows } from './report-format.ts';
 
@@ -43,6 +45,7 @@ export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
   if (cells.length === 0) return [];
   const sizes = new Set(cells.map((c) => c.size)).size > 1;
   const data = new Set(cells.map((c) => c.data)).size > 1;
+  const targets = new Set(cells.map((c) => c.target)).size > 1;
   const refs = REFERENCE_METHODS.filter((r) => cells.some((c) => c.vs[r]));
   const best = cells.some((c) => c.best);
   const base = cells.some((c) => c.base);
@@ -50,6 +53,7 @@ export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
     ...IDENTITY_HEAD,
     ...(sizes ? ['size'] : []),
     ...(data ? ['data'] : []),
+    ...(targets ? ['target'] : []),
     'protocol',
     'labels',
     'AUC [95 % CI]',
@@ -66,6 +70,7 @@ export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
       ...identityCells(c, c.pretext),
       ...(sizes ? [String(c.size)] : []),
       ...(data ? [c.data] : []),
+      ...(targets ? [c.target] : []),
       c.protocol,
       `${fractionLabel(c.fraction)} (n=${Math.round(c.n_train)})`,
       `${points(c.auc.mean)}${ciText(c.auc.ci)}`,
@@ -84,6 +89,7 @@ export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
     'AUC (%) averaged over seeds with its bootstrap 95 % CI; ΔAUC: the seed-averaged difference to that encoder on the same test images, with a paired bootstrap 95 % CI (bold: the CI leaves 0 out). ' +
       "'best other': the encoder of the highest seed-mean AUC in the cell apart from the references. 'n': training labels used.",
     '',
+    ...targetNote(cells),
   ];
 }
 
@@ -128,7 +134,7 @@ function introMarkdown(rows: ResultRow[]): string[] {
   const encoders = encodersOf(rows).length;
   const protocols = uniq([...rows].sort(byPanel).map((r) => r.protocol));
   return [
-    `Normal vs abnormal on the test split of ${tests.join('; ')}: ${encoders} encoder${encoders > 1 ? 's' : ''}, ${protocols.join(' and ')}, ` +
+    `${targetText(rows)} on the test split of ${tests.join('; ')}: ${encoders} encoder${encoders > 1 ? 's' : ''}, ${protocols.join(' and ')}, ` +
       `${fractions.map((f) => fractionLabel(f, ' ')).join(' / ')} of the training labels, ${seeds} seed${seeds > 1 ? 's' : ''}.`,
     '',
   ];
@@ -144,8 +150,9 @@ export interface ReportParts {
 
 /**
  * results.md, in the order a reader asks: the answer (one sentence per comparison) and the figure
- * under it, the compact table (an encoder per protocol and label fraction, seed-averaged), the
- * encoders' settings (once each), sections a command adds (`addReportSection`), the plots
+ * under it, the compact table (an encoder per protocol and label fraction, seed-averaged), warnings
+ * on encoders with constant features, the AUC of each class or finding, operating points and
+ * calibration (targets-report.ts), the encoders' settings (once each), sections a command adds (`addReportSection`), the plots
  * (finishReport), and the per-seed rows last, folded.
  *
  * This is the whole results.md but its plots section, which finishReport puts in ahead of the per-seed rows.
@@ -163,6 +170,9 @@ export function reportMarkdown(rows: ResultRow[], cells: EfficiencyCell[], parts
     ...lead,
     ...(parts.afterAnswer ?? []),
     ...compactTableMarkdown(cells),
+    ...featureHealthMarkdown(rows),
+    ...outputsMarkdown(cells),
+    ...operatingPointsMarkdown(rows),
     ...settingsMarkdown(rows),
     ...(parts.sections ?? []),
     ...perSeedMarkdown(rows),

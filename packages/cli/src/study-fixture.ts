@@ -17,7 +17,7 @@ export async function writeStudyReportTo(dir: string): Promise<void> {
 }
 
 /** The fixture evaluation of docs/results: 4 encoders (random, ImageNet, two DINO runs), linear and kNN, 1/10/100 %, 3 seeds. */
-export const FIXTURE_EVAL = join(repoRoot(), 'docs', 'results', 'eval-dino-mnv2-2026-12-07');
+export const FIXTURE_EVAL = join(repoRoot(), 'docs', 'results', 'eval-fixture-mnv2-2026-12-07');
 /** A demo's results (7 methods and random init, linear on all labels, one seed). */
 export const FIXTURE_DEMO = join(repoRoot(), 'docs', 'results', 'demo-2026-12-07');
 

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { move } from 'piscina';
-import { type BatchJob, makeBatch, packBatch } from './batches.ts';
+import { packBatch } from './batch-plans.ts';
+import { type BatchJob, makeBatch } from './batches.ts';
 import { cacheFiles } from './cache/format.ts';
 import { type DatasetCache, openCache } from './cache/read.ts';
 import { getSampler } from './samplers/index.ts';
@@ -19,5 +20,5 @@ export default function batchJob(job: BatchJob) {
   }
   const task = getSampler(job.task);
   // options arrive validated by the stream; the sampler only reads them
-  return move(packBatch(makeBatch(cache, task, job.taskOptions, job.indices, job.seed)));
+  return move(packBatch(makeBatch(cache, task, job.taskOptions, job.indices, job.seed, job.paint)));
 }

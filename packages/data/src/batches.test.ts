@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ViewBuilder } from './augment/plan.ts';
+import { batchViews, packBatch, sliceBatch, unpackBatch } from './batch-plans.ts';
 import { closeBatchPools, createBatchStream, epochOrder, makeBatch } from './batches.ts';
 import { openCache } from './cache/read.ts';
 import { prepare } from './prepare.ts';
 import { createRng, deriveSeed } from './rng.ts';
 import { SAMPLERS } from './samplers/index.ts';
-import type { PretextTask } from './samplers/task.ts';
+import { paintSample, type PretextTask } from './samplers/task.ts';
 import { rotate90 } from './samplers/rotation.ts';
 import { fixtureDir } from './testing/index.ts';
 import type { Batch } from './types.ts';
@@ -25,7 +27,7 @@ afterAll(async () => {
 
 async function collect(stream: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of stream) out.push({ x: new Uint8Array(b.x), y: b.y && new Int32Array(b.y), shape: b.shape, ...(b.local ? { local: b.local } : {}) });
+  for await (const b of stream) out.push({ x: new Uint8Array(batchViews(b)), y: b.y && new Int32Array(b.y), shape: b.shape, ...(b.local ? { local: b.local } : {}) });
   return out;
 }
 
@@ -41,18 +43,14 @@ const multiCrop: PretextTask<Record<string, never>> = {
   options: z.object({}).strict(),
   shape: (size) => ({ views: 2, patch: size, local: { views: 3, patch: size / 2 } }),
   describe: () => '2 whole + 3 local views',
-  sample(img, rng) {
-    const area = img.size * img.size;
+  plan(img, rng) {
     const p = img.size / 2;
-    const x = new Uint8Array(2 * area + 3 * p * p);
-    x.set(img.pixels, 0);
-    x.set(img.pixels, area);
-    for (let v = 0; v < 3; v++) {
-      const top = rng.int(p + 1);
-      const left = rng.int(p + 1);
-      for (let r = 0; r < p; r++) x.set(img.pixels.subarray((top + r) * img.size + left, (top + r) * img.size + left + p), 2 * area + v * p * p + r * p);
-    }
-    return { x };
+    const local = [0, 1, 2].map(() => {
+      const v = new ViewBuilder(img);
+      v.geometry([1, 0, rng.int(p + 1), 0, 1, rng.int(p + 1)], p);
+      return v.plan();
+    });
+    return { views: [new ViewBuilder(img).plan(), new ViewBuilder(img).plan()], local };
   },
 };
 const taskOptions = (task: string) => small[task] ?? {};
@@ -73,6 +71,9 @@ describe('batch stream', () => {
     const order = epochOrder(cache.indices('train'), 5, 2);
     const direct = makeBatch(cache, SAMPLERS[task], SAMPLERS[task].options.parse(taskOptions(task)) as never, order.slice(0, 8), deriveSeed(5, 2, 0));
     expect(direct).toEqual(inProcess[0]);
+    // plans instead of painted views: the same draws, painted here to the same bytes, through the threads too
+    const planned = await collect(createBatchStream({ ...base, workers: 2, paint: false }));
+    expect(planned).toEqual(inProcess);
   });
 
   it('multi-crop: the local crops travel as a second block after the whole views, sample by sample', async () => {
@@ -81,15 +82,37 @@ describe('batch stream', () => {
     const b = makeBatch(cache, multiCrop, {}, idx, 9);
     expect(b.shape).toEqual([4, 2, 48, 48]);
     expect(b.local).toEqual([4, 3, 24, 24]);
-    expect(b.x.length).toBe(4 * 2 * 48 * 48 + 4 * 3 * 24 * 24);
+    const x = b.x!;
+    expect(x.length).toBe(4 * 2 * 48 * 48 + 4 * 3 * 24 * 24);
     // sample 2 as the sampler makes it: its whole views in block 1, its local ones in block 2
     const rng = createRng(9);
-    let s = multiCrop.sample(cache.get(idx[0]), rng, {});
-    for (let i = 1; i <= 2; i++) s = multiCrop.sample(cache.get(idx[i]), rng, {});
+    let s = paintSample(multiCrop, cache.get(idx[0]), rng, {});
+    for (let i = 1; i <= 2; i++) s = paintSample(multiCrop, cache.get(idx[i]), rng, {});
     const whole = 2 * 48 * 48;
     const local = 3 * 24 * 24;
-    expect(b.x.subarray(2 * whole, 3 * whole)).toEqual(s.x.subarray(0, whole));
-    expect(b.x.subarray(4 * whole + 2 * local, 4 * whole + 3 * local)).toEqual(s.x.subarray(whole));
+    expect(x.subarray(2 * whole, 3 * whole)).toEqual(s.x.subarray(0, whole));
+    expect(x.subarray(4 * whole + 2 * local, 4 * whole + 3 * local)).toEqual(s.x.subarray(whole));
+  });
+
+  it('a planned batch: one cache image per sample, its views as plan rows; packed, unpacked and sliced, it paints what a painted batch holds', () => {
+    const cache = openCache(tmp, 'mini', 48);
+    const idx = cache.indices('train').slice(0, 6);
+    const opts = SAMPLERS.dino.options.parse({ localCrops: 2 });
+    const painted = makeBatch(cache, SAMPLERS.dino, opts, idx, 4);
+    const planned = makeBatch(cache, SAMPLERS.dino, opts, idx, 4, false);
+    expect(planned.x).toBeUndefined();
+    const p = planned.planned!;
+    expect(p.images).toEqual(Uint8Array.from(idx.flatMap((i) => Array.from(cache.image(i)))));
+    expect(p.views.params.length).toBe(6 * 2 * p.views.width);
+    expect(p.local!.params.length).toBe(6 * 2 * p.local!.width);
+    expect(batchViews(planned)).toEqual(painted.x);
+    const round = unpackBatch(packBatch(planned));
+    expect(round.planned!.views.program).toEqual(p.views.program);
+    expect(batchViews(round)).toEqual(painted.x);
+    expect(batchViews(sliceBatch(planned, 2, 5))).toEqual(batchViews(sliceBatch(painted, 2, 5)));
+    expect(sliceBatch(planned, 2, 5).local).toEqual([3, 2, 24, 24]);
+    const labelled = makeBatch(cache, SAMPLERS.rotation, SAMPLERS.rotation.options.parse({}), idx, 4, false);
+    expect(unpackBatch(packBatch(labelled)).y).toEqual(labelled.y);
   });
 
   it('resumes at batch k with the same batches, honours a batch cap', async () => {
@@ -114,7 +137,7 @@ describe('batch stream', () => {
     );
     expect(batches.map((b) => b.shape[0])).toEqual([5, 5, 5, 5, 5, 5, 2]);
     // rotation by label k of the image at that place in the order reproduces the sample exactly
-    const seen = batches.flatMap((b, k) => Array.from(b.y!, (y, j) => ({ y, x: b.x.subarray(j * 48 * 48, (j + 1) * 48 * 48), img: e0[k * 5 + j] })));
+    const seen = batches.flatMap((b, k) => Array.from(b.y!, (y, j) => ({ y, x: b.x!.subarray(j * 48 * 48, (j + 1) * 48 * 48), img: e0[k * 5 + j] })));
     expect(seen.map((s) => s.img)).toEqual(e0);
     for (const s of seen) expect(s.x).toEqual(rotate90(cache.image(s.img), 48, s.y));
   });

@@ -1,5 +1,6 @@
 import type { Piscina } from 'piscina';
 import { type CacheInfo, openCache } from './cache/read.ts';
+import { batchViews, planBlock, unpackBatch } from './batch-plans.ts';
 import { createPool } from './pool.ts';
 import { createRng, deriveSeed, shuffleInPlace } from './rng.ts';
 import { getSampler } from './samplers/index.ts';
@@ -17,24 +18,31 @@ export interface ImageSource {
   get(i: number): Image;
 }
 
-/** Batch k of an epoch, in process. The pool workers run this same function. */
-export function makeBatch<O>(source: ImageSource, task: PretextTask<O>, opts: O, indices: readonly number[], batchSeed: number): Batch {
+/**
+ * Batch k of an epoch, in process. The pool workers run this same function. `paint` (default true):
+ * the views painted by the TypeScript renderer (x); false: the cache images and the views' plans
+ * (planned), for an engine that paints them on its device. The rng draws are the same either way.
+ */
+export function makeBatch<O>(source: ImageSource, task: PretextTask<O>, opts: O, indices: readonly number[], batchSeed: number, paint = true): Batch {
   if (indices.length === 0) throw new Error('makeBatch: no images in this batch');
   const rng = createRng(batchSeed);
-  const first = source.get(indices[0]);
-  const { views, patch, local } = task.shape(first.size, opts);
-  const per = views * patch * patch;
-  const perLocal = local ? local.views * local.patch * local.patch : 0;
+  const images = indices.map((idx) => source.get(idx));
+  const { views, patch, local } = task.shape(images[0].size, opts);
+  const plans = images.map((img) => task.plan(img, rng, opts));
   const n = indices.length;
-  const x = new Uint8Array(n * (per + perLocal));
-  const y = task.classes ? new Int32Array(n) : undefined;
-  indices.forEach((idx, b) => {
-    const s = task.sample(b === 0 ? first : source.get(idx), rng, opts);
-    x.set(s.x.subarray(0, per), b * per);
-    if (perLocal) x.set(s.x.subarray(per, per + perLocal), n * per + b * perLocal); // the local block follows the whole one
-    if (y) y[b] = s.y ?? -1;
+  const y = task.classes ? Int32Array.from(plans, (p) => p.y ?? -1) : undefined;
+  const shape: Batch['shape'] = [n, views, patch, patch];
+  const localShape: Batch['shape'] | undefined = local && [n, local.views, local.patch, local.patch];
+  const whole = planBlock(plans.map((p) => p.views), patch, `${task.name} sampler`);
+  const localBlock = local ? planBlock(plans.map((p) => p.local ?? []), local.patch, `${task.name} sampler (local views)`) : undefined;
+  const size = images[0].size;
+  const pixels = new Uint8Array(n * size * size);
+  images.forEach((img, b) => {
+    pixels.set(img.pixels, b * size * size);
   });
-  return { x, y, shape: [n, views, patch, patch], ...(local ? { local: [n, local.views, local.patch, local.patch] as Batch['shape'] } : {}) };
+  const planned: Batch = { planned: { images: pixels, size, views: whole, ...(localBlock ? { local: localBlock } : {}) }, y, shape, ...(localShape ? { local: localShape } : {}) };
+  if (!paint) return planned;
+  return { x: batchViews(planned), y, shape, ...(localShape ? { local: localShape } : {}) };
 }
 
 /** The image order of one epoch: a seeded shuffle of `indices` (tag -1 keeps it apart from batch seeds). */
@@ -68,6 +76,8 @@ export interface BatchStreamOptions {
   batches?: number;
   /** drop a last, incomplete batch (default true: engines see one shape) */
   dropLast?: boolean;
+  /** paint the views here (TypeScript renderer, in the sampling threads; default), or false: ship plans for the engine to paint */
+  paint?: boolean;
 }
 
 /** Number of batches an epoch has. */
@@ -82,24 +92,7 @@ export interface BatchJob {
   taskOptions: unknown;
   indices: number[];
   seed: number;
-}
-
-/** Packs x and y (if any) in one buffer, so the worker can hand it over with one move(). */
-export function packBatch(b: Batch): Uint8Array {
-  const xLen = b.x.length;
-  const yAt = Math.ceil(xLen / 4) * 4;
-  const out = new Uint8Array(b.y ? yAt + 4 * b.y.length : xLen);
-  out.set(b.x, 0);
-  if (b.y) new Int32Array(out.buffer, yAt, b.y.length).set(b.y);
-  return out;
-}
-
-export function unpackBatch(buf: Uint8Array, shape: Batch['shape'], labels = true, local?: Batch['shape']): Batch {
-  const [n, v, p] = shape;
-  const xLen = n * v * p * p + (local ? local[0] * local[1] * local[2] * local[3] : 0);
-  const yAt = Math.ceil(xLen / 4) * 4;
-  if (buf.byteOffset % 4 !== 0 || buf.length !== (labels ? yAt + 4 * n : xLen)) throw new Error(`unpackBatch: buffer of ${buf.length} bytes does not hold a ${shape.join('x')} batch`);
-  return { x: buf.subarray(0, xLen), y: labels ? new Int32Array(buf.buffer, buf.byteOffset + yAt, n) : undefined, shape, ...(local ? { local } : {}) };
+  paint: boolean;
 }
 
 const pools = new Map<number, Piscina>();
@@ -136,12 +129,12 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
   if (!Number.isInteger(start) || start < 0) throw new Error(`startBatch must be a non-negative integer, got ${start}`);
   const slice = (k: number) => order.slice(k * o.batchSize, Math.min(order.length, (k + 1) * o.batchSize));
   const workers = o.workers ?? 0;
-  const shape = task.shape(o.cache.size, opts);
+  const paint = o.paint ?? true;
 
   if (workers === 0) {
     const cache = openCache(o.cache.dir, o.cache.name, o.cache.size);
     try {
-      for (let k = start; k < end; k++) yield makeBatch(cache, task, opts, slice(k), batchSeed(o.seed, o.epoch, k));
+      for (let k = start; k < end; k++) yield makeBatch(cache, task, opts, slice(k), batchSeed(o.seed, o.epoch, k), paint);
     } finally {
       cache.close();
     }
@@ -150,22 +143,19 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
 
   const pool = sharedPool(workers);
   const prefetch = Math.max(1, o.prefetch ?? 2 * workers);
-  const pending: { k: number; p: Promise<Uint8Array> }[] = [];
+  const pending: { p: Promise<Uint8Array> }[] = [];
   let next = start;
   const submit = () => {
     const k = next++;
-    const job: BatchJob = { cache: o.cache, task: o.task, taskOptions: opts, indices: slice(k), seed: batchSeed(o.seed, o.epoch, k) };
+    const job: BatchJob = { cache: o.cache, task: o.task, taskOptions: opts, indices: slice(k), seed: batchSeed(o.seed, o.epoch, k), paint };
     const p = pool.run(job) as Promise<Uint8Array>;
     p.catch(() => {}); // a consumer that stops early leaves these behind
-    pending.push({ k, p });
+    pending.push({ p });
   };
   try {
     while (next < end || pending.length) {
       while (next < end && pending.length < prefetch) submit();
-      const { k, p } = pending.shift()!;
-      const n = slice(k).length;
-      const local: Batch['shape'] | undefined = shape.local && [n, shape.local.views, shape.local.patch, shape.local.patch];
-      yield unpackBatch(await p, [n, shape.views, shape.patch, shape.patch], !!task.classes, local);
+      yield unpackBatch(await pending.shift()!.p);
     }
   } finally {
     // a consumer that stops early (interrupt, error) must not leave tasks running into a pool

@@ -11,5 +11,6 @@ export * from './samplers/index.ts';
 export * from './split.ts';
 export * from './paths.ts';
 export * from './batches.ts';
+export * from './batch-plans.ts';
 export * from './augment/index.ts';
 export * from './resources.ts';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getAdapter } from './adapters/index.ts';
 import { type DatasetAdapter, type Problem, problemReport, type Split } from './adapters/types.ts';
-import { type BadImage, Manifest, cacheFiles } from './cache/format.ts';
+import { type BadImage, Manifest, type ManifestEntry, cacheFiles } from './cache/format.ts';
 import { defaultWorkers } from './pool.ts';
 import { type SizeResult, writeCache } from './cache/write.ts';
 import { type SamePixels, samePixels, samePixelsReport, xrays } from './cache/duplicates.ts';
@@ -45,6 +45,8 @@ export interface PrepareSummary {
   sizes: SizeResult[];
   /** images in the cache per split and label (bad images excluded) */
   counts: SplitCounts;
+  /** the label structure kept for `eval --target`: images per split and class, and per split and finding (only what the source has) */
+  labels: { classes?: Record<Split, Record<string, number>>; findings?: Record<Split, Record<string, number>> };
   total: number;
   /** images that could not be decoded: skipped, listed in <name>-<size>.bad.json */
   bad: BadImage[];
@@ -113,5 +115,18 @@ export async function prepare(o: PrepareOptions): Promise<PrepareSummary> {
   const manifest = Manifest.parse(JSON.parse(readFileSync(written.sizes[0].files.json, 'utf8')));
   const counts: SplitCounts = { train: { normal: 0, abnormal: 0 }, val: { normal: 0, abnormal: 0 }, test: { normal: 0, abnormal: 0 } };
   for (const e of manifest.entries) counts[e.split][e.label ? 'abnormal' : 'normal']++;
-  return { name: o.name, root, adapter: adapter.name, sizes: written.sizes, counts, total: manifest.count, bad: written.bad, problems, duplicates };
+  return { name: o.name, root, adapter: adapter.name, sizes: written.sizes, counts, labels: labelCounts(manifest.entries), total: manifest.count, bad: written.bad, problems, duplicates };
+}
+
+/** Images per split and class, and per split and finding, where the entries have them. */
+function labelCounts(entries: readonly ManifestEntry[]): PrepareSummary['labels'] {
+  const tally = (names: (e: ManifestEntry) => string[] | undefined) => {
+    if (!entries.some((e) => names(e) !== undefined)) return undefined;
+    const out = { train: {}, val: {}, test: {} } as Record<Split, Record<string, number>>;
+    for (const e of entries) for (const n of names(e) ?? []) out[e.split][n] = (out[e.split][n] ?? 0) + 1;
+    return out;
+  };
+  const classes = tally((e) => (e.class === undefined ? undefined : [e.class]));
+  const findings = tally((e) => e.findings);
+  return { ...(classes ? { classes } : {}), ...(findings ? { findings } : {}) };
 }

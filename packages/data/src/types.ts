@@ -1,3 +1,5 @@
+import type { Program, ViewPlan } from './augment/plan.ts';
+
 /**
  * Contracts shared by every package. Kept small on purpose: samplers, batches and the RNG
  * are the seams between data preparation, the training engines and evaluation.
@@ -37,21 +39,54 @@ export interface SampleShape {
   local?: { views: number; patch: number };
 }
 
-/** A pretext sampler: a pure function of (image, rng, options). */
+/**
+ * One sample as planned: a plan per view (augment/plan.ts), the smaller views of a multi-crop method
+ * after them, and the label. Painting it (samplers/task.ts paintSample, or the engine's renderer)
+ * gives the Sample.
+ */
+export interface SamplePlan {
+  views: ViewPlan[];
+  local?: ViewPlan[];
+  y?: number;
+}
+
+/** A pretext sampler: a pure function of (image, rng, options) -> the plans of its views. */
 export interface Sampler<O = unknown> {
   name: string;
   /** Number of pretext classes for these options; absent when samples carry no label. */
   classes?(opts: O): number;
   shape(size: number, opts: O): SampleShape;
-  sample(img: Image, rng: Rng, opts: O): Sample;
+  plan(img: Image, rng: Rng, opts: O): SamplePlan;
+}
+
+/**
+ * The views of a block (the whole views, or the local ones) as plans: every view of the block has
+ * the same program, and `params` holds each view's numbers, view after view in sample-major order
+ * ([B, views, width] float64: per stage its map, then per pixel op [on, ...parameters]).
+ */
+export interface PlanBlock {
+  program: Program;
+  width: number;
+  params: Float64Array;
+}
+
+/** A batch's views not yet painted: one cache image per sample and the plans of its views. */
+export interface PlannedViews {
+  /** B x size x size uint8, the cache images the views are made from */
+  images: Uint8Array;
+  size: number;
+  views: PlanBlock;
+  local?: PlanBlock;
 }
 
 /**
  * A batch as the engines receive it: x is B x views x patch x patch uint8, y is B int32 labels
- * (absent when the method's samples carry none).
+ * (absent when the method's samples carry none). Either painted (x) or planned (`planned`: the
+ * engine's own renderer paints it on its device; batchViews() paints it here).
  */
 export interface Batch {
-  x: Uint8Array;
+  x?: Uint8Array;
+  planned?: PlannedViews;
   y?: Int32Array;
   /** [B, views, patch, patch] */
   shape: [number, number, number, number];
@@ -61,3 +96,6 @@ export interface Batch {
    */
   local?: [number, number, number, number];
 }
+
+/** A batch whose views are painted (what the tfjs engine computes on). */
+export type PaintedBatch = Batch & { x: Uint8Array };

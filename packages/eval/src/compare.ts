@@ -1,6 +1,10 @@
 import type { PairedDiff, PretextInfo, ResultRow } from './evaluate.ts';
-import { accuracy, auc } from './metrics.ts';
+import { type Labels, type Scores, auc } from './metrics.ts';
+import { column } from './output-metrics.ts';
 import { meanSd, pairedBootstrap } from './paired.ts';
+import { type RowMetrics, rowMetrics } from './score-outputs.ts';
+
+type Metric = (labels: Labels, scores: Scores) => number;
 
 /**
  * The encoders every row is compared with, on the same test images, by method, with their short
@@ -16,6 +20,11 @@ export function rowKey(r: ResultRow): string {
   return [r.data ?? '', r.label, r.size, r.protocol, r.fraction, r.seed].join('|');
 }
 
+/** What a row predicted: its target (abnormal for rows before targets) and outputs. */
+const targetOf = (r: ResultRow) => `${r.target ?? 'abnormal'}:${(r.outputs?.map((o) => o.name) ?? ['abnormal']).join('|')}`;
+/** Outputs per test image. */
+const widthOf = (r: ResultRow) => r.outputs?.length ?? 1;
+
 /** Rows that score the same test images under the same conditions, apart from the encoder. */
 function sameCell(a: ResultRow, b: ResultRow): boolean {
   return (
@@ -23,12 +32,16 @@ function sameCell(a: ResultRow, b: ResultRow): boolean {
     a.size === b.size &&
     a.protocol === b.protocol &&
     a.fraction === b.fraction &&
+    targetOf(a) === targetOf(b) &&
     a.test_labels !== undefined &&
     a.test_labels === b.test_labels
   );
 }
 
 const labelsOf = (r: ResultRow) => Array.from(r.test_labels ?? '', Number);
+const metricsOf = (r: ResultRow, labels: Labels): RowMetrics => rowMetrics(r.target, widthOf(r), labels);
+
+
 
 /** The row of the same cell and seed as `r` that `which` picks (a reference's method, another encoder's label). */
 const partner = (rows: ResultRow[], r: ResultRow, which: (x: ResultRow) => boolean) => rows.find((x) => x !== r && which(x) && x.seed === r.seed && x.scores && sameCell(r, x));
@@ -39,21 +52,31 @@ const partner = (rows: ResultRow[], r: ResultRow, which: (x: ResultRow) => boole
  * Rows without stored scores (older files) are left as they are.
  */
 export function pairRows(rows: ResultRow[], opts: { n?: number; seed?: number } = {}): ResultRow[] {
+  const boot = { n: opts.n ?? 1000, seed: opts.seed ?? 0 };
   return rows.map((r) => {
     if (!r.scores) return r;
     const paired: Record<string, PairedDiff> = {};
+    const labels = labelsOf(r);
+    const m = metricsOf(r, labels);
+    const outputs = r.outputs?.map((o) => ({ ...o }));
     for (const ref of REFERENCE_METHODS) {
       if (ref === r.method) continue;
       const q = partner(rows, r, (x) => x.method === ref);
       if (!q?.scores) continue;
-      const labels = labelsOf(r);
-      const d = (metric: typeof accuracy) => {
-        const e = pairedBootstrap(metric, labels, [r.scores!], [q.scores!], { n: opts.n ?? 1000, seed: opts.seed ?? 0 });
+      const d = (metric: Metric) => {
+        const e = pairedBootstrap(metric, labels, [r.scores!], [q.scores!], { ...boot, width: m.width, strata: m.strata });
         return { diff: e.estimate, ci: e.ci };
       };
-      paired[ref] = { accuracy: d(accuracy), auc: d(auc) };
+      paired[ref] = { accuracy: d(m.accuracy), auc: d(m.auc) };
+      // each output's ΔAUC on its own: one output's images resampled by its label, as a binary row's
+      outputs?.forEach((o, k) => {
+        if (o.auc === undefined || m.width === 1) return;
+        const e = pairedBootstrap(auc, column(labels, m.width, k), [column(r.scores!, m.width, k)], [column(q.scores!, m.width, k)], boot);
+        o.paired = { ...o.paired, [ref]: { diff: e.estimate, ci: e.ci } };
+      });
     }
-    return Object.keys(paired).length > 0 ? { ...r, paired } : r;
+    if (Object.keys(paired).length === 0) return r;
+    return { ...r, paired, ...(outputs ? { outputs } : {}) };
   });
 }
 
@@ -89,6 +112,20 @@ export interface EfficiencyCell {
   best?: { label: string; accuracy: SeedSummary; auc: SeedSummary };
   /** a variant's difference to the encoder it is a variant of (its row's `base`), when that was evaluated */
   base?: { label: string; accuracy: SeedSummary; auc: SeedSummary };
+  /** what was predicted (abnormal for rows before targets); `auc` is the macro mean of the outputs for classes and findings */
+  target: string;
+  /** rows of several outputs: each output's AUC over seeds and its difference to each reference */
+  outputs?: OutputCell[];
+}
+
+/** One output (a class, one-vs-rest, or a finding) of a label-efficiency cell. */
+export interface OutputCell {
+  name: string;
+  /** test images positive for it */
+  n_pos: number;
+  /** absent when the test split has one class for it */
+  auc?: SeedSummary;
+  vs: Record<string, SeedSummary>;
 }
 
 /**
@@ -101,7 +138,7 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
   const groups = new Map<string, ResultRow[]>();
   for (const r of rows) {
     if (!r.scores || !r.test_labels) continue;
-    const key = [r.data ?? '', r.size, r.protocol, r.label, r.fraction].join('|');
+    const key = [r.data ?? '', r.size, r.protocol, targetOf(r), r.label, r.fraction].join('|');
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);
@@ -111,20 +148,25 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
     g.sort((a, b) => a.seed - b.seed);
     const r0 = g[0];
     const labels = labelsOf(r0);
-    const summary = (metric: typeof accuracy, a: ResultRow[], b?: ResultRow[]): SeedSummary => {
-      const per = a.map((r, i) => metric(labels, r.scores!) - (b ? metric(labels, b[i].scores!) : 0));
-      const e = pairedBootstrap(metric, labels, a.map((r) => r.scores!), b?.map((r) => r.scores!), boot);
+    const m = metricsOf(r0, labels);
+    const summary = (metric: Metric, a: ResultRow[], b?: ResultRow[], k?: number): SeedSummary => {
+      // one output k of several: its column, resampled by its own label; else the whole row
+      const l = k === undefined ? labels : column(labels, m.width, k);
+      const sc = (r: ResultRow) => (k === undefined ? r.scores! : column(r.scores!, m.width, k));
+      const per = a.map((r, i) => metric(l, sc(r)) - (b ? metric(l, sc(b[i])) : 0));
+      const e = pairedBootstrap(metric, l, a.map(sc), b?.map(sc), k === undefined ? { ...boot, width: m.width, strata: m.strata } : boot);
       return { mean: e.estimate, sd: meanSd(per).sd, ci: e.ci };
     };
-    const against = (which: (x: ResultRow) => boolean) => {
+    const pairsWith = (which: (x: ResultRow) => boolean) => {
       const pairs = g.flatMap((r) => {
         const q = partner(rows, r, which);
         return q ? [[r, q] as const] : [];
       });
-      if (pairs.length === 0) return undefined;
-      const a = pairs.map((p) => p[0]);
-      const b = pairs.map((p) => p[1]);
-      return { accuracy: summary(accuracy, a, b), auc: summary(auc, a, b) };
+      return pairs.length === 0 ? undefined : { a: pairs.map((p) => p[0]), b: pairs.map((p) => p[1]) };
+    };
+    const against = (which: (x: ResultRow) => boolean) => {
+      const p = pairsWith(which);
+      return p && { accuracy: summary(m.accuracy, p.a, p.b), auc: summary(m.auc, p.a, p.b) };
     };
     const vs: EfficiencyCell['vs'] = {};
     for (const ref of REFERENCE_METHODS) {
@@ -132,10 +174,21 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       if (d) vs[ref] = d;
     }
     const rivals = [...groups.values()].filter((o) => o !== g && !isReference(o[0]) && sameCell(o[0], r0));
-    const meanAuc = (o: ResultRow[]) => o.reduce((s, r) => s + auc(labels, r.scores!), 0) / o.length;
+    const meanAuc = (o: ResultRow[]) => o.reduce((s, r) => s + m.auc(labels, r.scores!), 0) / o.length;
     const top = rivals.sort((x, y) => meanAuc(y) - meanAuc(x))[0];
     const best = top && !isReference(r0) ? against((x) => x.label === top[0].label) : undefined;
     const base = r0.base ? against((x) => x.label === r0.base) : undefined;
+    const outputs = m.width > 1 ? r0.outputs!.map((o, k) => outputCell(o.name, k)) : undefined;
+    function outputCell(name: string, k: number): OutputCell {
+      const nPos = r0.outputs![k].n_pos;
+      if (r0.outputs![k].auc === undefined) return { name, n_pos: nPos, vs: {} };
+      const vs: Record<string, SeedSummary> = {};
+      for (const ref of REFERENCE_METHODS) {
+        const p = ref === r0.method ? undefined : pairsWith((x) => x.method === ref);
+        if (p) vs[ref] = summary(auc, p.a, p.b, k);
+      }
+      return { name, n_pos: nPos, auc: summary(auc, g, undefined, k), vs };
+    }
     cells.push({
       data: r0.data ?? '',
       size: r0.size,
@@ -147,9 +200,11 @@ export function labelEfficiency(rows: ResultRow[], opts: { n?: number; seed?: nu
       fraction: r0.fraction,
       seeds: g.map((r) => r.seed),
       n_train: meanSd(g.map((r) => r.n_train ?? 0)).mean,
-      accuracy: summary(accuracy, g),
-      auc: summary(auc, g),
+      accuracy: summary(m.accuracy, g),
+      auc: summary(m.auc, g),
       vs,
+      target: r0.target ?? 'abnormal',
+      ...(outputs ? { outputs } : {}),
       ...(best ? { best: { label: top[0].label, ...best } } : {}),
       ...(base ? { base: { label: r0.base!, ...base } } : {}),
     });

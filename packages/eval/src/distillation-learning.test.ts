@@ -69,8 +69,10 @@ describe.skipIf(torch.skip)('BYOL and DINO learn at their default settings (torc
       const cache = openCache(cfg.cache.dir, 'fx', SIZE);
       const test = cache.indices('test');
       cache.close();
+      // 16 draws of each of the 32 test images: DINO's top-1 counts a few hits, and 128 samples left it at
+      // the bar by chance (2/128 with issue 28's views at seed 0; seeds 1-3 gave 7, 7, 3, the earlier views 6, 13, 4)
       const heldOutOf = async (engine: Awaited<ReturnType<typeof ENGINES.torch>>) =>
-        heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
+        heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 16 });
       const trainedEngine = await ENGINES.torch({ torch: { device: 'cpu' } });
       let trained: Awaited<ReturnType<typeof heldOutOf>>;
       try {

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { z } from 'zod';
 import { bootstrapCI } from './bootstrap.ts';
+import { ReliabilityBin } from './calibration.ts';
+import { FeatureHealth } from './feature-health.ts';
+import { OperatingPoint } from './operating-points.ts';
 import { STUDY_PROTOCOL } from './protocols/index.ts';
+import { TARGET_NAMES } from './targets.ts';
 import {
   accuracy,
   auc,
@@ -52,6 +56,28 @@ export const PairedDiff = z.object({ accuracy: Diff, auc: Diff });
 export type PairedDiff = z.infer<typeof PairedDiff>;
 
 /**
+ * One scored output of a row (abnormal; a class, one-vs-rest; a finding): its AUC, the operating
+ * points chosen on val and reported on test, calibration, and its AUC difference to each reference.
+ */
+export const OutputScore = z.object({
+  name: z.string().min(1),
+  /** test images positive for it */
+  n_pos: z.number().int().nonnegative(),
+  /** absent when the test split has only one class for it */
+  auc: Rate.optional(),
+  ci: Interval.optional(),
+  /** sensitivity at 90/95 % specificity and the reverse, thresholds from the val split (absent without one) */
+  operating: z.array(OperatingPoint).optional(),
+  /** expected calibration error of P(output) on test, 10 equal-width bins */
+  ece: Rate.optional(),
+  /** the reliability diagram: non-empty bins, mean prediction against share positive */
+  reliability: z.array(ReliabilityBin).optional(),
+  /** AUC of this row minus the reference row's, for this output, paired bootstrap 95% CI (by reference method) */
+  paired: z.record(z.string(), Diff).optional(),
+});
+export type OutputScore = z.infer<typeof OutputScore>;
+
+/**
  * One row of the results table: one encoder, evaluated at one image size under one protocol, label
  * fraction and seed. The encoder is its identity (`label`, `weights_sha256`): rows, pairings, tables and
  * plots are keyed by it, never by `method`, so two runs of one method stay two rows. Rates are
@@ -72,11 +98,18 @@ export const ResultRow = z.object({
   size: z.number().int().positive(),
   /** a name of PROTOCOLS */
   protocol: z.string().min(1),
+  /** what was predicted (absent in rows before targets: abnormal) */
+  target: z.enum(TARGET_NAMES).optional(),
   /** share of the labelled train split used (drawn by drawFractions; 1 = all of it) */
   fraction: z.number().gt(0).max(1),
   seed: z.number().int(),
+  /** abnormal: at 0.5; classes: top-1; findings: per (image, finding) at 0.5 */
   accuracy: Rate,
+  /** abnormal: AUC; classes and findings: the mean of the outputs' AUCs (macro) */
   auc: Rate,
+  /** classes and findings: AUC of every (image, output) pair pooled */
+  micro_auc: Rate.optional(),
+  /** classes and findings: the mean of the outputs' (at the decision: top-1, or 0.5) */
   balanced_accuracy: Rate,
   sensitivity: Rate,
   specificity: Rate,
@@ -94,10 +127,14 @@ export const ResultRow = z.object({
   data: z.string().optional(),
   /** where the encoder came from, when it is a pretext run */
   pretext: PretextInfo.optional(),
-  /** P(abnormal) per test image, in test-split order: what paired comparisons resample */
+  /** each output (P(abnormal); P(class); P(finding)) per test image, row-major in test-split order: what paired comparisons resample */
   scores: z.array(Rate).optional(),
-  /** test labels as a string of '0'/'1', same order as scores */
+  /** the outputs' truth as a string of '0'/'1', same order as scores */
   test_labels: z.string().regex(/^[01]*$/).optional(),
+  /** per output: AUC, operating points, calibration, paired differences */
+  outputs: z.array(OutputScore).optional(),
+  /** a frozen protocol's row: how usable the encoder's train features were (share constant, dead, scale) */
+  feature_health: FeatureHealth.optional(),
   /** differences to the reference encoders (by method: random, random-bn, imagenet) on the same test images (same size, protocol, fraction, seed) */
   paired: z.record(z.string(), PairedDiff).optional(),
 });
@@ -122,7 +159,7 @@ export function parseRow(raw: unknown): ResultRow {
   return ResultRow.parse({ ...row, label: init, method: plus > 0 ? init.slice(0, plus) : init, ...(plus > 0 ? { base: init.slice(0, plus) } : {}) });
 }
 
-export const RESULTS_VERSION = 2;
+export const RESULTS_VERSION = 3;
 export const ResultsFile = z.object({
   version: z.literal(RESULTS_VERSION),
   /** ISO 8601 timestamp */
@@ -131,7 +168,7 @@ export const ResultsFile = z.object({
 });
 export type ResultsFile = z.infer<typeof ResultsFile>;
 
-/** A results.json of this version or of version 1 (its rows upgraded by parseRow). */
+/** A results.json of this version or of versions 1 and 2 (version 2 rows are this version's without targets: abnormal; version 1 rows upgraded by parseRow). */
 export function readResultsFile(path: string): ResultsFile {
   let raw: unknown;
   try {
@@ -139,7 +176,7 @@ export function readResultsFile(path: string): ResultsFile {
   } catch (err) {
     throw new Error(`${path}: cannot read results JSON (${(err as Error).message}); re-run the evaluation`);
   }
-  const parsed = z.object({ version: z.union([z.literal(1), z.literal(RESULTS_VERSION)]), created: z.string().min(1), rows: z.array(z.unknown()) }).safeParse(raw);
+  const parsed = z.object({ version: z.union([z.literal(1), z.literal(2), z.literal(RESULTS_VERSION)]), created: z.string().min(1), rows: z.array(z.unknown()) }).safeParse(raw);
   if (!parsed.success) throw new Error(`${path}: not a valid results file: ${z.prettifyError(parsed.error)}`);
   try {
     return { version: RESULTS_VERSION, created: parsed.data.created, rows: parsed.data.rows.map(parseRow) };

@@ -38,6 +38,8 @@ export interface FinetuneInput {
   train: LabelledRows;
   val?: LabelledRows;
   options?: FinetuneOptions;
+  /** classes of the softmax head (default 2: normal, abnormal); labels are class indices */
+  classes?: number;
   onEpoch?: (log: EpochLog) => void;
   /** after every update: `done` of `total` updates (progress bars) with the batch's loss and accuracy */
   onStep?: (p: { done: number; total: number; epoch: number; loss: number; accuracy: number }) => void;
@@ -50,8 +52,8 @@ export function finetuneStepsPerEpoch(n: number, batchSize: number): number {
   return full + (rest >= 2 || (rest === 1 && n < 2) ? 1 : 0);
 }
 
-export function finetuneHead(hidden: number): HeadSpec {
-  return { kind: 'classifier', views: 1, hidden, classes: 2 };
+export function finetuneHead(hidden: number, classes = 2): HeadSpec {
+  return { kind: 'classifier', views: 1, hidden, classes };
 }
 
 function batchOf(images: ImageSource, rows: ArrayLike<number>, labels: ArrayLike<number>, order: ArrayLike<number>, start: number, count: number): Batch {
@@ -73,7 +75,7 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
   const n = train.rows.length;
   if (n === 0) throw new Error('finetune: the train split is empty');
   if (train.labels.length !== n) throw new Error(`finetune: ${n} train rows but ${train.labels.length} labels`);
-  const head = finetuneHead(o.hidden);
+  const head = finetuneHead(o.hidden, input.classes ?? 2);
   const weights = initWeights(encoder, head, o.seed);
   for (const [name, t] of input.weights) {
     const want = weights.get(name);
@@ -125,8 +127,8 @@ export async function finetune(input: FinetuneInput): Promise<{ weights: Weights
   return { weights: (await engine.state()).weights, history };
 }
 
-/** P(abnormal) from encoder features through the fine-tuned head (fc1 + ReLU, fc2, softmax). */
-export function headProbs(weights: Weights, features: Float32Array, dim: number): Float32Array {
+/** The softmax over the classes from encoder features through the fine-tuned head (fc1 + ReLU, fc2), rows x classes. */
+export function headOutputs(weights: Weights, features: Float32Array, dim: number): Float32Array {
   const get = (name: string) => {
     const t = weights.get(name);
     if (!t) throw new Error(`headProbs: weight ${name} missing`);
@@ -137,25 +139,38 @@ export function headProbs(weights: Weights, features: Float32Array, dim: number)
   const w2 = get('head.fc2.weight');
   const b2 = get('head.fc2.bias');
   const hidden = b1.length;
+  const C = b2.length;
   if (w1.length !== hidden * dim) throw new Error(`headProbs: head.fc1 takes ${w1.length / hidden} features, the encoder gives ${dim}`);
   const rows = features.length / dim;
-  const out = new Float32Array(rows);
+  const out = new Float32Array(rows * C);
   const a = new Float64Array(hidden);
+  const l = new Float64Array(C);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < hidden; k++) {
       let s = b1[k];
       for (let j = 0; j < dim; j++) s += w1[k * dim + j] * features[r * dim + j];
       a[k] = Math.max(s, 0);
     }
-    let l0 = b2[0];
-    let l1 = b2[1];
-    for (let k = 0; k < hidden; k++) {
-      l0 += w2[k] * a[k];
-      l1 += w2[hidden + k] * a[k];
+    let m = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < C; c++) {
+      l[c] = b2[c];
+      for (let k = 0; k < hidden; k++) l[c] += w2[c * hidden + k] * a[k];
+      m = Math.max(m, l[c]);
     }
-    out[r] = 1 / (1 + Math.exp(l0 - l1));
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += Math.exp(l[c] - m);
+    for (let c = 0; c < C; c++) out[r * C + c] = Math.exp(l[c] - m) / sum;
   }
   return out;
+}
+
+/** P(abnormal) from encoder features through a fine-tuned binary head. */
+export function headProbs(weights: Weights, features: Float32Array, dim: number): Float32Array {
+  const all = headOutputs(weights, features, dim);
+  const rows = features.length / dim;
+  const C = all.length / rows;
+  if (C !== 2) throw new Error(`headProbs: the head has ${C} classes, not normal vs abnormal; use headOutputs`);
+  return Float32Array.from({ length: rows }, (_, r) => all[r * 2 + 1]);
 }
 
 export interface FinetuneEvaluationInput extends FinetuneInput {
@@ -168,11 +183,23 @@ export interface FinetuneEvaluationInput extends FinetuneInput {
  * features with onnxruntime and applies the tuned head to them: the same scoring path as the
  * frozen protocols, and no engine API beyond init/trainStep/evalStep/state.
  */
-export async function finetuneEvaluation(input: FinetuneEvaluationInput): Promise<{ probs: Float32Array; history: EpochLog[]; weights: Weights }> {
+export async function finetuneEvaluation(
+  input: FinetuneEvaluationInput,
+): Promise<{ probs: Float32Array; outputs: Float32Array; valOutputs?: Float32Array; history: EpochLog[]; weights: Weights }> {
   const tuned = await finetune(input);
   const encoderOnly = new Map([...tuned.weights].filter(([name]) => !name.startsWith('head.')));
   const { session } = await openEncoderSession(encoderOnnx(input.encoder, encoderOnly), { provider: input.provider ?? 'cpu' });
-  const f = await extractFeatures({ session, images: input.images, indices: input.test.rows });
-  await session.release?.();
-  return { probs: headProbs(tuned.weights, f.features, f.dim), history: tuned.history, weights: tuned.weights };
+  const scored = async (rows: number[]) => {
+    const f = await extractFeatures({ session, images: input.images, indices: rows });
+    return headOutputs(tuned.weights, f.features, f.dim);
+  };
+  try {
+    const outputs = await scored(input.test.rows);
+    const valOutputs = input.val && input.val.rows.length > 0 ? await scored(input.val.rows) : undefined;
+    const C = input.classes ?? 2;
+    const probs = C === 2 ? Float32Array.from({ length: outputs.length / 2 }, (_, r) => outputs[r * 2 + 1]) : outputs;
+    return { probs, outputs, ...(valOutputs ? { valOutputs } : {}), history: tuned.history, weights: tuned.weights };
+  } finally {
+    await session.release?.();
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knnScores } from './knn.ts';
+import { knnScores, knnVotes } from './knn.ts';
 import { PROTOCOLS } from './protocols/index.ts';
 import { frozenRun } from './testing/frozen-run.ts';
 import { accuracy, auc, majorityAccuracy } from './metrics.ts';
@@ -64,6 +64,37 @@ describe('knnScores', () => {
     const options = PROTOCOLS.knn.options.parse({ k: 5 });
     expect(options).toEqual({ k: 5, temperature: 0.07, standardise: true });
     expect(Array.from((await PROTOCOLS.knn.run(frozenRun({ dim: 64, train, test }, options))).probs)).toEqual(Array.from(scores));
+  });
+
+  it('votes per class (softmax targets) and per output (several per image) as a brute-force reference does', async () => {
+    const fx = await loadFixture(32);
+    const rows = splitIndices(fx, 'train');
+    const train = thumbnailSplit(fx, rows.filter((_, i) => i % 3 !== 0), 'diagnosis');
+    const test = thumbnailSplit(fx, rows.filter((_, i) => i % 3 === 0), 'diagnosis');
+    const cause = (r: number) => (fx.files[r].includes('_virus_') ? 2 : fx.files[r].includes('_bacteria_') ? 1 : 0);
+    const trainRows = rows.filter((_, i) => i % 3 !== 0);
+    const classes = Int32Array.from(trainRows, cause);
+    // findings: [pneumonia, virus]
+    const findings = Int32Array.from(trainRows.flatMap((r) => [cause(r) > 0 ? 1 : 0, cause(r) === 2 ? 1 : 0]));
+    const dim = 64;
+    const o = { k: 7, temperature: 0.1, standardise: false };
+    const perClass = knnVotes(dim, { ...train, labels: classes }, { ...test, labels: new Int32Array(test.labels.length) }, o, { kind: 'softmax', classes: 3 });
+    const perOutput = knnVotes(dim, { ...train, labels: findings }, { ...test, labels: new Int32Array(2 * test.labels.length) }, o, { kind: 'sigmoid', outputs: 2 });
+    const unit = (f: Float32Array, r: number) => {
+      const v = Array.from(f.subarray(r * dim, (r + 1) * dim));
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    for (let t = 0; t < test.labels.length; t++) {
+      const q = unit(test.features, t);
+      const top = Array.from({ length: classes.length }, (_, r) => ({ r, s: unit(train.features, r).reduce((a, x, j) => a + x * q[j], 0) }))
+        .sort((a, b) => b.s - a.s || a.r - b.r)
+        .slice(0, o.k);
+      const w = top.map((x) => Math.exp(x.s / o.temperature));
+      const all = w.reduce((a, x) => a + x, 0);
+      for (let c = 0; c < 3; c++) expect(perClass[t * 3 + c]).toBeCloseTo(top.reduce((a, x, i) => a + (classes[x.r] === c ? w[i] : 0), 0) / all, 5);
+      for (let k = 0; k < 2; k++) expect(perOutput[t * 2 + k]).toBeCloseTo(top.reduce((a, x, i) => a + (findings[x.r * 2 + k] === 1 ? w[i] : 0), 0) / all, 5);
+    }
   });
 
   it('rejects mismatched shapes', () => {

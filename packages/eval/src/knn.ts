@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bool, int, num } from './option-fields.ts';
-import { type FeatureSplit, type Standardiser, standardiser } from './linear.ts';
+import { BINARY_HEAD, type FeatureSplit, type HeadKind, type Standardiser, standardiser } from './linear.ts';
 
 /**
  * Cosine k-nearest-neighbour classifier on frozen features: a second, training-free probe of
@@ -13,7 +13,7 @@ export const KnnOptions = z
   .object({
     k: int().positive().default(20).describe('neighbours that vote'),
     /** larger T tends to an unweighted majority */
-    temperature: num().positive().default(0.07).describe('vote temperature T: weights exp(similarity / T), as in InstDisc and DINO'),
+    temperature: num().positive().default(0.07).describe('vote temperature T: weights exp(similarity / T), as in InstDisc (Wu et al. 2018)'),
     /**
      * post-ReLU features are all positive, and uncentred cosine mostly compares their mean
      */
@@ -36,10 +36,22 @@ function normalisedRows(features: Float32Array, dim: number, z?: Standardiser): 
 
 /** P(abnormal) per test row: the abnormal share of the exp(sim / T)-weighted votes of its k nearest train rows. */
 export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, options: KnnOptions = {}): Float32Array {
+  const votes = knnVotes(dim, train, test, options, BINARY_HEAD);
+  return Float32Array.from({ length: votes.length / 2 }, (_, i) => votes[i * 2 + 1]);
+}
+
+/**
+ * Per test row, the exp(sim / T)-weighted votes of its k nearest train rows: each class's share (a
+ * softmax target: rows x classes), or for several labels per image each output's share of the votes
+ * of neighbours that have it (rows x outputs; `labels` row-major 0/1).
+ */
+export function knnVotes(dim: number, train: FeatureSplit, test: FeatureSplit, options: KnnOptions, kind: HeadKind): Float32Array {
   const { k: kWanted, standardise, temperature } = KnnOptions.parse(options);
-  const nTrain = train.labels.length;
-  const nTest = test.labels.length;
-  if (train.features.length !== nTrain * dim || test.features.length !== nTest * dim) {
+  const C = kind.kind === 'softmax' ? kind.classes : kind.outputs;
+  const perRow = kind.kind === 'softmax' ? 1 : C;
+  const nTrain = train.features.length / dim;
+  const nTest = test.features.length / dim;
+  if (!Number.isInteger(nTrain) || !Number.isInteger(nTest) || train.labels.length !== nTrain * perRow || test.labels.length !== nTest * perRow) {
     throw new Error(`knnScores: features do not match labels x dim ${dim} (train ${train.features.length}, test ${test.features.length})`);
   }
   if (nTrain === 0) throw new Error('knnScores: the train split is empty');
@@ -49,7 +61,8 @@ export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, 
   const b = normalisedRows(test.features, dim, z);
   const topSim = new Float64Array(k);
   const topIdx = new Int32Array(k);
-  const out = new Float32Array(nTest);
+  const votes = new Float64Array(C);
+  const out = new Float32Array(nTest * C);
   for (let t = 0; t < nTest; t++) {
     topSim.fill(Number.NEGATIVE_INFINITY);
     topIdx.fill(-1);
@@ -69,14 +82,16 @@ export function knnScores(dim: number, train: FeatureSplit, test: FeatureSplit, 
       topIdx[p] = r;
     }
     // weights relative to the nearest row: exp((s - s0) / T) in (0, 1], no overflow at small T
-    let pos = 0;
+    votes.fill(0);
     let all = 0;
     for (let q = 0; q < k; q++) {
       const w = Math.exp((topSim[q] - topSim[0]) / temperature);
       all += w;
-      if (train.labels[topIdx[q]] === 1) pos += w;
+      const r = topIdx[q];
+      if (kind.kind === 'softmax') votes[train.labels[r]] += w;
+      else for (let c = 0; c < C; c++) if (train.labels[r * C + c] === 1) votes[c] += w;
     }
-    out[t] = pos / all;
+    for (let c = 0; c < C; c++) out[t * C + c] = votes[c] / all;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from './protocols/index.ts';
-import { EvalSettings, ExtractionSettings } from './settings.ts';
+import { EvalInputError } from './identity.ts';
+import { EvalGrid, EvalSettings, ExtractionSettings } from './settings.ts';
 
 /** One field of EvalSettings as a command-line flag. */
 export interface OptionFlag {
@@ -56,7 +57,7 @@ function flagsOf(schema: z.ZodObject, o: { path: string[]; prefix?: string; name
  * and the options of each protocol asked for (their help names the protocol).
  */
 export function evalFlags(o: { grid?: boolean; protocols?: ProtocolName[] } = {}): OptionFlag[] {
-  const grid = o.grid === false ? [] : flagsOf(EvalSettings.pick({ protocols: true, fractions: true, seeds: true }), { path: [], names: { protocols: 'protocol' } });
+  const grid = o.grid === false ? [] : flagsOf(EvalGrid, { path: [], names: { protocols: 'protocol' } });
   const perProtocol = (o.protocols ?? PROTOCOL_NAMES).flatMap((p) => {
     const { options, flagPrefix, flagNames } = PROTOCOLS[p];
     return flagsOf(options, { path: [p], prefix: flagPrefix, names: flagNames as Record<string, string>, group: p });
@@ -73,5 +74,8 @@ export function settingsFromFlags(flags: OptionFlag[], given: Record<string, unk
     for (const p of f.path.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
     at[f.path.at(-1)!] = given[f.key];
   }
-  return EvalSettings.parse({ ...raw, ...fixed });
+  const r = EvalSettings.safeParse({ ...raw, ...fixed });
+  // what is wrong across options (a --target a protocol cannot predict) is the user's to fix: a usage error in the CLI
+  if (!r.success) throw new EvalInputError(r.error.issues.map((i) => (i.message.startsWith('--') ? i.message : `${i.path.join('.')}: ${i.message}`)).join('; '));
+  return r.data;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commaList, int } from './option-fields.ts';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName, STUDY_PROTOCOL } from './protocols/index.ts';
 import { SessionOptions } from './session.ts';
+import { TargetOption } from './targets.ts';
 
 /** How frozen features are extracted: onnxruntime and torch agree within 1e-3, so none of it is recorded in a row. */
 export const ExtractionSettings = z
@@ -24,7 +25,7 @@ const protocolOptions = Object.fromEntries(PROTOCOL_NAMES.map((n) => [n, (PROTOC
  * What to evaluate and how: the `eval:` block of a reproduce config, and what the flags of `eval` and
  * `linear` become. Made from the protocol registry: a protocol's options live under its name.
  */
-export const EvalSettings = z
+const EvalSettingsFields = z
   .object({
     protocols: commaList(z.enum(PROTOCOL_NAMES))
       .refine(unique, once('protocol'))
@@ -35,10 +36,23 @@ export const EvalSettings = z
       .default([1])
       .describe('label fractions of the train split, nested per seed, e.g. 0.01,0.1,1 (1 = all labels)'),
     seeds: int().positive().default(1).describe('seeds per cell: head seeds and fraction draws'),
+    target: TargetOption,
     ...ExtractionSettings.shape,
     ...protocolOptions,
   })
   .strict();
+
+/** What a grid of rows is: protocols, fractions, seeds and the target (the flags `eval` and reproduce's `eval:` lead with). */
+export const EvalGrid = EvalSettingsFields.pick({ protocols: true, fractions: true, seeds: true, target: true });
+
+export const EvalSettings = EvalSettingsFields.superRefine((s, ctx) => {
+    for (const p of s.protocols) {
+      const can = PROTOCOLS[p].targets;
+      if (can && !can.includes(s.target)) {
+        ctx.addIssue({ code: 'custom', path: ['target'], message: `--target ${s.target}: the ${p} protocol predicts ${can.join(' or ')} only; drop it from --protocol for this target` });
+      }
+    }
+  });
 export type EvalSettings = z.infer<typeof EvalSettings>;
 
 /** The options a row of `protocol` records, and must match to be reused: its settings less the runtime ones (an engine choice). */

@@ -1,4 +1,4 @@
-import { type DatasetCache, createRng, deriveSeed, evalTaskOptions, getSampler } from '@cxr-ssl/data';
+import { type DatasetCache, createRng, deriveSeed, evalTaskOptions, getSampler, paintSample } from '@cxr-ssl/data';
 
 /**
  * The shortcut probe: how much of a pretext task a trivial classifier solves from summary numbers.
@@ -46,7 +46,7 @@ export function shortcutProbe(cache: DatasetCache, task: string, options: Record
   const sample = (rows: number[], split: number) =>
     rows.flatMap((i) =>
       Array.from({ length: draws }, (_, d) => {
-        const s = sampler.sample(cache.get(i), createRng(deriveSeed(i, d, split)), opts);
+        const s = paintSample(sampler, cache.get(i), createRng(deriveSeed(i, d, split)), opts);
         return { f: viewFeatures(s.x, shape.views, shape.patch), y: s.y! };
       }),
     );

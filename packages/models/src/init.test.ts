@@ -55,6 +55,18 @@ describe('initWeights', () => {
     }
   });
 
+  it("counts a grouped conv's fan-out per group: MobileNetV2's depthwise kernels get sqrt(2 / 9), not torch's sqrt(2 / (9 x channels))", () => {
+    const w = initWeights(encoderSpec('mobilenetv2-0.35'), undefined, 0);
+    // block_16_depthwise: 336 channels, groups 336, 3 x 3
+    const dw = w.get('block_16_depthwise.weight')!;
+    expect(dw.shape).toEqual([336, 1, 3, 3]);
+    expect(stats(dw.data).std / Math.sqrt(2 / 9)).toBeGreaterThan(0.97);
+    expect(stats(dw.data).std / Math.sqrt(2 / 9)).toBeLessThan(1.03);
+    // an ungrouped 1 x 1 conv keeps torchvision's fan-out: block_16_project 336 -> 112
+    expect(stats(w.get('block_16_project.weight')!.data).std / Math.sqrt(2 / 112)).toBeGreaterThan(0.97);
+    expect(stats(w.get('block_16_project.weight')!.data).std / Math.sqrt(2 / 112)).toBeLessThan(1.03);
+  });
+
   // What matters for learning is the scale of the logits: torchvision's N(0, 0.01) dense init on
   // an unnormalised VGG gave logits ~3e-4 and no gradient to the convolutions.
   it('gives rotation logits of order 0.1 on real X-rays (vgg-small-bn and resnet18, training-mode BN)', async () => {

@@ -11,9 +11,13 @@ function initOne(w: WeightShape, seed: number, denseFanIn: FanIn): Float32Array 
   const data = new Float32Array(size);
   switch (w.kind) {
     case 'conv.weight': {
-      // Kaiming normal, mode fan_out, relu gain (torchvision VGG/ResNet): std = sqrt(2 / (out * k * k))
+      // Kaiming normal, mode fan_out, relu gain (torchvision VGG/ResNet): std = sqrt(2 / fan_out).
+      // fan_out counts the outputs one input reaches, out / groups x k x k: torch's formula ignores
+      // groups (pytorch/pytorch#23854), so a depthwise kernel there gets sqrt(channels) too small a
+      // scale. BatchNorm after it hides that; without it (MobileNetV2 with its BatchNorm folded) 17
+      // depthwise convs shrank the random features to ~1e-9, and a probe saw them as constant.
       const [out, , kh, kw] = w.shape;
-      return fillNormal(data, Math.sqrt(2 / (out * kh * kw)), seed, w.name);
+      return fillNormal(data, Math.sqrt(2 / ((out / (w.groups ?? 1)) * kh * kw)), seed, w.name);
     }
     case 'dense.weight':
       // torch.nn.Linear's default: U(-1/sqrt(in), 1/sqrt(in)). torchvision's N(0, 0.01) was meant for a
@@ -33,7 +37,7 @@ function initOne(w: WeightShape, seed: number, denseFanIn: FanIn): Float32Array 
 
 /**
  * Fresh canonical weights (encoder, then head if given), initialised like PyTorch/torchvision:
- * Kaiming normal (fan_out, relu) conv kernels with zero bias, BatchNorm scale 1 / shift 0 /
+ * Kaiming normal (fan_out per group, relu) conv kernels with zero bias, BatchNorm scale 1 / shift 0 /
  * running statistics (0, 1), dense layers torch.nn.Linear's fan-in uniform (weight and bias).
  * Deterministic: the same (specs, seed) always gives the same bytes.
  */

@@ -5,6 +5,8 @@ export interface WeightShape {
   name: string;
   shape: number[];
   kind: 'conv.weight' | 'dense.weight' | 'bias' | 'bn.weight' | 'bn.running_mean' | 'bn.running_var';
+  /** a conv's groups (depthwise: its channels): each input reaches out / groups outputs */
+  groups?: number;
 }
 
 /**
@@ -15,7 +17,7 @@ export function encoderWeightsShapes(encoder: EncoderSpec): WeightShape[] {
   const shapes: WeightShape[] = [];
   for (const op of encoder.ops) {
     if (op.op === 'conv') {
-      shapes.push({ name: `${op.name}.weight`, shape: [op.out, op.in / op.groups, op.k, op.k], kind: 'conv.weight' });
+      shapes.push({ name: `${op.name}.weight`, shape: [op.out, op.in / op.groups, op.k, op.k], kind: 'conv.weight', groups: op.groups });
       if (op.bias) shapes.push({ name: `${op.name}.bias`, shape: [op.out], kind: 'bias' });
     } else if (op.op === 'bn') {
       const c = [op.channels];

@@ -14,6 +14,7 @@ from .lars import LARS
 from .methods import make_hook
 from .model import PretextNet, canonical_state
 from .protocol import ProtocolError, buffer_of
+from .render import PlanError, Renderer, check_block
 from cxr_ssl.safetensors_io import read_safetensors, write_safetensors
 
 RING = 4  # staging slots: a slot is reused only after its host->device copy has finished
@@ -131,6 +132,7 @@ class Trainer:
         self.slots = [None] * RING
         self.slot = 0
         self.copy_stream = None
+        self.renderer = None  # made by the first planned batch
         self.last_resolved = None  # (time, samples) for samplesPerSec
 
     def describe(self):
@@ -139,20 +141,24 @@ class Trainer:
         return 'cpu (%d threads%s)%s' % (torch.get_num_threads(), ', fp64' if self.dtype == 'fp64' else '', ddp.describe())
 
     # -- staging: the reader fills host buffers in place, then they go to the device -------------
-    def staging(self, nx, ny):
-        """-> (x host tensor uint8 [nx], y host tensor int32 [ny], slot); pinned on CUDA."""
+    def staging(self, nx, ny, nf=0):
+        """-> (x host tensor uint8 [nx], y host tensor int32 [ny], plan rows float64 [nf], slot); pinned on CUDA."""
         self.slot = (self.slot + 1) % RING
         slot = self.slots[self.slot]
         if slot is not None and slot[2] is not None:
             slot[2].synchronize()  # the copy that last used this slot has landed
-        if slot is None or slot[0].numel() < nx or slot[1].numel() < ny:
+        if slot is None or slot[0].numel() < nx or slot[1].numel() < ny or slot[3].numel() < nf:
             pin = self.cuda
             slot = [torch.empty(max(nx, 1), dtype=torch.uint8, pin_memory=pin),
-                    torch.empty(max(ny, 1), dtype=torch.int32, pin_memory=pin), None]
+                    torch.empty(max(ny, 1), dtype=torch.int32, pin_memory=pin), None,
+                    torch.empty(max(nf, 1), dtype=torch.float64, pin_memory=pin)]
             self.slots[self.slot] = slot
-        return slot[0][:nx], slot[1][:ny], slot
+        return slot[0][:nx], slot[1][:ny], slot[3][:nf], slot
 
     def read_batch(self, reader, header):
+        """-> (x, y) of a train/eval/forward request: x [B, V, P, P] uint8 on the device, or (global, local)
+        crops of a multi-crop method. A planned batch (`render` in the header) brings the cache images and
+        the views' plans; they are painted here, on the device (cxr_torch/render)."""
         shape, local = header.get('shape'), header.get('local')
         for name, s in (('shape', shape), ('local', local)):
             if (s is not None or name == 'shape') and not (isinstance(s, list) and len(s) == 4 and all(isinstance(d, int) and d > 0 for d in s)):
@@ -160,14 +166,23 @@ class Trainer:
         if local is not None and local[0] != shape[0]:
             raise ProtocolError('%s: "local" has %d samples, "shape" %d' % (header['type'], local[0], shape[0]))
         b, v, p, q = shape
-        nw = b * v * p * q
-        nx = nw + (local[0] * local[1] * local[2] * local[3] if local else 0)  # multi-crop: the local block follows
         ny = b if header.get('labels', True) else 0
-        if header.get('bytes') != nx + 4 * ny:
-            raise ProtocolError('%s: payload is %s bytes, shape %s needs %d (uint8 x) + %d (int32 y)' % (
-                header['type'], header.get('bytes'), shape, nx, 4 * ny))
-        hx, hy, slot = self.staging(nx, ny)
-        if not reader.read_into(buffer_of(hx)) or (ny and not reader.read_into(buffer_of(hy))):
+        render = header.get('render')
+        blocks = self.plan_blocks(header, render, shape, local) if render is not None else []
+        if render is not None:
+            nw = 0
+            nx = b * render['size'] ** 2
+            nf = sum(b * views * block['width'] for _, block, views, _ in blocks)
+            what = '%d images of %d px (uint8) + %d plan numbers (float64)' % (b, render['size'], nf)
+        else:
+            nw = b * v * p * q
+            nx = nw + (local[0] * local[1] * local[2] * local[3] if local else 0)  # multi-crop: the local block follows
+            nf = 0
+            what = 'shape %s needs %d (uint8 x)' % (shape, nx)
+        if header.get('bytes') != nx + 8 * nf + 4 * ny:
+            raise ProtocolError('%s: payload is %s bytes, %s + %d (int32 y)' % (header['type'], header.get('bytes'), what, 4 * ny))
+        hx, hy, hf, slot = self.staging(nx, ny, nf)
+        if not reader.read_into(buffer_of(hx)) or (nf and not reader.read_into(buffer_of(hf))) or (ny and not reader.read_into(buffer_of(hy))):
             raise ProtocolError('stdin closed inside a %s payload' % header['type'])
         if self.cuda:
             # on a side stream, so the copy of batch n+1 overlaps step n; the compute stream waits for it
@@ -185,8 +200,34 @@ class Trainer:
             slot[2] = ev
         else:
             x, y = hx, hy
+        y = y.long() if ny else None
+        if render is not None:
+            images = x.view(b, render['size'], render['size'])
+            painted, at = [], 0
+            for _, block, views, _ in blocks:
+                rows = hf[at:at + b * views * block['width']].view(b * views, block['width'])
+                at += rows.numel()
+                painted.append(self.renderer.render(images, block['program'], rows, views))
+            return (tuple(painted) if local else painted[0]), y
         whole = x[:nw].view(b, v, p, q)
-        return (whole, x[nw:].view(*local)) if local else whole, (y.long() if ny else None)
+        return (whole, x[nw:].view(*local)) if local else whole, y
+
+    def plan_blocks(self, header, render, shape, local):
+        """The header's plan blocks, checked against the batch shape: [(name, block, views, patch)]."""
+        size = render.get('size') if isinstance(render, dict) else None
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ProtocolError('%s: "render" must be {size, views, local?} with a positive image size, got %r' % (header['type'], render))
+        if ('local' in render) != (local is not None):
+            raise ProtocolError('%s: "render.local" and "local" must come together' % header['type'])
+        blocks = [('views', render.get('views'), shape[1], shape[2])] + ([('local', render['local'], local[1], local[2])] if local else [])
+        for name, block, views, patch in blocks:
+            try:
+                check_block('render.' + name, block, views, patch, size)
+            except PlanError as e:
+                raise ProtocolError('%s: %s' % (header['type'], e)) from None
+        if self.renderer is None:
+            self.renderer = Renderer(self.device)
+        return blocks
 
     def forward(self, x):
         """The network under the trainer's mixed precision; losses do their arithmetic in fp32 outside it."""

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OptimizerConfig } from './engine.ts';
+import { RenderOption } from './render.ts';
 import { DEFAULT_SCHEDULE, Schedule } from './schedule.ts';
 
 /** A pretext run, fully resolved: what config.json in the run folder holds. */
@@ -24,6 +25,8 @@ export const PretextConfig = z
     init: z.string().default('random'),
     /** batch-sampling worker threads; 0 = in the training thread; default: cores - 2 (max 8) from 4 cores up, else 0 */
     workers: z.number().int().nonnegative().optional(),
+    /** who paints the views (render.ts) */
+    render: RenderOption,
     /** log a metrics line every N steps */
     logEvery: z.number().int().positive().default(10),
     /** a held-out pass (pretext metric and collapse measure) every N steps, and at the end; default: heldOutInterval() */

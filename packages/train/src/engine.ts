@@ -102,6 +102,11 @@ export interface Engine {
    * (checkpoints, metrics, encoder come from global rank 0). Default true.
    */
   readonly writesRun?: boolean;
+  /**
+   * Where the engine paints planned batches (batch.planned, see render.ts), once init() has run:
+   * 'cuda' or 'cpu'; absent when it has no renderer of its own (it then paints them with TypeScript's).
+   */
+  readonly rendersOn?: 'cuda' | 'cpu';
   init(init: EngineInit): Promise<void>;
   /** one update; `scalars` are the step's lr and the method's own per-step scalars (see StepScalars) */
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult>;

@@ -1,6 +1,7 @@
 export * from './engine.ts';
 export * from './engines/index.ts';
 export * from './config.ts';
+export * from './render.ts';
 export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';

@@ -16,6 +16,7 @@ import { type HeldOutLine, type MetricsLine, MetricsLog } from './metrics-log.ts
 import { type HealthNote, RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { heldOutPretext } from './pretext-eval.ts';
+import { type Renderer, resolveRenderer } from './render.ts';
 import { lrAt, warmupSteps } from './schedule.ts';
 import { checkMethod, type MethodRun, runMethod, runProblem, withMethodLr } from './method-options.ts';
 
@@ -25,7 +26,7 @@ export type PhaseSeconds = { init: number; steps: number; heldOut: number; check
 export type PretextEvent =
   /** cleared: a sign reported earlier has gone (run-health.ts) */
   | { type: 'warning'; message: string; cleared?: boolean }
-  | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string }
+  | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string; renderer: Renderer }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; lr: number }
   | ({ type: 'heldout' } & HeldOutLine)
@@ -156,13 +157,14 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   const initStart = performance.now();
   await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
   seconds.init = (performance.now() - initStart) / 1000;
-  onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device });
+  const renderer = resolveRenderer(cfg.render, engine);
+  onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device, renderer });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const scalarsOf = (s: number) => method.scalarsAt(s, totalSteps, lrOf(s));
-  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers };
+  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
   const log = (line: MetricsLine) => {
     metrics?.append(line);
     loggers?.write(line);

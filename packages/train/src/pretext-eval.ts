@@ -1,4 +1,4 @@
-import { type Batch, type BatchStreamOptions, createBatchStream } from '@cxr-ssl/data';
+import { type Batch, type BatchStreamOptions, createBatchStream, painted } from '@cxr-ssl/data';
 import { type EmbeddingStats, embeddingStats } from './collapse.ts';
 import type { Engine } from './engine.ts';
 
@@ -57,7 +57,9 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   const encoderRows = new RowCollector();
   const rows = o.collapse && engine.forward ? { encoder: encoderRows, embedding: o.collapse.headPart > 0 ? new RowCollector() : encoderRows } : undefined;
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
-    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
+    // painted here whatever renders the run's training batches (--render): the figures do not depend on it,
+    // and the collapse measure's forward takes painted views; a held-out pass is a few batches
+    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false, paint: true });
     for await (const b of stream) {
       const r = await engine.evalStep(b);
       const n = b.shape[0];
@@ -86,7 +88,7 @@ function collapseOf(rows: { embedding: RowCollector; encoder: RowCollector }): {
 /** The whole-size views of a batch through engine.forward: encoder features and, with headPart > 0, the head's embedding. */
 async function collectRows(engine: Engine, b: Batch, headPart: number, rows: { embedding: RowCollector; encoder: RowCollector }): Promise<void> {
   const whole = b.shape.reduce((a, c) => a * c, 1); // multi-crop: the local crops follow, left out
-  const { features, logits } = await engine.forward!(b.x.subarray(0, whole), b.shape);
+  const { features, logits } = await engine.forward!(painted(b).x.subarray(0, whole), b.shape);
   const [n, views, width] = features.shape;
   for (let i = 0; i < n * views; i++) rows.encoder.add(features.data.subarray(i * width, (i + 1) * width));
   if (rows.embedding === rows.encoder) return;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type EvalSettings, type ResultRow, evalFlags, evaluateEncoder, pairRows, settingsFromFlags, writeEvalBoard } from '@cxr-ssl/eval';
+import { type EvalSettings, type ResultRow, evalFlags, evaluateEncoder, pairRows, settingsFromFlags, targetLabels, writeEvalBoard } from '@cxr-ssl/eval';
 import { ENCODERS } from '@cxr-ssl/models';
 import { z } from 'zod';
 import { arg, defineCommand, toggle } from '../command.ts';
@@ -50,7 +50,7 @@ export interface ReportExtras {
 
 /** Every named encoder under every protocol, label fraction and seed; results.json/.md and plots in `out`. */
 export async function runEval(o: EvalOptions, { title, sections = [], curves = [] }: ReportExtras = {}): Promise<{ rows: ResultRow[]; out: string }> {
-  const settings: EvalSettings = settingsFromFlags(EVAL_FLAGS, o);
+  const settings: EvalSettings = await asUsageErrors(async () => settingsFromFlags(EVAL_FLAGS, o));
   const out = resolve(o.out ?? join(o.runsDir, `eval-${o.data}-${o.size}`));
   // the named runs are checked first: a mistake in them is the likelier one
   const arch = baselineArch(o.encoders, o);
@@ -58,8 +58,10 @@ export async function runEval(o: EvalOptions, { title, sections = [], curves = [
   // refused before any work: an earlier evaluation's results are replaced only when asked
   const earlier = REPORT_FILES.filter((f) => existsSync(join(out, f)));
   if (earlier.length > 0 && !o.overwrite) throw new UsageError(`${out} already holds ${earlier.join(', ')} of an earlier evaluation: pass --overwrite to replace them (nothing else in the folder is touched), or choose another --out`);
-  mkdirSync(out, { recursive: true });
   const cache = await openEvalCache(o.cacheDir, o.data, o.size, o.quiet);
+  // a target the data set has no labels for is refused before any encoder is made, and before the evaluation folder
+  await asUsageErrors(async () => targetLabels(settings.target, cache.manifest, `${o.data} at ${o.size} px`));
+  mkdirSync(out, { recursive: true });
   const refs = { runsDir: o.runsDir, arch, seed: o.seed, imagenet: o.imagenetWeights ? { encoder: o.imagenetEncoder, weights: resolve(o.imagenetWeights), outDir: join(out, 'imagenet') } : undefined };
   const ctx = { outDir: out, seed: o.seed, python: o.python, ...cliRuntime(o.quiet) };
   let rows: ResultRow[] = [];

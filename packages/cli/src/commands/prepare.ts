@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { ADAPTERS, fixtureDir, prepare as prepareDataset, problemReport, samePixelsReport, xrays } from '@cxr-ssl/data';
 import { z } from 'zod';
 import { arg, defineCommand, toggle } from '../command.ts';
+import { UsageError } from '../config-file.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_SIZE, defaultWorkers, flag, int, intList, num, pathName, quietOption } from '../options.ts';
 import { progress } from '../progress.ts';
 
@@ -25,6 +26,7 @@ export const PrepareFields = z
       .meta(toggle('exit non-zero when any source row is dropped (before decoding), any image cannot be read, or one X-ray is in two splits under two paths (without it: count them on stderr, list bad images in <name>-<size>.bad.json, skip them)')),
     checkpointEvery: int().positive().default(256).meta(arg('<n>', 'save the resume point every n images')),
     allowMissing: flag().default(false).meta(toggle('go on when images listed by the metadata are absent (a partial download)')),
+    metadataDir: z.string().optional().meta(arg('<dir>', 'nih: the folder of Data_Entry_2017(_v2020).csv and the split lists, when not --source itself')),
     /** sizes above MAX_PREPARE_SIZE are refused unless asked for: one 100,000 px image is 10 GB */
     allowLargeSizes: flag().default(false).meta(toggle(`prepare sizes above ${MAX_PREPARE_SIZE} px (free disk and memory are still checked first)`)),
     quiet: quietOption(),
@@ -43,6 +45,7 @@ export async function runPrepare(o: PrepareOptions) {
   const source = resolve(o.source ?? fixtureDir());
   const name = o.name ?? basename(source).replace(/\.csv$/i, '');
   const adapter = o.adapter === 'auto' ? (/\.csv$/i.test(source) ? 'csv' : 'folder') : o.adapter;
+  if (o.metadataDir && adapter !== 'nih') throw new UsageError(`--metadata-dir is the nih adapter's (where Data_Entry_2017 is): pass --adapter nih, or drop it`);
   let bar: ReturnType<typeof progress> | undefined;
   const summary = await prepareDataset({
     adapter,
@@ -56,7 +59,7 @@ export async function runPrepare(o: PrepareOptions) {
     overwrite: o.force,
     strict: o.strict,
     checkpointEvery: o.checkpointEvery,
-    adapterOptions: o.allowMissing ? { allowMissing: true } : undefined,
+    adapterOptions: o.allowMissing || o.metadataDir ? { ...(o.allowMissing ? { allowMissing: true } : {}), ...(o.metadataDir ? { metadataDir: resolve(o.metadataDir) } : {}) } : undefined,
     onProgress: (done: number, total: number) => {
       bar ??= progress(`prepare ${name}`, total, o.quiet);
       bar.update(done);

@@ -73,6 +73,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
   // auto: the first engine of the method's list that is available here (train/src/engines/choose.ts)
   const choice = chooseEngine(o.engine, { engines: o.method.method.engines, python: o.python, method: o.task });
   if ((o.gpus || nodes) && choice.name !== 'torch') throw new UsageError(`${nodes ? `--nnodes ${nodes.count}` : `--gpus ${o.gpus}`} needs the torch engine, but ${choice.reason}`);
+  if (o.render === 'torch' && choice.name !== 'torch') throw new UsageError(`--render torch needs the torch engine, but ${choice.reason}; tfjs paints with TypeScript (--render typescript or auto)`);
   const fit: TfjsFit = choice.name === 'tfjs' ? tfjsFit(o.method, { encoder: o.encoder, size: o.size, batch: batchSize }) : {};
   if (fit.problem) throw new UsageError(fit.problem);
   if (fit.note && !o.quiet) process.stderr.write(`note: ${fit.note}\n`);
@@ -100,7 +101,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
     switch (e.type) {
       case 'start':
         epochs = e.epochs;
-        process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
+        process.stderr.write(`${o.task} on ${o.data}-${o.size}, ${o.encoder}, ${e.device}, views painted by ${e.renderer}; run folder ${runDir}${e.resumedFrom ? `; resumed at epoch ${e.resumedFrom.epoch + 1}, batch ${e.resumedFrom.batch}` : ''}\n`);
         bar = progress(`${o.task}`, e.epochs * e.stepsPerEpoch, false, { from: e.resumedFrom?.step ?? 0 });
         break;
       case 'step':
@@ -139,6 +140,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         heldOutEvery: o.heldOutEvery,
         checkpointEvery: o.checkpointEvery,
         checkpointMinutes: o.checkpointMinutes,
+        render: o.render,
       },
       { runDir, engine, resume: o.resume, signal: stop.signal, onEvent, loggers: o.logger, method: o.method },
     ));

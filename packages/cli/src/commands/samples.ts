@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { batchSeed, epochOrder, makeBatch, openCache } from '@cxr-ssl/data';
+import { batchSeed, epochOrder, makeBatch, openCache, painted } from '@cxr-ssl/data';
 import { checkMethod, METHODS } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { z } from 'zod';
@@ -67,7 +67,7 @@ export async function writeSampleGrid(o: SamplesOptions): Promise<{ out: string;
   const opts = method.samplerOptions;
   const indices = epochOrder(cache.indices('train'), o.seed, 0).slice(0, o.count);
   if (indices.length === 0) throw new Error(`${o.data}-${o.size} has no train images to sample`);
-  const batch = makeBatch(cache, task, opts, indices, batchSeed(o.seed, 0, 0));
+  const batch = painted(makeBatch(cache, task, opts, indices, batchSeed(o.seed, 0, 0)));
   const { views, patch } = task.shape(o.size, opts);
   const zoom = Math.max(1, Math.ceil(MIN_SHOWN / patch));
   const srcZoom = Math.max(1, Math.ceil(MIN_SHOWN / o.size));

@@ -1,9 +1,10 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureDir } from '@cxr-ssl/data/testing';
+import { makeBatch } from '@cxr-ssl/data';
+import { fixtureDir, fixtureImages } from '@cxr-ssl/data/testing';
 import { encoderSpec, spatialSizes } from '@cxr-ssl/models';
-import { TFJS_WASM_HEAP_LIMIT, activationFloats, tfjsMicroBatch, tfjsStepBytes, torchBatchThatFits, torchRunBytes, torchStepShape } from '@cxr-ssl/train';
+import { TFJS_WASM_HEAP_LIMIT, activationFloats, parseMethod, tfjsMicroBatch, tfjsStepBytes, torchBatchThatFits, torchRunBytes, torchStepShape } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './spawn.ts';
@@ -113,6 +114,24 @@ describe('the torch step is estimated before the run', () => {
     // activations are per sample and per view: twice the batch or the views is twice the activation bytes
     const base = torchRunBytes({ ...step, batch: 0 }, 'cpu');
     expect((torchRunBytes({ ...step, batch: 32 }, 'cpu') - base) * 2).toBeCloseTo(torchRunBytes(step, 'cpu') - base, -3);
+  });
+
+  it('counts the views the engine paints, not the one image per sample a planned batch carries (--render torch)', async () => {
+    // the pipe then brings each sample's cache image and its views' plans; the step holds the painted
+    // views (a multi-crop method's local crops too), as with TypeScript's painting
+    const size = 64;
+    const images = await fixtureImages(4, size);
+    const run = parseMethod('dino', {});
+    const planned = makeBatch({ get: (i: number) => images[i] }, run.method.sampler, run.samplerOptions, [0, 1, 2, 3], 7, false);
+    expect(planned.planned?.images.length).toBe(4 * size * size);
+    const encodes = run.encodes(size);
+    const local = encodes.trained.local!;
+    expect([4, encodes.trained.views, encodes.trained.patch, encodes.trained.patch]).toEqual(planned.shape);
+    expect([4, local.views, local.patch, local.patch]).toEqual(planned.local);
+    const bn = encoderSpec('vgg-small-bn');
+    const step = torchStepShape(bn, encodes, 4);
+    expect(step.trained).toBe(planned.shape[1] * activationFloats(bn, planned.shape[2]) + planned.local![1] * activationFloats(bn, planned.local![2]));
+    expect(step.trained).toBeGreaterThan(2 * activationFloats(bn, size)); // more than the pipe's one image per sample
   });
 
   it('a step far above the host memory is refused up front (exit 2), naming the batch that fits, before any run folder', () => {

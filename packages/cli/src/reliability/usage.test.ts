@@ -11,8 +11,8 @@ import { runCli } from './spawn.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-usage-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function refused(args: string[], message: RegExp): string {
-  const r = runCli(tmp, args);
+function refused(args: string[], message: RegExp, cwd = tmp): string {
+  const r = runCli(cwd, args);
   expect(r.code, r.err).toBe(2);
   expect(r.err).toMatch(message);
   expect(r.err).not.toMatch(/Aborted|at .*\.ts:\d+|"code":/); // no abort, no stack, no raw zod dump
@@ -58,6 +58,24 @@ describe('usage errors exit 2 with the option named', () => {
     refused(['eval', '--encoders', 'random', '--fractions', '0.5,0.5'], /fractions: each fraction once/);
     refused(['eval', '--encoders', 'random', '--fractions', '0'], /fractions\.0: each fraction must be in \(0, 1\]/);
     refused(['eval', '--encoders', 'random', '--fractions', '1.5'], /fractions\.0: each fraction must be in \(0, 1\]: at most 1/);
+  });
+
+  it('eval --target: a protocol that cannot predict it, and a data set without its labels', () => {
+    refused(['eval', '--encoders', 'random', '--target', 'findings', '--protocol', 'linear,finetune'], /--target findings: the finetune protocol predicts abnormal or classes only/);
+    refused(['eval', '--encoders', 'random', '--target', 'organs'], /target/);
+    // the bundled fixture is a folder per class: classes, no findings (its prepared cache goes to a folder of its own: the other cases check that nothing was written)
+    const own = mkdtempSync(join(tmpdir(), 'cxr-usage-target-'));
+    try {
+      const err = refused(['eval', '--encoders', 'random', '--target', 'findings', '--size', '32', '--cache-dir', 'cache', '--runs-dir', 'runs', '--quiet'], /--target findings: kermany-mini at 32 px keeps no findings for image .*CSV 'findings' column/, own);
+      expect(err).not.toMatch(/features/);
+      expect(existsSync(join(own, 'runs'))).toBe(false); // refused before any evaluation folder
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("prepare --metadata-dir belongs to the nih adapter", () => {
+    refused(['prepare', '--metadata-dir', 'meta', '--cache-dir', 'cache'], /--metadata-dir is the nih adapter's .*pass --adapter nih/);
   });
 
   it('names are single path components: --run, --name and --data', () => {

@@ -17,9 +17,14 @@ describe('folder adapter', () => {
     const count = (split: string, label: number) => entries.filter((e) => e.split === split && e.label === label).length;
     expect([count('train', 0), count('train', 1), count('test', 0), count('test', 1)]).toEqual([32, 32, 16, 16]);
     const e = entries.find((x) => x.id === 'train/PNEUMONIA/person1000_bacteria_2931.png');
-    expect(e).toMatchObject({ label: 1, findings: ['PNEUMONIA'], split: 'train', patient: 'person1000' });
+    expect(e).toMatchObject({ label: 1, class: 'bacteria', split: 'train', patient: 'person1000' });
+    expect(e?.findings).toBeUndefined();
     const n = entries.find((x) => x.id === 'test/NORMAL/IM-0011-0001-0002.png');
-    expect(n).toMatchObject({ label: 0, split: 'test', patient: 'IM-0011', path: join(fixtureDir(), 'test/NORMAL/IM-0011-0001-0002.png') });
+    expect(n).toMatchObject({ label: 0, class: 'NORMAL', split: 'test', patient: 'IM-0011', path: join(fixtureDir(), 'test/NORMAL/IM-0011-0001-0002.png') });
+    // Kermany's three classes, from the file names inside PNEUMONIA
+    const classes = (split: string) => ['NORMAL', 'bacteria', 'virus'].map((c) => entries.filter((x) => x.split === split && x.class === c).length);
+    expect(classes('train')).toEqual([32, 17, 15]);
+    expect(classes('test')).toEqual([16, 16, 0]);
     expect(new Set(entries.map((x) => x.id)).size).toBe(96);
   });
 
@@ -31,6 +36,8 @@ describe('folder adapter', () => {
     expect(entries).toHaveLength(32);
     expect(entries.every((e) => e.split === undefined && e.patient === undefined)).toBe(true);
     expect(entries.filter((e) => e.label === 0).every((e) => e.id.startsWith('PNEUMONIA/'))).toBe(true);
+    // a normal class keeps its folder's name whatever the file is called; without a class pattern every class is its folder's
+    expect(new Set(entries.map((e) => e.class))).toEqual(new Set(['PNEUMONIA', 'NORMAL']));
   });
 
   it('fails clearly on an empty folder', async () => {
@@ -39,31 +46,52 @@ describe('folder adapter', () => {
 });
 
 describe('csv adapter', () => {
+  /** A CSV manifest of `lines` in the test folder; its path. */
+  const manifest = (name: string, lines: string[]) => {
+    const path = join(tmp, name);
+    writeFileSync(path, lines.join('\n'));
+    return path;
+  };
+
   it('reads a manifest relative to the CSV, reporting bad rows with line numbers', async () => {
-    const csvPath = join(tmp, 'list.csv');
     const fx = fixtureDir();
-    writeFileSync(
-      csvPath,
-      [
-        'path,label,split,patient',
-        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
-        `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,PNEUMONIA,,`,
-        `${fx}/test/NORMAL/IM-0001-0001.png,NORMAL,validation,p3`,
-        `,1,train,p4`,
-        `${fx}/test/NORMAL/IM-0003-0001.png,1,holdout,p5`,
-        `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
-      ].join('\n'),
-    );
-    const { entries, problems } = await getAdapter('csv').scan(csvPath, ADAPTERS.csv.options.parse({}));
-    expect(entries.map((e) => [e.label, e.split, e.patient])).toEqual([
-      [0, 'train', 'p1'],
-      [1, undefined, 'person1000'],
-      [0, 'val', 'p3'],
+    const csvPath = manifest('list.csv', [
+      'path,label,split,patient',
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
+      `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,PNEUMONIA,,`,
+      `${fx}/test/NORMAL/IM-0001-0001.png,NORMAL,validation,p3`,
+      `,1,train,p4`,
+      `${fx}/test/NORMAL/IM-0003-0001.png,1,holdout,p5`,
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,train,p1`,
     ]);
+    const { entries, problems } = await getAdapter('csv').scan(csvPath, ADAPTERS.csv.options.parse({}));
+    expect(entries.map((e) => [e.label, e.split, e.patient, e.class])).toEqual([
+      [0, 'train', 'p1', undefined],
+      [1, undefined, 'person1000', 'bacteria'],
+      [0, 'val', 'p3', 'NORMAL'],
+    ]);
+    expect(entries.every((e) => e.findings === undefined)).toBe(true);
     expect(problems.map((p) => p.where)).toEqual([`${csvPath}:5`, `${csvPath}:6`, `${csvPath}:7`]);
     expect(problems[0].message).toMatch(/path: empty path/);
     expect(problems[1].message).toMatch(/split/);
     expect(problems[2].message).toMatch(/duplicate/);
+  });
+
+  it("keeps a class column and '|'-separated findings (an empty cell or 'No Finding' is none)", async () => {
+    const fx = fixtureDir();
+    const csvPath = manifest('multi.csv', [
+      'path,label,class,findings',
+      `${fx}/train/NORMAL/IM-0115-0001.png,0,NORMAL,No Finding`,
+      `${fx}/train/PNEUMONIA/person1000_bacteria_2931.png,1,bacterial,Pneumonia|Infiltration|Pneumonia`,
+      `${fx}/train/PNEUMONIA/person1000_virus_1681.png,1,viral,`,
+    ]);
+    const { entries, problems } = await ADAPTERS.csv.scan(csvPath, ADAPTERS.csv.options.parse({}));
+    expect(problems).toEqual([]);
+    expect(entries.map((e) => [e.class, e.findings])).toEqual([
+      ['NORMAL', []],
+      ['bacterial', ['Infiltration', 'Pneumonia']],
+      ['viral', []],
+    ]);
   });
 
   it('names the missing column', async () => {
@@ -88,6 +116,9 @@ describe('csv adapter', () => {
       expect(problems).toEqual([]);
       expect(entries.filter((e) => e.split === 'train').length).toBe(5216);
       expect(entries.filter((e) => e.split === 'test' && e.label === 0).length).toBe(234);
+      // the three classes: the file names say bacteria or virus (SOURCE.md: 2,772 bacterial and 1,493 viral files)
+      const count = (c: string) => entries.filter((e) => e.class === c).length;
+      expect([count('NORMAL'), count('bacteria'), count('virus')]).toEqual([1575, 2772, 1493]);
     });
   });
 });

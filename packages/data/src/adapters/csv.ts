@@ -2,13 +2,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { KERMANY_PATIENT_PATTERN, patientFromName } from './patient.ts';
+import { KERMANY_CLASS_PATTERN, KERMANY_PATIENT_PATTERN, classFromName, patientFromName } from './patient.ts';
 import { DEFAULT_NORMAL_CLASSES, type DatasetAdapter, type Entry, type Problem, isNormalClass } from './types.ts';
 
 /**
  * A CSV manifest: one row per image. Columns: `path` (relative to the CSV's folder, or absolute),
  * the label column (0/1, or a class name: `normalClasses` -> 0, anything else -> 1), and optionally
- * `split` (train/val/validation/test), `patient`, `findings` ('|'-separated), `id` (default: path).
+ * `split` (train/val/validation/test), `patient`, `class` (its one class, for `eval --target
+ * classes`; default: a class-name label, refined by `classPattern` for abnormal images), `findings`
+ * ('|'-separated, for `eval --target findings`; an empty cell or a normal class name is none), `id`
+ * (default: path).
  * `root` is the CSV file itself, or a folder holding `file` (default labels.csv).
  */
 export const csvOptions = z
@@ -18,6 +21,8 @@ export const csvOptions = z
     normalClasses: z.array(z.string()).min(1).default(DEFAULT_NORMAL_CLASSES),
     /** used when there is no patient column: regex on the image's base name */
     patientPattern: z.string().nullable().default(KERMANY_PATIENT_PATTERN),
+    /** with a class-name label and no class column: regex on an abnormal image's base name, first group = its class */
+    classPattern: z.string().nullable().default(KERMANY_CLASS_PATTERN),
   })
   .strict();
 export type CsvOptions = z.infer<typeof csvOptions>;
@@ -41,6 +46,7 @@ const Row = z.object({
     .transform((s) => s?.trim().toLowerCase() || undefined)
     .pipe(z.enum(['train', 'val', 'validation', 'test']).optional()),
   patient: optionalText,
+  class: optionalText,
   findings: optionalText,
   id: optionalText,
 });
@@ -65,6 +71,12 @@ function rowProblemKind(issue: { path: PropertyKey[]; message: string } | undefi
 export function parseLabel(raw: string, normal: readonly string[]): 0 | 1 {
   if (raw === '0' || raw === '1') return raw === '1' ? 1 : 0;
   return isNormalClass(raw, normal) ? 0 : 1;
+}
+
+/** A findings cell: '|'-separated names; empty, or a normal class name ('No Finding'), is none. */
+function findingsOf(cell: string | undefined, normal: readonly string[]): string[] {
+  const names = (cell ?? '').split('|').map((s) => s.trim()).filter(Boolean);
+  return [...new Set(names.filter((n) => !isNormalClass(n, normal)))].sort();
 }
 
 export const csv: DatasetAdapter<CsvOptions> = {
@@ -102,6 +114,7 @@ export const csv: DatasetAdapter<CsvOptions> = {
       }
     }
     const base = dirname(resolve(file));
+    const hasFindings = header.includes('findings');
     const entries: Entry[] = [];
     const problems: Problem[] = [];
     const seen = new Map<string, string>(); // id -> its label
@@ -133,12 +146,16 @@ export const csv: DatasetAdapter<CsvOptions> = {
         continue;
       }
       seen.set(id, r.label);
-      const patient = r.patient ?? patientFromName(basename(r.path, extname(r.path)), opts.patientPattern ?? undefined);
+      const name = basename(r.path, extname(r.path));
+      const patient = r.patient ?? patientFromName(name, opts.patientPattern ?? undefined);
+      const label = parseLabel(r.label, opts.normalClasses);
+      const cls = r.class ?? (/^[01]$/.test(r.label) ? undefined : label === 1 ? classFromName(name, opts.classPattern, r.label) : r.label);
       entries.push({
         id,
         path: isAbsolute(r.path) ? r.path : join(base, r.path),
-        label: parseLabel(r.label, opts.normalClasses),
-        findings: r.findings ? r.findings.split('|').map((s) => s.trim()) : /^[01]$/.test(r.label) ? undefined : [r.label],
+        label,
+        ...(cls ? { class: cls } : {}),
+        ...(hasFindings ? { findings: findingsOf(r.findings, opts.normalClasses) } : {}),
         ...(r.split ? { split: r.split === 'validation' ? 'val' : r.split } : {}),
         ...(patient ? { patient } : {}),
       } as Entry);

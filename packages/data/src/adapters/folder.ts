@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { KERMANY_PATIENT_PATTERN, patientFromName } from './patient.ts';
+import { KERMANY_CLASS_PATTERN, KERMANY_PATIENT_PATTERN, classFromName, patientFromName } from './patient.ts';
 import {
   DEFAULT_NORMAL_CLASSES,
   type DatasetAdapter,
@@ -15,13 +15,17 @@ import {
 /**
  * A folder per class, optionally under a folder per split:
  *   <root>/<train|val|validation|test>/<CLASS>/*.png|jpg|jpeg   or   <root>/<CLASS>/*.png|jpg|jpeg
- * Classes named in `normalClasses` are label 0, every other class is abnormal (1).
+ * Classes named in `normalClasses` are label 0, every other class is abnormal (1). Each image keeps
+ * its class (its folder's name, or what `classPattern` finds in an abnormal image's file name:
+ * Kermany's bacteria and virus inside PNEUMONIA) for `eval --target classes`.
  */
 export const folderOptions = z
   .object({
     normalClasses: z.array(z.string()).min(1).default(DEFAULT_NORMAL_CLASSES),
     /** regex on the file's base name; first group = patient id; null = unknown patients */
     patientPattern: z.string().nullable().default(KERMANY_PATIENT_PATTERN),
+    /** regex on an abnormal image's base name; first group = its class; null or no match = its folder's name */
+    classPattern: z.string().nullable().default(KERMANY_CLASS_PATTERN),
   })
   .strict();
 export type FolderOptions = z.infer<typeof folderOptions>;
@@ -63,12 +67,14 @@ export const folder: DatasetAdapter<FolderOptions> = {
             problems.push({ where: path, kind: 'not an image', message: `not a .png/.jpg/.jpeg image: skipped` });
             continue;
           }
-          const patient = patientFromName(basename(f, extname(f)), opts.patientPattern ?? undefined);
+          const base = basename(f, extname(f));
+          const patient = patientFromName(base, opts.patientPattern ?? undefined);
+          const normal = isNormalClass(cls, opts.normalClasses);
           entries.push({
             id: relative(root, path).split(sep).join('/'),
             path,
-            label: isNormalClass(cls, opts.normalClasses) ? 0 : 1,
-            findings: [cls],
+            label: normal ? 0 : 1,
+            class: normal ? cls : classFromName(base, opts.classPattern, cls),
             ...(g.split ? { split: g.split } : {}),
             ...(patient ? { patient } : {}),
           });

@@ -213,3 +213,26 @@ describe.skipIf(!haveMeta || !haveSamples)(`NIH adapter on a partial download (n
     expect(() => nihOptions.parse({ allowMisssing: true })).toThrow(/allowMisssing/);
   });
 });
+
+describe.skipIf(!haveMeta || !haveSamples)(`NIH adapter on ../shared/data/cxr-samples, its images in the folder itself (needs ${metaDir} and ${samplesDir})`, () => {
+  it("reads the findings Data_Entry_2017 gives the two NIH images there, and prepare keeps them in the cache (version 2)", async () => {
+    // one scan of the 112,120 rows, through prepare (SOURCE.md: 00000001_000 is Cardiomegaly, 00027426_000 No Finding)
+    const cacheDir = mkdtempSync(join(tmpdir(), 'cxr-nih-samples-'));
+    try {
+      const summary = await prepare({ adapter: 'nih', adapterOptions: { metadataDir: metaDir, allowMissing: true }, root: samplesDir, sizes: [32], cacheDir, name: 'nih-samples', workers: 0, valFraction: 0 });
+      expect(summary.labels).toEqual({ findings: { train: { Cardiomegaly: 1 }, val: {}, test: {} } });
+      const cache = openCache(cacheDir, 'nih-samples', 32);
+      try {
+        expect(cache.manifest.version).toBe(2);
+        expect(cache.manifest.entries.map(({ id, label, findings, split, patient, source }) => ({ id, label, findings, split, patient, source }))).toEqual([
+          { id: '00000001_000.png', label: 1, findings: ['Cardiomegaly'], split: 'train', patient: '1', source: '00000001_000.png' },
+          { id: '00027426_000.png', label: 0, findings: [], split: 'train', patient: '27426', source: '00027426_000.png' },
+        ]);
+      } finally {
+        cache.close();
+      }
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,8 @@ import type { DatasetAdapter, Entry, Problem } from './types.ts';
 /**
  * NIH ChestX-ray14 as people download it: `root` holds the labels CSV, the official split lists
  * and the images, either in `images/` or as the 12 archives unpack (`images_001/images/` ...
- * `images_012/images/`). 'No Finding' is normal (0), any finding abnormal (1); the findings are
+ * `images_012/images/`), or in root itself (a few images copied out, e.g. ../shared/data/cxr-samples,
+ * with `metadataDir` naming where the CSV and lists are). 'No Finding' is normal (0), any finding abnormal (1); the findings are
  * kept. train_val_list -> the training pool (val is carved out of it by patient), test_list -> test.
  */
 export const nihOptions = z
@@ -22,7 +23,7 @@ export const nihOptions = z
   .strict();
 export type NihOptions = z.infer<typeof nihOptions>;
 
-/** `images/`, `images_NNN/images/` and `images_NNN/` (archives unpacked flat) under root. */
+/** root itself, `images/`, `images_NNN/images/` and `images_NNN/` (archives unpacked flat) under root. */
 async function imageDirs(root: string): Promise<string[]> {
   let names: string[];
   try {
@@ -30,7 +31,7 @@ async function imageDirs(root: string): Promise<string[]> {
   } catch (e) {
     throw new Error(`nih adapter: cannot read ${root} (${(e as Error).message}): point it at the NIH ChestX-ray14 folder`);
   }
-  const dirs: string[] = [];
+  const dirs: string[] = [root];
   if (names.includes('images')) dirs.push(join(root, 'images'));
   for (const n of names.filter((x) => /^images_\d+$/.test(x)).sort()) {
     const inner = join(root, n, 'images');
@@ -72,7 +73,7 @@ export const nih: DatasetAdapter<NihOptions> = {
       entries.push({ id: r.image, path, label: r.label, findings: r.findings, split: r.split, patient: r.patient });
     }
     if (missing.length) {
-      const what = `${missing.length} of ${records.length} images listed in ${csvFile} are not in ${root}/images or ${root}/images_NNN/images (first: ${missing.slice(0, 5).join(', ')})`;
+      const what = `${missing.length} of ${records.length} images listed in ${csvFile} are not in ${root}, ${root}/images or ${root}/images_NNN/images (first: ${missing.slice(0, 5).join(', ')})`;
       if (!opts.allowMissing) {
         throw new Error(`nih adapter: ${what}. Unpack all 12 archives there, or pass allowMissing (--allow-missing) to prepare the ${entries.length} that are present`);
       }

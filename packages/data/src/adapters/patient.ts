@@ -13,3 +13,14 @@ export function patientFromName(baseName: string, pattern: string | undefined): 
   if (!m) return undefined;
   return m[1] ?? m[0];
 }
+
+/**
+ * Kermany's pneumonia files name their cause: `person1000_bacteria_2931`, `person1000_virus_1681`.
+ * The first group is the image's class; a name that does not match keeps its folder's (NORMAL).
+ */
+export const KERMANY_CLASS_PATTERN = '_(bacteria|virus)_';
+
+/** The class a file name gives (first group of `pattern`), else `fallback` (the folder's or the label's). */
+export function classFromName(baseName: string, pattern: string | null | undefined, fallback: string): string {
+  return (pattern ? patientFromName(baseName, pattern) : undefined) ?? fallback;
+}

@@ -10,7 +10,9 @@ export interface Entry {
   path: string;
   /** 0 = normal ('No Finding', NORMAL), 1 = abnormal */
   label: 0 | 1;
-  /** the finer labels when the source has them (NIH: Cardiomegaly, Effusion, ...) */
+  /** its one class when the source has several (Kermany: NORMAL, bacteria, virus) */
+  class?: string;
+  /** its findings when the source has several per image (NIH: Cardiomegaly, Effusion, ...; [] = none) */
   findings?: string[];
   /** the source's own split; undefined = part of the training pool */
   split?: Split;

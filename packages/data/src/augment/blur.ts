@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Image, Rng } from '../types.ts';
-import { uniform } from './resample.ts';
+import { augmentation, uniform } from './augmentation.ts';
+
 
 /**
  * Gaussian blur with sigma (px) drawn uniformly in `sigma` (one draw): a separable kernel of
- * radius ceil(3 sigma), rows then columns in float, edges replicated, rounded once at the end.
+ * radius max(1, ceil(3 sigma)), rows then columns, edges replicated.
  */
 export const blurOptions = z
   .object({
@@ -25,33 +25,29 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
-export function blurWith(img: Image, sigma: number): Image {
-  const { size } = img;
-  const k = gaussianKernel(sigma);
-  const r = (k.length - 1) / 2;
-  // clamped (edge-replicating) index of every tap position -r .. size - 1 + r
-  const at = new Int32Array(size + 2 * r);
-  for (let v = 0; v < at.length; v++) at[v] = Math.min(size - 1, Math.max(0, v - r));
-  const src = img.pixels;
-  const rows = new Float64Array(size * size);
-  for (let i = 0; i < size; i++) {
-    const o = i * size;
-    for (let j = 0; j < size; j++) {
-      let s = 0;
-      for (let t = 0; t <= 2 * r; t++) s += k[t] * src[o + at[j + t]];
-      rows[o + j] = s;
-    }
-  }
-  const pixels = new Uint8Array(size * size);
-  for (let i = 0; i < size; i++)
-    for (let j = 0; j < size; j++) {
-      let s = 0;
-      for (let t = 0; t <= 2 * r; t++) s += k[t] * rows[at[i + t] * size + j];
-      pixels[i * size + j] = Math.round(s);
-    }
-  return { pixels, size };
-}
-
-export function gaussianBlur(img: Image, rng: Rng, o: BlurOptions): Image {
-  return blurWith(img, uniform(() => rng.next(), o.sigma[0], o.sigma[1]));
-}
+export const blur = augmentation({
+  options: blurOptions,
+  plan(view, rng, o) {
+    view.pixel('blur', [uniform(() => rng.next(), o.sigma[0], o.sigma[1])], 1);
+  },
+  pixels: {
+    params: ['sigma'],
+    render(v, size, [sigma]) {
+      const k = gaussianKernel(sigma);
+      const r = (k.length - 1) / 2;
+      const taps = 2 * r + 1;
+      // one row (or column) at a time, padded with its edge values, then the kernel slid along it
+      const line = new Float64Array(size + 2 * r);
+      const pass = (base: number, step: number) => {
+        for (let t = 0; t < line.length; t++) line[t] = v[base + Math.min(size - 1, Math.max(0, t - r)) * step];
+        for (let j = 0; j < size; j++) {
+          let s = 0;
+          for (let t = 0; t < taps; t++) s += k[t] * line[j + t];
+          v[base + j * step] = s;
+        }
+      };
+      for (let i = 0; i < size; i++) pass(i * size, 1); // rows
+      for (let j = 0; j < size; j++) pass(j, size); // then columns
+    },
+  },
+});

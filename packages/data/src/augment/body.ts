@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import type { Image } from '../types.ts';
-import { resizedCrop } from './crop.ts';
+import { augmentation } from './augmentation.ts';
+import { boxMap, IDENTITY } from './plan.ts';
+import { renderView } from './render.ts';
 
 /**
  * Crop to the body: the rows and columns whose mean grey level is at least `threshold` x the
- * image's mean are the body; the smallest square holding all of them (grown about its centre,
- * kept inside the image) is resized back to S x S. Dark margins, collimator edges and letterbox
- * bars, which tell a grid cell's position or the film's orientation, are cut away. The whole image
+ * view's mean are the body; the smallest square holding all of them (grown about its centre,
+ * kept inside the view) is resized back to S x S. Dark margins, collimator edges and letterbox
+ * bars, which tell a grid cell's position or the film's orientation, are cut away. The whole view
  * when fewer than a quarter of the rows or columns qualify. No RNG draws: follow it with `crop` for
- * a random box inside the body.
+ * a random box inside the body. It measures the view as planned so far (the cache image when it
+ * comes first), painted by the TypeScript renderer.
  */
 export const bodyOptions = z
   .object({
@@ -51,7 +54,13 @@ export function bodyBox(img: Image, threshold: number): [number, number, number]
   return [place(r[0], r[1]), place(c[0], c[1]), side];
 }
 
-export function bodyCrop(img: Image, o: Pick<BodyOptions, 'threshold'>): Image {
-  const [top, left, side] = bodyBox(img, o.threshold);
-  return side === img.size ? { pixels: img.pixels.slice(), size: img.size } : resizedCrop(img, top, left, side, side);
-}
+export const body = augmentation({
+  options: bodyOptions,
+  plan(view, _rng, o) {
+    const plan = view.plan();
+    const untouched = plan.stages.length === 1 && plan.stages[0].ops.length === 0 && plan.stages[0].size === view.image.size && plan.stages[0].map.every((v, i) => v === IDENTITY[i]);
+    const current = untouched ? view.image : { pixels: renderView(plan, view.image), size: view.size };
+    const [top, left, side] = bodyBox(current, o.threshold);
+    if (side < view.size) view.geometry(boxMap(top, left, side, side, view.size));
+  },
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Image } from '../types.ts';
+import { augmentation } from './augmentation.ts';
 
 /**
  * Horizontal flip. Not in any default: chest anatomy is lateralised (heart on the left), so a
@@ -13,9 +13,9 @@ export const flipOptions = z
   .strict();
 export type FlipOptions = z.infer<typeof flipOptions>;
 
-export function hflip(img: Image): Image {
-  const { size } = img;
-  const pixels = new Uint8Array(size * size);
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) pixels[i * size + j] = img.pixels[i * size + size - 1 - j];
-  return { pixels, size };
-}
+export const flip = augmentation({
+  options: flipOptions,
+  plan(view) {
+    view.geometry([1, 0, 0, 0, -1, view.size - 1]);
+  },
+});

@@ -1,15 +1,6 @@
-import { z } from 'zod';
-import type { Image, Rng } from '../types.ts';
-import { blurOptions, gaussianBlur } from './blur.ts';
-import { bodyCrop, bodyOptions } from './body.ts';
-import { cropOptions, randomResizedCrop } from './crop.ts';
-import { flipOptions, hflip } from './flip.ts';
-import { intensityJitter, intensityOptions } from './intensity.ts';
-import { maskEdges, maskOptions } from './mask.ts';
-import { gaussianNoise, noiseOptions } from './noise.ts';
-import { rotateOptions, smallRotation } from './rotate.ts';
-import { standardize, standardizeOptions } from './standardize.ts';
+import type { Augment } from './registry.ts';
 
+export * from './augmentation.ts';
 export * from './blur.ts';
 export * from './body.ts';
 export * from './crop.ts';
@@ -17,50 +8,12 @@ export * from './flip.ts';
 export * from './intensity.ts';
 export * from './mask.ts';
 export * from './noise.ts';
-export * from './resample.ts';
+export * from './pixel-ops.ts';
+export * from './plan.ts';
+export * from './registry.ts';
+export * from './render.ts';
 export * from './rotate.ts';
 export * from './standardize.ts';
-
-/**
- * Training-time augmentations: each a pure function of (S x S uint8 view, rng) -> new view (the
- * input is never modified), chosen by `name` in a list that is applied in order. Each entry has a
- * probability `p`: when p < 1 one uniform is drawn first and the transform runs if it is below p.
- * Adding one = one file here + one line in each list below.
- */
-export const Augment = z.discriminatedUnion('name', [
-  cropOptions,
-  intensityOptions,
-  rotateOptions,
-  blurOptions,
-  noiseOptions,
-  flipOptions,
-  standardizeOptions,
-  bodyOptions,
-  maskOptions,
-]);
-export type Augment = z.infer<typeof Augment>;
-export const augmentList = z.array(Augment).describe('training-time augmentations, applied in order');
-
-const APPLY: { [K in Augment['name']]: (img: Image, rng: Rng, o: Extract<Augment, { name: K }>) => Image } = {
-  crop: randomResizedCrop,
-  intensity: intensityJitter,
-  rotate: smallRotation,
-  blur: gaussianBlur,
-  noise: gaussianNoise,
-  flip: hflip,
-  standardize: (img, _rng, o) => standardize(img, o),
-  body: (img, _rng, o) => bodyCrop(img, o),
-  mask: (img, _rng, o) => maskEdges(img, o),
-};
-
-export function augment(img: Image, rng: Rng, list: readonly Augment[]): Image {
-  let out = img;
-  for (const a of list) {
-    if (a.p < 1 && rng.next() >= a.p) continue;
-    out = (APPLY[a.name] as (img: Image, rng: Rng, o: Augment) => Image)(out, rng, a);
-  }
-  return out;
-}
 
 /** Transforms that draw nothing from the rng (at p = 1): they define what a task sees, so evaluation keeps them. */
 const DETERMINISTIC = new Set<Augment['name']>(['standardize', 'body', 'mask']);

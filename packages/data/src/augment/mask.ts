@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Image } from '../types.ts';
+import { augmentation } from './augmentation.ts';
 
 /**
  * Masks the edge of the view with grey level `fill`: `circle` keeps the disc inscribed in the view,
@@ -18,21 +18,27 @@ export const maskOptions = z
   .strict();
 export type MaskOptions = z.infer<typeof maskOptions>;
 
-/** Whether pixel (i, j) of a size x size view is kept. Symmetric under (i, j) -> (n - j, i). */
-export function maskKeeps(size: number, o: Pick<MaskOptions, 'shape' | 'width'>): (i: number, j: number) => boolean {
+/** Whether pixel (i, j) of a size x size view is kept; `frame` is the border in px (0: circle). Symmetric under (i, j) -> (n - j, i). */
+export function maskKeeps(size: number, frame: number): (i: number, j: number) => boolean {
   const c = (size - 1) / 2;
-  if (o.shape === 'circle') {
+  if (frame === 0) {
     const r2 = (size / 2) ** 2;
     return (i, j) => (i - c) ** 2 + (j - c) ** 2 <= r2;
   }
-  const w = Math.max(1, Math.round(o.width * size));
-  return (i, j) => i >= w && j >= w && i < size - w && j < size - w;
+  return (i, j) => i >= frame && j >= frame && i < size - frame && j < size - frame;
 }
 
-export function maskEdges(img: Image, o: Pick<MaskOptions, 'shape' | 'width' | 'fill'>): Image {
-  const { size } = img;
-  const keeps = maskKeeps(size, o);
-  const pixels = img.pixels.slice();
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) if (!keeps(i, j)) pixels[i * size + j] = o.fill;
-  return { pixels, size };
-}
+export const mask = augmentation({
+  options: maskOptions,
+  plan(view, _rng, o) {
+    // the border in whole px, fixed here so both renderers cut the same one
+    view.pixel('mask', [o.shape === 'circle' ? 0 : Math.max(1, Math.round(o.width * view.size)), o.fill], 2);
+  },
+  pixels: {
+    params: ['frame', 'fill'],
+    render(v, size, [frame, fill]) {
+      const keeps = maskKeeps(size, frame);
+      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) if (!keeps(i, j)) v[i * size + j] = fill;
+    },
+  },
+});

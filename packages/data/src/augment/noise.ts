@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import type { Image, Rng } from '../types.ts';
+import { mix32 } from '../rng.ts';
+import { augmentation } from './augmentation.ts';
 
 /**
- * Additive Gaussian noise (quantum mottle): sigma drawn uniformly in [0, std) grey levels, then
- * one N(0, sigma) value per pixel by Box-Muller (two uniforms give the noise of two pixels),
- * rounded and clamped to 0..255.
+ * Additive Gaussian noise (quantum mottle): sigma drawn uniformly in [0, std) grey levels and a
+ * 32-bit seed (two draws); the noise field is a function of the seed alone, so the torch renderer
+ * makes the same one on its device. Pixels 2q and 2q + 1 share a Box-Muller pair (r cos, r sin) of
+ * the uniforms u1, u2 = ((h >>> 9) + 0.5) / 2^23 of h = splitmix32(seed, 2q), splitmix32(seed, 2q + 1)
+ * (23 bits, so float32 holds them exactly and u1 > 0); values are clamped to [0, 255].
  */
 export const noiseOptions = z
   .object({
@@ -15,15 +18,31 @@ export const noiseOptions = z
   .strict();
 export type NoiseOptions = z.infer<typeof noiseOptions>;
 
-export function gaussianNoise(img: Image, rng: Rng, o: NoiseOptions): Image {
-  const sigma = o.std * rng.next();
-  const n = img.pixels.length;
-  const pixels = new Uint8Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = sigma * Math.sqrt(-2 * Math.log(1 - rng.next())); // 1 - u in (0, 1]: log is finite
-    const theta = 2 * Math.PI * rng.next();
-    pixels[i] = Math.min(255, Math.max(0, Math.round(img.pixels[i] + r * Math.cos(theta))));
-    if (i + 1 < n) pixels[i + 1] = Math.min(255, Math.max(0, Math.round(img.pixels[i + 1] + r * Math.sin(theta))));
-  }
-  return { pixels, size: img.size };
+const GOLDEN = 0x9e3779b9;
+
+/** Output k of the splitmix32 stream started at `seed`: mix32 (rng.ts) of seed + k x golden ratio. */
+export function noiseHash(seed: number, k: number): number {
+  return mix32((seed + Math.imul(k, GOLDEN)) | 0);
 }
+
+const unit = (h: number) => ((h >>> 9) + 0.5) / 8388608;
+
+export const noise = augmentation({
+  options: noiseOptions,
+  plan(view, rng, o) {
+    const sigma = o.std * rng.next();
+    view.pixel('noise', [sigma, rng.int(4294967296)], 2);
+  },
+  pixels: {
+    params: ['sigma', 'seed'],
+    render(v, _size, [sigma, seed]) {
+      for (let q = 0; 2 * q < v.length; q++) {
+        const r = sigma * Math.sqrt(-2 * Math.log(unit(noiseHash(seed, 2 * q))));
+        const a = 2 * Math.PI * unit(noiseHash(seed, 2 * q + 1));
+        const i = 2 * q;
+        v[i] = Math.min(255, Math.max(0, v[i] + r * Math.cos(a)));
+        if (i + 1 < v.length) v[i + 1] = Math.min(255, Math.max(0, v[i + 1] + r * Math.sin(a)));
+      }
+    },
+  },
+});

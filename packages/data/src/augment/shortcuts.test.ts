@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { context } from '../samplers/context.ts';
+import { grid } from '../samplers/geometry.ts';
 import { jigsaw } from '../samplers/jigsaw.ts';
 import { rotate90, rotation } from '../samplers/rotation.ts';
+import { paintSample } from '../samplers/task.ts';
 import { fixtureImages } from '../testing/index.ts';
 import type { Image } from '../types.ts';
-import { augment, bodyBox, bodyCrop, evalTaskOptions, maskEdges, resizedCrop, standardize } from './index.ts';
+import { augment, augmentList, bodyBox, evalTaskOptions, resizedCrop } from './index.ts';
 
 /** The shortcut-resistant options (docs/SHORTCUTS.md): standardize, body, mask, and `before` of the grid tasks. */
 const img = (size: number, values: ArrayLike<number>): Image => ({ pixels: Uint8Array.from(values), size });
+const apply = (a: Image, raw: object) => augment(a, createRng(0), augmentList.parse([raw]));
+const standardize = (a: Image, o: { std: number }) => apply(a, { name: 'standardize', ...o });
+const maskEdges = (a: Image, o: object) => apply(a, { name: 'mask', ...o });
 const stats = (p: Uint8Array) => {
   const mean = p.reduce((s, v) => s + v, 0) / p.length;
   return { mean, sd: Math.sqrt(p.reduce((s, v) => s + (v - mean) ** 2, 0) / p.length) };
@@ -53,7 +58,7 @@ describe('body', () => {
     expect(left + side).toBeLessThanOrEqual(114);
     expect(side).toBeGreaterThanOrEqual(80);
     expect(bodyBox(img(16, new Uint8Array(256)), 0.5)).toEqual([0, 0, 16]); // nothing qualifies: whole image
-    const cropped = bodyCrop(img(128, framed), { threshold: 0.5 });
+    const cropped = apply(img(128, framed), { name: 'body' });
     expect(stats(cropped.pixels.subarray(0, 128)).mean).toBeGreaterThan(stats(framed.subarray(0, 128)).mean + 20);
   });
 });
@@ -83,29 +88,33 @@ describe('mask', () => {
 });
 
 describe('before: whole-image augmentations ahead of the grid', () => {
-  it('a context or jigsaw sample is the sample of the augmented image, drawing from the same stream first', async () => {
+  it('a context or jigsaw sample cuts its patches from the augmented image, drawing from the same stream first', async () => {
     const [a] = await fixtureImages(1, 128);
     const before = [{ name: 'body' }, { name: 'crop', scale: [0.5, 1], ratio: [1, 1] }];
     for (const task of [context, jigsaw] as const) {
-      const opts = task.options.parse({ before, augment: [{ name: 'standardize' }] }) as never;
-      const plain = task.options.parse({ augment: [{ name: 'standardize' }] }) as never;
+      const opts = task.options.parse({ before }) as never;
+      const patch = grid(128).patch;
       for (let seed = 0; seed < 5; seed++) {
-        const got = task.sample(a, createRng(seed), opts);
+        const got = paintSample(task, a, createRng(seed), opts);
         const r = createRng(seed);
-        const want = task.sample(augment(a, r, task.options.parse({ before }).before as never), r, plain);
+        const whole = augment(a, r, task.options.parse({ before }).before as never);
+        const want = paintSample(task, whole, r, task.options.parse({}) as never);
         expect(got.y).toBe(want.y);
-        expect(got.x).toEqual(want.x);
+        // the patches are read at the same points of the one map (not resampled twice): equal up to float rounding
+        expect(got.x.every((v, i) => Math.abs(v - want.x[i]) <= 1)).toBe(true);
+        expect(got.x.filter((v, i) => v !== want.x[i]).length).toBeLessThan(got.x.length / 1000 + 2);
+        expect(got.x.length).toBe((task === context ? 2 : 9) * patch * patch);
       }
       // off by default: the study's task, sample for sample
       const none = task.options.parse({}) as never;
-      expect(task.sample(a, createRng(3), none).x).toEqual(task.sample(a, createRng(3), { ...(none as object), before: [] } as never).x);
+      expect(paintSample(task, a, createRng(3), none).x).toEqual(paintSample(task, a, createRng(3), { ...(none as object), before: [] } as never).x);
     }
   });
 
   it('rotation with a circular mask: turning the masked image is masking the turned one', async () => {
     const [a] = await fixtureImages(1, 128);
     const opts = rotation.options.parse({ augment: [{ name: 'mask', shape: 'circle' }] });
-    const s = rotation.sample(a, createRng(1), opts);
+    const s = paintSample(rotation, a, createRng(1), opts);
     const masked = maskEdges(a, { shape: 'circle', width: 0.1, fill: 0 });
     expect(s.x).toEqual(rotate90(masked.pixels, 128, s.y!));
   });

@@ -38,6 +38,11 @@ describe('dataset cache on the real fixture', () => {
       [64, 'written', 96],
     ]);
     expect(summary.bad).toEqual([]);
+    // the label structure kept: Kermany's three classes over the splits, no findings
+    const total = (c: string) => Object.values(summary.labels.classes!).reduce((n, split) => n + (split[c] ?? 0), 0);
+    expect([total('NORMAL'), total('bacteria'), total('virus')]).toEqual([48, 33, 15]);
+    expect(summary.labels.classes!.test).toEqual({ NORMAL: 16, bacteria: 16 });
+    expect(summary.labels.findings).toBeUndefined();
     const c = summary.counts;
     expect(c.test).toEqual({ normal: 16, abnormal: 16 });
     expect(c.train.normal + c.val.normal).toBe(32);
@@ -72,6 +77,29 @@ describe('dataset cache on the real fixture', () => {
     for (const i of [0, 17, 95]) expect(positional.image(i)).toEqual(whole.image(i));
     expect(() => positional.image(96)).toThrow(/out of range .*0\.\.95/);
     positional.close();
+  });
+
+  it('keeps each image\'s class; reads a version-1 cache (no class structure) and refuses to reuse it for a prepare without --force, naming the version', async () => {
+    const v2 = openCache(fixtureCache, 'mini', 64);
+    expect(v2.manifest.version).toBe(2);
+    expect(new Set(v2.manifest.entries.map((e) => e.class))).toEqual(new Set(['NORMAL', 'bacteria', 'virus']));
+    v2.close();
+    const dir = join(tmp, 'v1');
+    mkdirSync(dir);
+    const src = cacheFiles(fixtureCache, 'mini', 64);
+    const dst = cacheFiles(dir, 'mini', 64);
+    copyFileSync(src.u8, dst.u8);
+    // as cache version 1 wrote it: the folder's class in findings, no class
+    const m = JSON.parse(readFileSync(src.json, 'utf8'));
+    const v1 = { ...m, version: 1, entries: m.entries.map(({ class: _c, ...e }: { class: string; id: string }) => ({ ...e, findings: [e.id.split('/')[1]] })) };
+    writeFileSync(dst.json, JSON.stringify(v1));
+    const old = openCache(dir, 'mini', 64);
+    expect(old.manifest.version).toBe(1);
+    expect(old.image(5)).toEqual(openCache(fixtureCache, 'mini', 64).image(5));
+    old.close();
+    await expect(prepare({ adapter: 'folder', root: fixtureDir(), sizes: [64], cacheDir: dir, name: 'mini', workers: 1 })).rejects.toThrow(
+      /mini-64\.json was prepared with cache version 1 \(this cxr-ssl writes 2: it keeps each image's class and findings\): pass overwrite \(--force\)/,
+    );
   });
 
   it('rejects a damaged cache file with a clear message', () => {

@@ -12,13 +12,21 @@ import { z } from 'zod';
  * sourceHash is `<bytes>-<mtime ms>` from stat: free to compute for 112k NIH images, and any
  * re-export or edit of a file changes it (a sha1 of the bytes would mean reading 45 GB).
  */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
+/**
+ * Versions still read: 1 kept the study's label (and NIH's findings) but not the class structure
+ * (a folder's class was its `findings`); `eval --target classes|findings` asks for a version-2 cache.
+ */
+export const READABLE_CACHE_VERSIONS = [1, 2] as const;
 
 export const SplitName = z.enum(['train', 'val', 'test']);
 
 export const ManifestEntry = z.object({
   id: z.string(),
   label: z.union([z.literal(0), z.literal(1)]),
+  /** the image's one class when the source has several (Kermany: NORMAL, bacteria, virus): `eval --target classes` */
+  class: z.string().optional(),
+  /** its findings when the source has several per image ([] = none: NIH's 'No Finding'): `eval --target findings` */
   findings: z.array(z.string()).optional(),
   split: SplitName,
   patient: z.string().optional(),
@@ -30,7 +38,7 @@ export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
 export const Manifest = z
   .object({
-    version: z.literal(CACHE_VERSION),
+    version: z.union(READABLE_CACHE_VERSIONS.map((v) => z.literal(v)) as [z.ZodLiteral<1>, z.ZodLiteral<2>]),
     name: z.string(),
     size: z.number().int().positive(),
     count: z.number().int().nonnegative(),

@@ -79,6 +79,7 @@ async function plan(o: WriteCacheOptions): Promise<Planned[]> {
         const entry: ManifestEntry = {
           id: e.id,
           label: e.label,
+          ...(e.class !== undefined ? { class: e.class } : {}),
           ...(e.findings ? { findings: e.findings } : {}),
           split: e.split,
           ...(e.patient !== undefined ? { patient: e.patient } : {}),
@@ -153,12 +154,13 @@ function openSize(o: WriteCacheOptions, size: number, optionsHash: string, planH
   if (existsSync(files.json)) {
     const m = parseJsonFile(Manifest, readFileSync(files.json, 'utf8'), files.json, 'dataset cache manifest');
     const u8ok = existsSync(files.u8) && statSync(files.u8).size === m.count * rowBytes;
-    if (u8ok && m.optionsHash === optionsHash && m.planHash === planHash) {
+    if (u8ok && m.version === CACHE_VERSION && m.optionsHash === optionsHash && m.planHash === planHash) {
       rmSync(files.progress, { force: true }); // left by a kill after the manifest was renamed in
       return undefined;
     }
     if (u8ok && !o.overwrite) {
-      throw mismatch(files.json, m.optionsHash !== optionsHash ? 'other options' : 'other or changed source images');
+      const what = m.version !== CACHE_VERSION ? `cache version ${m.version} (this cxr-ssl writes ${CACHE_VERSION}: it keeps each image's class and findings)` : m.optionsHash !== optionsHash ? 'other options' : 'other or changed source images';
+      throw mismatch(files.json, what);
     }
     for (const f of [files.json, files.u8, files.bad]) rmSync(f, { force: true });
   }

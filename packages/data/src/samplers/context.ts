@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { Image, Rng, Sample } from '../types.ts';
-import { augment, augmentList } from '../augment/index.ts';
-import { augmentViews, beforeGridOption, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import { augmentList } from '../augment/index.ts';
+import type { Image, Rng, SamplePlan } from '../types.ts';
+import { beforeGridOption, checkImage, grid, gridPatchOption, jitteredCorner, patchViews } from './geometry.ts';
 import type { PretextTask } from './task.ts';
+import { augmentedView } from './views.ts';
 
 /**
  * Context / relative patch location (Doersch et al. 2015): the centre patch of a 3x3 grid and one
@@ -40,19 +41,15 @@ export const context: PretextTask<ContextOptions> = {
   classes: () => 8,
   shape: (size, opts) => ({ views: 2, patch: grid(size, opts.patch).patch }),
   describe: (y) => `neighbour ${y}: ${NEIGHBOUR_NAMES[y]} of the centre`,
-  sample(whole: Image, rng: Rng, opts: ContextOptions): Sample {
-    checkImage(whole.pixels, whole.size, 'context');
-    const img = augment(whole, rng, opts.before);
-    const g = grid(img.size, opts.patch);
+  plan(img: Image, rng: Rng, opts: ContextOptions): SamplePlan {
+    checkImage(img.pixels, img.size, 'context');
+    const whole = augmentedView(img, rng, opts.before);
+    const g = grid(whole.size, opts.patch);
     const int = (n: number) => rng.int(n);
     const y = rng.int(8);
-    const x = new Uint8Array(2 * g.patch * g.patch);
-    const [ct, cl] = jitteredCorner(g, 1, 1, int);
+    const centre = jitteredCorner(g, 1, 1, int);
     const [nr, nc] = CONTEXT_NEIGHBOURS[y];
-    const [nt, nl] = jitteredCorner(g, nr, nc, int);
-    copyPatch(img.pixels, img.size, ct, cl, g.patch, x, 0);
-    copyPatch(img.pixels, img.size, nt, nl, g.patch, x, g.patch * g.patch);
-    augmentViews(x, 2, g.patch, rng, opts.augment);
-    return { x, y };
+    const neighbour = jitteredCorner(g, nr, nc, int);
+    return { views: patchViews(whole, [centre, neighbour], g.patch, rng, opts.augment), y };
   },
 };

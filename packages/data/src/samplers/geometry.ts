@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { type Augment, augment, augmentList } from '../augment/index.ts';
+import { type Augment, augmentList } from '../augment/index.ts';
+import type { ViewBuilder, ViewPlan } from '../augment/plan.ts';
+import { planAugment } from '../augment/registry.ts';
 import type { Rng } from '../types.ts';
 
 /**
@@ -42,22 +44,6 @@ export const beforeGridOption = augmentList
   .default(() => [])
   .describe('whole-image augmentations before the grid is cut (default none)');
 
-/** Copies the patch x patch square at (top, left) of a size x size image into dst at dstOffset. */
-export function copyPatch(
-  src: Uint8Array,
-  size: number,
-  top: number,
-  left: number,
-  patch: number,
-  dst: Uint8Array,
-  dstOffset: number,
-): void {
-  for (let r = 0; r < patch; r++) {
-    const s = (top + r) * size + left;
-    dst.set(src.subarray(s, s + patch), dstOffset + r * patch);
-  }
-}
-
 /** Top-left corner of a random patch inside grid cell (row, col); draws y then x. */
 export function jitteredCorner(g: Grid, row: number, col: number, int: (n: number) => number): [number, number] {
   const slack = g.cell - g.patch + 1;
@@ -66,14 +52,18 @@ export function jitteredCorner(g: Grid, row: number, col: number, int: (n: numbe
   return [top, left];
 }
 
-/** Augments each of the `views` patch x patch views of x in place, in view order (x is the sample's own buffer). */
-export function augmentViews(x: Uint8Array, views: number, patch: number, rng: Rng, list: readonly Augment[]): void {
-  if (list.length === 0) return;
-  const area = patch * patch;
-  for (let v = 0; v < views; v++) {
-    const view = { pixels: x.subarray(v * area, (v + 1) * area), size: patch };
-    x.set(augment(view, rng, list).pixels, v * area);
-  }
+/**
+ * The patches at `corners` of the whole-image view `whole` (its `before` planned already), then
+ * `list` planned on each patch, in patch order.
+ */
+export function patchViews(whole: ViewBuilder, corners: readonly [number, number][], patch: number, rng: Rng, list: readonly Augment[]): ViewPlan[] {
+  const views = corners.map(([top, left]) => {
+    const v = whole.clone();
+    v.geometry([1, 0, top, 0, 1, left], patch);
+    return v;
+  });
+  for (const v of views) planAugment(v, rng, list);
+  return views.map((v) => v.plan());
 }
 
 export function checkImage(pixels: Uint8Array, size: number, task: string): void {

@@ -17,7 +17,7 @@ export * from './moco.ts';
 export * from './rotation.ts';
 export * from './simclr.ts';
 export * from './views.ts';
-export type { PretextTask } from './task.ts';
+export { paintSample, type PretextTask } from './task.ts';
 
 /** The methods' samplers by name. Adding a method = one file here + one line below. */
 export const SAMPLERS = { rotation, context, jigsaw, simclr, moco, byol, dino } as const;

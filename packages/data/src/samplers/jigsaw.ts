@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { Image, Rng, Sample } from '../types.ts';
-import { augment, augmentList } from '../augment/index.ts';
-import { augmentViews, beforeGridOption, checkImage, copyPatch, grid, gridPatchOption, jitteredCorner } from './geometry.ts';
+import type { Image, Rng, SamplePlan } from '../types.ts';
+import { augmentList } from '../augment/index.ts';
+import { beforeGridOption, checkImage, grid, gridPatchOption, jitteredCorner, patchViews } from './geometry.ts';
 import { permutationSet, validatePermutationSet } from './permutations.ts';
 import type { PretextTask } from './task.ts';
+import { augmentedView } from './views.ts';
 
 /**
  * Jigsaw (Noroozi & Favaro 2016): a random `patch` crop inside each cell of the 3x3 grid
@@ -52,22 +53,14 @@ export const jigsaw: PretextTask<JigsawOptions> = {
   resolve: (opts) => ({ ...opts, permutations: jigsawSet(opts) }),
   derive: (opts, seed) => ({ ...opts, permutations: jigsawSet({ ...opts, permutationSeed: opts.permutationSeed ?? seed }) }),
   describe: (y, opts) => `permutation ${y}: tiles from cells ${jigsawSet(opts)[y].join(' ')}`,
-  sample(whole: Image, rng: Rng, opts: JigsawOptions): Sample {
-    checkImage(whole.pixels, whole.size, 'jigsaw');
-    const img = augment(whole, rng, opts.before);
-    const g = grid(img.size, opts.patch);
+  plan(img: Image, rng: Rng, opts: JigsawOptions): SamplePlan {
+    checkImage(img.pixels, img.size, 'jigsaw');
+    const whole = augmentedView(img, rng, opts.before);
+    const g = grid(whole.size, opts.patch);
     const set = jigsawSet(opts);
     const y = rng.int(set.length);
     const int = (n: number) => rng.int(n);
     const corners = Array.from({ length: 9 }, (_, c) => jitteredCorner(g, Math.floor(c / 3), c % 3, int));
-    const area = g.patch * g.patch;
-    const x = new Uint8Array(9 * area);
-    const perm = set[y];
-    for (let i = 0; i < 9; i++) {
-      const [t, l] = corners[perm[i]];
-      copyPatch(img.pixels, img.size, t, l, g.patch, x, i * area);
-    }
-    augmentViews(x, 9, g.patch, rng, opts.augment);
-    return { x, y };
+    return { views: patchViews(whole, set[y].map((cell) => corners[cell]), g.patch, rng, opts.augment), y };
   },
 };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Sampler } from '../types.ts';
+import { renderView } from '../augment/render.ts';
+import type { Image, Rng, Sample, Sampler } from '../types.ts';
 
 /**
  * A method's sampler plus the zod schema of the method's options (the data side of one registry
@@ -26,4 +27,18 @@ export interface PretextTask<O = unknown> extends Sampler<O> {
   augmentMakesViews?: boolean;
   /** A person's reading of label y, e.g. "90 deg" (sample grids, reports). */
   describe(y: number, opts: O): string;
+}
+
+/** A sample painted by the TypeScript renderer: its views, then its local views, then the label. */
+export function paintSample<O>(task: Sampler<O>, img: Image, rng: Rng, opts: O): Sample {
+  const plan = task.plan(img, rng, opts);
+  const all = [...plan.views, ...(plan.local ?? [])];
+  const sizes = all.map((v) => v.stages[v.stages.length - 1].size ** 2);
+  const x = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  all.forEach((v, i) => {
+    renderView(v, img, x.subarray(at, at + sizes[i]));
+    at += sizes[i];
+  });
+  return plan.y === undefined ? { x } : { x, y: plan.y };
 }

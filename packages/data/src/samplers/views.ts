@@ -1,5 +1,7 @@
-import { augment, augmentList, type Augment } from '../augment/index.ts';
-import type { Image, Rng, Sample, SampleShape } from '../types.ts';
+import { type Augment, augmentList } from '../augment/index.ts';
+import { boxMap, ViewBuilder } from '../augment/plan.ts';
+import { planAugment } from '../augment/registry.ts';
+import type { Image, Rng, SamplePlan, SampleShape } from '../types.ts';
 import { checkImage } from './geometry.ts';
 
 /**
@@ -17,6 +19,14 @@ export const contrastiveAugment = (): Augment[] => [
 ];
 export const contrastiveAugmentList = augmentList.default(contrastiveAugment);
 
+/** One view of the whole image seen at `size` px (default its own), with `list` planned on it. */
+export function augmentedView(img: Image, rng: Rng, list: readonly Augment[], size = img.size): ViewBuilder {
+  const view = new ViewBuilder(img);
+  if (size !== img.size) view.geometry(boxMap(0, 0, img.size, img.size, size), size);
+  planAugment(view, rng, list);
+  return view;
+}
+
 /**
  * `count` views of the whole image, each augmented independently; no label (the views are each
  * other's targets). RNG draws: the augmentations of view 0, then of view 1, ...
@@ -26,12 +36,9 @@ export function augmentedViews(count: number) {
     augmentMakesViews: true,
     shape: (size: number): SampleShape => ({ views: count, patch: size }),
     describe: () => `${count} augmented views of one image`,
-    sample(img: Image, rng: Rng, opts: { augment: Augment[] }): Sample {
+    plan(img: Image, rng: Rng, opts: { augment: Augment[] }): SamplePlan {
       checkImage(img.pixels, img.size, 'augmented views');
-      const area = img.size * img.size;
-      const x = new Uint8Array(count * area);
-      for (let v = 0; v < count; v++) x.set(augment(img, rng, opts.augment).pixels, v * area);
-      return { x };
+      return { views: Array.from({ length: count }, () => augmentedView(img, rng, opts.augment).plan()) };
     },
   };
 }

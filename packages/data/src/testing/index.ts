@@ -8,8 +8,8 @@ export * from './fixture.ts';
 export * from './task-batch.ts';
 export { mountTinyDisk } from './tiny-disk.ts';
 
-/** <repo>/../shared/data when present (real data sets; absent on CI). */
+/** <repo>/../shared/data, or $CXR_SSL_SHARED_DATA (a checkout elsewhere, e.g. a git worktree), when present (real data sets; absent on CI). */
 export function sharedDataDir(): string | undefined {
-  const dir = resolve(repoRoot(), '..', 'shared', 'data');
+  const dir = process.env.CXR_SSL_SHARED_DATA ? resolve(process.env.CXR_SSL_SHARED_DATA) : resolve(repoRoot(), '..', 'shared', 'data');
   return existsSync(dir) ? dir : undefined;
 }

@@ -1,13 +1,14 @@
-import { KnnOptions, knnScores } from '../knn.ts';
-import { defineProtocol } from './protocol.ts';
+import { KnnOptions, knnVotes } from '../knn.ts';
+import { defineProtocol, headKind, scoredOutputs } from './protocol.ts';
 
 /** Cosine k-nearest neighbours on the frozen features: nothing trained (knn.ts). */
 export const knn = defineProtocol({
-  summary: 'cosine k nearest neighbours on frozen features, temperature-weighted votes',
+  summary: 'cosine k nearest neighbours on frozen features, temperature-weighted votes (per class, or per finding)',
   options: KnnOptions,
   flagPrefix: '',
-  async run({ options, features }) {
+  async run({ options, target, features }) {
     const f = await features();
-    return { probs: knnScores(f.dim, f.train, f.test, options) };
+    const votes = (split: typeof f.test) => scoredOutputs(target, knnVotes(f.dim, f.train, split, options, headKind(target)));
+    return { probs: votes(f.test), ...(f.val ? { valProbs: votes(f.val) } : {}) };
   },
 });

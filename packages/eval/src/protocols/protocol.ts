@@ -1,12 +1,32 @@
 import type { EncoderSpec, Weights } from '@cxr-ssl/models';
 import type { z } from 'zod';
 import type { ImageSource } from '../extract.ts';
-import type { EpochLog, FeatureSplit } from '../linear.ts';
+import type { EpochLog, FeatureSplit, HeadKind } from '../linear.ts';
+import type { Target, TargetName } from '../targets.ts';
 
-/** Rows of the prepared data set with their labels (0 normal, 1 abnormal). */
+/**
+ * Rows of the prepared data set with their labels under the target: a class index per row (0 normal,
+ * 1 abnormal for the study's task), or for a sigmoid target rows x outputs 0/1, row-major.
+ */
 export interface LabelledRows {
   rows: number[];
   labels: ArrayLike<number>;
+}
+
+/** The last layer a probe trains for a target: a softmax over its classes, or a sigmoid per output. */
+export const headKind = (t: Target): HeadKind => (t.head.kind === 'softmax' ? { kind: 'softmax', classes: t.head.classes.length } : { kind: 'sigmoid', outputs: t.outputs.length });
+
+/** A softmax head's probabilities (rows x classes) as the target's outputs (abnormal: the second class only). */
+export function scoredOutputs(t: Target, probs: Float32Array): Float32Array {
+  if (t.head.kind === 'sigmoid') return probs;
+  const { classes, scored } = t.head;
+  if (scored.length === classes.length) return probs;
+  const rows = probs.length / classes.length;
+  const out = new Float32Array(rows * scored.length);
+  for (let i = 0; i < rows; i++) {
+    for (const [k, c] of scored.entries()) out[i * scored.length + k] = probs[i * classes.length + c];
+  }
+  return out;
 }
 
 /** Frozen encoder features of the rows a protocol trains on, of the val split (when there is one) and of the test split. */
@@ -35,6 +55,8 @@ export interface ProtocolRun<O> {
   options: O;
   /** the row's seed: the head's initialisation (the fraction draw was made with it too) */
   seed: number;
+  /** what is predicted: the outputs and the head (softmax over classes, or a sigmoid per output) */
+  target: Target;
   encoder: { label: string; spec: EncoderSpec; weights: () => Weights };
   images: ImageSource;
   train: LabelledRows;
@@ -45,9 +67,14 @@ export interface ProtocolRun<O> {
   runtime: Runtime;
 }
 
-/** P(abnormal) per test row, in test order; the row is scored from it as for every protocol. */
+/**
+ * The target's outputs per test row (P(abnormal); P(class) per class; P(finding) per finding), rows x
+ * outputs row-major in test order, and the same for the val split where the protocol scores it
+ * (operating points choose their thresholds there); the row is scored from them as for every protocol.
+ */
 export interface ProtocolOutput {
   probs: ArrayLike<number>;
+  valProbs?: ArrayLike<number>;
   history?: EpochLog[];
 }
 
@@ -66,6 +93,8 @@ export interface Protocol<S extends z.ZodObject = z.ZodObject> {
   flagNames?: Partial<Record<keyof z.infer<S> & string, string>>;
   /** options that choose how a row is computed, not what it measures: not recorded in the row, not compared on reuse */
   runtimeOptions?: readonly (keyof z.infer<S> & string)[];
+  /** the targets it can predict (default: every one) */
+  targets?: readonly TargetName[];
   run(input: ProtocolRun<z.infer<S>>): Promise<ProtocolOutput>;
 }
 

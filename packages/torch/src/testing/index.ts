@@ -1,1 +1,2 @@
 export * from './torch-guard.ts';
+export * from './render-files.ts';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Batch } from '@cxr-ssl/data';
+import { type Batch, sliceBatch } from '@cxr-ssl/data';
 import type { Engine, EngineInit, OptimizerState, StepResult, StepScalars } from '../engine.ts';
 import type { Tensor, Weights } from '@cxr-ssl/models';
 import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
@@ -66,6 +66,10 @@ export class DdpTorchEngine implements Engine {
     return this.ranks.length;
   }
 
+  get rendersOn(): 'cuda' | 'cpu' | undefined {
+    return this.ranks[0].rendersOn;
+  }
+
   get device(): string {
     return this.ranks[0].device;
   }
@@ -91,7 +95,7 @@ export class DdpTorchEngine implements Engine {
       const which = w === this.ranks.length ? `--gpus ${w}` : `--nnodes × --gpus = ${w}`;
       throw new Error(`batch of ${b} cannot be split evenly over ${w} processes (${which}): use a batch size that is a multiple of ${w}`);
     }
-    const results = await this.all((e, r) => e.trainStep(slice(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), scalars));
+    const results = await this.all((e, r) => e.trainStep(sliceBatch(batch, ((this.first + r) * b) / w, ((this.first + r + 1) * b) / w), scalars));
     return mean(results, results.map(() => b / w));
   }
 
@@ -144,21 +148,6 @@ export class DdpTorchEngine implements Engine {
     if (first) throw first;
     return results.map((r) => (r as PromiseFulfilledResult<T>).value);
   }
-}
-
-function slice(batch: Batch, from: number, to: number): Batch {
-  const [n, v, p, q] = batch.shape;
-  const per = v * p * q;
-  const whole = batch.x.subarray(from * per, to * per);
-  const out: Batch = { x: whole, y: batch.y?.subarray(from, to), shape: [to - from, v, p, q] };
-  if (!batch.local) return out;
-  // multi-crop: the rows' local views, from the second block, follow their whole ones
-  const [, lv, lp, lq] = batch.local;
-  const perLocal = lv * lp * lq;
-  const x = new Uint8Array(whole.length + (to - from) * perLocal);
-  x.set(whole);
-  x.set(batch.x.subarray(n * per + from * perLocal, n * per + to * perLocal), whole.length);
-  return { ...out, x, local: [to - from, lv, lp, lq] };
 }
 
 function mean(results: StepResult[], weights: number[]): StepResult {

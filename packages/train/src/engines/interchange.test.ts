@@ -29,8 +29,10 @@ const config = () => ({
   epochs: 2,
   batchSize: 16,
   stepsPerEpoch: 2,
-  // a small lr keeps 4 steps of two engines' float rounding (which grows with lr) within the bar
-  optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 },
+  // a small lr keeps 4 steps of the two engines' differences within the bar: they grow with lr and with
+  // the views (ties in max pooling among equal grey levels are a likely cause, not measured apart). With the
+  // views of issue 28's renderer, features.0.weight differed by 5.9e-4 at lr 0.01, 2.9e-4 at 0.005, 1.6e-5 at 0.001
+  optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 5e-4 },
   seed: 4,
   workers: 0,
   logEvery: 1,

@@ -1,6 +1,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { Batch } from '@cxr-ssl/data';
 import { z } from 'zod';
 
 /**
@@ -49,6 +50,37 @@ export class EngineStartInterrupted extends Error {
   ) {
     super(message);
   }
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * A train/eval/forward batch as header fields and payload. Painted: {shape, local?, labels}, then x
+ * (uint8) and y (int32). Planned: also `render` {size, views: {program, width}, local?}, then the
+ * B x size x size cache images, each block's plan rows (float64, [B x views, width]) and y: the engine
+ * paints the views on its device (cxr_torch/render). Checked here, so a malformed batch is a
+ * TypeScript error naming its sizes, not a Python one.
+ */
+export function batchFrame(batch: Batch, what: string): { fields: Record<string, unknown>; payload: Uint8Array[] } {
+  const [n, v, p, q] = batch.shape;
+  const labels = batch.y ? [bytesOf(batch.y)] : [];
+  if (batch.y && batch.y.length !== n) throw new Error(`${what} batch has ${batch.y.length} labels for ${n} samples`);
+  const fields = { shape: batch.shape, labels: !!batch.y, ...(batch.local ? { local: batch.local } : {}) };
+  if (batch.planned) {
+    const { images, size, views, local } = batch.planned;
+    const blocks: [string, typeof views, number][] = [['views', views, v]];
+    if (local && batch.local) blocks.push(['local', local, batch.local[1]]);
+    if (images.length !== n * size * size) throw new Error(`${what} batch: ${images.length} image bytes for ${n} images of ${size} px`);
+    for (const [name, block, count] of blocks) {
+      if (block.params.length !== n * count * block.width) throw new Error(`${what} batch: ${name} plans hold ${block.params.length} numbers, ${n} x ${count} views x ${block.width} expected`);
+    }
+    const render = Object.fromEntries([['size', size], ...blocks.map(([name, block]) => [name, { program: block.program, width: block.width }])]);
+    return { fields: { ...fields, render }, payload: [images, ...blocks.map(([, block]) => bytesOf(block.params)), ...labels] };
+  }
+  const x = batch.x;
+  const want = n * v * p * q + (batch.local ? batch.local.reduce((a, b) => a * b, 1) : 0);
+  if (!x || x.length !== want) throw new Error(`${what} batch x has ${x?.length ?? 'no'} bytes, shape [${batch.shape}]${batch.local ? ` + local [${batch.local}]` : ''} needs ${want}`);
+  return { fields, payload: [x, ...labels] };
 }
 
 export function encodeHeader(header: Record<string, unknown>, payloadBytes: number): Buffer {

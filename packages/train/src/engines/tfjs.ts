@@ -1,4 +1,4 @@
-import type { Batch } from '@cxr-ssl/data';
+import { type Batch, type PaintedBatch, painted } from '@cxr-ssl/data';
 import { type EncoderSpec, type HeadSpec, isBuffer, type Tensor, type Weights } from '@cxr-ssl/models';
 import { type BatchStats, encoderForward, headFromFeatures, headOutput, setupTfjs, type TfjsBackendChoice, tfjsHeadProblem } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -70,7 +70,7 @@ export class TfjsEngine implements Engine {
   }
 
   /** The loss of one batch and the fraction of rows whose top-1 logit is their target. */
-  private lossAndAccuracy(m: Model, batch: Batch, onBatchStats?: (s: BatchStats) => void): { loss: tf.Scalar; accuracy: tf.Scalar } {
+  private lossAndAccuracy(m: Model, batch: PaintedBatch, onBatchStats?: (s: BatchStats) => void): { loss: tf.Scalar; accuracy: tf.Scalar } {
     const x = tf.tensor4d(Float32Array.from(batch.x), batch.shape, 'float32');
     const out = headOutput(m.encoder, m.head, m.params, x, { training: !!onBatchStats, onBatchStats });
     return this.lossOf(m, out, batch.y);
@@ -82,7 +82,8 @@ export class TfjsEngine implements Engine {
     return { loss: terms.loss, accuracy };
   }
 
-  async trainStep(batch: Batch, { lr }: StepScalars): Promise<StepResult> {
+  async trainStep(planned: Batch, { lr }: StepScalars): Promise<StepResult> {
+    const batch = painted(planned); // tfjs has no renderer of its own: the TypeScript one paints any plans
     const micro = this.options.microBatch;
     if (micro && micro < batch.shape[0]) return this.trainMicro(batch, lr, micro);
     const m = this.ready;
@@ -111,16 +112,16 @@ export class TfjsEngine implements Engine {
    * gradients is the full batch's. Exact for encoders without BatchNorm; a BatchNorm normalises
    * each pass with that pass's statistics (its running averages get the whole batch's).
    */
-  private async trainMicro(batch: Batch, lr: number, micro: number): Promise<StepResult> {
+  private async trainMicro(batch: PaintedBatch, lr: number, micro: number): Promise<StepResult> {
     const m = this.ready;
     const [b, views, h, w] = batch.shape;
     const per = views * h * w;
-    const passes: Batch[] = [];
+    const passes: PaintedBatch[] = [];
     for (let start = 0; start < b; start += micro) {
       const end = Math.min(b, start + micro);
       passes.push({ x: batch.x.subarray(start * per, end * per), y: batch.y?.subarray(start, end), shape: [end - start, views, h, w] });
     }
-    const forward = (p: Batch, onBatchStats?: (s: BatchStats) => void) =>
+    const forward = (p: PaintedBatch, onBatchStats?: (s: BatchStats) => void) =>
       headOutput(m.encoder, m.head, m.params, tf.tensor4d(Float32Array.from(p.x), p.shape, 'float32'), { training: true, onBatchStats });
     const outs = passes.map((p) => tf.tidy(() => forward(p, () => {})));
     const [loss, accuracy, dOut] = tf.tidy(() => {
@@ -159,7 +160,8 @@ export class TfjsEngine implements Engine {
     return this.read(loss, accuracy);
   }
 
-  async evalStep(batch: Batch): Promise<StepResult> {
+  async evalStep(planned: Batch): Promise<StepResult> {
+    const batch = painted(planned);
     const m = this.ready;
     const micro = this.options.microBatch;
     if (micro && micro < batch.shape[0]) {

@@ -6,7 +6,7 @@ import { type EncoderSpec, readSafetensors, type Tensor, torchModel, type Weight
 import type { Encoded } from '../methods/method.ts';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { availableMemory, gib, torchBatchThatFits, torchStepBytes, torchStepShape } from '../memory.ts';
-import { EngineStartInterrupted, type ExplainExit, InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
+import { batchFrame, EngineStartInterrupted, type ExplainExit, InitAnswer, OkAnswer, PipeClient, StepAnswer, TorchProcessError } from './protocol.ts';
 import { findTorchPython, PYTHON_PACKAGE_DIR, pythonPathProblem, TorchPythonError } from '@cxr-ssl/torch';
 import { TorchInitSpec } from './torch-schema.ts';
 
@@ -66,6 +66,7 @@ export function defaultTorchThreads(ranks = 1): number {
 export class TorchEngine implements Engine {
   readonly name = 'torch';
   device = 'not started';
+  rendersOn: 'cuda' | 'cpu' | undefined;
   readonly inFlight: number;
   private client: PipeClient | undefined;
   private tmp: string | undefined;
@@ -126,6 +127,7 @@ export class TorchEngine implements Engine {
     const missing = [...init.weights.keys()].filter((n) => !answer.names.includes(n));
     if (missing.length) throw new Error(`${LABEL}: the Python model has no weights named ${missing.slice(0, 5).join(', ')}`);
     this.device = `${answer.device} (torch ${answer.torch})`;
+    this.rendersOn = answer.device.startsWith('cuda') ? 'cuda' : 'cpu';
   }
 
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult> {
@@ -140,8 +142,8 @@ export class TorchEngine implements Engine {
   async forward(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }> {
     const client = this.ready();
     const outPath = join(this.tmp!, `forward-${process.hrtime.bigint()}.safetensors`);
-    checkShape(x.length, shape, 'forward');
-    OkAnswer.parse(await client.request('forward', { type: 'forward', shape, outPath }, [x]));
+    const { fields, payload } = batchFrame({ x, shape }, `${LABEL}: forward`);
+    OkAnswer.parse(await client.request('forward', { type: 'forward', ...fields, outPath }, payload));
     const { weights } = readSafetensors(outPath);
     rmSync(outPath, { force: true });
     return { features: weights.get('features')!, logits: weights.get('logits')! };
@@ -185,20 +187,12 @@ export class TorchEngine implements Engine {
     return this.ready().request('fail', { type: 'fail', message });
   }
 
-  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars; local?: Batch['shape'] }): Promise<StepResult> {
+  private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars }): Promise<StepResult> {
     const client = this.ready();
-    checkShape(batch.x.length, batch.shape, type, batch.local);
+    const { fields, payload } = batchFrame(batch, `${LABEL}: ${type}`);
+    // the views' shape, planned or painted: what the step holds on the device (the memory hints below)
     this.lastBatch = { shape: batch.shape, local: batch.local };
-    if (batch.local) extra = { ...extra, local: batch.local }; // multi-crop: the local block follows
-    if (!batch.y) {
-      const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, labels: false, ...extra }, [batch.x]));
-      return { loss: answer.loss, accuracy: answer.accuracy };
-    }
-    if (batch.y.length !== batch.shape[0]) {
-      throw new Error(`${LABEL}: ${type} batch has ${batch.y.length} labels for ${batch.shape[0]} samples`);
-    }
-    const y = new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.y.byteLength);
-    const answer = StepAnswer.parse(await client.request(type, { type, shape: batch.shape, ...extra }, [batch.x, y]));
+    const answer = StepAnswer.parse(await client.request(type, { type, ...fields, ...extra }, payload));
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
 
@@ -256,11 +250,6 @@ function pythonFailure(python: string, e: Error): Error {
   if (!(e instanceof TorchProcessError) || !(noTorch || notPython)) return e;
   const why = noTorch ? 'it cannot import torch' : `it did not start the engine (${e.message.replace(`${LABEL}: `, '').split('\n')[0]})`;
   return new TorchPythonError(`--python ${python}: ${why}. Give a Python with torch (tools/setup-python.sh makes .venv-torch), or leave --python out to use the first one found`);
-}
-
-function checkShape(bytes: number, shape: Batch['shape'], what: string, local?: Batch['shape']): void {
-  const want = shape.reduce((a, b) => a * b, 1) + (local ? local.reduce((a, b) => a * b, 1) : 0);
-  if (bytes !== want) throw new Error(`${LABEL}: ${what} batch x has ${bytes} bytes, shape [${shape}]${local ? ` + local [${local}]` : ''} needs ${want}`);
 }
 
 export { TorchProcessError };
