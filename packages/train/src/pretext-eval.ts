@@ -57,9 +57,7 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   const encoderRows = new RowCollector();
   const rows = o.collapse && engine.forward ? { encoder: encoderRows, embedding: o.collapse.headPart > 0 ? new RowCollector() : encoderRows } : undefined;
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
-    // painted here whatever renders the run's training batches (--render): the figures do not depend on it,
-    // and the collapse measure's forward takes painted views; a held-out pass is a few batches
-    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false, paint: true });
+    const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {
       const r = await engine.evalStep(b);
       const n = b.shape[0];
@@ -85,7 +83,12 @@ function collapseOf(rows: { embedding: RowCollector; encoder: RowCollector }): {
   return { embedding: rows.embedding === rows.encoder ? encoder : rows.embedding.stats(), encoder };
 }
 
-/** The whole-size views of a batch through engine.forward: encoder features and, with headPart > 0, the head's embedding. */
+/**
+ * The whole-size views of a batch through engine.forward: encoder features and, with headPart > 0, the
+ * head's embedding. forward takes painted views: a planned batch (--render torch) is painted here by the
+ * TypeScript renderer (it agrees with torch's to a grey level on a few pixels in 10^5), for the at most
+ * COLLAPSE_ROWS rows the measure keeps.
+ */
 async function collectRows(engine: Engine, b: Batch, headPart: number, rows: { embedding: RowCollector; encoder: RowCollector }): Promise<void> {
   const whole = b.shape.reduce((a, c) => a * c, 1); // multi-crop: the local crops follow, left out
   const { features, logits } = await engine.forward!(painted(b).x.subarray(0, whole), b.shape);
