@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, heldOutPretext, withMethodLr, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
+import { ENGINES, heldOutPretext, MetricsLog, withMethodLr, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext, runWarnings } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
@@ -64,9 +64,10 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       const cache = openCache(cfg.cache.dir, 'fx', SIZE);
       const test = cache.indices('test');
       cache.close();
+      // the run's own warnings (a caution before training, run health at its held-out passes) and its notes
       const warnings: string[] = [];
       try {
-        await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+        await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(`${e.cleared ? 'note' : 'warning'}: ${e.message}`) });
         heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
       } finally {
         await engine.close();
@@ -95,7 +96,13 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
           `held-out in-batch NT-Xent ${retrieval.loss.toFixed(3)} vs ${retrieval0.loss.toFixed(3)} untrained, top-1 ${retrieval.accuracy.toFixed(3)} vs ${retrieval0.accuracy.toFixed(3)}; ` +
           `kNN AUC ${trained.auc.toFixed(3)} vs random init ${random.auc.toFixed(3)}: paired dAUC ${diff.estimate.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}], ${method} ${verdict} random init on ${trained.labels.length} test images`,
       );
-      expect(warnings).toEqual([]);
+      if (warnings.length > 0) console.log(warnings.join('\n'));
+      // no caution before training and no run-health warning left standing at the last held-out pass (a sign
+      // that goes again, e.g. a loss at ln K in the first steps after the warm-up, is reported and then noted)
+      const lines = new MetricsLog(join(runDir, 'metrics.jsonl')).read();
+      const health = new Set(lines.filter((l) => l.kind === 'warning').map((l) => String(l.message)));
+      expect(warnings.filter((w) => !health.has(w.replace(/^(warning|note): /, '')))).toEqual([]);
+      expect(runWarnings(lines).active).toEqual([]);
       expect(last).toBeLessThan(first - 0.1);
       // measured: simclr 7x chance; moco 2.5-4x, and 1.9x in one clean-clone CI run (128 held-out samples: the
       // runs are not bit-for-bit repeatable), so moco's steadier held-out check is the retrieval loss below

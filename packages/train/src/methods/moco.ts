@@ -31,7 +31,7 @@ export const moco: Method<MocoOptions> = {
   // training: the key among the queue's; held out: its other view among the held-out batch's (cxr_torch/methods/moco.py)
   candidates: (o, batch, heldOut) => (heldOut ? batch : o.queue + 1),
   collapseHint: (o) =>
-    `a queue of ${o.queue} keys larger than the data it holds (many negatives are copies of the query's own image: --set queue=N below the train split), a key network that follows too slowly or fast (--set momentum=, now ${o.momentum}), or a learning rate too high (--lr, --warmup-epochs)`,
+    `a queue too large for the data (now ${o.queue} keys: when it nears the train split, many negatives are copies of the query's own image; --set queue=N), a key network that follows too slowly or fast (--set momentum=, now ${o.momentum}), or a learning rate too high (--lr, --warmup-epochs)`,
   // a queue as large as the data set holds stale keys of the very images it is the negative for
   caution: (o, { trainImages }) =>
     o.queue >= trainImages
