@@ -198,9 +198,8 @@ export class TfjsEngine implements Engine {
     const [b, views, h, w] = shape;
     const per = views * h * w;
     const step = this.options.microBatch ?? b;
-    const feats: Float32Array[] = [];
-    const outs: Float32Array[] = [];
-    let outShape: number[] = [];
+    const feats: tf.Tensor[] = [];
+    const outs: tf.Tensor[] = [];
     for (let start = 0; start < b; start += step) {
       const end = Math.min(b, start + step);
       const [f, o] = tf.tidy(() => {
@@ -208,23 +207,20 @@ export class TfjsEngine implements Engine {
         const features = encoderForward(m.encoder, m.params, pixels);
         return [features, headFromFeatures(m.head, m.params, features, end - start)];
       });
-      feats.push((await f.data()) as Float32Array);
-      outs.push((await o.data()) as Float32Array);
-      outShape = o.shape.slice(1);
-      f.dispose();
-      o.dispose();
+      feats.push(f);
+      outs.push(o);
     }
-    const join = (parts: Float32Array[]) => {
-      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        all.set(p, at);
-        at += p.length;
-      }
-      return all;
-    };
-    const featureWidth = feats[0].length / (Math.min(b, step) * views);
-    return { features: { shape: [b, views, featureWidth], data: join(feats) }, logits: { shape: [b, ...outShape], data: join(outs) } };
+    const [features, logits] = [tf.concat(feats), tf.concat(outs)];
+    tf.dispose([...feats, ...outs]);
+    try {
+      return {
+        features: { shape: [b, views, features.shape[1]!], data: (await features.data()) as Float32Array },
+        logits: { shape: [...logits.shape], data: (await logits.data()) as Float32Array },
+      };
+    } finally {
+      features.dispose();
+      logits.dispose();
+    }
   }
 
   /** read synchronously: the snapshot is of the weights as they stand at the call, whatever steps follow */
