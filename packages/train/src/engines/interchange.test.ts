@@ -64,7 +64,9 @@ describe.skipIf('error' in python)('checkpoints are interchangeable between engi
     ['torch', 'tfjs'],
   ] as const) {
     it(`${first} for epoch 1, then ${second} for epoch 2 == ${second} throughout (vgg-small-bn, <= 1e-4)`, async () => {
-      const make = (name: 'tfjs' | 'torch') => ENGINES[name](name === 'torch' ? { torch: { device: 'cpu', threads: 2 } } : { tfjs: { backend: 'wasm' } });
+      // one torch step pending at a time: the abort at step 2 then stops at step 2 (by default up to 6
+      // steps travel, and a 4-step run is sent whole before its first step comes back)
+      const make = (name: 'tfjs' | 'torch') => ENGINES[name](name === 'torch' ? { torch: { device: 'cpu', threads: 2, inFlight: 1 } } : { tfjs: { backend: 'wasm' } });
       const switched = join(tmp, `${first}-then-${second}`);
       await train(switched, await make(first), { firstEpochOnly: true });
       expect(readLatestCheckpoint(switched)!.state).toMatchObject({ engine: first, epoch: 1, batch: 0 });
