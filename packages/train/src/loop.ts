@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
-import { createBatchStream, openCache } from '@cxr-ssl/data';
+import { createBatchStream } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -14,7 +14,8 @@ import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { lockRunFolder } from './run-lock.ts';
-import { heldOutPretext } from './pretext-eval.ts';
+import type { HeldOutResult } from './pretext-eval.ts';
+import { heldOutOfRun, openRunData } from './run-data.ts';
 import { type Renderer, resolveRenderer } from './render.ts';
 import { lrAt } from './schedule.ts';
 import { checkMethod, type MethodRun, runMethod, runProblem } from './method-options.ts';
@@ -23,7 +24,7 @@ export type PretextEvent =
   | { type: 'warning'; message: string }
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string; renderer: Renderer }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
-  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; lr: number }
+  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; valBySource?: Record<string, HeldOutResult>; lr: number }
   | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
   | { type: 'done'; encoderOnnx: string; encoderWeights: string; exportDir: string };
 
@@ -87,7 +88,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   if (checked.problem !== undefined) throw new Error(checked.problem);
   const { run: method } = checked;
   const cfg = { ...given, taskOptions: method.options }; // config.json records every option, defaults filled in
-  openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
+  openRunData(cfg.cache); // the set (each set of a pool) exists and is whole
   // a multi-node run's other machines train but write nothing: the run folder is global rank 0's
   const writes = engine.writesRun !== false;
   if (!writes) return await trainInFolder(cfg, method, opts, false);
@@ -115,14 +116,12 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   }
   if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
-  const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
+  const data = openRunData(cfg.cache); // its set, or the sets of a pool (run-data.ts)
   const method = runMethod(cfg, runDir, parsed); // its seeded parts fixed in the run folder; typed from here on
   const encoder = encoderSpec(cfg.encoder);
   const head = method.head(encoder);
 
-  const trainIdx = cache.indices('train');
-  const valIdx = cache.indices('val');
-  cache.close(); // the batch stream opens its own readers
+  const trainIdx = data.sets.flatMap((s) => s.train);
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
@@ -160,11 +159,11 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
     const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
     onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
   };
-  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
+  const streamOpts = { cache: data.source, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
 
   for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
     const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
-    const stream = createBatchStream({ ...streamOpts, indices: trainIdx, seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
+    const stream = createBatchStream({ ...streamOpts, indices: data.epochIndices(cfg.seed, epoch), seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
     let sumLoss = 0;
     let sumAcc = 0;
     let seen = 0;
@@ -214,8 +213,8 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
       await checkpoint(epoch, batch, 'interrupt');
       return { runDir, interrupted: true };
     }
-    const val = valIdx.length >= 1 ? await heldOutPretext(engine, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, indices: valIdx, seed: cfg.seed + 1 }) : undefined;
-    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, lr: lrOf(Math.max(0, step - 1)) };
+    const val = await heldOutOfRun(engine, data, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, seed: cfg.seed + 1 });
+    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, valBySource: val?.bySet, lr: lrOf(Math.max(0, step - 1)) };
     const { type: _, ...fields } = line;
     metrics?.append({ kind: 'epoch', step, ...line });
     loggers?.write({ kind: 'epoch', step, ...fields });

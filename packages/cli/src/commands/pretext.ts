@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { chooseEngine, EngineStartInterrupted, METHODS, OptimizerConfig, openEngine, type PretextEvent, runPretext, type TfjsFit, type TorchFit, tfjsFit, torchFit } from '@cxr-ssl/train';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
-import { openPrepared } from '../dataset.ts';
+import { pooledTrainImages } from '../pool-data.ts';
 import { nodesOf } from '../nodes.ts';
 import { PretextOptions, scheduleOf } from '../pretext-options.ts';
 import { type Progress, progress } from '../progress.ts';
@@ -19,9 +19,7 @@ export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'dat
  * Prepares the bundled fixture on first use.
  */
 async function fittingBatch(o: PretextOptions): Promise<number> {
-  const cache = await openPrepared(o);
-  const train = cache.indices('train').length;
-  cache.close();
+  const train = await pooledTrainImages(o, o.pool ?? [{ name: o.data }]);
   const batch = o.batchSize;
   if (train === 0 || train >= batch) return batch;
   if (!o.quiet) process.stderr.write(`note: the train split of ${o.data}-${o.size} has ${train} images, fewer than --batch-size ${batch}: using batches of ${train}\n`);
@@ -101,7 +99,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         bar?.update(e.step, { epoch: `${e.epoch + 1}/${epochs}`, loss: e.loss, acc: e.accuracy, 'samples/s': Math.round(e.samplesPerSec) });
         break;
       case 'epoch':
-        bar?.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''} lr ${e.lr.toExponential(2)}`);
+        bar?.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''}${e.valBySource ? ` (${Object.entries(e.valBySource).map(([set, r]) => `${set} ${r.accuracy.toFixed(3)}`).join(', ')})` : ''} lr ${e.lr.toExponential(2)}`);
         break;
       case 'done':
         bar?.stop();
@@ -116,7 +114,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         task: o.task,
         taskOptions: o.method.options,
         encoder: o.encoder,
-        cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size },
+        cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size, pool: o.pool },
         epochs: o.epochs,
         batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
