@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtureDir, prepare } from '@cxr-ssl/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from './config-file.ts';
+import { PretextOptions } from './pretext-options.ts';
+import { pooledTrainImages } from './pool-data.ts';
+
+let tmp: string;
+let cacheDir: string;
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'cxr-pool-cli-'));
+  cacheDir = join(tmp, 'cache');
+  await prepare({ adapter: 'folder', root: fixtureDir(), sizes: [32], cacheDir, name: 'fx', workers: 0 });
+  await prepare({ adapter: 'folder', root: fixtureDir(), sizes: [48], cacheDir, name: 'fz', workers: 0 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const parse = (data: unknown) => PretextOptions.safeParse({ method: 'rotation', data });
+
+describe('--data of a pretext run: one set, or several pooled', () => {
+  it('one set is the run as before; several are named together and listed with their weights', () => {
+    expect(parse(undefined).data).toMatchObject({ data: 'kermany-mini', pool: undefined }); // the one default
+    expect(parse('kermany,kermany-mini').data).toMatchObject({ data: 'kermany+kermany-mini', pool: [{ name: 'kermany' }, { name: 'kermany-mini' }] });
+    expect(parse('kermany:3,kermany-mini:1').data?.pool).toEqual([
+      { name: 'kermany', weight: 3 },
+      { name: 'kermany-mini', weight: 1 },
+    ]);
+    // a config's data: as a list of names or of { name, weight }
+    expect(parse(['a', { name: 'b', weight: 0.5 }]).data?.pool).toEqual([{ name: 'a' }, { name: 'b', weight: 0.5 }]);
+  });
+
+  it('refuses paths, a set named twice, a lone weight and a zero weight, saying what to give', () => {
+    expect(String(parse('../x').error)).toMatch(/'\.\.\/x': give prepared set names/);
+    expect(String(parse('a,a').error)).toMatch(/'a' is named twice/);
+    expect(String(parse('a:2').error)).toMatch(/give two or more sets/);
+    expect(String(parse('a:0,b').error)).toMatch(/above 0/);
+  });
+
+  it('refuses sets prepared at different sizes, naming both sets and sizes', async () => {
+    const err = await pooledTrainImages({ cacheDir, size: 32, quiet: true }, [{ name: 'fx' }, { name: 'fz' }]).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toMatch(/fx is prepared at 32 px, fz at 48 px only.*prepare fz at 32 px/);
+    expect(await pooledTrainImages({ cacheDir, size: 32, quiet: true }, [{ name: 'fx' }])).toBeGreaterThan(50);
+  });
+});
