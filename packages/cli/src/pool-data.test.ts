@@ -45,3 +45,14 @@ describe('--data of a pretext run: one set, or several pooled', () => {
     expect(await pooledTrainImages({ cacheDir, size: 32, quiet: true }, [{ name: 'fx' }])).toBeGreaterThan(50);
   });
 });
+
+describe("a reproduce config's data: one set, or a list pooled by its pretext runs", () => {
+  it('reads one block as a list of one, and a list with optional weights; refuses a zero weight', async () => {
+    const { ReproduceConfig } = await import('./commands/reproduce.ts');
+    const one = ReproduceConfig.parse({ data: { source: 'x', name: 'x' }, inits: ['rotation'] });
+    expect(one.data.map((d) => d.name)).toEqual(['x']);
+    const two = ReproduceConfig.parse({ data: [{ source: 'k', name: 'kermany' }, { source: 'm', name: 'mine', weight: 2 }], inits: ['rotation'] });
+    expect(two.data.map((d) => [d.name, 'weight' in d ? d.weight : undefined])).toEqual([['kermany', undefined], ['mine', 2]]);
+    expect(ReproduceConfig.safeParse({ data: [{ source: 'k', name: 'k', weight: 0 }], inits: ['rotation'] }).success).toBe(false);
+  });
+});
