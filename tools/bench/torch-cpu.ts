@@ -9,9 +9,14 @@
  * try others): ours/raw < 1 is what sampling and the pipe cost, and on few cores also the core that ours
  * leaves to sampling (raw on all cores but one is then its ceiling). Rounds alternate ours and raw per
  * method; the best round of each counts (a shared machine: the least disturbed).
+ * --real-steps N adds a third: a real training run (runPretext at its defaults: held-out passes,
+ * checkpoints, the run's own lr schedule) of N steps, its samples/s over the loop's wall time (steps,
+ * held-out passes and checkpoints; not the engine's start or the export): real/ours is what the loop's
+ * bookkeeping costs (issue 28).
  *
  *   npx tsx tools/bench/torch-cpu.ts [--methods rotation,simclr] [--size 64] [--encoder vgg-small-bn]
- *       [--batch 32] [--threads <cores>,<cores - 1>] [--ours-threads <n>] [--workers 0] [--seconds 10] [--warmup 3] [--rounds 1] [--python <path>] [--cache <dir>]
+ *       [--batch 32] [--threads <cores>,<cores - 1>] [--ours-threads <n>] [--workers 0] [--seconds 10] [--warmup 3] [--rounds 1] [--python <path>]
+ *       [--cache <dir>] [--data kermany-mini] [--real-steps 0]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +25,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
-import { METHODS, parseMethod } from '@cxr-ssl/train';
+import { openCache } from '@cxr-ssl/data';
+import { createEngine, METHODS, MetricsLog, parseMethod, runPretext } from '@cxr-ssl/train';
 import { z } from 'zod';
 import { openPrepared } from '../../packages/cli/src/dataset.ts';
 
@@ -41,6 +47,10 @@ const Args = z.object({
   rounds: z.coerce.number().int().positive().default(1),
   python: z.string().optional(),
   cache: z.string().default('cache'),
+  /** a prepared data set in --cache (kermany-mini is prepared there when missing) */
+  data: z.string().default('kermany-mini'),
+  /** steps of the real training run per method and round (0: none) */
+  realSteps: z.coerce.number().int().nonnegative().default(0),
 });
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shape).map((k) => [kebab(k), { type: 'string' as const }])) });
@@ -48,20 +58,39 @@ const a = Args.parse(Object.fromEntries(Object.keys(Args.shape).map((k) => [k, v
 const python = findTorchPython(a.python);
 if ('error' in python) throw new Error(python.error);
 const { path: pythonPath, torchVersion } = python;
-(await openPrepared({ cacheDir: a.cache, data: 'kermany-mini', size: a.size, quiet: false })).close();
+(await openPrepared({ cacheDir: a.cache, data: a.data, size: a.size, quiet: false })).close();
 
 const tmp = mkdtempSync(join(tmpdir(), 'cxr-bench-'));
 const env = { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR, CXR_SSL_PYTHON: pythonPath };
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number };
 
 function ours(method: string): number {
-  const args = ['--import', 'tsx', resolve(import.meta.dirname, '../device/gpu-run.ts'), '--device', 'cpu', '--cache', resolve(a.cache), '--name', 'kermany-mini'];
+  const args = ['--import', 'tsx', resolve(import.meta.dirname, '../device/gpu-run.ts'), '--device', 'cpu', '--cache', resolve(a.cache), '--name', a.data];
   args.push('--size', `${a.size}`, '--task', method, '--encoder', a.encoder, '--batch', `${a.batch}`, '--workers', `${a.workers}`);
   args.push('--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`, ...(a.oursThreads ? ['--threads', `${a.oursThreads}`] : []));
   return lastJson(execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samplesPerSec;
 }
 
 const threadCounts = a.threads.split(',').map(Number);
+
+/** A real run of --real-steps steps: samples/s over its loop's wall time (timing line of metrics.jsonl). */
+async function realRun(method: string): Promise<number> {
+  const cache = openCache(resolve(a.cache), a.data, a.size);
+  const stepsPerEpoch = Math.floor(cache.indices('train').length / a.batch);
+  cache.close();
+  const epochs = Math.ceil(a.realSteps / stepsPerEpoch);
+  const runDir = join(tmp, `real-${method}`);
+  rmSync(runDir, { recursive: true, force: true });
+  const { engine } = await createEngine('torch', { torch: { python: pythonPath, device: 'cpu', threads: a.oursThreads } });
+  try {
+    const cfg = { task: method, encoder: a.encoder, cache: { dir: resolve(a.cache), name: a.data, size: a.size }, epochs, batchSize: a.batch, stepsPerEpoch: Math.min(stepsPerEpoch, a.realSteps), workers: a.workers };
+    await runPretext(cfg, { runDir, engine, loggers: [] });
+  } finally {
+    await engine.close();
+  }
+  const t = new MetricsLog(join(runDir, 'metrics.jsonl')).read().find((l) => l.kind === 'timing')!;
+  return (t.step * a.batch) / (Number(t.steps) + Number(t.heldOut) + Number(t.checkpoints));
+}
 
 function rawWith(method: string, threads: number): number {
   const run = parseMethod(method, {});
@@ -77,11 +106,14 @@ function rawWith(method: string, threads: number): number {
 const rows: string[] = [];
 try {
   for (const method of a.methods.split(',')) {
-    let best = { ours: 0, raw: threadCounts.map(() => 0) };
-    for (let r = 0; r < a.rounds; r++) best = { ours: Math.max(best.ours, ours(method)), raw: threadCounts.map((t, i) => Math.max(best.raw[i], rawWith(method, t))) };
+    let best = { ours: 0, real: 0, raw: threadCounts.map(() => 0) };
+    for (let r = 0; r < a.rounds; r++) {
+      best = { ours: Math.max(best.ours, ours(method)), real: a.realSteps > 0 ? Math.max(best.real, await realRun(method)) : 0, raw: threadCounts.map((t, i) => Math.max(best.raw[i], rawWith(method, t))) };
+    }
     // raw by thread count too: on few cores ours gives one core to sampling, so raw on one thread fewer is its ceiling
     const rawBest = Math.max(...best.raw);
-    const row = `| ${method} | ${best.ours.toFixed(1)} | ${best.raw.map((r) => r.toFixed(1)).join(' | ')} | ${(best.ours / rawBest).toFixed(2)} |`;
+    const real = a.realSteps > 0 ? ` ${best.real.toFixed(1)} | ${(best.real / best.ours).toFixed(2)} |` : '';
+    const row = `| ${method} | ${best.ours.toFixed(1)} |${real} ${best.raw.map((r) => r.toFixed(1)).join(' | ')} | ${(best.ours / rawBest).toFixed(2)} |`;
     process.stderr.write(`${row}\n`);
     rows.push(row);
   }
@@ -89,5 +121,7 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, torch ${torchVersion}, best of ${a.rounds}`);
-console.log(`| method | ours samples/s | ${threadCounts.map((t) => `raw, ${t} thread${t === 1 ? '' : 's'}`).join(' | ')} | ours/raw (best) |\n|---|---|${threadCounts.map(() => '---|').join('')}---|`);
+const realCols = a.realSteps > 0 ? [`real run (${a.realSteps} steps) samples/s`, 'real/ours'] : [];
+console.log(`${a.data}; ${a.realSteps > 0 ? `real runs: runPretext at its defaults, ${a.realSteps} steps` : 'no real runs (--real-steps)'}`);
+console.log(`| method | ours samples/s | ${[...realCols, ...threadCounts.map((t) => `raw, ${t} thread${t === 1 ? '' : 's'}`)].join(' | ')} | ours/raw (best) |\n|---|---|${[...realCols, ...threadCounts].map(() => '---|').join('')}---|`);
 console.log(rows.join('\n'));

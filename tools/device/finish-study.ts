@@ -16,8 +16,8 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { openCache } from '@cxr-ssl/data';
 import { type ResultRow, evaluateEncoder, labelEfficiency, pairRows, parseRow, randomEncoder, rowFileName } from '@cxr-ssl/eval';
 import { PrepareOptions, runPrepare } from '../../packages/cli/src/commands/prepare.ts';
-import { ReproduceConfig, epochCurve } from '../../packages/cli/src/commands/reproduce.ts';
-import { type CurvePoint, writePlots } from '../../packages/cli/src/plots.ts';
+import { ReproduceConfig } from '../../packages/cli/src/commands/reproduce.ts';
+import { type CurvePoint, runCurves, writePlots } from '../../packages/cli/src/plots.ts';
 import { writeStudyReport } from '../../packages/cli/src/study-report.ts';
 
 const { values: a } = parseArgs({ options: { study: { type: 'string' }, source: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
@@ -62,7 +62,7 @@ for (const size of cfg.sizes) {
     const mine = saved.filter((r) => r.label === init && r.size === size);
     if (mine.length === 0) missing.push(`${init} at ${size} px`);
     rows.push(...mine);
-    curves.push(...epochCurve(join(dir, 'runs', `${init}-${size}`), init, size));
+    curves.push(...runCurves(join(dir, 'runs', `${init}-${size}`), init, size));
   }
   cache.close();
 }

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { shortcutProbe } from '@cxr-ssl/eval';
+import { heldOutHistory } from '@cxr-ssl/train';
 
 const { values: a } = parseArgs({
   options: {
@@ -54,11 +55,7 @@ async function main() {
     const cache = openCache(a['cache-dir'] ?? cfg.cache.dir, cfg.cache.name, cfg.cache.size);
     const heldOut = cache.indices('val').length > 0 ? cache.indices('val') : cache.indices('test');
     const r = shortcutProbe(cache, cfg.task, cfg.taskOptions, cache.indices('train'), heldOut, draws);
-    const epochs = readFileSync(join(a.run, 'metrics.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"kind":"epoch"'))
-      .map((l) => JSON.parse(l) as { valAccuracy?: number });
-    const run = epochs.at(-1)?.valAccuracy;
+    const run = heldOutHistory(a.run).at(-1)?.valAccuracy;
     const share = run !== undefined && run > r.chance ? (r.accuracy - r.chance) / (run - r.chance) : undefined;
     const out = { task: cfg.task, probeAccuracy: r.accuracy, runAccuracy: run, chance: r.chance, share, samples: r.samples };
     writeFileAtomic(join(a.run, 'shortcut.json'), `${JSON.stringify(out, null, 1)}\n`);

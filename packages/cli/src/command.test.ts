@@ -1,4 +1,4 @@
-import { PRETEXT_DEFAULTS } from '@cxr-ssl/train';
+import { METHODS, PRETEXT_DEFAULTS } from '@cxr-ssl/train';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { arg, flagsOf, toggle } from './command.ts';
@@ -57,7 +57,9 @@ describe('flags from the schema', () => {
     const help = Object.fromEntries(cmd.options.map((o) => [o.long, o.description]));
     expect(help['--epochs']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.epochs}\\)$`));
     expect(help['--batch-size']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.batchSize}\\)$`));
-    expect(help['--lr']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.optimizer.lr}\\)$`));
+    // the method's own where it has one (Method.lr), else train's
+    expect(help['--lr']).toContain(`(default: the method's own where it has one, simclr ${METHODS.simclr.lr}; else ${PRETEXT_DEFAULTS.optimizer.lr})`);
+    expect(help['--checkpoint-minutes']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.checkpointMinutes}\\)$`));
     expect(help['--momentum']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.optimizer.momentum}\\)$`));
     expect(help['--weight-decay']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.optimizer.weightDecay}\\)$`));
     expect(help['--encoder']).toMatch(new RegExp(`\\(default ${PRETEXT_DEFAULTS.encoder}\\)$`));

@@ -34,8 +34,10 @@ describe('pretext run -> export folder, TensorBoard and CSV curves', () => {
     expect(events).toHaveLength(1);
     expect(readTfrecords(readFileSync(join(run, events[0]))).length).toBeGreaterThanOrEqual(3); // version, steps, epoch
     const csv = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('kind,step,epoch,batch,loss,accuracy,lr,samplesPerSec,valLoss,valAccuracy');
-    expect(csv.at(-1)).toMatch(/^epoch,3,0,,[\d.]+,[\d.]+,/);
+    expect(csv[0]).toBe('kind,step,epoch,batch,loss,accuracy,lr,samplesPerSec,valLoss,valAccuracy,valChance,valSpread,valRank,valEncoderSpread,valEncoderRank');
+    expect(csv).toContainEqual(expect.stringMatching(/^epoch,3,0,,[\d.]+,[\d.]+,/));
+    // the held-out pass at the end: loss, top-1, chance (1/4), the encoder features' spread and rank
+    expect(csv.at(-1)).toMatch(/^heldout,3,0,,,,,,[\d.]+,[\d.]+,0\.25,[\d.]+,[\d.]+,,$/);
   }, 300_000);
 
   it('export <run> --out --results puts the rows of that run into the card; a missing run is named', () => {

@@ -5,14 +5,19 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import { encoderColours } from './encoder-colours.ts';
 import { leadFigureSpec } from './lead-figure.ts';
-import { headlineRows, pretextCurvesSpec, resultBarsSpec, rocSpec } from './plots.ts';
+import { type CurvePoint, headlineRows, pretextCurvesSpec, resultBarsSpec, rocSpec } from './plots.ts';
 import { FIXTURE_EVAL } from './study-fixture.ts';
 
 // Issue 34's complaints about the plots, on the fixture evaluation: an encoder's colour changing
 // between plots, an axis reading "0.500000", error-bar caps drawn as wide as the bars.
 const rows = readResultsFile(join(FIXTURE_EVAL, 'results.json')).rows;
 const cells = labelEfficiency(rows, { n: 200 });
-const flat = [0, 1, 2].map((epoch) => ({ task: 'dino-a', size: 128, epoch, loss: 1.386, accuracy: 0.5, valAccuracy: 0.5 }));
+const flat: CurvePoint[] = [10, 20, 30].flatMap((step) => [
+  { task: 'dino-a', size: 128, step, metric: 'train loss' as const, value: 1.386 },
+  { task: 'dino-a', size: 128, step, metric: 'held-out top-1' as const, value: 0.5 },
+  { task: 'dino-a', size: 128, step, metric: 'held-out chance' as const, value: 0.25 },
+  { task: 'dino-a', size: 128, step, metric: 'spread (collapse)' as const, value: 0.5 },
+]);
 const colour = encoderColours(rows, ['dino-a']);
 const specs: Record<string, TopLevelSpec> = {
   lead: leadFigureSpec(cells, colour),

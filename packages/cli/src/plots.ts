@@ -1,7 +1,8 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cxr-ssl/atomic';
 import { EVAL_BOARD_FILES, type EfficiencyCell, type ResultRow, STUDY_PROTOCOL } from '@cxr-ssl/eval';
+import { heldOutHistory, MetricsLog } from '@cxr-ssl/train';
 import sharp from 'sharp';
 import { type ColourScale, encoderColours, legendValues } from './encoder-colours.ts';
 import { finishReport } from './html-report.ts';
@@ -19,36 +20,45 @@ export async function renderChart(spec: TopLevelSpec, outBase: string): Promise<
   writeFileAtomic(`${outBase}.png`, await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
 }
 
+/** One point of a run's curves: x is the optimiser step. */
 export interface CurvePoint {
   task: string;
   size: number;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valAccuracy?: number;
+  step: number;
+  metric: 'train loss' | 'held-out top-1' | 'held-out chance' | 'spread (collapse)';
+  value: number;
 }
 
-/** Pretext loss and accuracy per epoch, one line per task, a column per image size. */
+/**
+ * A run folder's curves (metrics.jsonl): the train loss per epoch, and each held-out pass's top-1 with
+ * its chance level and the spread of the method's embeddings (~1 healthy, 0 collapsed; collapse.ts).
+ */
+export function runCurves(runDir: string, task: string, size: number): CurvePoint[] {
+  const point = (step: number, metric: CurvePoint['metric'], value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? [{ task, size, step, metric, value }] : []);
+  const epochs = new MetricsLog(join(runDir, 'metrics.jsonl')).read().filter((l) => l.kind === 'epoch');
+  return [
+    ...epochs.flatMap((l) => point(l.step, 'train loss', l.loss)),
+    ...heldOutHistory(runDir).flatMap((h) => [...point(h.step, 'held-out top-1', h.valAccuracy), ...point(h.step, 'held-out chance', h.valChance), ...point(h.step, 'spread (collapse)', h.valSpread)]),
+  ];
+}
+
+/** Pretext curves, one line per task (a chance level dashed), a row per metric, a column per image size. */
 export function pretextCurvesSpec(points: CurvePoint[], colour?: ColourScale): TopLevelSpec {
-  const long = points.flatMap((p) => [
-    { ...p, metric: 'train loss', value: p.loss },
-    { ...p, metric: 'train accuracy', value: p.accuracy },
-    ...(p.valAccuracy === undefined ? [] : [{ ...p, metric: 'val accuracy', value: p.valAccuracy }]),
-  ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Pretext training',
-    data: { values: long },
-    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
+    data: { values: points.map((p) => ({ ...p, row: p.metric === 'held-out chance' ? 'held-out top-1' : p.metric, chance: p.metric === 'held-out chance' })) },
+    facet: { row: { field: 'row', type: 'nominal', title: null, sort: ['train loss', 'held-out top-1', 'spread (collapse)'] }, column: { field: 'size', type: 'ordinal', title: 'image size (px)' } },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 260,
       height: 160,
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
+        x: { field: 'step', type: 'quantitative', title: 'step', axis: { format: 'd', tickMinStep: 1 } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~r' } }, // a flat series would read 0.500000
         color: { field: 'task', type: 'nominal', ...(colour ? { scale: colour, legend: { values: legendValues(colour, points.map((p) => p.task)) } } : {}) },
+        strokeDash: { field: 'chance', type: 'nominal', legend: { title: 'chance level' } },
       },
     },
   };

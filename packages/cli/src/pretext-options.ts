@@ -20,7 +20,11 @@ export const TrainingFields = z.object({
   epochs: int().positive().default(DEFAULTS.epochs).meta(arg('<n>', 'epochs, as in the study')),
   batchSize: int().positive().default(DEFAULTS.batchSize).meta(arg('<n>', 'batch size')),
   stepsPerEpoch: int().positive().optional().meta(arg('<n>', 'cap the steps of an epoch (quick runs)')),
-  lr: num().positive().default(DEFAULTS.optimizer.lr).meta(arg('<f>', '(peak) learning rate; the study: 0.001 from ImageNet weights')),
+  /** unset: the method's own (Method.lr), else OptimizerConfig's; runPretext fills it (train withMethodLr) */
+  lr: num()
+    .positive()
+    .optional()
+    .meta(arg('<f>', `(peak) learning rate (default: the method's own where it has one, ${methodLrText()}; else ${DEFAULTS.optimizer.lr}); the study: 0.001 from ImageNet weights`)),
   momentum: num().min(0).max(1).default(DEFAULTS.optimizer.momentum).meta(arg('<f>', 'SGD momentum')),
   optimizer: OptimizerConfig.shape.name.meta(arg('<name>', 'the optimiser; lars: a layer-wise trust ratio, for large contrastive batches')),
   trustCoefficient: num().positive().optional().meta(arg('<f>', `lars: eta (default ${DEFAULTS.optimizer.trustCoefficient})`)),
@@ -42,20 +46,33 @@ export const TrainingFields = z.object({
   /** train even when the torch engine's memory estimate says the step does not fit (train/src/engines/torch-fit.ts) */
   ignoreMemoryEstimate: flag().default(false).meta(toggle("torch engine: train even when the step's estimated peak memory is above what this machine (or GPU) has")),
   workers: int().nonnegative().optional().meta(arg('<n>', 'batch-sampling worker threads, 0 = in-process (default: cores - 2 from 4 cores up, else 0)')),
+  heldOutEvery: int()
+    .positive()
+    .optional()
+    .meta(arg('<n>', "a held-out pass (the method's metric with its chance level, and the collapse measure) every n steps and at the end (default: every epoch, at least 10 steps apart, at most 20 a run)")),
+  checkpointEvery: int().positive().optional().meta(arg('<n>', 'a checkpoint every n steps (default: by time, --checkpoint-minutes); always at the end and on Ctrl-C, SIGTERM, SIGUSR1')),
+  checkpointMinutes: num().positive().default(DEFAULTS.checkpointMinutes).meta(arg('<m>', 'a checkpoint once m minutes have passed since the last one')),
   /** who paints the augmented views (train/src/render.ts, docs/RENDERING.md) */
   render: RenderOption.meta(arg('<who>', 'who paints the augmented views; auto: torch where the engine computes on a GPU, else typescript; typescript: the sampling threads; torch: the engine, on its device (docs/RENDERING.md)')),
   logger: LoggerOption.meta(arg('<names>', 'training curves beside metrics.jsonl while it runs: tensorboard,csv (`tensorboard --logdir runs`) | tensorboard | csv | none')),
 });
 export type TrainingSettings = z.infer<typeof TrainingFields>;
 
+/** "simclr 0.01": the methods whose lr default is their own. */
+function methodLrText(): string {
+  return Object.entries(METHODS)
+    .flatMap(([name, m]) => (m.lr === undefined ? [] : [`${name} ${m.lr}`]))
+    .join(', ');
+}
+
 type Issues = { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void };
 
 /** Settings that do not fit together: checked for `pretext`'s flags and a reproduce config alike, before any work. */
-export function trainingProblems(o: TrainingSettings, ctx: Issues): void {
+export function trainingProblems(o: TrainingSettings, ctx: Issues, method?: string): void {
   if (o.trustCoefficient !== undefined && o.optimizer !== 'lars') {
     ctx.addIssue({ code: 'custom', path: ['trustCoefficient'], message: `--trust-coefficient applies to --optimizer lars, not ${o.optimizer}: drop it or pass --optimizer lars` });
   }
-  for (const [path, message] of scheduleProblems(o)) ctx.addIssue({ code: 'custom', path: [path], message });
+  for (const [path, message] of scheduleProblems({ ...o, lr: o.lr ?? (method ? METHODS[method]?.lr : undefined) ?? DEFAULTS.optimizer.lr })) ctx.addIssue({ code: 'custom', path: [path], message });
   if (o.gpus && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['gpus'], message: '--gpus needs the torch engine (--engine torch or auto)' });
   if (o.render === 'torch' && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['render'], message: '--render torch needs the torch engine (--engine torch or auto); tfjs paints with TypeScript' });
 }
@@ -102,7 +119,7 @@ export const PretextOptions = PretextFields.superRefine((o, ctx) => {
   } else if (!o.method && !o.task) {
     ctx.addIssue({ code: 'custom', path: ['method'], message: `give --method (or its older name --task): ${Object.keys(METHODS).join(' | ')}` });
   }
-  trainingProblems(o, ctx);
+  trainingProblems(o, ctx, o.method ?? o.task);
   if (o.nnodes && o.engine === 'tfjs') ctx.addIssue({ code: 'custom', path: ['nnodes'], message: '--nnodes needs the torch engine (--engine torch or auto)' });
   if (o.nnodes !== undefined && o.nodeRank !== undefined && o.nodeRank >= o.nnodes) ctx.addIssue({ code: 'custom', path: ['nodeRank'], message: `must be below --nnodes ${o.nnodes}` });
 }).transform(({ method, task, ...o }, ctx) => {
@@ -138,7 +155,7 @@ function taskOptionsOf(o: { taskOptions: Record<string, unknown>; set: string[];
   return { ...o.taskOptions, ...setOptions(o.set), ...(o.augment === 'none' ? { augment: [] } : {}) };
 }
 
-export type ScheduleFlags = Pick<TrainingSettings, 'schedule' | 'decay' | 'warmup' | 'warmupEpochs' | 'minLr' | 'lr'>;
+export type ScheduleFlags = Pick<TrainingSettings, 'schedule' | 'decay' | 'warmup' | 'warmupEpochs' | 'minLr'>;
 
 /** The flags' schedule (see train/src/schedule.ts; its schema fills in what the flags leave out). */
 export function scheduleOf(o: ScheduleFlags): Schedule {
@@ -147,7 +164,7 @@ export function scheduleOf(o: ScheduleFlags): Schedule {
 }
 
 /** Flags that do not fit the chosen schedule, as [option, message]. */
-function scheduleProblems(o: ScheduleFlags): [string, string][] {
+function scheduleProblems(o: ScheduleFlags & { lr: number }): [string, string][] {
   const out: [string, string][] = [];
   if (o.schedule === 'cosine') {
     if (o.decay !== undefined) out.push(['decay', 'applies to --schedule step | inverse-time, not cosine']);

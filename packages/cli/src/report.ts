@@ -19,7 +19,14 @@ const settingsText = (o: Record<string, unknown>) =>
 
 const optimizerText = (p?: PretextInfo) => (p?.optimizer ? settingsText(p.optimizer) : '–');
 
-const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : points(p.valAccuracy));
+/** The last held-out pass's top-1 with its chance level in brackets: "48.6 (7.7)". */
+const pretextAccuracyText = (p?: PretextInfo) => (p?.valAccuracy === undefined ? '–' : `${points(p.valAccuracy)}${p.valChance === undefined ? '' : ` (${points(p.valChance)})`}`);
+
+/** The last held-out pass's collapse measure, "spread / effective rank", flagged when warnings still stand (collapse, a loss at chance). */
+const pretextCollapseText = (p?: PretextInfo) => {
+  const measure = p?.valSpread === undefined ? '–' : `${p.valSpread.toFixed(2)} / ${p.valRank?.toFixed(1)}`;
+  return p?.warnings?.length ? `${measure} ⚠ ${p.warnings.length} warning${p.warnings.length > 1 ? 's' : ''}` : measure;
+};
 
 /** Column names of the differences to the references, by method. */
 const REFERENCE_COLUMNS: Record<string, string> = { random: 'random', 'random-bn': 'random (BN recal.)', imagenet: 'ImageNet' };
@@ -90,11 +97,11 @@ export function compactTableMarkdown(cells: EfficiencyCell[]): string[] {
 export function settingsMarkdown(rows: ResultRow[]): string[] {
   if (rows.length === 0) return [];
   const pretext = rows.some((r) => r.pretext);
-  const head = [...IDENTITY_HEAD, 'weights (sha256)', ...(pretext ? ['pretext run', 'pretext val acc.', 'pretext optimiser'] : [])];
+  const head = [...IDENTITY_HEAD, 'weights (sha256)', ...(pretext ? ['pretext run', 'pretext held-out top-1 (chance)', 'pretext spread / rank', 'pretext optimiser'] : [])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const e of encodersOf(rows)) {
     const p = e.pretext;
-    const cells = [...identityCells(e, p), e.weights_sha256 ? `\`${e.weights_sha256.slice(0, 12)}\`` : '–', ...(pretext ? [p ? basename(p.run) : '–', pretextAccuracyText(p), optimizerText(p)] : [])];
+    const cells = [...identityCells(e, p), e.weights_sha256 ? `\`${e.weights_sha256.slice(0, 12)}\`` : '–', ...(pretext ? [p ? basename(p.run) : '–', pretextAccuracyText(p), pretextCollapseText(p), optimizerText(p)] : [])];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   const protocols = [...new Set([...rows].sort(byPanel).map((r) => r.protocol))];
@@ -108,7 +115,10 @@ export function settingsMarkdown(rows: ResultRow[]): string[] {
     ...lines,
     '',
     "'encoder' is the row's label (a run folder's name, a built-in, or --label): each encoder is its own row, whatever its method. 'init' is where its pretraining started." +
-      (pretext ? " 'pretext val acc.' is the pretext task's accuracy on held-out images at its last epoch." : ''),
+      (pretext
+        ? " 'pretext held-out top-1' is the method's own top-1 (%) on held-out images at the run's last held-out pass (a pretext task's class; for a method that compares views, each image's other view among the held-out batch's), its chance level in brackets." +
+          " 'pretext spread / rank' is that pass's collapse measure of the method's embeddings: the spread of the L2-normalised embeddings × √dim (about 1 healthy, 0 when every image gives the same one) and their effective rank; a run warns when both are low (train/src/run-health.ts). ⚠: warnings still standing at that pass (metrics.jsonl, kind warning)."
+        : ''),
     ...(options.length > 0 ? ['', 'Protocol options:', '', ...options] : []),
     '',
   ];

@@ -2,8 +2,7 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@cxr-ssl/data/testing';
 import { readResultsFile } from '@cxr-ssl/eval';
-import { epochCurve } from './commands/reproduce.ts';
-import { type CurvePoint, writePlots } from './plots.ts';
+import { type CurvePoint, runCurves, writePlots } from './plots.ts';
 import { writeResults } from './report.ts';
 
 /** For tests: the real H200 resnet18 study of docs/results (rows, pretext metrics). */
@@ -13,7 +12,7 @@ export const STUDY = join(repoRoot(), 'docs', 'results', 'h200-2026-12-04', 'stu
 export async function writeStudyReportTo(dir: string): Promise<void> {
   cpSync(STUDY, dir, { recursive: true, filter: (src) => !/\.(svg|png|md|html)$/.test(src) });
   const runs = join(dir, 'runs');
-  const curves = readdirSync(runs).flatMap((r) => epochCurve(join(runs, r), r.replace(/-\d+$/, ''), 128));
+  const curves = readdirSync(runs).flatMap((r) => runCurves(join(runs, r), r.replace(/-\d+$/, ''), 128));
   await writeReportFrom(dir, dir, 'H200 resnet18 study at 128 px', curves);
 }
 

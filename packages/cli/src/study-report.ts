@@ -40,7 +40,7 @@ export function studyTable(allRows: ResultRow[], sizes: number[]): string {
   return lines.join('\n');
 }
 
-type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; momentum: number };
+type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; stepsPerEpoch?: number; lr?: number; momentum: number };
 
 /**
  * reproduce's results.md: the answer and its figure first, as every report; then the study's Table 1
@@ -60,7 +60,7 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
     '',
     ...(p
       ? [
-          `Pretext rows: ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}${p.stepsPerEpoch ? ` of at most ${p.stepsPerEpoch} steps` : ''}, batch ${p.batchSize}, SGD lr ${p.lr}, momentum ${p.momentum}, lr schedule ${describeSchedule(scheduleOf(p))}.`,
+          `Pretext rows: ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}${p.stepsPerEpoch ? ` of at most ${p.stepsPerEpoch} steps` : ''}, batch ${p.batchSize}, SGD lr ${p.lr ?? "each method's default (the encoders' settings below)"}, momentum ${p.momentum}, lr schedule ${describeSchedule(scheduleOf(p))}.`,
           '',
         ]
       : []),

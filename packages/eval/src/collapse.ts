@@ -3,20 +3,19 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache } from '@cxr-ssl/data';
-import { encoderSpec, torchModel } from '@cxr-ssl/models';
+import { encoderSpec, readSafetensors, type Tensor, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
-import { PretextConfig, runMethod } from '@cxr-ssl/train';
+import { type EmbeddingStats, embeddingStats, PretextConfig, runMethod } from '@cxr-ssl/train';
 
-/** One output's statistics over the held-out images (cxr_torch/collapse.py). */
-export interface OutputStats {
-  dim: number;
-  /** mean cosine between the outputs of two different images (~1: every image gives the same output) */
-  cosine: number;
-  /** effective rank of the centred outputs (~1: collapsed to a line) */
-  rank: number;
+/**
+ * One output's statistics over the held-out images: the collapse measure of every held-out pass
+ * (train's embeddingStats: spread, effective rank, mean pairwise cosine), and the sd of each output over
+ * the images and of each image's outputs (small against a softmax temperature: a flat distribution).
+ */
+export interface OutputStats extends EmbeddingStats {
   /** mean over outputs of their sd over the images */
   sdImages: number;
-  /** mean over images of the sd of their outputs (small against a softmax temperature: a flat distribution) */
+  /** mean over images of the sd of their outputs */
   sdOutputs: number;
 }
 export interface CollapseReport {
@@ -25,8 +24,23 @@ export interface CollapseReport {
   encoder: OutputStats;
   /** each part of the head's output in order: each emitted value, then the last layer's (BYOL: projection, prediction; DINO: prototype cosines) */
   head: OutputStats[];
-  /** the table cxr_torch.collapse prints */
+  /** the table, one line per output */
   text: string;
+}
+
+/** The columns [from, from + width) of a row-major [rows, all] matrix, with their statistics. */
+function outputStats(t: Tensor, from: number, width: number): OutputStats {
+  const [rows, all] = t.shape;
+  const x = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) x[r * width + j] = t.data[r * all + from + j];
+  const sd = (values: number[]) => {
+    const m = values.reduce((a, b) => a + b, 0) / values.length;
+    return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / Math.max(1, values.length - 1));
+  };
+  const column = (j: number) => Array.from({ length: rows }, (_, r) => x[r * width + j]);
+  const row = (r: number) => Array.from(x.subarray(r * width, (r + 1) * width));
+  const mean = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i)).reduce((a, b) => a + b, 0) / n;
+  return { ...embeddingStats(x, rows, width), sdImages: mean(width, (j) => sd(column(j))), sdOutputs: mean(rows, (r) => sd(row(r))) };
 }
 
 /**
@@ -52,11 +66,18 @@ export function measureCollapse(runDir: string, opts: { images?: number; step?: 
     const pick = Array.from({ length: n }, (_, i) => test[Math.floor((i * test.length) / n)]);
     writeFileSync(join(dir, 'x.u8'), Buffer.concat(pick.map((i) => cache.image(i))));
     copyFileSync(join(runDir, 'checkpoints', step, 'weights.safetensors'), join(dir, 'weights.safetensors'));
-    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...torchModel(encoder, head), size: cfg.cache.size, label: `${cfg.task} ${step}` }));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...torchModel(encoder, head), size: cfg.cache.size }));
     const r = spawnSync(python.path, ['-m', 'cxr_torch.collapse', dir], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR } });
     if (r.status !== 0) throw new Error(`cxr_torch.collapse failed (exit ${r.status}): ${r.stderr.trim().slice(-800)}`);
-    const lines = r.stdout.trim().split('\n');
-    return { step, images: n, ...JSON.parse(lines[lines.length - 1]), text: lines.slice(0, -1).join('\n') };
+    const { parts } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { parts: number[] };
+    const out = readSafetensors(join(dir, 'out.safetensors')).weights;
+    const features = out.get('encoder')!;
+    const headStats = parts.map((w, i) => outputStats(out.get('head')!, parts.slice(0, i).reduce((a, b) => a + b, 0), w));
+    const encoderStats = outputStats(features, 0, features.shape[1]);
+    const line = (name: string, o: OutputStats) =>
+      `  ${name.padEnd(12)} dim ${String(o.dim).padStart(4)}  spread ${o.spread.toFixed(4)}  mean pairwise cosine ${o.cosine.toFixed(4)}  effective rank ${o.rank.toFixed(2).padStart(6)}  sd over images ${o.sdImages.toPrecision(4)}  sd over outputs ${o.sdOutputs.toPrecision(4)}`;
+    const text = [`${cfg.task} ${step}: ${n} held-out X-rays`, line('encoder', encoderStats), ...headStats.map((o, i) => line(`head part ${i}`, o))].join('\n');
+    return { step, images: n, encoder: encoderStats, head: headStats, text };
   } finally {
     cache.close();
     rmSync(dir, { recursive: true, force: true });

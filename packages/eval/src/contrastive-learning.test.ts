@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { closeBatchPools, fixtureDir, openCache, prepare } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, type HeadSpec, initWeights, readSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { ENGINES, heldOutPretext, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext } from '@cxr-ssl/train';
+import { ENGINES, heldOutPretext, MetricsLog, withMethodLr, parseMethod, PretextConfig, readLatestCheckpoint, runMethod, runPretext, runWarnings } from '@cxr-ssl/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knnAucOnCache } from './fixture-knn.test-helper.ts';
 import { auc } from './metrics.ts';
@@ -56,16 +56,18 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
     ['moco', 80, { queue: 48 }],
   ] as const) {
     it(`${method}: the training and the held-out contrastive loss fall, kNN vs random init is reported`, async () => {
-      const cfg = PretextConfig.parse({ task: method, taskOptions, cache: { dir: join(tmp, 'cache'), name: 'fx', size: SIZE }, epochs, workers: 0, logEvery: 1 });
+      // the method's own defaults (SimCLR's lr) as a run that names none gets them
+      const cfg = PretextConfig.parse(withMethodLr({ task: method, taskOptions, cache: { dir: join(tmp, 'cache'), name: 'fx', size: SIZE }, epochs, workers: 0, logEvery: 1 }));
       const runDir = join(tmp, method);
       const engine = await ENGINES.torch({ torch: { device: 'cpu' } });
       let heldOut: Awaited<ReturnType<typeof heldOutPretext>>;
       const cache = openCache(cfg.cache.dir, 'fx', SIZE);
       const test = cache.indices('test');
       cache.close();
+      // the run's own warnings (a caution before training, run health at its held-out passes) and its notes
       const warnings: string[] = [];
       try {
-        await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+        await runPretext(cfg, { runDir, engine, onEvent: (e) => e.type === 'warning' && warnings.push(`${e.cleared ? 'note' : 'warning'}: ${e.message}`) });
         heldOut = await heldOutPretext(engine, { cache: cfg.cache, task: method, samplerOptions: runMethod(cfg, runDir).heldOutSamplerOptions, indices: test, seed: 1000, batchSize: 32, draws: 4 });
       } finally {
         await engine.close();
@@ -76,8 +78,9 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
       const from = queue ? Math.ceil(queue / cfg.batchSize) : 0;
       const first = mean(steps.slice(from, from + 5));
       const last = mean(steps.slice(-5));
-      // chance of picking the positive: 1 of the 2B - 1 other views (simclr), 1 of 1 + queue (moco)
-      const chance = queue ? 1 / (1 + queue) : 1 / (2 * 32 - 1);
+      // chance of picking the positive on held-out batches of 32: 1 of the 2B - 1 other views (simclr), 1 of
+      // the B other views (moco: through the query network, not against the queue of train keys)
+      const chance = queue ? 1 / 32 : 1 / (2 * 32 - 1);
       const spec = encoderSpec(cfg.encoder);
       const head = runMethod(cfg, runDir).head(spec);
       const network = new Map([...readLatestCheckpoint(runDir)!.weights].filter(([name]) => !/^(key|loss)\./.test(name)));
@@ -93,7 +96,13 @@ describe.skipIf(!torch && process.env.CI !== 'true')('contrastive pretraining le
           `held-out in-batch NT-Xent ${retrieval.loss.toFixed(3)} vs ${retrieval0.loss.toFixed(3)} untrained, top-1 ${retrieval.accuracy.toFixed(3)} vs ${retrieval0.accuracy.toFixed(3)}; ` +
           `kNN AUC ${trained.auc.toFixed(3)} vs random init ${random.auc.toFixed(3)}: paired dAUC ${diff.estimate.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}], ${method} ${verdict} random init on ${trained.labels.length} test images`,
       );
-      expect(warnings).toEqual([]);
+      if (warnings.length > 0) console.log(warnings.join('\n'));
+      // no caution before training and no run-health warning left standing at the last held-out pass (a sign
+      // that goes again, e.g. a loss at ln K in the first steps after the warm-up, is reported and then noted)
+      const lines = new MetricsLog(join(runDir, 'metrics.jsonl')).read();
+      const health = new Set(lines.filter((l) => l.kind === 'warning').map((l) => String(l.message)));
+      expect(warnings.filter((w) => !health.has(w.replace(/^(warning|note): /, '')))).toEqual([]);
+      expect(runWarnings(lines).active).toEqual([]);
       expect(last).toBeLessThan(first - 0.1);
       // measured: simclr 7x chance; moco 2.5-4x, and 1.9x in one clean-clone CI run (128 held-out samples: the
       // runs are not bit-for-bit repeatable), so moco's steadier held-out check is the retrieval loss below

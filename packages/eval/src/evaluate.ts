@@ -37,8 +37,14 @@ export const PretextInfo = z.object({
   size: z.number().int().positive().optional(),
   /** where pretraining started: 'random', or the weights file it continued from */
   init: z.string().optional(),
-  /** held-out pretext accuracy at the last epoch (metrics.jsonl) */
+  /** the last held-out pass (metrics.jsonl): the method's top-1 and its chance level */
   valAccuracy: z.number().optional(),
+  valChance: z.number().optional(),
+  /** and its collapse measure: the spread (~1 healthy, 0 collapsed) and effective rank of the method's embedding */
+  valSpread: z.number().optional(),
+  valRank: z.number().optional(),
+  /** the run's warnings (collapse, a loss at chance) still standing at its last held-out pass (metrics.jsonl) */
+  warnings: z.array(z.string()).optional(),
   /** the run's optimiser settings as its config.json has them (lr, momentum, decay, ...) */
   optimizer: z.record(z.string(), z.unknown()).optional(),
 });

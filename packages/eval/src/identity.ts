@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { DatasetCache } from '@cxr-ssl/data';
 import { type EncoderSpec, type Weights, encoderSpec, initWeights, readSafetensors } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
-import { Schedule, describeSchedule } from '@cxr-ssl/train';
+import { describeSchedule, heldOutHistory, MetricsLog, runWarnings, Schedule } from '@cxr-ssl/train';
 import type { PretextInfo } from './evaluate.ts';
 import { bnInputs, recalibrateBn } from './recalibrate-bn.ts';
 
@@ -80,18 +80,16 @@ interface RunConfig {
 }
 const runConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfig;
 
-/** Where a pretext run came from: method, data, init, held-out pretext accuracy at its last epoch and its optimiser settings. */
+/**
+ * Where a pretext run came from: method, data, init, its last held-out pass (the method's top-1 with its
+ * chance level, the collapse measure) with the warnings still standing there, and its optimiser settings.
+ */
 export function pretextInfo(dir: string): PretextInfo {
   const cfg = runConfig(dir);
-  let valAccuracy: number | undefined;
   const metrics = join(dir, 'metrics.jsonl');
-  if (existsSync(metrics)) {
-    for (const line of readFileSync(metrics, 'utf8').split('\n')) {
-      if (!line.includes('"kind":"epoch"')) continue;
-      const m = JSON.parse(line) as { valAccuracy?: number };
-      if (typeof m.valAccuracy === 'number') valAccuracy = m.valAccuracy;
-    }
-  }
+  const last = existsSync(metrics) ? heldOutHistory(dir).at(-1) : undefined;
+  const warnings = existsSync(metrics) ? runWarnings(new MetricsLog(metrics).read()).active : [];
+  const heldOut = { valAccuracy: last?.valAccuracy, valChance: last?.valChance, valSpread: last?.valSpread, valRank: last?.valRank, ...(warnings.length ? { warnings } : {}) };
   // the lr schedule is part of how the encoder was optimised: shown beside lr and momentum
   const schedule = Schedule.safeParse(cfg.schedule);
   // the optimiser by name first; LARS's trust coefficient only where it applies
@@ -99,7 +97,7 @@ export function pretextInfo(dir: string): PretextInfo {
   const optimizer = cfg.optimizer
     ? { optimizer: name, ...settings, ...(name === 'lars' ? { trustCoefficient } : {}), ...(schedule.success ? { schedule: describeSchedule(schedule.data) } : {}) }
     : undefined;
-  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, init: cfg.init, valAccuracy, optimizer };
+  return { run: dir, task: cfg.task ?? 'unknown', data: cfg.cache?.name ?? 'unknown', size: cfg.cache?.size, init: cfg.init, ...heldOut, optimizer };
 }
 
 /** The encoder architecture a run folder trained (older configs without one are vgg-small). */

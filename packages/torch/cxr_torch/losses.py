@@ -67,7 +67,9 @@ def dino_terms(student, teacher, center, student_temp, teacher_temp):
     [B, G, K] of the G global crops. The teacher's distributions are centred and sharpened,
     softmax((t - c) / teacher_temp); each is the target of every student crop but its own view's:
     cross-entropy against log_softmax(s / student_temp), averaged over the pairs and the batch.
-    Logits: the student's second global crop; target: the teacher's first crop's prototype."""
+    Logits: each image's student distribution of its second global crop against every image's teacher
+    distribution of the first (cosine), target its own image: top-1 says whether an image's crops are
+    told apart from other images' (chance 1/B), where agreeing on one prototype is also what collapse does."""
     log_p = F.log_softmax(widen(student) / student_temp, dim=-1)
     q = F.softmax((widen(teacher) - center) / teacher_temp, dim=-1)
     total, pairs = 0.0, 0
@@ -77,4 +79,5 @@ def dino_terms(student, teacher, center, student_temp, teacher_temp):
                 continue
             total = total + (-(q[:, i] * log_p[:, j]).sum(-1)).mean()
             pairs += 1
-    return total / pairs, widen(student[:, 1]), q[:, 0].argmax(-1)
+    logits = F.normalize(log_p[:, 1].exp(), dim=-1) @ F.normalize(q[:, 0], dim=-1).t()
+    return total / pairs, logits, torch.arange(q.shape[0], device=q.device)

@@ -72,10 +72,15 @@ class InfoNCEByHand(unittest.TestCase):
         self.assertEqual(loss_fn.at, 1)
         state = loss_fn.state()
         self.assertEqual(list(state), ['key.w', 'loss.queue', 'loss.queue_ptr'])
-        # eval: neither the queue nor the key network moves
+        # eval: neither the queue nor the key network moves; each query against the held-out batch's other
+        # views through the query network (w = 2, same directions): [1, 0] and [0, 1] against [.6, .8] and [.8, .6]
         before = loss_fn.queue.clone()
-        loss_fn(net, x, None, False, None)
+        x2 = torch.tensor([[[1.0, 0.0], [0.6, 0.8]], [[0.0, 1.0], [0.8, 0.6]]])
+        loss, logits, target = loss_fn(net, x2, None, False, None)
         self.assertTrue(torch.equal(before, loss_fn.queue))
+        self.assertEqual(target.tolist(), [0, 1])
+        want = ((-1.2 + lse(1.2, 1.6)) + (-1.2 + lse(1.6, 1.2))) / 2
+        self.assertAlmostEqual(loss.item(), want, places=5)
         self.assertAlmostEqual(loss_fn.key.net.w.item(), 1.1, places=6)
 
 
@@ -143,8 +148,11 @@ class DinoByHand(unittest.TestCase):
         self.assertEqual(len(terms), 4)  # (0,1) (0,2) (1,0) (1,2)
         loss, logits, target = dino_terms(s, t, c, ts, tt)
         self.assertAlmostEqual(loss.item(), sum(terms) / 4, places=6)
-        self.assertEqual(target.tolist(), [0])  # teacher crop 0 prefers prototype 0
-        self.assertEqual(logits.tolist(), [[0.0, 1.0]])  # the student's second global crop
+        # top-1: the student's second crop (as a distribution) against the teacher's first, cosine
+        p1 = softmax([a / ts for a in s[0, 1].tolist()])
+        cos = sum(a * b for a, b in zip(p1, q[0])) / math.sqrt(sum(a * a for a in p1) * sum(b * b for b in q[0]))
+        self.assertEqual(target.tolist(), [0])  # its own image
+        self.assertAlmostEqual(logits.item(), cos, places=6)
 
 
 class LarsByHand(unittest.TestCase):

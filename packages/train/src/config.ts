@@ -36,6 +36,12 @@ export const PretextConfig = z
     render: RenderOption,
     /** log a metrics line every N steps */
     logEvery: z.number().int().positive().default(10),
+    /** a held-out pass (pretext metric and collapse measure) every N steps, and at the end; default: heldOutInterval() */
+    heldOutEvery: z.number().int().positive().optional(),
+    /** a checkpoint every N steps; default: by time alone (checkpointMinutes). Always at the end and on Ctrl-C / SIGTERM / SIGUSR1 */
+    checkpointEvery: z.number().int().positive().optional(),
+    /** a checkpoint once this many minutes have passed since the last one (at the next step) */
+    checkpointMinutes: z.number().positive().default(10),
   })
   .strict()
   .refine((c) => c.schedule.name !== 'cosine' || c.schedule.minLr < c.optimizer.lr, {
@@ -43,6 +49,14 @@ export const PretextConfig = z
     message: 'minLr must be below the peak lr (optimizer.lr)',
   });
 export type PretextConfig = z.infer<typeof PretextConfig>;
+
+/**
+ * Steps between held-out passes when the run names none: every epoch, but at least 10 steps apart (a pass
+ * costs about as much as one training step: on the fixture an epoch is one step) and at most 20 passes a run.
+ */
+export function heldOutInterval(cfg: Pick<PretextConfig, 'heldOutEvery'>, stepsPerEpoch: number, totalSteps: number): number {
+  return cfg.heldOutEvery ?? Math.max(stepsPerEpoch, 10, Math.ceil(totalSteps / 20));
+}
 
 /** The training settings a run gets when it names none (task and data are placeholders here). */
 export const PRETEXT_DEFAULTS = PretextConfig.parse({ task: '-', cache: { dir: '.', name: '-', size: 16 } });

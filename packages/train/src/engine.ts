@@ -1,5 +1,5 @@
 import type { Batch } from '@cxr-ssl/data';
-import type { EncoderSpec, HeadSpec, Weights } from '@cxr-ssl/models';
+import type { EncoderSpec, HeadSpec, Tensor, Weights } from '@cxr-ssl/models';
 import { z } from 'zod';
 import type { Encoded } from './methods/method.ts';
 
@@ -112,7 +112,13 @@ export interface Engine {
   trainStep(batch: Batch, scalars: StepScalars): Promise<StepResult>;
   /** forward only, no update */
   evalStep(batch: Batch): Promise<StepResult>;
-  /** current weights and optimiser state, canonical names, float32 */
+  /**
+   * Forward only, fp32, BatchNorm in inference mode: per-view encoder features [B, V, F] and the head's
+   * output (logits [B, classes], or a projector's per-view output [B, V, width]). The held-out pass's
+   * collapse measure reads it; an engine without it runs without that measure.
+   */
+  forward?(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }>;
+  /** current weights and optimiser state, canonical names, float32, as they stand when called (later steps do not change them) */
   state(): Promise<{ weights: Weights; optimizer: OptimizerState }>;
   close(): Promise<void>;
 }

@@ -107,7 +107,7 @@ describe('runPretext', () => {
       const r = await trainStep(batch, scalars);
       return ++calls >= 5 ? { ...r, loss: Number.NaN } : r;
     };
-    const boom = await runPretext(config({ epochs: 3 }), { runDir: run, engine }).catch((e) => e);
+    const boom = await runPretext(config({ epochs: 3, checkpointEvery: 3 }), { runDir: run, engine }).catch((e) => e);
     await engine.close();
     expect(boom).toBeInstanceOf(NonFiniteLossError);
     expect(String(boom)).toMatch(/loss became NaN at step 5 \(epoch 2, batch 2\).*lower learning rate/s);

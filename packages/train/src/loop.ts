@@ -4,29 +4,34 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
 import { createBatchStream } from '@cxr-ssl/data';
-import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
+import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, projectorWidths, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { PretextConfig } from './config.ts';
+import { heldOutInterval, PretextConfig } from './config.ts';
 import type { Engine, StepResult } from './engine.ts';
 import { RUN_EXPORT_DIR } from './export/target.ts';
 import { writeHubExport } from './export/hub.ts';
 import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
-import { MetricsLog } from './metrics-log.ts';
+import { type HeldOutLine, type MetricsLine, MetricsLog } from './metrics-log.ts';
+import { type HealthNote, RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
-import type { HeldOutResult } from './pretext-eval.ts';
 import { heldOutOfRun, openRunData } from './run-data.ts';
 import { type Renderer, resolveRenderer } from './render.ts';
-import { lrAt } from './schedule.ts';
-import { checkMethod, type MethodRun, runMethod, runProblem } from './method-options.ts';
+import { lrAt, warmupSteps } from './schedule.ts';
+import { checkMethod, type MethodRun, runMethod, runProblem, withMethodLr } from './method-options.ts';
+
+/** Wall seconds of a run's phases: engine start, training steps, held-out passes, checkpoint writing, encoder export. */
+export type PhaseSeconds = { init: number; steps: number; heldOut: number; checkpoints: number; export: number };
 
 export type PretextEvent =
-  | { type: 'warning'; message: string }
+  /** cleared: a sign reported earlier has gone (run-health.ts) */
+  | { type: 'warning'; message: string; cleared?: boolean }
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom?: CheckpointState; engine: string; device: string; renderer: Renderer }
   | { type: 'step'; epoch: number; batch: number; step: number; loss: number; accuracy: number; lr: number; samplesPerSec: number }
-  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; valBySource?: Record<string, HeldOutResult>; lr: number }
-  | { type: 'checkpoint'; dir: string; reason: 'epoch' | 'interrupt' }
-  | { type: 'done'; encoderOnnx: string; encoderWeights: string; exportDir: string };
+  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; lr: number }
+  | ({ type: 'heldout' } & HeldOutLine)
+  | { type: 'checkpoint'; dir: string; reason: 'interval' | 'end' | 'interrupt' }
+  | { type: 'done'; encoderOnnx: string; encoderWeights: string; exportDir: string; seconds: PhaseSeconds };
 
 export interface RunPretextOptions {
   runDir: string;
@@ -75,10 +80,11 @@ export function configHash(cfg: PretextConfig): string {
 
 /**
  * Pretext training: data -> sampler batches (worker pool) -> engine, SGD with the run's lr
- * schedule (a pure function of the step), per-epoch checkpoints, resume and a final encoder export.
+ * schedule (a pure function of the step), held-out passes with the collapse measure and checkpoints
+ * every so many steps (config.ts), resume and a final encoder export.
  */
 export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): Promise<PretextOutcome> {
-  const given = PretextConfig.parse(rawConfig);
+  const given = PretextConfig.parse(withMethodLr(rawConfig));
   const { runDir, engine, onEvent = () => {} } = opts;
   // everything that can be checked without training is checked before the run folder exists;
   // the method's options are parsed once per run, here or by the caller
@@ -145,7 +151,10 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   } else {
     weights = startWeights(cfg, encoder, head);
   }
+  const seconds: PhaseSeconds = { init: 0, steps: 0, heldOut: 0, checkpoints: 0, export: 0 };
+  const initStart = performance.now();
   await engine.init({ encoder, head, weights, optimizer: cfg.optimizer, optimizerState: ckpt?.optimizer, loss: method.loss, seed: cfg.seed, startStep: ckpt?.state.step ?? 0, encodes: method.encodes(cfg.cache.size) });
+  seconds.init = (performance.now() - initStart) / 1000;
   const renderer = resolveRenderer(cfg.render, engine);
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device, renderer });
 
@@ -153,77 +162,161 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const scalarsOf = (s: number) => method.scalarsAt(s, totalSteps, lrOf(s));
-  const checkpoint = async (epoch: number, batch: number, reason: 'epoch' | 'interrupt') => {
-    if (!writes) return;
-    const st = await engine.state();
-    const state: CheckpointState = { version: 1, epoch, batch, step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
-    onEvent({ type: 'checkpoint', dir: writeCheckpoint(runDir, state, st.weights, st.optimizer), reason });
-  };
   const streamOpts = { cache: data.source, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
+  const log = (line: MetricsLine) => {
+    metrics?.append(line);
+    loggers?.write(line);
+  };
+  // where training stands after the last settled step: (epoch, next batch), an epoch's end as the next one's start
+  let at = { epoch: ckpt?.state.epoch ?? 0, batch: ckpt?.state.batch ?? 0 };
+  const position = () => (at.batch === stepsPerEpoch ? { epoch: at.epoch + 1, batch: 0 } : at);
+  const health = new RunHealth(method, { batchSize: cfg.batchSize, warmup: warmupSteps(cfg.schedule, stepsPerEpoch, totalSteps), stepsPerEpoch });
+  const note = (n: HealthNote) => {
+    metrics?.append({ kind: 'warning', step, epoch: at.epoch, warning: n.kind, cleared: n.cleared, message: n.message });
+    onEvent({ type: 'warning', message: n.message, cleared: n.cleared });
+  };
 
-  for (let epoch = ckpt?.state.epoch ?? 0; epoch < cfg.epochs; epoch++) {
-    const startBatch = ckpt && epoch === ckpt.state.epoch ? ckpt.state.batch : 0;
-    const stream = createBatchStream({ ...streamOpts, indices: data.epochIndices(cfg.seed, epoch), seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
-    let sumLoss = 0;
-    let sumAcc = 0;
-    let seen = 0;
-    let batch = startBatch;
-    const pending: { promise: Promise<StepResult>; size: number; lr: number }[] = [];
-    let t0 = performance.now();
-    let samplesSince = 0;
-    const settle = async () => {
-      const { promise, size, lr } = pending.shift()!;
-      const r = await promise;
-      step++;
-      batch++;
-      if (!Number.isFinite(r.loss)) {
-        const kept = existsSync(join(runDir, 'checkpoints', 'latest.json')) ? `the last good checkpoint is kept in ${join(runDir, 'checkpoints')}` : 'no checkpoint was written before it';
-        throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); ${kept}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+  const heldOutEvery = heldOutInterval(cfg, stepsPerEpoch, totalSteps);
+  const headPart = head.kind === 'projector' ? projectorWidths(encoder.features, head).parts[0] : 0;
+  let heldOutAt = ckpt?.state.step ?? -1; // a checkpoint's step had its held-out pass before the checkpoint
+  const heldOut = async () => {
+    heldOutAt = step;
+    if (!writes) return; // the other machines of a multi-node run log nothing
+    const t = performance.now();
+    // a pool's sets each on their own val images, the collapse measure over all of them (run-data.ts)
+    const val = await heldOutOfRun(engine, data, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, seed: cfg.seed + 1, candidates: (b) => method.candidates(b, true), collapse: { headPart } });
+    seconds.heldOut += (performance.now() - t) / 1000;
+    if (!val) return; // no set has val images
+    const c = val.collapse;
+    const line = { step, epoch: at.epoch, valLoss: val.loss, valAccuracy: val.accuracy, valChance: val.chance, valSpread: c?.embedding.spread, valRank: c?.embedding.rank, ...(headPart > 0 && c ? { valEncoderSpread: c.encoder.spread, valEncoderRank: c.encoder.rank } : {}), ...(val.bySet ? { valBySource: val.bySet } : {}) };
+    log({ kind: 'heldout', ...line });
+    onEvent({ type: 'heldout', ...line });
+    for (const n of health.afterHeldOut(step, val)) note(n);
+  };
+
+  // a checkpoint is asked for at a step boundary with no step pending (so it holds exactly `step`
+  // updates) and written to disk while the next steps train; the next checkpoint, the export and the
+  // way out wait for it
+  let saving: Promise<void> = Promise.resolve();
+  let saved = { step: ckpt?.state.step ?? 0, at: performance.now() };
+  const checkpoint = (reason: 'interval' | 'end' | 'interrupt') => {
+    if (!writes) return;
+    saved = { step, at: performance.now() };
+    const state: CheckpointState = { version: 1, ...position(), step, configHash: hash, engine: engine.name, created: new Date().toISOString() };
+    const snapshot = engine.state(); // the engines take it at the call: later steps do not change it
+    const previous = saving;
+    saving = (async () => {
+      await previous;
+      const st = await snapshot;
+      const t = performance.now();
+      const dir = writeCheckpoint(runDir, state, st.weights, st.optimizer);
+      seconds.checkpoints += (performance.now() - t) / 1000;
+      onEvent({ type: 'checkpoint', dir, reason });
+    })();
+    saving.catch(() => {}); // awaited later; not an unhandled rejection meanwhile
+  };
+  const waitForSaving = async () => {
+    const t = performance.now();
+    await saving;
+    seconds.checkpoints += (performance.now() - t) / 1000;
+  };
+
+  const pending: { promise: Promise<StepResult>; size: number; lr: number; epoch: number }[] = [];
+  let sums = { loss: 0, accuracy: 0, seen: 0 };
+  let t0 = performance.now();
+  let samplesSince = 0;
+  const settle = async () => {
+    const { promise, size, lr, epoch } = pending.shift()!;
+    const r = await promise;
+    step++;
+    at = { epoch, batch: at.epoch === epoch ? at.batch + 1 : 1 };
+    const batch = at.batch;
+    if (!Number.isFinite(r.loss)) {
+      const kept = saved.step > 0 ? `the last good checkpoint (step ${saved.step}) is kept in ${join(runDir, 'checkpoints')}` : 'no checkpoint was written before it';
+      throw new NonFiniteLossError(`loss became ${r.loss} at step ${step} (epoch ${epoch + 1}, batch ${batch}); ${kept}. Try a lower learning rate (--lr ${cfg.optimizer.lr / 10}).`);
+    }
+    sums = { loss: sums.loss + r.loss, accuracy: sums.accuracy + r.accuracy, seen: sums.seen + 1 };
+    health.trainLoss(step, r.loss);
+    samplesSince += size;
+    if (step % cfg.logEvery === 0 || batch === stepsPerEpoch) {
+      const now = performance.now();
+      const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
+      t0 = now;
+      samplesSince = 0;
+      log({ kind: 'step', step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+      onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
+    }
+    if (batch === stepsPerEpoch) {
+      const line = { epoch, loss: sums.loss / Math.max(1, sums.seen), accuracy: sums.accuracy / Math.max(1, sums.seen), lr: lrOf(Math.max(0, step - 1)) };
+      log({ kind: 'epoch', step, ...line });
+      onEvent({ type: 'epoch', ...line });
+      sums = { loss: 0, accuracy: 0, seen: 0 };
+    }
+  };
+  const drain = async () => {
+    while (pending.length > 0) await settle();
+  };
+  // held-out passes and checkpoints come between steps, never every step of a short epoch (issue 28)
+  const bookkeeping = async () => {
+    const sent = step + pending.length;
+    const heldOutDue = sent % heldOutEvery === 0 && sent !== heldOutAt;
+    const checkpointDue = writes && sent > saved.step && ((cfg.checkpointEvery !== undefined && sent % cfg.checkpointEvery === 0) || performance.now() - saved.at >= cfg.checkpointMinutes * 60_000);
+    if (!heldOutDue && !checkpointDue) return;
+    await drain();
+    if (heldOutDue) await heldOut();
+    if (checkpointDue) checkpoint('interval');
+  };
+
+  const loopStart = performance.now();
+  const startAt = position();
+  async function* batches() {
+    for (let epoch = startAt.epoch; epoch < cfg.epochs; epoch++) {
+      const startBatch = epoch === startAt.epoch ? startAt.batch : 0;
+      const stream = createBatchStream({ ...streamOpts, indices: data.epochIndices(cfg.seed, epoch), seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
+      try {
+        for await (const b of stream) yield { epoch, b };
+      } finally {
+        await stream.return?.(undefined);
       }
-      sumLoss += r.loss;
-      sumAcc += r.accuracy;
-      seen++;
-      samplesSince += size;
-      if (step % cfg.logEvery === 0 || batch === stepsPerEpoch) {
-        const now = performance.now();
-        const samplesPerSec = (samplesSince * 1000) / Math.max(1, now - t0);
-        t0 = now;
-        samplesSince = 0;
-        const logged = { kind: 'step' as const, step, epoch, batch, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec };
-        metrics?.append(logged);
-        loggers?.write(logged);
-        onEvent({ type: 'step', epoch, batch, step, loss: r.loss, accuracy: r.accuracy, lr, samplesPerSec });
-      }
-    };
+    }
+  }
+  let interrupted = false;
+  try {
+    const stream = batches();
     try {
-      for await (const b of stream) {
+      for await (const { epoch, b } of stream) {
+        if (step + pending.length > 0) await bookkeeping();
         const scalars = scalarsOf(step + pending.length); // the update this batch makes
-        pending.push({ promise: engine.trainStep(b, scalars), size: b.shape[0], lr: scalars.lr });
+        pending.push({ promise: engine.trainStep(b, scalars), size: b.shape[0], lr: scalars.lr, epoch });
         if (pending.length >= (engine.inFlight ?? 1)) await settle();
         // an in-process engine and sampler never leave the microtask queue: yield to the event
         // loop once per step, or a Ctrl-C handler (and any timer) waits for the end of the run
         await new Promise(setImmediate);
-        if (opts.signal?.aborted) break;
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
       }
-      while (pending.length > 0) await settle();
+      await drain();
     } finally {
-      await stream.return?.(undefined);
+      await stream.return(undefined);
     }
-    if (opts.signal?.aborted && batch < stepsPerEpoch) {
-      await checkpoint(epoch, batch, 'interrupt');
-      return { runDir, interrupted: true };
-    }
-    const val = await heldOutOfRun(engine, data, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, seed: cfg.seed + 1 });
-    const line = { type: 'epoch' as const, epoch, loss: sumLoss / Math.max(1, seen), accuracy: sumAcc / Math.max(1, seen), valLoss: val?.loss, valAccuracy: val?.accuracy, valBySource: val?.bySet, lr: lrOf(Math.max(0, step - 1)) };
-    const { type: _, ...fields } = line;
-    metrics?.append({ kind: 'epoch', step, ...line });
-    loggers?.write({ kind: 'epoch', step, ...fields });
-    onEvent(line);
-    await checkpoint(epoch + 1, 0, 'epoch');
-    if (opts.signal?.aborted && epoch + 1 < cfg.epochs) return { runDir, interrupted: true };
+  } finally {
+    await saving.catch(() => {}); // a checkpoint being written is finished, whatever stopped the run
   }
+  if (interrupted && step < totalSteps) {
+    seconds.steps = (performance.now() - loopStart) / 1000 - seconds.heldOut - seconds.checkpoints;
+    checkpoint('interrupt');
+    await waitForSaving();
+    return { runDir, interrupted: true };
+  }
+  if (heldOutAt !== step) await heldOut();
+  if (saved.step !== step) checkpoint('end');
+  await waitForSaving();
+  seconds.steps = (performance.now() - loopStart) / 1000 - seconds.heldOut - seconds.checkpoints;
 
   if (!writes) return { runDir, interrupted: false };
+  const exportStart = performance.now();
   const { weights: finalWeights } = await engine.state();
   const enc = encoderWeights(finalWeights, encoder);
   const weightsPath = join(runDir, 'encoder.safetensors');
@@ -232,7 +325,9 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   writeFileAtomic(onnxPath, encoderOnnx(encoder, enc));
   // the hub-like folder people take away (torch state dict, config with the input scaling, card)
   const exportDir = writeHubExport(join(runDir, RUN_EXPORT_DIR), { spec: encoder, weights: enc, run: cfg, steps: step, runDir, trainImages: trainIdx.length }).dir;
-  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir });
+  seconds.export = (performance.now() - exportStart) / 1000;
+  metrics?.append({ kind: 'timing', step, epoch: at.epoch, ...seconds });
+  onEvent({ type: 'done', encoderOnnx: onnxPath, encoderWeights: weightsPath, exportDir, seconds });
   return { runDir, interrupted: false };
 }
 

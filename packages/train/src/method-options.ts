@@ -31,6 +31,10 @@ export interface MethodRun {
   caution(run: RunSize): string | undefined;
   /** what the trained and the moving-average networks encode per sample at `size` px (the memory estimate's input) */
   encodes(size: number): Encoded;
+  /** Method.candidates with the run's options */
+  candidates(batch: number, heldOut: boolean): number | undefined;
+  /** Method.collapseHint with the run's options */
+  collapseHint(): string;
 }
 
 function methodOf(name: string): Method {
@@ -82,6 +86,8 @@ function methodRun(name: string, method: Method, options: Record<string, unknown
       const shape = sampler.shape(size, derived);
       return method.encodes?.(shape, effective) ?? { trained: shape };
     },
+    candidates: (batch, heldOut) => method.candidates?.(effective, batch, heldOut),
+    collapseHint: () => method.collapseHint?.(effective) ?? 'a learning rate too high (--lr) or a warm-up too short (--warmup-epochs)',
   };
 }
 
@@ -106,6 +112,18 @@ export function runMethod(cfg: PretextConfig, runDir: string, parsed?: MethodRun
 /** The sampler options of a run folder, as batches are drawn with them (tools, evaluation tests). */
 export function runOptions(cfg: PretextConfig, runDir: string): Record<string, unknown> {
   return runMethod(cfg, runDir).samplerOptions;
+}
+
+/**
+ * A raw run configuration with the method's own learning rate (Method.lr) where it names none; parsing
+ * fills the rest from PretextConfig's defaults. config.json then records the lr the run used.
+ */
+export function withMethodLr(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const r = raw as { task?: unknown; optimizer?: Record<string, unknown> };
+  const lr = typeof r.task === 'string' ? METHODS[r.task]?.lr : undefined;
+  if (lr === undefined || r.optimizer?.lr !== undefined) return raw;
+  return { ...r, optimizer: { ...r.optimizer, lr } };
 }
 
 /** The loss a method's raw options ask the engines for (tools, tests: a boundary of their own). */

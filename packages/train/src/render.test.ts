@@ -6,6 +6,7 @@ import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TorchEngine } from './engines/torch.ts';
 import { runPretext } from './loop.ts';
+import { MetricsLog } from './metrics-log.ts';
 import { CPU_RENDERER, RenderOption, resolveRenderer } from './render.ts';
 
 const python = torchPythonForTests('train/render.test.ts');
@@ -57,6 +58,9 @@ describe('the render option', () => {
       expect(seen.filter((s) => s.kind === 'train')).toEqual([{ kind: 'train', planned: true }, { kind: 'train', planned: true }]);
       expect(seen.some((s) => s.kind === 'eval')).toBe(true);
       expect(seen.every((s) => s.planned)).toBe(true);
+      // the held-out pass's collapse measure: its forward takes the planned batch painted by TypeScript
+      const heldOut = new MetricsLog(join(tmp, 'run', 'metrics.jsonl')).read().filter((l) => l.kind === 'heldout');
+      expect(heldOut.at(-1)?.valSpread).toBeTypeOf('number');
     });
   });
 });

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TfjsEngine } from './engines/tfjs.ts';
 import { runPretext } from './loop.ts';
 import { MetricsLog } from './metrics-log.ts';
-import { openRunData } from './run-data.ts';
+import { parseMethod } from './method-options.ts';
+import type { Engine } from './engine.ts';
+import { heldOutOfRun, openRunData } from './run-data.ts';
 
 // Pooled pretraining (issue 31) on real fixture X-rays: the fixture prepared twice under two names
 // (fx: its own val carve-out; fy: another seed's), rotation at 32 px with the in-process engine.
@@ -82,18 +84,26 @@ describe('a pool of prepared sets', () => {
     expect(poolEpochIndices([a, b], [1, undefined], 7, 0).length).toBe(50); // a missing weight counts 1
   });
 
-  it('trains on both sets and reports held-out pretext accuracy per set; config.json and the export name both', async () => {
+  it('trains on both sets and reports held-out pretext top-1 per set and one collapse measure; config.json and the export name both', async () => {
     const run = join(tmp, 'pooled');
-    await train(run, config(pool()));
-    const epochs = new MetricsLog(join(run, 'metrics.jsonl')).read().filter((l) => l.kind === 'epoch');
-    expect(epochs).toHaveLength(2);
-    for (const e of epochs) {
-      const by = e.valBySource as Record<string, { accuracy: number; loss: number; samples: number }>;
+    await train(run, { ...config(pool()), heldOutEvery: 3 });
+    const lines = new MetricsLog(join(run, 'metrics.jsonl')).read();
+    expect(lines.filter((l) => l.kind === 'epoch').every((l) => l.valBySource === undefined)).toBe(true); // on the held-out lines
+    const passes = lines.filter((l) => l.kind === 'heldout');
+    expect(passes.map((l) => l.step)).toEqual([3, 6]);
+    for (const e of passes) {
+      const by = e.valBySource as Record<string, { accuracy: number; loss: number; samples: number; chance: number }>;
       expect(Object.keys(by)).toEqual(['fx', 'fy']);
       const samples = by.fx.samples + by.fy.samples;
-      // the run's figure is the sets' mean weighted by their samples
-      expect(e.valAccuracy as number).toBeCloseTo((by.fx.accuracy * by.fx.samples + by.fy.accuracy * by.fy.samples) / samples, 12);
-      for (const r of Object.values(by)) expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      // the run's figures are the sets' means weighted by their samples
+      const mean = (f: (r: (typeof by)['fx']) => number) => (f(by.fx) * by.fx.samples + f(by.fy) * by.fy.samples) / samples;
+      expect(e.valAccuracy as number).toBeCloseTo(mean((r) => r.accuracy), 12);
+      expect(e.valLoss as number).toBeCloseTo(mean((r) => r.loss), 12);
+      expect(by.fx.chance).toBe(0.25); // rotation: 1 of 4
+      expect(e.valChance).toBeCloseTo(0.25, 12);
+      // the collapse measure ran on the pool's sets (its cache.name, fx+fy, is no set) and did not fail the run
+      expect(e.valSpread as number).toBeGreaterThan(0);
+      expect(e.valRank as number).toBeGreaterThan(1);
     }
     expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).cache.pool).toEqual([{ name: 'fx' }, { name: 'fy' }]);
     const hub = JSON.parse(readFileSync(join(run, 'export', 'config.json'), 'utf8'));
@@ -104,6 +114,31 @@ describe('a pool of prepared sets', () => {
     const card = readFileSync(join(run, 'export', 'README.md'), 'utf8');
     expect(card).toContain('datasets:\n- fx\n- fy\n');
     expect(card).toContain('the prepared data sets `fx` and `fy`, pooled');
+  });
+
+  it("the collapse measure of a pool takes each set's share of its rows; one set keeps them all", async () => {
+    const data = openRunData(pool());
+    // a stand-in for engine.forward: 8 features a view, its mean grey level in 8 bands of rows (real X-rays, distinct per image)
+    const engine = {
+      evalStep: async () => ({ loss: 1, accuracy: 0 }),
+      forward: async (x: Uint8Array, shape: readonly number[]) => {
+        const [n, v, h, w] = shape;
+        const features = new Float32Array(n * v * 8);
+        for (let i = 0; i < n * v; i++) for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) features[i * 8 + Math.floor((r * 8) / h)] += x[(i * h + r) * w + c] / ((h / 8) * w);
+        return { features: { shape: [n, v, 8], data: features }, logits: { shape: [n, 4], data: new Float32Array(n * 4) } };
+      },
+    } as unknown as Engine;
+    // SimCLR: two views an image, so each set's views (> 64) fill its share
+    const o = { task: 'simclr', samplerOptions: parseMethod('simclr', {}).heldOutSamplerOptions, seed: 4, batchSize: 8, paint: true, candidates: () => 4, collapse: { headPart: 0 } };
+    const pooled = (await heldOutOfRun(engine, data, o))!;
+    const [fx, fy] = [pooled.bySet!.fx.samples, pooled.bySet!.fy.samples];
+    expect(fx).toBeGreaterThanOrEqual(32); // draws enough for >= 32 samples a set
+    expect(2 * Math.min(fx, fy)).toBeGreaterThan(64);
+    expect(pooled.collapse!.encoder.rows).toBe(128); // 64 views of each set
+    expect(pooled.collapse!.encoder.spread).toBeGreaterThan(0);
+    const one = (await heldOutOfRun(engine, openRunData({ dir: cacheDir, name: 'fy', size: 32 }), o))!;
+    expect(one.bySet).toBeUndefined();
+    expect(one.collapse!.encoder.rows).toBe(Math.min(128, 2 * one.samples));
   });
 
   it('a weighted pool interrupted mid-epoch and resumed ends with the weights and losses of an uninterrupted run', async () => {

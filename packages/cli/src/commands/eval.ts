@@ -7,8 +7,8 @@ import { arg, defineCommand, toggle } from '../command.ts';
 import { UsageError } from '../config-file.ts';
 import { asUsageErrors, baselineArch, cliRuntime, encoderLabels, flagFields, openEvalCache, resolveEncoder } from '../evaluation.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_DATA, DEFAULT_ENCODER, DEFAULT_RUNS_DIR, DEFAULT_SIZE, flag, int, pathName, pythonOption, quietOption, strList } from '../options.ts';
-import { REPORT_FILES, writePlots } from '../plots.ts';
-import { writeResults } from '../report.ts';
+import { type CurvePoint, REPORT_FILES, writePlots } from '../plots.ts';
+import { addReportSection, writeResults } from '../report.ts';
 
 /** What to evaluate and how: the flags of EvalSettings (protocols, fractions, seeds, feature extraction, each protocol's options). */
 export const EVAL_FLAGS = evalFlags();
@@ -40,8 +40,16 @@ export const EvalOptions = EvalCommandOptions.extend({
 }).strict();
 export type EvalOptions = z.infer<typeof EvalOptions>;
 
+/** What a command adds to the report of its evaluation: its title, sections of its own (addReportSection), pretext curves. */
+export interface ReportExtras {
+  title?: string;
+  /** each starts with its '## ' heading; they go after the settings, ahead of the plots */
+  sections?: string[];
+  curves?: CurvePoint[];
+}
+
 /** Every named encoder under every protocol, label fraction and seed; results.json/.md and plots in `out`. */
-export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: ResultRow[]; out: string }> {
+export async function runEval(o: EvalOptions, { title, sections = [], curves = [] }: ReportExtras = {}): Promise<{ rows: ResultRow[]; out: string }> {
   const settings: EvalSettings = await asUsageErrors(async () => settingsFromFlags(EVAL_FLAGS, o));
   const out = resolve(o.out ?? join(o.runsDir, `eval-${o.data}-${o.size}`));
   // the named runs are checked first: a mistake in them is the likelier one
@@ -63,7 +71,8 @@ export async function runEval(o: EvalOptions, title?: string): Promise<{ rows: R
   }
   rows = pairRows(rows);
   const cells = writeResults(out, rows, title ?? `Evaluation on ${o.data} at ${o.size} px (${settings.protocols.join(', ')})`);
-  await writePlots(out, rows, [], cells);
+  for (const section of sections) addReportSection(out, section);
+  await writePlots(out, rows, curves, cells);
   writeEvalBoard(out, rows);
   return { rows, out };
 }

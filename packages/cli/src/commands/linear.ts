@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { arg, defineCommand } from '../command.ts';
 import { flagFields } from '../evaluation.ts';
 import { strList } from '../options.ts';
-import { EvalCommandOptions, EvalOptions, runEval } from './eval.ts';
+import { EvalCommandOptions, EvalOptions, type ReportExtras, runEval } from './eval.ts';
 
 /** The study's protocol's options and feature extraction: what `linear` sets of EvalSettings. */
 const LINEAR_FLAGS = evalFlags({ grid: false, protocols: [STUDY_PROTOCOL] });
@@ -32,7 +32,7 @@ export function finishedRuns(runsDir: string): string[] {
 }
 
 /** The `linear` command: one row per named encoder, written as results.json / results.md. */
-export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: ResultRow[]; out: string }> {
+export async function evaluateEncoders(o: LinearOptions, report: ReportExtras = {}): Promise<{ rows: ResultRow[]; out: string }> {
   let encoders = o.encoders;
   if (!encoders) {
     const runs = finishedRuns(o.runsDir);
@@ -41,7 +41,7 @@ export async function evaluateEncoders(o: LinearOptions): Promise<{ rows: Result
     encoders = [...runs, 'random'];
   }
   const opts = EvalOptions.parse({ ...o, encoders, protocol: [STUDY_PROTOCOL], out: o.out ?? join(o.runsDir, `linear-${o.data}-${o.size}`) });
-  return runEval(opts, `Linear evaluation on ${o.data} at ${o.size} px`);
+  return runEval(opts, { title: `Linear evaluation on ${o.data} at ${o.size} px`, ...report });
 }
 
 export const linear = defineCommand({

@@ -1,13 +1,22 @@
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chooseEngine, EngineStartInterrupted, METHODS, OptimizerConfig, openEngine, type PretextEvent, runPretext, type TfjsFit, type TorchFit, tfjsFit, torchFit } from '@cxr-ssl/train';
+import { chooseEngine, EngineStartInterrupted, type HeldOutLine, METHODS, openEngine, type PretextEvent, runPretext, type TfjsFit, type TorchFit, tfjsFit, torchFit } from '@cxr-ssl/train';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
 import { pooledTrainImages } from '../pool-data.ts';
 import { nodesOf } from '../nodes.ts';
 import { PretextOptions, scheduleOf } from '../pretext-options.ts';
 import { type Progress, progress } from '../progress.ts';
+
+/** One held-out pass as a line: the method's loss and top-1 (a pool's: each set's in brackets) beside chance, and its collapse measure. */
+export function heldOutText(e: HeldOutLine): string {
+  const bySet = Object.entries(e.valBySource ?? {}).map(([set, r]) => `${set} ${r.accuracy.toFixed(3)}`);
+  const chance = e.valChance !== undefined ? [`chance ${e.valChance.toFixed(3)}`] : [];
+  const notes = [...bySet, ...chance].join(', ');
+  const spread = e.valSpread !== undefined ? `, spread ${e.valSpread.toFixed(2)}, rank ${e.valRank!.toFixed(1)}` : '';
+  return `held-out at step ${e.step}: loss ${e.valLoss.toFixed(4)}, top-1 ${e.valAccuracy.toFixed(3)}${notes ? ` (${notes})` : ''}${spread}`;
+}
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
   return `${o.task}-${o.encoder}-${o.data}-${o.size}`;
@@ -87,7 +96,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
   let lastCheckpoint = '';
   const onEvent = (e: PretextEvent) => {
     if (e.type === 'checkpoint') lastCheckpoint = e.dir;
-    if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`); // even when quiet
+    if (e.type === 'warning') process.stderr.write(`${e.cleared ? 'note' : 'warning'}: ${e.message}\n`); // even when quiet
     if (o.quiet) return;
     switch (e.type) {
       case 'start':
@@ -99,7 +108,11 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         bar?.update(e.step, { epoch: `${e.epoch + 1}/${epochs}`, loss: e.loss, acc: e.accuracy, 'samples/s': Math.round(e.samplesPerSec) });
         break;
       case 'epoch':
-        bar?.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)}${e.valAccuracy !== undefined ? ` val acc ${e.valAccuracy.toFixed(3)}` : ''}${e.valBySource ? ` (${Object.entries(e.valBySource).map(([set, r]) => `${set} ${r.accuracy.toFixed(3)}`).join(', ')})` : ''} lr ${e.lr.toExponential(2)}`);
+        // at most ~20 epoch lines a run, the last included (the fixture's epochs are 1 step each)
+        if (e.epoch % Math.max(1, Math.round(epochs / 20)) === 0 || e.epoch + 1 === epochs) bar?.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)} lr ${e.lr.toExponential(2)}`);
+        break;
+      case 'heldout':
+        bar?.log(heldOutText(e));
         break;
       case 'done':
         bar?.stop();
@@ -118,11 +131,15 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         epochs: o.epochs,
         batchSize,
         stepsPerEpoch: o.stepsPerEpoch,
-        optimizer: OptimizerConfig.parse({ name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, trustCoefficient: o.trustCoefficient }),
+        // unset fields stay unset: runPretext fills the method's lr (Method.lr) or OptimizerConfig's defaults
+        optimizer: { name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, trustCoefficient: o.trustCoefficient },
         schedule: scheduleOf(o),
         seed: o.seed,
         init: o.init === 'random' ? 'random' : resolve(o.init),
         workers: o.workers,
+        heldOutEvery: o.heldOutEvery,
+        checkpointEvery: o.checkpointEvery,
+        checkpointMinutes: o.checkpointMinutes,
         render: o.render,
       },
       { runDir, engine, resume: o.resume, signal: stop.signal, onEvent, loggers: o.logger, method: o.method },

@@ -12,7 +12,7 @@ import { UsageError, readConfigFile, validate } from '../config-file.ts';
 import { loadImagenetWeights } from '../imagenet.ts';
 import { intList, pathName, quietOption } from '../options.ts';
 import { PretextOptions, TrainingFields, trainingProblems } from '../pretext-options.ts';
-import { type CurvePoint, writePlots } from '../plots.ts';
+import { type CurvePoint, runCurves, writePlots } from '../plots.ts';
 import { writeStudyReport } from '../study-report.ts';
 import { asUsageErrors, cliRuntime } from '../evaluation.ts';
 import { PrepareFields, PrepareOptions, runPrepare } from './prepare.ts';
@@ -160,7 +160,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             quiet,
           }),
         );
-        curves.push(...epochCurve(runDir, init, size));
+        curves.push(...runCurves(runDir, init, size));
         // labelled by its init, one per size; a variant is compared with its method's run (ΔD)
         enc = runEncoder(runDir, { label: init, base: init in cfg.variants ? taskOf(init) : undefined });
       } else if (init === 'imagenet') {
@@ -202,16 +202,6 @@ async function prepareSet(data: ReproduceConfig['data'][number], cfg: ReproduceC
         `and rerun reproduce. If the images themselves changed, also remove ${join(dirname(cacheDir), 'runs')} and ${join(dirname(cacheDir), 'rows')}: they were made from the old ones`,
     );
   });
-}
-
-export function epochCurve(runDir: string, task: string, size: number): CurvePoint[] {
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"kind":"epoch"'))
-    .map((l) => JSON.parse(l) as { epoch: number; loss: number; accuracy: number; valAccuracy?: number })
-    .map((m) => ({ task, size, epoch: m.epoch + 1, loss: m.loss, accuracy: m.accuracy, valAccuracy: m.valAccuracy }));
 }
 
 export const reproduce = defineCommand({

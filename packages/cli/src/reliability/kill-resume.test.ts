@@ -56,6 +56,8 @@ const pretextArgs = (engine: string, run: string, data = 'fx') => [
   'pretext', '--task', 'rotation', '--data', data, '--size', '32', '--cache-dir', cacheDir,
   '--epochs', '4', '--batch-size', '8', '--steps-per-epoch', '3', '--lr', '0.01', '--seed', '3',
   '--engine', engine, '--workers', '0', '--runs-dir', join(tmp, 'runs'), '--run', run,
+  // a checkpoint at each epoch's end (3 steps), to be killed after: by default a run this short has only its last
+  '--checkpoint-every', '3',
   ...(engine === 'torch' ? ['--device', 'cpu', '--threads', '1'] : []),
 ];
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsFile } from '@cxr-ssl/eval';
@@ -51,9 +51,15 @@ describe('without torch, auto falls back to TensorFlow.js for the methods it has
       expect(row.n_test).toBe(32);
     }
     const md = readFileSync(join(tmp, 'demo', 'results.md'), 'utf8');
-    // each pretext encoder's settings row names its architecture, its held-out pretext accuracy and its optimiser schedule
-    expect(md).toMatch(/\| rotation \| rotation \| vgg-small-bn \| kermany-mini \| random \| `[0-9a-f]{12}` \| rotation \| [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
+    // each pretext encoder's settings row names its architecture, its held-out top-1 (chance), its collapse measure (spread / rank) and its optimiser schedule
+    expect(md).toMatch(/\| rotation \| rotation \| vgg-small-bn \| kermany-mini \| random \| `[0-9a-f]{12}` \| rotation \| [\d.]+ \(25\.0\) \| [\d.]+ \/ [\d.]+ \| optimizer sgd, lr 0\.05, momentum 0\.9, weightDecay 0\.0005, schedule cosine/);
+    // SimCLR's own lr where none is given (Method.lr)
+    expect(md).toMatch(/\| simclr \| simclr \|.*optimizer sgd, lr 0\.01,/);
     expect(results.rows.find((x) => x.label === 'rotation')?.pretext?.valAccuracy).toBeTypeOf('number');
+    // the pretext table (issue 33) as a section of its own ahead of the plots, the curves, and where the time went
+    expect(md).toMatch(/## Pretext training[\s\S]*\| simclr \| 2 \| [\d.]+ → [\d.]+ \| [\d.]+ \(0\.077\) \| [\d.]+ \/ [\d.]+ \| none \|[\s\S]*## Plots[\s\S]*pretext-curves\.png/);
+    expect(existsSync(join(tmp, 'demo', 'pretext-curves.png'))).toBe(true);
+    expect(readFileSync(join(tmp, 'demo', 'time.md'), 'utf8')).toMatch(/\| rotation \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
     expect(r.out).toMatch(/demo finished in \d+ s; results in /);
   });
 });

@@ -189,7 +189,12 @@ export function headOutput(encoder: EncoderSpec, head: HeadSpec, params: Params,
   const [b, views, h, w] = x.shape;
   if (views !== head.views) throw new Error(`Batch has ${views} views per sample but the head expects ${head.views}.`);
   const pixels = tf.reshape(tf.cast(x, 'float32'), [b * views, h, w, 1]) as tf.Tensor4D;
-  const feats = encoderForward(encoder, params, pixels, opts);
+  return headFromFeatures(head, params, encoderForward(encoder, params, pixels, opts), b);
+}
+
+/** The head's output from the encoder's features [B * views, F] (view-major per sample): see headOutput. */
+export function headFromFeatures(head: HeadSpec, params: Params, feats: tf.Tensor2D, b: number): tf.Tensor2D | tf.Tensor3D {
+  const views = feats.shape[0] / b;
   if (head.kind === 'projector') {
     const out = projectorForward(head, params, feats);
     return tf.reshape(out, [b, views, out.shape[1]]) as tf.Tensor3D;

@@ -43,6 +43,15 @@ class Moco(Hook):
 
     def __call__(self, forward, x, y, train, scalars):
         q = F.normalize(widen(forward(x[:, :1])[:, 0]), dim=1)
+        if not train:
+            # held out: the encoder being trained (the query network, the one exported) on both views, each
+            # image's other view among the held-out batch's. The queue holds keys of train images (on a small
+            # data set, many copies of each), and early in a run the slow key network still gives every image
+            # nearly the same key: a top-1 against either says nothing about the representation
+            other = F.normalize(widen(forward(x[:, 1:2])[:, 0]), dim=1)
+            logits = q @ other.t() / self.spec['temperature']
+            target = torch.arange(q.shape[0], device=q.device)
+            return F.cross_entropy(logits, target), logits, target
         if train:  # MoCo's order: the key network follows the weights the previous step left
             self.key.follow(self.spec['momentum'])
         k = F.normalize(widen(self.encode_keys(x[:, 1:2], train)[:, 0]), dim=1)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Batch, sliceBatch } from '@cxr-ssl/data';
 import type { Engine, EngineInit, OptimizerState, StepResult, StepScalars } from '../engine.ts';
-import type { Weights } from '@cxr-ssl/models';
+import type { Tensor, Weights } from '@cxr-ssl/models';
 import { defaultTorchThreads, TorchEngine, type TorchEngineOptions } from './torch.ts';
 
 /**
@@ -107,6 +107,12 @@ export class DdpTorchEngine implements Engine {
   evalStep(batch: Batch): Promise<StepResult> {
     if (!this.writesRun) return Promise.resolve({ loss: Number.NaN, accuracy: Number.NaN });
     return this.ranks[0].evalStep(batch);
+  }
+
+  /** as evalStep: node 0's first rank, forward only (the other nodes write no metrics) */
+  forward(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }> {
+    if (!this.writesRun) return Promise.reject(new Error('forward: only node 0 measures held-out images'));
+    return this.ranks[0].forward(x, shape);
   }
 
   /** every rank holds the same weights after each step; rank 0's are the run's */

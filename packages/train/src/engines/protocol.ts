@@ -183,6 +183,9 @@ export class PipeClient {
 
   /** Closes stdin (the child exits on EOF) and waits, killing it after `graceMs`. */
   async shutdown(graceMs = 10_000): Promise<void> {
+    // waiting for the exit keeps the event loop alive: unref'd (idle), a child slower than the grace
+    // period (a loaded machine) left nothing running once the kill timer fired, and Node quit with 13
+    this.setActive(true);
     if (!this.exited) this.child.stdin.end();
     const timer = setTimeout(() => this.kill(), graceMs);
     await this.exit;

@@ -1,6 +1,6 @@
 import { type Batch, type PaintedBatch, painted } from '@cxr-ssl/data';
-import { type EncoderSpec, type HeadSpec, isBuffer, type Weights } from '@cxr-ssl/models';
-import { type BatchStats, headOutput, setupTfjs, type TfjsBackendChoice, tfjsHeadProblem } from '@cxr-ssl/models/tfjs';
+import { type EncoderSpec, type HeadSpec, isBuffer, type Tensor, type Weights } from '@cxr-ssl/models';
+import { type BatchStats, encoderForward, headFromFeatures, headOutput, setupTfjs, type TfjsBackendChoice, tfjsHeadProblem } from '@cxr-ssl/models/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { CROSS_ENTROPY, type Engine, type EngineInit, type LossSpec, OptimizerConfig, type OptimizerState, type StepResult, type StepScalars } from '../engine.ts';
 import { TFJS_LOSSES } from './tfjs-losses.ts';
@@ -192,14 +192,46 @@ export class TfjsEngine implements Engine {
     }
   }
 
+  /** Encoder features [B, V, F] and the head's output, inference mode, in micro-batches where the engine has them. */
+  async forward(x: Uint8Array, shape: Batch['shape']): Promise<{ features: Tensor; logits: Tensor }> {
+    const m = this.ready;
+    const [b, views, h, w] = shape;
+    const per = views * h * w;
+    const step = this.options.microBatch ?? b;
+    const feats: tf.Tensor[] = [];
+    const outs: tf.Tensor[] = [];
+    for (let start = 0; start < b; start += step) {
+      const end = Math.min(b, start + step);
+      const [f, o] = tf.tidy(() => {
+        const pixels = tf.tensor4d(Float32Array.from(x.subarray(start * per, end * per)), [(end - start) * views, h, w, 1], 'float32');
+        const features = encoderForward(m.encoder, m.params, pixels);
+        return [features, headFromFeatures(m.head, m.params, features, end - start)];
+      });
+      feats.push(f);
+      outs.push(o);
+    }
+    const [features, logits] = [tf.concat(feats), tf.concat(outs)];
+    tf.dispose([...feats, ...outs]);
+    try {
+      return {
+        features: { shape: [b, views, features.shape[1]!], data: (await features.data()) as Float32Array },
+        logits: { shape: [...logits.shape], data: (await logits.data()) as Float32Array },
+      };
+    } finally {
+      features.dispose();
+      logits.dispose();
+    }
+  }
+
+  /** read synchronously: the snapshot is of the weights as they stand at the call, whatever steps follow */
   async state(): Promise<{ weights: Weights; optimizer: OptimizerState }> {
     const m = this.ready;
-    const read = async (vars: Map<string, tf.Variable>) => {
+    const read = (vars: Map<string, tf.Variable>) => {
       const out: Weights = new Map();
-      for (const [name, v] of vars) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+      for (const [name, v] of vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
       return out;
     };
-    return { weights: await read(m.params), optimizer: await read(m.momentum) };
+    return { weights: read(m.params), optimizer: read(m.momentum) };
   }
 
   async close(): Promise<void> {

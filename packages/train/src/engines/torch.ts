@@ -149,12 +149,19 @@ export class TorchEngine implements Engine {
     return { features: weights.get('features')!, logits: weights.get('logits')! };
   }
 
+  /** A snapshot as of the call (requests are answered in order); files of their own, so snapshots asked for back to back never share one. */
   async state(): Promise<{ weights: Weights; optimizer: OptimizerState }> {
     const client = this.ready();
-    const weightsPath = join(this.tmp!, 'state-weights.safetensors');
-    const optimizerPath = join(this.tmp!, 'state-optimizer.safetensors');
+    const id = process.hrtime.bigint();
+    const weightsPath = join(this.tmp!, `state-weights-${id}.safetensors`);
+    const optimizerPath = join(this.tmp!, `state-optimizer-${id}.safetensors`);
     OkAnswer.parse(await client.request('save', { type: 'save', weightsPath, optimizerPath }));
-    return { weights: readSafetensors(weightsPath).weights, optimizer: readSafetensors(optimizerPath).weights };
+    try {
+      return { weights: readSafetensors(weightsPath).weights, optimizer: readSafetensors(optimizerPath).weights };
+    } finally {
+      rmSync(weightsPath, { force: true });
+      rmSync(optimizerPath, { force: true });
+    }
   }
 
   async close(): Promise<void> {

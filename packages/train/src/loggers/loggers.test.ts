@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,15 @@ describe('metrics.csv', () => {
     const again = new CsvLogger(join(dir, 'metrics.csv'));
     again.resumeAt(2);
     const lines = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('kind,step,epoch,batch,loss,accuracy,lr,samplesPerSec,valLoss,valAccuracy');
-    expect(lines.slice(1)).toEqual(['step,1,0,1,2,0.1,0.05,100,,', 'step,2,0,2,1,0.2,0.05,100,,']);
+    expect(lines[0]).toBe('kind,step,epoch,batch,loss,accuracy,lr,samplesPerSec,valLoss,valAccuracy,valChance,valSpread,valRank,valEncoderSpread,valEncoderRank');
+    expect(lines.slice(1)).toEqual(['step,1,0,1,2,0.1,0.05,100,,,,,,,', 'step,2,0,2,1,0.2,0.05,100,,,,,,,']);
+  });
+
+  it('a file written before columns were added keeps its header, and rows follow it', () => {
+    const dir = mkdtempSync(join(tmp, 'csv-old-'));
+    writeFileSync(join(dir, 'metrics.csv'), 'kind,step,epoch,batch,loss,accuracy,lr,samplesPerSec,valLoss,valAccuracy\n');
+    new CsvLogger(join(dir, 'metrics.csv')).write({ kind: 'heldout', step: 5, epoch: 0, valLoss: 0.7, valAccuracy: 0.5, valSpread: 0.8 });
+    expect(readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n')[1]).toBe('heldout,5,0,,,,,,0.7,0.5');
   });
 });
 

@@ -24,4 +24,8 @@ export const byol: Method<ByolOptions> = {
     batchSize < 2
       ? `byol at a batch of ${batchSize}: the BatchNorm of its projector and predictor normalises each feature over the batch's views, here the 2 views of one image (each feature is left saying only which view is the larger), and the accuracy is 1.0 by construction (one candidate); nothing useful is learned. Use --batch-size 2 or more (BYOL's BatchNorm wants 32 or more)`
       : undefined,
+  // no candidates in its loss (2 - 2 cos); held out, each prediction's own image among the batch's targets
+  candidates: (_, batch, heldOut) => (heldOut ? batch : undefined),
+  collapseHint: (o) =>
+    `a target network that follows the online one too closely or too slowly for the run's length (--set tau=, now ${o.tau}), a learning rate too high for the warm-up (--lr, --warmup-epochs), or too few steps for the predictor to lead (--epochs)`,
 };

@@ -45,6 +45,21 @@ export interface Method<O = any, S = any> {
    * estimate counts (train/src/memory.ts). Default: every view trained, none averaged.
    */
   encodes?(shape: SampleShape, o: O): Encoded;
+  /**
+   * How many candidates the loss picks the right one from in a batch of `batch` images: in training
+   * (`heldOut` false) a loss that learns nothing sits at ln K; on held-out images top-1 at chance is 1/K.
+   * Undefined where there is no such number (BYOL's training loss, 2 - 2 cos).
+   */
+  candidates?(o: O, batch: number, heldOut: boolean): number | undefined;
+  /** the likely causes of a collapse (or of a loss at chance) under these options, and the flags that change them */
+  collapseHint?(o: O): string;
+  /**
+   * Its run in the demo (a few tens of steps on the fixture's 57 training images), where it differs from
+   * the demo's steps or its study-scale options; docs/DEMO.md has the measurements behind each.
+   */
+  demo?(data: { trainImages: number; batchSize: number }): { options?: Record<string, unknown>; steps?: number };
+  /** the peak learning rate of a run that names none, where the method needs its own (else OptimizerConfig's) */
+  lr?: number;
   /** the reproduced study's linear-evaluation accuracy (%) by image size, where it has the method */
   study?: Partial<Record<number, number>>;
 }
@@ -52,7 +67,18 @@ export interface Method<O = any, S = any> {
 /** A method whose options are exactly its sampler's (the pretext tasks). */
 export function samplerMethod<S>(sampler: PretextTask<S>, head: HeadFactory, loss: LossSpec, rest: Partial<Method<S, S>> = {}): Method<S, S> {
   const classes = (o: S) => sampler.classes?.(sampler.resolve ? sampler.resolve(o) : o);
-  return { options: sampler.options, sampler, samplerOptions: (o) => o, head: (e, o) => HeadSpec.parse(head(e, classes(o) === undefined ? {} : { classes: classes(o) })), loss: () => loss, engines: ['torch', 'tfjs'], ...rest };
+  return {
+    options: sampler.options,
+    sampler,
+    samplerOptions: (o) => o,
+    head: (e, o) => HeadSpec.parse(head(e, classes(o) === undefined ? {} : { classes: classes(o) })),
+    loss: () => loss,
+    engines: ['torch', 'tfjs'],
+    candidates: (o) => classes(o),
+    collapseHint: () =>
+      'a learning rate too high (--lr; try a tenth) or a warm-up too short (--warmup-epochs), too few steps to start learning (--epochs), or augmentations that hide what the task needs (--augment none to compare)',
+    ...rest,
+  };
 }
 
 /**

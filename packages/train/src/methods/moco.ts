@@ -25,6 +25,13 @@ export const moco: Method<MocoOptions> = {
   engines: ['torch'],
   // the query network encodes the first view, the key network the second, in shuffleGroups sub-batches (one at a time)
   encodes: ({ patch }, o) => ({ trained: { views: 1, patch }, averaged: { views: 1 / o.shuffleGroups, patch } }),
+  // its default queue (1024) suits Kermany's ~4,700 train images; on 57 it holds ~18 copies of each: the
+  // largest multiple of the batch below the train split
+  demo: ({ trainImages, batchSize }) => ({ options: { queue: Math.max(batchSize, Math.floor((trainImages - 1) / batchSize) * batchSize) } }),
+  // training: the key among the queue's; held out: its other view among the held-out batch's (cxr_torch/methods/moco.py)
+  candidates: (o, batch, heldOut) => (heldOut ? batch : o.queue + 1),
+  collapseHint: (o) =>
+    `a queue too large for the data (now ${o.queue} keys: when it nears the train split, many negatives are copies of the query's own image; --set queue=N), a key network that follows too slowly or fast (--set momentum=, now ${o.momentum}), or a learning rate too high (--lr, --warmup-epochs)`,
   // a queue as large as the data set holds stale keys of the very images it is the negative for
   caution: (o, { trainImages }) =>
     o.queue >= trainImages
