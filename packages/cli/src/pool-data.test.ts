@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, prepare } from '@cxr-ssl/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heldOutText } from './commands/pretext.ts';
 import { UsageError } from './config-file.ts';
 import { PretextOptions } from './pretext-options.ts';
 import { pooledTrainImages } from './pool-data.ts';
@@ -43,6 +44,15 @@ describe('--data of a pretext run: one set, or several pooled', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(/fx is prepared at 32 px, fz at 48 px only.*prepare fz at 32 px/);
     expect(await pooledTrainImages({ cacheDir, size: 32, quiet: true }, [{ name: 'fx' }])).toBeGreaterThan(50);
+  });
+});
+
+describe("a pooled run's held-out line", () => {
+  it("lists each set's top-1 before the run's chance (metrics.jsonl's valBySource)", () => {
+    const set = (accuracy: number) => ({ loss: 1, accuracy, samples: 40, chance: 0.25 });
+    const line = { step: 6, epoch: 1, valLoss: 1.2, valAccuracy: 0.5, valChance: 0.25, valSpread: 0.8, valRank: 3.2 };
+    expect(heldOutText({ ...line, valBySource: { fx: set(0.4), fy: set(0.6) } })).toBe('held-out at step 6: loss 1.2000, top-1 0.500 (fx 0.400, fy 0.600, chance 0.250), spread 0.80, rank 3.2');
+    expect(heldOutText(line)).toBe('held-out at step 6: loss 1.2000, top-1 0.500 (chance 0.250), spread 0.80, rank 3.2'); // one set: as before
   });
 });
 
