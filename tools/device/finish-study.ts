@@ -34,8 +34,9 @@ const rowsDir = join(dir, 'rows');
 // pixels, features and fraction draws go to a scratch folder: the study folder keeps rows and reports
 const work = join(tmpdir(), 'cxr-ssl-finish-study', basename(dir));
 const cacheDir = join(work, 'cache');
+const data = cfg.data[0]; // the evaluated set (a pooled config's first)
 await runPrepare(
-  PrepareOptions.parse({ source: resolve(a.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, quiet: a.quiet }),
+  PrepareOptions.parse({ source: resolve(a.source), adapter: data.adapter, name: data.name, sizes: cfg.sizes, cacheDir, valFraction: data.valFraction, seed: cfg.seed, quiet: a.quiet }),
 );
 const settings = { ...cfg.eval, features: 'ort' as const };
 const ctx = { outDir: work, seed: cfg.seed, log: a.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`) };
@@ -44,7 +45,7 @@ const rows: ResultRow[] = [];
 const curves: CurvePoint[] = [];
 const missing: string[] = [];
 for (const size of cfg.sizes) {
-  const cache = openCache(cacheDir, cfg.data.name, size);
+  const cache = openCache(cacheDir, data.name, size);
   for (const init of cfg.inits) {
     if (init === 'random' || init === 'random-bn') {
       const enc = await randomEncoder(cfg.encoder, cfg.seed, init === 'random-bn' ? cache : undefined);

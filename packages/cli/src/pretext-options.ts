@@ -3,6 +3,7 @@ import { checkMethod, DEFAULT_WARMUP_FRACTION, EngineOption, LoggerOption, METHO
 import { z } from 'zod';
 import { arg, toggle } from './command.ts';
 import { DEFAULT_MASTER_PORT } from './nodes.ts';
+import { dataArg, dataSets } from './pool-data.ts';
 import { DEFAULT_CACHE_DIR, DEFAULT_DATA, DEFAULT_RUNS_DIR, DEFAULT_SIZE, flag, int, num, pathName, pythonOption, quietOption } from './options.ts';
 
 /** Every training default is train's (`PretextConfig`, `OptimizerConfig`, `Schedule`): read here, written there once. */
@@ -82,7 +83,7 @@ const PretextFields = z
     method: methodName.optional().meta(arg('<name>', 'the method (docs/METHODS.md)')),
     task: methodName.optional().meta(arg('<name>', "the older name of --method (the study's three pretext tasks)")),
     encoder: z.enum(Object.keys(ENCODERS) as [string, ...string[]]).default(DEFAULTS.encoder).meta(arg('<name>', 'the encoder (docs/ENCODERS.md)')),
-    data: pathName().default(DEFAULT_DATA).meta(arg('<name>', 'prepared data set name')),
+    data: dataArg().default(DEFAULT_DATA).meta(arg('<names>', 'prepared data set name; several, comma-separated, are pooled (name:weight: its share of an epoch)')),
     size: int().min(16).default(DEFAULT_SIZE).meta(arg('<px>', 'image size of the prepared set to use')),
     cacheDir: z.string().default(DEFAULT_CACHE_DIR).meta(arg('<dir>', 'dataset cache folder')),
     ...TrainingFields.shape,
@@ -129,7 +130,9 @@ export const PretextOptions = PretextFields.superRefine((o, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['taskOptions'], message: checked.problem, input: o.taskOptions });
     return z.NEVER;
   }
-  return { ...o, task: name, method: checked.run };
+  // several sets: the run's data is named by all ('a+b') and samples the pool (train/src/run-data.ts)
+  const sets = dataSets(o.data);
+  return { ...o, data: sets.map((d) => d.name).join('+'), pool: sets.length > 1 ? sets : undefined, task: name, method: checked.run };
 });
 export type PretextOptions = z.infer<typeof PretextOptions>;
 

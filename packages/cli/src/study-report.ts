@@ -47,7 +47,8 @@ type PretextSettings = ScheduleFlags & { epochs: number; batchSize: number; step
  * with the pretext settings, the compact table, the encoders' settings, the shortcut probes, the plots
  * and the per-seed rows.
  */
-export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string }; encoder: string; pretext?: PretextSettings }, cells: EfficiencyCell[]): void {
+export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: number[]; data: { name: string } | { name: string }[]; encoder: string; pretext?: PretextSettings }, cells: EfficiencyCell[]): void {
+  const sets = Array.isArray(cfg.data) ? cfg.data : [cfg.data]; // several: pooled pretraining, evaluated on the first
   const p = cfg.pretext;
   writeResultsFile(join(dir, 'results.json'), sortRows(rows));
   const table1 = [
@@ -64,7 +65,7 @@ export function writeStudyReport(dir: string, rows: ResultRow[], cfg: { sizes: n
         ]
       : []),
   ];
-  const md = reportMarkdown(rows, cells, { title: `Reproduction on ${cfg.data.name} (${cfg.encoder})`, afterAnswer: table1, sections: shortcutSection(join(dir, 'runs')) });
+  const md = reportMarkdown(rows, cells, { title: `Reproduction on ${sets[0].name} (${cfg.encoder})${sets.length > 1 ? `, pretrained on ${sets.map((d) => d.name).join(' + ')}` : ''}`, afterAnswer: table1, sections: shortcutSection(join(dir, 'runs')) });
   writeFileAtomic(join(dir, 'results.md'), md);
 }
 

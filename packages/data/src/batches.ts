@@ -1,5 +1,5 @@
 import type { Piscina } from 'piscina';
-import { type CacheInfo, openCache } from './cache/read.ts';
+import { type CacheSource, openSource } from './pooled.ts';
 import { batchViews, planBlock, unpackBatch } from './batch-plans.ts';
 import { createPool } from './pool.ts';
 import { createRng, deriveSeed, shuffleInPlace } from './rng.ts';
@@ -55,7 +55,8 @@ export function batchSeed(seed: number, epoch: number, k: number): number {
 }
 
 export interface BatchStreamOptions {
-  cache: CacheInfo;
+  /** one prepared set, or several of one size pooled (pooled.ts: indices are then pooled rows) */
+  cache: CacheSource;
   task: string;
   /** raw options: validated with the task's zod schema (tools, tests) */
   taskOptions?: unknown;
@@ -87,7 +88,7 @@ export function batchesPerEpoch(n: number, batchSize: number, dropLast = true): 
 
 /** The task request a pool worker receives. */
 export interface BatchJob {
-  cache: CacheInfo;
+  cache: CacheSource;
   task: string;
   taskOptions: unknown;
   indices: number[];
@@ -132,7 +133,7 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
   const paint = o.paint ?? true;
 
   if (workers === 0) {
-    const cache = openCache(o.cache.dir, o.cache.name, o.cache.size);
+    const cache = openSource(o.cache);
     try {
       for (let k = start; k < end; k++) yield makeBatch(cache, task, opts, slice(k), batchSeed(o.seed, o.epoch, k), paint);
     } finally {

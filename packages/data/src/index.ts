@@ -14,3 +14,4 @@ export * from './batches.ts';
 export * from './batch-plans.ts';
 export * from './augment/index.ts';
 export * from './resources.ts';
+export * from './pooled.ts';

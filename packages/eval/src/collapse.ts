@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCache } from '@cxr-ssl/data';
+import { openSource } from '@cxr-ssl/data';
 import { encoderSpec, readSafetensors, type Tensor, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
-import { type EmbeddingStats, embeddingStats, PretextConfig, runMethod } from '@cxr-ssl/train';
+import { type EmbeddingStats, embeddingStats, openRunData, PretextConfig, runMethod } from '@cxr-ssl/train';
 
 /**
  * One output's statistics over the held-out images: the collapse measure of every held-out pass
@@ -44,8 +44,27 @@ function outputStats(t: Tensor, from: number, width: number): OutputStats {
 }
 
 /**
+ * `n` rows spread over each list (a split sorted by class: every class in), the lists sharing them
+ * equally as far as each has rows: a pool's sets, one set as before.
+ */
+export function spreadPick(lists: readonly (readonly number[])[], n: number): number[] {
+  const take = lists.map(() => 0);
+  let left = Math.min(n, lists.reduce((a, l) => a + l.length, 0));
+  while (left > 0) {
+    for (const [k, l] of lists.entries()) {
+      if (left > 0 && take[k] < l.length) {
+        take[k]++;
+        left--;
+      }
+    }
+  }
+  return lists.flatMap((l, k) => Array.from({ length: take[k] }, (_, i) => l[Math.floor((i * l.length) / take[k])]));
+}
+
+/**
  * Has a projector-head run (SimCLR, MoCo, BYOL, DINO) collapsed? Its latest checkpoint (or `step`) on
- * `images` held-out X-rays spread over the run's test split (whole images, BatchNorm in eval mode).
+ * `images` held-out X-rays spread over the run's test split (a pool's: over each set's test split, in equal
+ * shares; its `cache.name` names no set) (whole images, BatchNorm in eval mode).
  * Needs the torch engine's Python.
  */
 export function measureCollapse(runDir: string, opts: { images?: number; step?: number } = {}): CollapseReport {
@@ -57,14 +76,13 @@ export function measureCollapse(runDir: string, opts: { images?: number; step?: 
   if (!steps.includes(step)) throw new Error(`${runDir}: no checkpoint ${step} (have ${steps.join(', ') || 'none'})`);
   const python = findTorchPython();
   if ('error' in python) throw new Error(python.error);
-  const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
+  const data = openRunData(cfg.cache); // its set, or each set of a pool (whose cache.name, `a+b`, is none)
+  const images = openSource(data.source);
   const dir = mkdtempSync(join(tmpdir(), 'collapse-'));
   try {
-    const test = cache.indices('test');
-    const n = Math.min(opts.images ?? 128, test.length);
-    // spread over the split (sorted by class), so both classes are in
-    const pick = Array.from({ length: n }, (_, i) => test[Math.floor((i * test.length) / n)]);
-    writeFileSync(join(dir, 'x.u8'), Buffer.concat(pick.map((i) => cache.image(i))));
+    const pick = spreadPick(data.sets.map((s) => s.test), opts.images ?? 128);
+    const n = pick.length;
+    writeFileSync(join(dir, 'x.u8'), Buffer.concat(pick.map((i) => images.get(i).pixels)));
     copyFileSync(join(runDir, 'checkpoints', step, 'weights.safetensors'), join(dir, 'weights.safetensors'));
     writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...torchModel(encoder, head), size: cfg.cache.size }));
     const r = spawnSync(python.path, ['-m', 'cxr_torch.collapse', dir], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: PYTHON_PACKAGE_DIR } });
@@ -79,7 +97,7 @@ export function measureCollapse(runDir: string, opts: { images?: number; step?: 
     const text = [`${cfg.task} ${step}: ${n} held-out X-rays`, line('encoder', encoderStats), ...headStats.map((o, i) => line(`head part ${i}`, o))].join('\n');
     return { step, images: n, encoder: encoderStats, head: headStats, text };
   } finally {
-    cache.close();
+    images.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,14 @@ export const PretextConfig = z
     taskOptions: z.record(z.string(), z.unknown()).default({}),
     encoder: z.string().default('vgg-small-bn'),
     cache: z
-      .object({ dir: z.string(), name: z.string(), size: z.number().int().min(16) })
+      .object({
+        dir: z.string(),
+        /** the prepared set; for a pool, the sets' names joined by '+' */
+        name: z.string(),
+        size: z.number().int().min(16),
+        /** pooled pretraining (run-data.ts): the prepared sets sampled, each with its optional sampling weight */
+        pool: z.array(z.object({ name: z.string().min(1), weight: z.number().positive().optional() }).strict()).min(2).optional(),
+      })
       .strict(),
     epochs: z.number().int().positive().default(100),
     batchSize: z.number().int().positive().default(32),

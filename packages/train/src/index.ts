@@ -6,6 +6,7 @@ export * from './checkpoint.ts';
 export * from './metrics-log.ts';
 export * from './loop.ts';
 export { heldOutPretext } from './pretext-eval.ts';
+export { openRunData, type RunData, type RunSet } from './run-data.ts';
 export { checkMethod, type MethodAt, type MethodRun, methodHead, methodLoss, methodProblem, parseMethod, runMethod, runOptions, runProblem, withMethodLr } from './method-options.ts';
 export { type TfjsFit, tfjsFit } from './engines/tfjs-fit.ts';
 export { type TorchFit, type TorchRun, torchFit } from './engines/torch-fit.ts';

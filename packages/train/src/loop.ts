@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
-import { createBatchStream, openCache } from '@cxr-ssl/data';
+import { createBatchStream } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, projectorWidths, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -15,7 +15,7 @@ import { type LoggerName, LoggerOption, openLoggers } from './loggers/index.ts';
 import { type HeldOutLine, type MetricsLine, MetricsLog } from './metrics-log.ts';
 import { type HealthNote, RunHealth } from './run-health.ts';
 import { lockRunFolder } from './run-lock.ts';
-import { heldOutPretext } from './pretext-eval.ts';
+import { heldOutOfRun, openRunData } from './run-data.ts';
 import { type Renderer, resolveRenderer } from './render.ts';
 import { lrAt, warmupSteps } from './schedule.ts';
 import { checkMethod, type MethodRun, runMethod, runProblem, withMethodLr } from './method-options.ts';
@@ -94,7 +94,7 @@ export async function runPretext(rawConfig: unknown, opts: RunPretextOptions): P
   if (checked.problem !== undefined) throw new Error(checked.problem);
   const { run: method } = checked;
   const cfg = { ...given, taskOptions: method.options }; // config.json records every option, defaults filled in
-  openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size, { wholeReadLimit: 0 }).close(); // exists and is whole
+  openRunData(cfg.cache); // the set (each set of a pool) exists and is whole
   // a multi-node run's other machines train but write nothing: the run folder is global rank 0's
   const writes = engine.writesRun !== false;
   if (!writes) return await trainInFolder(cfg, method, opts, false);
@@ -122,14 +122,12 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   }
   if (writes) writeFileAtomic(configPath, JSON.stringify(cfg, null, 2));
 
-  const cache = openCache(cfg.cache.dir, cfg.cache.name, cfg.cache.size);
+  const data = openRunData(cfg.cache); // its set, or the sets of a pool (run-data.ts)
   const method = runMethod(cfg, runDir, parsed); // its seeded parts fixed in the run folder; typed from here on
   const encoder = encoderSpec(cfg.encoder);
   const head = method.head(encoder);
 
-  const trainIdx = cache.indices('train');
-  const valIdx = cache.indices('val');
-  cache.close(); // the batch stream opens its own readers
+  const trainIdx = data.sets.flatMap((s) => s.train);
   if (trainIdx.length < cfg.batchSize) {
     throw new Error(`the train split of ${cfg.cache.name}-${cfg.cache.size} has ${trainIdx.length} images, fewer than one batch of ${cfg.batchSize}: lower --batch-size`);
   }
@@ -164,7 +162,7 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const lrOf = (s: number) => lrAt(cfg.optimizer.lr, cfg.schedule, s, stepsPerEpoch, totalSteps);
   const scalarsOf = (s: number) => method.scalarsAt(s, totalSteps, lrOf(s));
-  const streamOpts = { cache: { dir: cfg.cache.dir, name: cfg.cache.name, size: cfg.cache.size }, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
+  const streamOpts = { cache: data.source, task: cfg.task, samplerOptions: method.samplerOptions, batchSize: cfg.batchSize, workers, paint: renderer === 'typescript' };
   const log = (line: MetricsLine) => {
     metrics?.append(line);
     loggers?.write(line);
@@ -183,12 +181,14 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   let heldOutAt = ckpt?.state.step ?? -1; // a checkpoint's step had its held-out pass before the checkpoint
   const heldOut = async () => {
     heldOutAt = step;
-    if (valIdx.length === 0 || !writes) return; // the other machines of a multi-node run log nothing
+    if (!writes) return; // the other machines of a multi-node run log nothing
     const t = performance.now();
-    const val = await heldOutPretext(engine, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, indices: valIdx, seed: cfg.seed + 1, candidates: (b) => method.candidates(b, true), collapse: { headPart } });
+    // a pool's sets each on their own val images, the collapse measure over all of them (run-data.ts)
+    const val = await heldOutOfRun(engine, data, { ...streamOpts, samplerOptions: method.heldOutSamplerOptions, seed: cfg.seed + 1, candidates: (b) => method.candidates(b, true), collapse: { headPart } });
     seconds.heldOut += (performance.now() - t) / 1000;
+    if (!val) return; // no set has val images
     const c = val.collapse;
-    const line = { step, epoch: at.epoch, valLoss: val.loss, valAccuracy: val.accuracy, valChance: val.chance, valSpread: c?.embedding.spread, valRank: c?.embedding.rank, ...(headPart > 0 && c ? { valEncoderSpread: c.encoder.spread, valEncoderRank: c.encoder.rank } : {}) };
+    const line = { step, epoch: at.epoch, valLoss: val.loss, valAccuracy: val.accuracy, valChance: val.chance, valSpread: c?.embedding.spread, valRank: c?.embedding.rank, ...(headPart > 0 && c ? { valEncoderSpread: c.encoder.spread, valEncoderRank: c.encoder.rank } : {}), ...(val.bySet ? { valBySource: val.bySet } : {}) };
     log({ kind: 'heldout', ...line });
     onEvent({ type: 'heldout', ...line });
     for (const n of health.afterHeldOut(step, val)) note(n);
@@ -272,7 +272,7 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   async function* batches() {
     for (let epoch = startAt.epoch; epoch < cfg.epochs; epoch++) {
       const startBatch = epoch === startAt.epoch ? startAt.batch : 0;
-      const stream = createBatchStream({ ...streamOpts, indices: trainIdx, seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
+      const stream = createBatchStream({ ...streamOpts, indices: data.epochIndices(cfg.seed, epoch), seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
       try {
         for await (const b of stream) yield { epoch, b };
       } finally {

@@ -55,6 +55,8 @@ export interface HeldOutLine {
   valRank?: number;
   valEncoderSpread?: number;
   valEncoderRank?: number;
+  /** a pooled run's sets, each on its own val images (run-data.ts); the figures above are over all of them */
+  valBySource?: Record<string, { loss: number; accuracy: number; samples: number; chance?: number }>;
 }
 
 /**

@@ -19,9 +19,11 @@ export interface HeldOutOptions extends Pick<BatchStreamOptions, 'cache' | 'task
   candidates?: (batch: number) => number | undefined;
   /**
    * measure collapse (engine.forward): the embedding is the first `headPart` numbers of the head's
-   * per-view output (a projector's embedding), or, with headPart 0, the encoder's features
+   * per-view output (a projector's embedding), or, with headPart 0, the encoder's features. With `rows`
+   * the pass adds its views to them and leaves `collapse` out of its result: the caller measures once
+   * over several passes (a pool's sets, run-data.ts)
    */
-  collapse?: { headPart: number };
+  collapse?: { headPart: number; rows?: CollapseRows };
 }
 
 export interface HeldOutResult {
@@ -54,8 +56,7 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
   let correct = 0;
   let samples = 0;
   let chance = 0;
-  const encoderRows = new RowCollector();
-  const rows = o.collapse && engine.forward ? { encoder: encoderRows, embedding: o.collapse.headPart > 0 ? new RowCollector() : encoderRows } : undefined;
+  const rows = o.collapse && engine.forward ? (o.collapse.rows ?? new CollapseRows(o.collapse.headPart)) : undefined;
   for (let d = 0; d < draws && o.indices.length > 0; d++) {
     const stream = createBatchStream({ ...o, batchSize: Math.min(o.batchSize, o.indices.length), seed: o.seed + d, epoch: 0, dropLast: false });
     for await (const b of stream) {
@@ -65,50 +66,91 @@ export async function heldOutPretext(engine: Engine, o: HeldOutOptions): Promise
       correct += r.accuracy * n;
       samples += n;
       chance += n / (o.candidates?.(n) ?? Number.NaN);
-      if (rows && !rows.encoder.full) await collectRows(engine, b, o.collapse!.headPart, rows);
+      if (rows && !rows.full) await rows.add(engine, b);
     }
   }
   const mean = (x: number) => x / Math.max(1, samples);
+  const collapse = o.collapse?.rows ? undefined : rows?.stats(); // given rows: the caller measures
   return {
     loss: mean(loss),
     accuracy: mean(correct),
     samples,
     ...(Number.isFinite(chance) && samples > 0 ? { chance: mean(chance) } : {}),
-    ...(rows && rows.encoder.count >= 2 ? { collapse: collapseOf(rows) } : {}),
+    ...(collapse ? { collapse } : {}),
   };
 }
 
-function collapseOf(rows: { embedding: RowCollector; encoder: RowCollector }): { embedding: EmbeddingStats; encoder: EmbeddingStats } {
-  const encoder = rows.encoder.stats();
-  return { embedding: rows.embedding === rows.encoder ? encoder : rows.embedding.stats(), encoder };
-}
-
 /**
- * The whole-size views of a batch through engine.forward: encoder features and, with headPart > 0, the
- * head's embedding. forward takes painted views: a planned batch (--render torch) is painted here by the
- * TypeScript renderer (it agrees with torch's to a grey level on a few pixels in 10^5), for the at most
- * COLLAPSE_ROWS rows the measure keeps.
+ * Held-out views for the collapse measure: the encoder's features and, with headPart > 0, the head's
+ * embedding, at most `limit` rows each.
  */
-async function collectRows(engine: Engine, b: Batch, headPart: number, rows: { embedding: RowCollector; encoder: RowCollector }): Promise<void> {
-  const whole = b.shape.reduce((a, c) => a * c, 1); // multi-crop: the local crops follow, left out
-  const { features, logits } = await engine.forward!(painted(b).x.subarray(0, whole), b.shape);
-  const [n, views, width] = features.shape;
-  for (let i = 0; i < n * views; i++) rows.encoder.add(features.data.subarray(i * width, (i + 1) * width));
-  if (rows.embedding === rows.encoder) return;
-  const out = logits.shape[logits.shape.length - 1];
-  for (let i = 0; i < n * views; i++) rows.embedding.add(logits.data.subarray(i * out, i * out + headPart));
+export class CollapseRows {
+  private readonly encoder: RowCollector;
+  private readonly embedding: RowCollector;
+  constructor(
+    readonly headPart: number,
+    limit = COLLAPSE_ROWS,
+  ) {
+    this.encoder = new RowCollector(limit);
+    this.embedding = headPart > 0 ? new RowCollector(limit) : this.encoder;
+  }
+
+  /** Several passes' rows as one (each keeps its own limit: a pool's sets, COLLAPSE_ROWS / sets each). */
+  static joined(parts: readonly CollapseRows[]): CollapseRows {
+    const out = new CollapseRows(parts[0]?.headPart ?? 0, Number.POSITIVE_INFINITY);
+    for (const p of parts) {
+      out.encoder.addAll(p.encoder);
+      if (out.embedding !== out.encoder) out.embedding.addAll(p.embedding);
+    }
+    return out;
+  }
+
+  /** A share of the measure's rows: `parts` passes together keep about COLLAPSE_ROWS. */
+  static share(headPart: number, parts: number): CollapseRows {
+    return new CollapseRows(headPart, Math.max(2, Math.ceil(COLLAPSE_ROWS / Math.max(1, parts))));
+  }
+
+  get full(): boolean {
+    return this.encoder.full;
+  }
+
+  /**
+   * The whole-size views of a batch through engine.forward. forward takes painted views: a planned batch
+   * (--render torch) is painted here by the TypeScript renderer (it agrees with torch's to a grey level on
+   * a few pixels in 10^5), for the rows the measure keeps.
+   */
+  async add(engine: Engine, b: Batch): Promise<void> {
+    const whole = b.shape.reduce((a, c) => a * c, 1); // multi-crop: the local crops follow, left out
+    const { features, logits } = await engine.forward!(painted(b).x.subarray(0, whole), b.shape);
+    const [n, views, width] = features.shape;
+    for (let i = 0; i < n * views; i++) this.encoder.add(features.data.subarray(i * width, (i + 1) * width));
+    if (this.embedding === this.encoder) return;
+    const out = logits.shape[logits.shape.length - 1];
+    for (let i = 0; i < n * views; i++) this.embedding.add(logits.data.subarray(i * out, i * out + this.headPart));
+  }
+
+  /** The measure over the rows kept; undefined with fewer than 2. */
+  stats(): { embedding: EmbeddingStats; encoder: EmbeddingStats } | undefined {
+    if (this.encoder.count < 2) return undefined;
+    const encoder = this.encoder.stats();
+    return { embedding: this.embedding === this.encoder ? encoder : this.embedding.stats(), encoder };
+  }
 }
 
 class RowCollector {
   private readonly rows: Float32Array[] = [];
+  constructor(private readonly limit: number) {}
   get count(): number {
     return this.rows.length;
   }
   get full(): boolean {
-    return this.rows.length >= COLLAPSE_ROWS;
+    return this.rows.length >= this.limit;
   }
   add(row: Float32Array): void {
     if (!this.full) this.rows.push(row.slice());
+  }
+  addAll(other: RowCollector): void {
+    for (const r of other.rows) this.add(r);
   }
   stats(): EmbeddingStats {
     const dim = this.rows[0].length;

@@ -4,16 +4,18 @@ import { join, resolve } from 'node:path';
 import { chooseEngine, EngineStartInterrupted, type HeldOutLine, METHODS, openEngine, type PretextEvent, runPretext, type TfjsFit, type TorchFit, tfjsFit, torchFit } from '@cxr-ssl/train';
 import { defineCommand } from '../command.ts';
 import { InterruptedError, UsageError } from '../config-file.ts';
-import { openPrepared } from '../dataset.ts';
+import { pooledTrainImages } from '../pool-data.ts';
 import { nodesOf } from '../nodes.ts';
 import { PretextOptions, scheduleOf } from '../pretext-options.ts';
 import { type Progress, progress } from '../progress.ts';
 
-/** One held-out pass as a line: the method's loss and top-1 beside chance, and its collapse measure. */
+/** One held-out pass as a line: the method's loss and top-1 (a pool's: each set's in brackets) beside chance, and its collapse measure. */
 export function heldOutText(e: HeldOutLine): string {
-  const chance = e.valChance !== undefined ? ` (chance ${e.valChance.toFixed(3)})` : '';
+  const bySet = Object.entries(e.valBySource ?? {}).map(([set, r]) => `${set} ${r.accuracy.toFixed(3)}`);
+  const chance = e.valChance !== undefined ? [`chance ${e.valChance.toFixed(3)}`] : [];
+  const notes = [...bySet, ...chance].join(', ');
   const spread = e.valSpread !== undefined ? `, spread ${e.valSpread.toFixed(2)}, rank ${e.valRank!.toFixed(1)}` : '';
-  return `held-out at step ${e.step}: loss ${e.valLoss.toFixed(4)}, top-1 ${e.valAccuracy.toFixed(3)}${chance}${spread}`;
+  return `held-out at step ${e.step}: loss ${e.valLoss.toFixed(4)}, top-1 ${e.valAccuracy.toFixed(3)}${notes ? ` (${notes})` : ''}${spread}`;
 }
 
 export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'data' | 'size'>): string {
@@ -26,9 +28,7 @@ export function defaultRunName(o: Pick<PretextOptions, 'task' | 'encoder' | 'dat
  * Prepares the bundled fixture on first use.
  */
 async function fittingBatch(o: PretextOptions): Promise<number> {
-  const cache = await openPrepared(o);
-  const train = cache.indices('train').length;
-  cache.close();
+  const train = await pooledTrainImages(o, o.pool ?? [{ name: o.data }]);
   const batch = o.batchSize;
   if (train === 0 || train >= batch) return batch;
   if (!o.quiet) process.stderr.write(`note: the train split of ${o.data}-${o.size} has ${train} images, fewer than --batch-size ${batch}: using batches of ${train}\n`);
@@ -127,7 +127,7 @@ async function pretextUntilStopped(o: PretextOptions, stop: Stop): Promise<strin
         task: o.task,
         taskOptions: o.method.options,
         encoder: o.encoder,
-        cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size },
+        cache: { dir: resolve(o.cacheDir), name: o.data, size: o.size, pool: o.pool },
         epochs: o.epochs,
         batchSize,
         stepsPerEpoch: o.stepsPerEpoch,

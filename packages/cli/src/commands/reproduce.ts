@@ -22,12 +22,18 @@ const encoderName = z.enum(Object.keys(ENCODERS) as [string, ...string[]]);
 /** A variant is named `<method>+<label>`: its method is the part before the '+'. */
 export const variantMethod = (name: string) => name.slice(0, name.indexOf('+'));
 
+const DataBlock = PrepareFields.pick({ adapter: true, valFraction: true, allowMissing: true }).extend({ source: z.string(), name: pathName() }).strict();
+
 /** The study's grid as a config file (see configs/*.yaml). Relative paths are relative to the file. */
 export const ReproduceConfig = z
   .object({
     out: z.string().default('runs/reproduce'),
-    /** the data set to prepare: prepare's options (their defaults too) */
-    data: PrepareFields.pick({ adapter: true, valFraction: true, allowMissing: true }).extend({ source: z.string(), name: pathName() }).strict(),
+    /**
+     * the data set to prepare: prepare's options (their defaults too); or a list of them, each with an
+     * optional sampling `weight`: the pretext runs pool them all (pretext --data a,b), the evaluation
+     * uses the first
+     */
+    data: z.union([DataBlock, z.array(DataBlock.extend({ weight: z.number().positive().optional() }).strict()).min(1)]).transform((d) => (Array.isArray(d) ? d : [d])),
     sizes: intList().default([128, 256]),
     /** methods, references (random, random-bn, imagenet) and names under variants:, in report order */
     inits: z.array(z.string()).min(1),
@@ -110,17 +116,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   mkdirSync(rowsDir, { recursive: true });
   writeFileAtomic(join(out, 'config.json'), JSON.stringify(cfg, null, 2));
 
-  const prepare = { source: at(cfg.data.source), adapter: cfg.data.adapter, name: cfg.data.name, sizes: cfg.sizes, cacheDir, valFraction: cfg.data.valFraction, seed: cfg.seed, allowMissing: cfg.data.allowMissing };
-  await runPrepare(PrepareOptions.parse({ ...prepare, quiet, workers: cfg.workers })).catch((e) => {
-    if (!(e instanceof CacheMismatchError)) throw e;
-    // reproduce has no --force of its own: give the exact command that rebuilds this config's cache
-    const q = (s: string) => (/^[\w./,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`); // shell-quoted where needed
-    const flags = `--source ${q(prepare.source)} --adapter ${prepare.adapter} --name ${prepare.name} --sizes ${prepare.sizes.join(',')} --cache-dir ${q(cacheDir)} --val-fraction ${prepare.valFraction} --seed ${prepare.seed}${prepare.allowMissing ? ' --allow-missing' : ''}`;
-    throw new UsageError(
-      `${e.message.replace(/: pass overwrite.*$/, '')}. If only the files' times changed (a copy), rebuild it with\n  npx cxr-ssl prepare ${flags} --force\n` +
-        `and rerun reproduce. If the images themselves changed, also remove ${join(out, 'runs')} and ${join(out, 'rows')}: they were made from the old ones`,
-    );
-  });
+  for (const data of cfg.data) await prepareSet(data, cfg, cacheDir, at, quiet);
   const imagenet = cfg.imagenet ? loadImagenetWeights(cfg.imagenet.encoder, at(cfg.imagenet.weights), join(out, 'imagenet')) : undefined;
   const tasks = cfg.inits.filter((i) => i in METHODS || i in cfg.variants);
   const taskOf = (init: string) => (init in cfg.variants ? variantMethod(init) : init);
@@ -140,7 +136,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   };
 
   for (const size of cfg.sizes) {
-    const cache = openCache(cacheDir, cfg.data.name, size);
+    const cache = openCache(cacheDir, cfg.data[0].name, size); // the evaluation's: the first set
     for (const init of cfg.inits) {
       let enc: EvalEncoder;
       if (tasks.includes(init)) {
@@ -152,7 +148,7 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
             ...training,
             task: taskOf(init),
             encoder: cfg.encoder,
-            data: cfg.data.name,
+            data: cfg.data.map(({ name, ...d }) => ({ name, weight: 'weight' in d ? d.weight : undefined })), // several: pooled
             size,
             cacheDir,
             runsDir: join(out, 'runs'),
@@ -191,6 +187,21 @@ export async function runReproduce(configPath: string, quiet: boolean, python?: 
   await writePlots(out, paired, curves, cells);
   writeEvalBoard(out, paired);
   return out;
+}
+
+/** Prepares one data set of a reproduce config at its sizes (reproduce has no --force: a mismatch says how to rebuild it). */
+async function prepareSet(data: ReproduceConfig['data'][number], cfg: ReproduceConfig, cacheDir: string, at: (p: string) => string, quiet: boolean): Promise<void> {
+  const prepare = { source: at(data.source), adapter: data.adapter, name: data.name, sizes: cfg.sizes, cacheDir, valFraction: data.valFraction, seed: cfg.seed, allowMissing: data.allowMissing };
+  await runPrepare(PrepareOptions.parse({ ...prepare, quiet, workers: cfg.workers })).catch((e) => {
+    if (!(e instanceof CacheMismatchError)) throw e;
+    // reproduce has no --force of its own: give the exact command that rebuilds this config's cache
+    const q = (s: string) => (/^[\w./,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`); // shell-quoted where needed
+    const flags = `--source ${q(prepare.source)} --adapter ${prepare.adapter} --name ${prepare.name} --sizes ${prepare.sizes.join(',')} --cache-dir ${q(cacheDir)} --val-fraction ${prepare.valFraction} --seed ${prepare.seed}${prepare.allowMissing ? ' --allow-missing' : ''}`;
+    throw new UsageError(
+      `${e.message.replace(/: pass overwrite.*$/, '')}. If only the files' times changed (a copy), rebuild it with\n  npx cxr-ssl prepare ${flags} --force\n` +
+        `and rerun reproduce. If the images themselves changed, also remove ${join(dirname(cacheDir), 'runs')} and ${join(dirname(cacheDir), 'rows')}: they were made from the old ones`,
+    );
+  });
 }
 
 export const reproduce = defineCommand({

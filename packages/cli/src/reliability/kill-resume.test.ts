@@ -52,8 +52,8 @@ describe('kill -9 during prepare, then rerun', () => {
   });
 });
 
-const pretextArgs = (engine: string, run: string) => [
-  'pretext', '--task', 'rotation', '--data', 'fx', '--size', '32', '--cache-dir', cacheDir,
+const pretextArgs = (engine: string, run: string, data = 'fx') => [
+  'pretext', '--task', 'rotation', '--data', data, '--size', '32', '--cache-dir', cacheDir,
   '--epochs', '4', '--batch-size', '8', '--steps-per-epoch', '3', '--lr', '0.01', '--seed', '3',
   '--engine', engine, '--workers', '0', '--runs-dir', join(tmp, 'runs'), '--run', run,
   // a checkpoint at each epoch's end (3 steps), to be killed after: by default a run this short has only its last
@@ -62,22 +62,23 @@ const pretextArgs = (engine: string, run: string) => [
 ];
 
 /** Trains uninterrupted, and killed after its first checkpoint then resumed; returns both encoders. */
-async function killAndResume(engine: string) {
-  const whole = runCli(tmp, [...pretextArgs(engine, `${engine}-whole`), '--quiet']);
+async function killAndResume(engine: string, data = 'fx', tag = engine) {
+  const args = (run: string) => pretextArgs(engine, run, data);
+  const whole = runCli(tmp, [...args(`${tag}-whole`), '--quiet']);
   expect(whole.err).toBe('');
   expect(whole.code).toBe(0);
-  const run = join(tmp, 'runs', `${engine}-killed`);
-  const r = startCli(tmp, [...pretextArgs(engine, `${engine}-killed`), '--quiet']);
+  const run = join(tmp, 'runs', `${tag}-killed`);
+  const r = startCli(tmp, [...args(`${tag}-killed`), '--quiet']);
   const latest = join(run, 'checkpoints', 'latest.json');
   await waitFor(r, 'the first checkpoint', () => existsSync(latest));
   r.child.kill('SIGKILL');
   expect((await r.exited).signal).toBe('SIGKILL');
   expect(existsSync(join(run, 'encoder.safetensors'))).toBe(false); // killed before the end
-  const resumed = runCli(tmp, [...pretextArgs(engine, `${engine}-killed`), '--resume']);
+  const resumed = runCli(tmp, [...args(`${tag}-killed`), '--resume']);
   expect(resumed.code, resumed.err).toBe(0);
   expect(resumed.err).toMatch(/resumed at epoch [2-4], batch 0/);
   return {
-    whole: join(tmp, 'runs', `${engine}-whole`, 'encoder.safetensors'),
+    whole: join(tmp, 'runs', `${tag}-whole`, 'encoder.safetensors'),
     resumed: join(run, 'encoder.safetensors'),
   };
 }
@@ -86,6 +87,13 @@ describe('kill -9 during pretext training, then --resume', () => {
   it('tfjs engine: the final encoder is byte-identical to an uninterrupted run with the same seed', async () => {
     const { whole, resumed } = await killAndResume('tfjs');
     expect(readFileSync(resumed).equals(readFileSync(whole))).toBe(true);
+  });
+
+  it('a pooled run (the fixture and the fixture prepared again under another name, weighted 1:2) resumes byte-identical too', async () => {
+    await prepare({ adapter: 'folder', root: fixtureDir(), name: 'fy', sizes: [32], cacheDir, workers: 0, valFraction: 0.2, seed: 1 });
+    const { whole, resumed } = await killAndResume('tfjs', 'fx:1,fy:2', 'pooled');
+    expect(readFileSync(resumed).equals(readFileSync(whole))).toBe(true);
+    expect(JSON.parse(readFileSync(join(tmp, 'runs', 'pooled-killed', 'config.json'), 'utf8')).cache.pool).toEqual([{ name: 'fx', weight: 1 }, { name: 'fy', weight: 2 }]);
   });
 
   const python = torchPythonForTests('cli/reliability/kill-resume.test.ts');

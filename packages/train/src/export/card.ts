@@ -31,7 +31,12 @@ const KNOWN_DATA: { match: RegExp; source: string; limitation: string; license: 
 ];
 
 /** The licence of weights trained on a data set: the data's (a model hub's identifier), `unknown` for data we do not know. */
-export function dataLicence(dataset: string): string {
+export function dataLicence(dataset: string | readonly string[]): string {
+  if (typeof dataset !== 'string') {
+    // a pool: the licence its sets share, else unknown (each set's own terms apply)
+    const each = new Set(dataset.map((d) => dataLicence(d)));
+    return each.size === 1 ? [...each][0] : 'unknown';
+  }
   return KNOWN_DATA.find((k) => k.match.test(dataset))?.license ?? 'unknown';
 }
 
@@ -56,7 +61,7 @@ function hubMetadata(c: HubConfig): string[] {
     'tags:',
     ...['image-feature-extraction', 'self-supervised-learning', 'chest-x-ray', 'medical-imaging', 'cxr-ssl', c.method, ...(timm ? ['timm'] : [])].map((t) => `- ${t}`),
     'datasets:',
-    `- ${c.dataset.name}`,
+    ...(c.dataset.sources?.map((d) => d.name) ?? [c.dataset.name]).map((d) => `- ${d}`),
     ...(base ? [`base_model: ${base}`] : []),
     '---',
     '',
@@ -73,7 +78,8 @@ const FEW_IMAGES = 1000;
 /** The card's "training data": the images this run saw, and the collection they came from when known. */
 function trainingData(c: HubConfig, source?: string): string {
   const n = c.dataset.train_images;
-  const set = `the prepared data set \`${c.dataset.name}\``;
+  const pool = c.dataset.sources?.map((d) => `\`${d.name}\`${d.weight === null ? '' : ` (weight ${d.weight})`}`);
+  const set = pool ? `the prepared data sets ${pool.join(' and ')}, pooled` : `the prepared data set \`${c.dataset.name}\``;
   const seen = n === undefined ? `Pretrained on ${set}` : `Pretrained on ${count(n, 'image')} (the train split of ${set})`;
   return `${seen}${source ? `, from ${source}` : ''}. Images were converted to 8-bit grey and resized to ${c.input_size[0]} × ${c.input_size[1]} px; labels were not used in pretraining.`;
 }

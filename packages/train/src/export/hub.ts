@@ -47,7 +47,7 @@ export function hubConfig(x: HubExportInput) {
     encoder: x.spec.name,
     torchvision_architecture: ARCHITECTURES[base] ?? null,
     /** the weights' licence: that of the data they were trained on (card.ts) */
-    license: dataLicence(x.run.cache.name),
+    license: dataLicence(x.run.cache.pool?.map((s) => s.name) ?? x.run.cache.name),
     in_chans: normChannels(x.spec.inputNorm),
     input_size: [x.run.cache.size, x.run.cache.size],
     image_channels: 1,
@@ -63,7 +63,13 @@ export function hubConfig(x: HubExportInput) {
     schedule: x.run.schedule,
     seed: x.run.seed,
     init: x.run.init,
-    dataset: { name: x.run.cache.name, size: x.run.cache.size, ...(x.trainImages === undefined ? {} : { train_images: x.trainImages }) },
+    dataset: {
+      name: x.run.cache.name,
+      size: x.run.cache.size,
+      ...(x.trainImages === undefined ? {} : { train_images: x.trainImages }),
+      /** pooled pretraining: every set the encoder saw, with its sampling weight (null: its share of the images) */
+      ...(x.run.cache.pool ? { sources: x.run.cache.pool.map((s) => ({ name: s.name, weight: s.weight ?? null })) } : {}),
+    },
     run: basename(resolve(x.runDir)),
     /** the ops graph: what load_encoder builds (same names as the state dict) */
     encoder_spec: x.spec,
@@ -74,7 +80,7 @@ export function hubConfig(x: HubExportInput) {
       features: x.spec.features,
       norm: inputNormalisation(x.spec.inputNorm),
       stats: x.spec.inputNorm === 'per-view' ? trainPixelStats(x.run) : undefined,
-      license: dataLicence(x.run.cache.name),
+      license: dataLicence(x.run.cache.pool?.map((s) => s.name) ?? x.run.cache.name),
       method: x.run.task,
     }),
   };

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openCache } from '@cxr-ssl/data';
 import { encoderSpec, readSafetensors } from '@cxr-ssl/models';
 import { readLatestCheckpoint } from '../checkpoint.ts';
 import { PretextConfig } from '../config.ts';
+import { openRunData } from '../run-data.ts';
 import type { CardRow } from './card.ts';
 import { writeHubExport } from './hub.ts';
 import { RUN_EXPORT_DIR } from './target.ts';
@@ -31,7 +31,7 @@ export function exportRun(runDir: string, outDir: string, rows: CardRow[] = []) 
   return writeHubExport(resolve(outDir), { spec, weights, run, steps, rows, runDir, trainImages: trainImagesOf(runDir, run) });
 }
 
-/** The train images of a run: from its end-of-run export, else its prepared set (when still there). */
+/** The train images of a run: from its end-of-run export, else its prepared set or pool (when still there). */
 function trainImagesOf(runDir: string, run: PretextConfig): number | undefined {
   try {
     const known = JSON.parse(readFileSync(join(runDir, RUN_EXPORT_DIR, 'config.json'), 'utf8')).dataset?.train_images;
@@ -40,10 +40,7 @@ function trainImagesOf(runDir: string, run: PretextConfig): number | undefined {
     // no export at the run's end (an older run): the prepared set says
   }
   try {
-    const cache = openCache(run.cache.dir, run.cache.name, run.cache.size, { wholeReadLimit: 0 });
-    const n = cache.indices('train').length;
-    cache.close();
-    return n;
+    return openRunData(run.cache).trainImages; // a pool's: every set's
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
-import { openCache } from '@cxr-ssl/data';
+import { openCache, openSource } from '@cxr-ssl/data';
 import type { InputNormalisation } from '@cxr-ssl/models';
 import type { PretextConfig } from '../config.ts';
+import { openRunData } from '../run-data.ts';
 
 /**
  * What `timm.create_model('local-dir:<export>', pretrained=True)` and timm's hub loader read from
@@ -17,18 +18,19 @@ export const TIMM_ARCHITECTURES: Record<string, { first_conv: string; classifier
   densenet121: { first_conv: 'features.conv0', classifier: 'classifier' },
 };
 
-/** Pixel mean and std (on 0..1) of up to `limit` train images of the run's prepared set, when it is still there. */
+/** Pixel mean and std (on 0..1) of up to `limit` train images of the run's prepared set (a pool's sets), when it is still there. */
 export function trainPixelStats(run: PretextConfig, limit = 256): { mean: number; std: number } | undefined {
   try {
-    const cache = openCache(run.cache.dir, run.cache.name, run.cache.size, { wholeReadLimit: 0 });
+    const data = openRunData(run.cache);
+    const cache = openSource(data.source, (c) => openCache(c.dir, c.name, c.size, { wholeReadLimit: 0 })); // read image by image
     try {
-      const train = cache.indices('train');
+      const train = data.sets.flatMap((s) => s.train);
       let n = 0;
       let sum = 0;
       let sq = 0;
       for (let k = 0; k < Math.min(limit, train.length); k++) {
         const i = train[Math.floor((k * train.length) / Math.min(limit, train.length))];
-        for (const v of cache.image(i)) {
+        for (const v of cache.get(i).pixels) {
           sum += v;
           sq += v * v;
         }
