@@ -102,7 +102,7 @@ describe('eval never replaces an earlier evaluation silently', () => {
     const knn = ['eval', '--encoders', 'runs/r1,random', '--size', '32', '--protocol', 'knn', '--k', '5', '--out', 'ev', '--quiet'];
     const refused = cli(...knn);
     expect(refused.code).toBe(2);
-    expect(refused.err).toContain(`cxr-ssl: ${ev} already holds results.json, results.md, results.html, linear-eval.svg, linear-eval.png, roc.svg, roc.png, label-efficiency.svg, label-efficiency.png, tensorboard, metrics.csv of an earlier evaluation: pass --overwrite`);
+    expect(refused.err).toContain(`cxr-ssl: ${ev} already holds results.json, results.md, results.html, linear-eval.svg, linear-eval.png, roc.svg, roc.png, label-efficiency.svg, label-efficiency.png, reliability.svg, reliability.png, tensorboard, metrics.csv of an earlier evaluation: pass --overwrite`);
     expect(readFileSync(join(ev, 'results.json'))).toEqual(earlier);
     const replaced = cli(...knn, '--overwrite');
     expect(replaced.code, replaced.err).toBe(0);

@@ -190,8 +190,9 @@ export class TorchEngine implements Engine {
   private async step(type: 'train' | 'eval', batch: Batch, extra: { scalars?: StepScalars }): Promise<StepResult> {
     const client = this.ready();
     const { fields, payload } = batchFrame(batch, `${LABEL}: ${type}`);
-    // the views' shape, planned or painted: what the step holds on the device (the memory hints below)
-    this.lastBatch = { shape: batch.shape, local: batch.local };
+    // the training views' shape, planned or painted: what a step holds on the device (the memory hints
+    // below estimate a training step; a held-out batch, often smaller, holds no gradients)
+    if (type === 'train') this.lastBatch = { shape: batch.shape, local: batch.local };
     const answer = StepAnswer.parse(await client.request(type, { type, ...fields, ...extra }, payload));
     return { loss: answer.loss, accuracy: answer.accuracy };
   }
