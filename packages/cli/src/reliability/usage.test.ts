@@ -81,7 +81,9 @@ describe('usage errors exit 2 with the option named', () => {
   it('names are single path components: --run, --name and --data', () => {
     refused(['pretext', '--method', 'rotation', '--run', '..'], /run: a single name, not '\.' or '\.\.'/);
     refused(['pretext', '--method', 'rotation', '--run', 'a/b'], /run: letters, digits, \. _ \+ - only: a single name, not a path \(no '\/'/);
-    refused(['pretext', '--method', 'rotation', '--data', '../x'], /data: letters, digits, \. _ \+ - only: a single name/);
+    // pretext pools sets (--data a,b): each name of the list is checked
+    refused(['pretext', '--method', 'rotation', '--data', '../x'], /data: '\.\.\/x': give prepared set names \(letters, digits, \. _ \+ -\), comma-separated/);
+    refused(['pretext', '--method', 'rotation', '--data', 'kermany,a/b'], /data: 'a\/b': give prepared set names/);
     refused(['linear', '--data', '../x'], /data: letters, digits, \. _ \+ - only: a single name/);
     refused(['prepare', '--name', ''], /name: letters, digits, \. _ \+ - only: a single name/);
     refused(['prepare', '--name', '..'], /name: a single name/);
