@@ -51,6 +51,9 @@ say() { echo "== [$((SECONDS - T0))s] $*" | tee -a "$LOG"; }
 # xz may be missing on the box: Python's lzma/tarfile do the same job
 PY0=$(command -v python3 || command -v /usr/bin/python3)
 unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" > "$2"; else "$PY0" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
+# pack.sh --kermany N: kermany.tar.xz now, kermany.tar from packs made before
+KERMANY_TAR=$(ls "$DEV"/kermany.tar.xz "$DEV"/kermany.tar 2>/dev/null | head -1 || true)
+untar_any() { if [[ $1 == *.xz ]]; then untar_xz "$1" "$2"; else tar -xf "$1" -C "$2"; fi; }
 untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1" -C "$2"; else "$PY0" -c 'import sys,tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' "$1" "$2"; fi; }
 
 say "unpack node, node_modules, dataset cache"
@@ -84,9 +87,9 @@ fi
 TSX=("$NODE" --import tsx --import ./tools/device/lite-hooks.mjs)
 RES=$W/results
 bench() {
-  if [[ ! -d $W/cache && -f $DEV/kermany.tar && -e node_modules/sharp ]]; then
+  if [[ ! -d $W/cache && -n $KERMANY_TAR && -e node_modules/sharp ]]; then
     # no packed cache (pack.sh --kermany N without COUNT): the benchmarks' cache from the Kermany subset
-    mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    mkdir -p "$W/kermany" && untar_any "$KERMANY_TAR" "$W/kermany"
     say "benchmark cache: prepare the packed Kermany subset at 128, 224, 256 px"
     timeout 180 "$NODE" packages/cli/bin/cxr-ssl.mjs prepare --source "$W/kermany/kermany-pneumonia-224" --adapter folder --name kermany \
       --sizes 128,224,256 --cache-dir "$W/cache" --quiet 2>&1 | tail -3 | tee -a "$LOG" || true
@@ -163,9 +166,9 @@ reproduce() {
   for c in "$data" $([[ ${KERMANY:-} == packed ]] || echo "$ROOT/shared/data/kermany-pneumonia-224 $ROOT/../shared/data/kermany-pneumonia-224"); do
     if [[ -n $c && -d $c/train ]]; then data=$(cd "$c" && pwd); break; fi
   done
-  if [[ ( -z $data || ! -d $data/train ) && -f $DEV/kermany.tar ]]; then
+  if [[ ( -z $data || ! -d $data/train ) && -n $KERMANY_TAR ]]; then
     # the subset pack.sh --kermany N made: fewer train images, so more epochs for as many updates
-    rm -rf "$W/kermany" && mkdir -p "$W/kermany" && tar -xf "$DEV/kermany.tar" -C "$W/kermany"
+    rm -rf "$W/kermany" && mkdir -p "$W/kermany" && untar_any "$KERMANY_TAR" "$W/kermany"
     data=$W/kermany/kermany-pneumonia-224 subset=1
   fi
   if [[ -z $data || ! -d $data/train ]]; then say "reproduce: no Kermany folder (shared/data/kermany-pneumonia-224, or set KERMANY): skipped"; return; fi
