@@ -16,7 +16,7 @@
  *
  *   npx tsx tools/bench/torch-cpu.ts [--methods rotation,simclr] [--size 64] [--encoder vgg-small-bn]
  *       [--batch 32] [--threads <cores>,<cores - 1>] [--ours-threads <n>] [--workers 0] [--seconds 10] [--warmup 3] [--rounds 1] [--python <path>]
- *       [--cache <dir>] [--data kermany-mini] [--real-steps 0]
+ *       [--cache <dir>] [--data kermany-mini] [--real-steps 0] [--render auto]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +25,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
-import { openCache } from '@cxr-ssl/data';
-import { createEngine, METHODS, MetricsLog, parseMethod, runPretext } from '@cxr-ssl/train';
+import { createEngine, METHODS, parseMethod } from '@cxr-ssl/train';
+import { realRunRate } from './real-run.ts';
 import { z } from 'zod';
 import { openPrepared } from '../../packages/cli/src/dataset.ts';
 
@@ -51,6 +51,8 @@ const Args = z.object({
   data: z.string().default('kermany-mini'),
   /** steps of the real training run per method and round (0: none) */
   realSteps: z.coerce.number().int().nonnegative().default(0),
+  /** who paints ours' and the real run's views (train/src/render.ts: auto is typescript on the CPU) */
+  render: z.enum(['auto', 'typescript', 'torch']).default('auto'),
 });
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shape).map((k) => [kebab(k), { type: 'string' as const }])) });
@@ -67,29 +69,21 @@ const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as 
 function ours(method: string): number {
   const args = ['--import', 'tsx', resolve(import.meta.dirname, '../device/gpu-run.ts'), '--device', 'cpu', '--cache', resolve(a.cache), '--name', a.data];
   args.push('--size', `${a.size}`, '--task', method, '--encoder', a.encoder, '--batch', `${a.batch}`, '--workers', `${a.workers}`);
-  args.push('--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`, ...(a.oursThreads ? ['--threads', `${a.oursThreads}`] : []));
+  args.push('--warmup-seconds', `${a.warmup}`, '--seconds', `${a.seconds}`, '--render', a.render, ...(a.oursThreads ? ['--threads', `${a.oursThreads}`] : []));
   return lastJson(execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samplesPerSec;
 }
 
 const threadCounts = a.threads.split(',').map(Number);
 
-/** A real run of --real-steps steps: samples/s over its loop's wall time (timing line of metrics.jsonl). */
+/** A real run of --real-steps steps (real-run.ts): samples/s over its loop's wall time. */
 async function realRun(method: string): Promise<number> {
-  const cache = openCache(resolve(a.cache), a.data, a.size);
-  const stepsPerEpoch = Math.floor(cache.indices('train').length / a.batch);
-  cache.close();
-  const epochs = Math.ceil(a.realSteps / stepsPerEpoch);
-  const runDir = join(tmp, `real-${method}`);
-  rmSync(runDir, { recursive: true, force: true });
   const { engine } = await createEngine('torch', { torch: { python: pythonPath, device: 'cpu', threads: a.oursThreads } });
   try {
-    const cfg = { task: method, encoder: a.encoder, cache: { dir: resolve(a.cache), name: a.data, size: a.size }, epochs, batchSize: a.batch, stepsPerEpoch: Math.min(stepsPerEpoch, a.realSteps), workers: a.workers };
-    await runPretext(cfg, { runDir, engine, loggers: [] });
+    const cache = { dir: resolve(a.cache), name: a.data, size: a.size };
+    return (await realRunRate({ cache, task: method, encoder: a.encoder, batch: a.batch, steps: a.realSteps, workers: a.workers, render: a.render, engine })).samplesPerSec;
   } finally {
     await engine.close();
   }
-  const t = new MetricsLog(join(runDir, 'metrics.jsonl')).read().find((l) => l.kind === 'timing')!;
-  return (t.step * a.batch) / (Number(t.steps) + Number(t.heldOut) + Number(t.checkpoints));
 }
 
 function rawWith(method: string, threads: number): number {
@@ -120,7 +114,7 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, torch ${torchVersion}, best of ${a.rounds}`);
+console.log(`${a.encoder}, ${a.size} px, batch ${a.batch}, torch threads: raw best of ${a.threads}, ours ${a.oursThreads ?? 'the engine default'}; ${a.workers} sampling workers, --render ${a.render}, torch ${torchVersion}, best of ${a.rounds}`);
 const realCols = a.realSteps > 0 ? [`real run (${a.realSteps} steps) samples/s`, 'real/ours'] : [];
 console.log(`${a.data}; ${a.realSteps > 0 ? `real runs: runPretext at its defaults, ${a.realSteps} steps` : 'no real runs (--real-steps)'}`);
 console.log(`| method | ours samples/s | ${[...realCols, ...threadCounts.map((t) => `raw, ${t} thread${t === 1 ? '' : 's'}`)].join(' | ')} | ours/raw (best) |\n|---|---|${[...realCols, ...threadCounts].map(() => '---|').join('')}---|`);

@@ -18,6 +18,10 @@
 #              cxr_torch.bench_augment), and ours (TS samplers plan in worker threads -> pipe -> the torch
 #              engine paints the plans on the GPU, --render auto); ours / raw with augmentations (the
 #              target: >= 0.9) and ours / raw
+#   real       for the eager rows of the methods in REAL (default 'rotation simclr'; '' for none), once per
+#              method: a real run (runPretext at its defaults on the cache's own epochs, with held-out passes
+#              and checkpoints on their default cadence) of REAL_STEPS steps (default 600, the study's
+#              updates per method), samples/s over its loop's time; real / ours (the target: >= 0.9)
 #   ddp        ours as a 1-process DDP (--gpus 1) vs the plain engine, same configuration
 # Env: BUDGET (s after which no new measurement starts), PLAN ("mode method px batch encoder;...": replaces
 #      tools/device/bench-plan.ts, which measures every method of the registry, most wanted first), FROM (the
@@ -78,9 +82,11 @@ nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
   DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=1.5; SECS=3; RAW_WARM=1; RAW_SECS=2.5; BUDGET=${BUDGET:-$(( QUICK ? 200 : 470 ))}
+  REAL=${REAL-rotation simclr}; REAL_STEPS=${REAL_STEPS:-600}
   FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
   DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
+  REAL=${REAL-context}; REAL_STEPS=${REAL_STEPS:-12}
   FEAT=(--encoder vgg-small-bn --size 128 --count 64 --batch 16 --ort-count 32 --ort-batch 8 --device cpu)
 fi
 
@@ -117,6 +123,7 @@ bench() {
   if [[ -n ${PLAN:-} ]]; then IFS=';' read -r -a plan <<<"$PLAN"; else mapfile -t plan < <(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "$which"); fi
   say "plan: ${#plan[@]} rows ($which), from row ${FROM:-1}, measurements start until ${BUDGET} s"
   i=0
+  local real_done=''
   for line in "${plan[@]}"; do
     [[ -n $line ]] || continue
     i=$((i + 1))
@@ -140,8 +147,17 @@ bench() {
         --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --warmup-seconds $WARM --seconds $SECS \
         --render "${RENDER:-auto}" | tail -1) || ours='{"samplesPerSec":0}'
     echo "$ours" | tee -a "$LOG"
+    local real=null
+    if [[ $mode == eager && " $REAL " == *" $task "* && " $real_done " != *" $task "* ]]; then
+      real_done="$real_done $task"
+      say "$mode $task@$size b$batch: a real run (runPretext at its defaults on the cache's epochs, $REAL_STEPS steps)"
+      real=$(timeout 300 "${TSX[@]}" tools/device/gpu-run.ts --cache "$W/cache" --name kermany --size "$size" --task "$task" \
+          --encoder "$encoder" --batch "$batch" --device "$DEVICE" --workers "$WORKERS" --render "${RENDER:-auto}" --real-steps "$REAL_STEPS" | tail -1) \
+          || real='{"samplesPerSec":0}'
+      echo "$real" | tee -a "$LOG"
+    fi
     # shellcheck disable=SC2059
-    printf "$row"',"raw":%s,"ours":%s}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$raw" "$ours" > "$RES/train-$i.json"
+    printf "$row"',"raw":%s,"ours":%s,"real":%s}\n' "$mode" "$task" "$size" "$batch" "$encoder" "$raw" "$ours" "$real" > "$RES/train-$i.json"
   done
 
   read -r _ task size batch encoder <<<"${plan[0]}"

@@ -2,7 +2,8 @@
  * One measurement of the real pipeline: dataset cache -> TS samplers in worker threads (batch
  * stream) -> torch engine over the pipe, the views painted by `--render` (auto: as a run picks;
  * typescript: in the sampling threads; torch: by the engine, on its device, from the plans).
- * Prints one JSON line: {samplesPerSec, renderer, ...}.
+ * Prints one JSON line: {samplesPerSec, renderer, ...}. With --real-steps N: a real run instead
+ * (tools/bench/real-run.ts: runPretext at its defaults on this cache, N steps), {kind: 'real', samplesPerSec, ...}.
  * Run on the GPU box by gpu-check.sh (with lite-hooks.mjs); runs here too (`--device cpu`).
  *   node --import tsx [--import ./tools/device/lite-hooks.mjs] tools/device/gpu-run.ts \
  *     --cache .device/cache --name kermany --size 128 --task rotation --encoder vgg16 --batch 128
@@ -16,6 +17,7 @@ import { DdpTorchEngine } from '../../packages/train/src/engines/ddp.ts';
 import { TorchEngine } from '../../packages/train/src/engines/torch.ts';
 import { parseMethod } from '../../packages/train/src/method-options.ts';
 import { RenderOption, resolveRenderer } from '../../packages/train/src/render.ts';
+import { realRunRate } from '../bench/real-run.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -37,6 +39,7 @@ const { values: a } = parseArgs({
     /** DDP over this many processes (1: a 1-process DDP, to measure DDP's own cost against the plain engine) */
     gpus: { type: 'string' },
     render: { type: 'string', default: 'auto' },
+    'real-steps': { type: 'string' },
   },
 });
 const size = Number(a.size);
@@ -61,6 +64,17 @@ const engineOptions = {
   onLog: (l: string) => process.stderr.write(`  [py] ${l}\n`),
 };
 const engine = a.gpus ? new DdpTorchEngine({ ...engineOptions, ranks: Number(a.gpus) }) : new TorchEngine(engineOptions);
+if (a['real-steps']) {
+  try {
+    const cacheInfo = { dir: a.cache!, name: a.name!, size };
+    const real = await realRunRate({ cache: cacheInfo, task: a.task!, encoder: a.encoder!, batch: batchSize, steps: Number(a['real-steps']), workers: Number(a.workers), render: a.render, engine });
+    console.log(JSON.stringify({ kind: 'real', task: a.task, size, encoder: a.encoder, batch: batchSize, device: engine.device, compile: a.compile, ...real }));
+  } finally {
+    await engine.close();
+    await closeBatchPools();
+  }
+  process.exit(0);
+}
 const t0 = performance.now();
 await engine.init({ encoder, head, weights: initWeights(encoder, head, 1), optimizer: { lr: 0.001, momentum: 0.9, weightDecay: 0 }, loss, seed: 1 });
 const initSeconds = (performance.now() - t0) / 1000;

@@ -39,7 +39,7 @@ export const TrainingFields = z.object({
   engine: EngineOption.meta(arg('<name>', "the engine; auto: the first of the method's engines available here (torch when a Python can import it, else tfjs where the method has it)")),
   python: pythonOption(),
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto').meta(arg('<name>', "the torch engine's device")),
-  threads: int().positive().optional().meta(arg('<n>', 'torch CPU threads (default: cores - 1, one left to sampling; divided over the processes with --gpus)')),
+  threads: int().positive().optional().meta(arg('<n>', 'torch CPU threads (default: every core under 4 cores, else cores - 1, one left to the sampling threads; divided over the processes with --gpus; fewer on a busy machine)')),
   /** data-parallel torch processes (DDP), one per GPU; the batch is split evenly over them */
   gpus: int().positive().optional().meta(arg('<n>', 'torch engine: n data-parallel processes (DDP, one per GPU, SyncBatchNorm; gloo on CPU); the batch is split evenly')),
   compile: flag().default(false).meta(toggle('torch engine: torch.compile the model')),

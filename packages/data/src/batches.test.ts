@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ViewBuilder } from './augment/plan.ts';
 import { batchViews, packBatch, sliceBatch, unpackBatch } from './batch-plans.ts';
-import { closeBatchPools, createBatchStream, epochOrder, makeBatch } from './batches.ts';
+import { closeBatchPools, createBatchStream, createEpochStream, epochOrder, makeBatch } from './batches.ts';
 import { openCache } from './cache/read.ts';
 import { prepare } from './prepare.ts';
 import { createRng, deriveSeed } from './rng.ts';
@@ -25,7 +25,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function collect(stream: AsyncIterable<Batch>): Promise<Batch[]> {
+async function collect(stream: AsyncIterable<Batch> | Iterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const b of stream) out.push({ x: new Uint8Array(batchViews(b)), y: b.y && new Int32Array(b.y), shape: b.shape, ...(b.local ? { local: b.local } : {}) });
   return out;
@@ -123,6 +123,31 @@ describe('batch stream', () => {
     expect(tail).toEqual(all.slice(5));
     const capped = await collect(createBatchStream({ ...base, startBatch: 2, batches: 4 }));
     expect(capped).toEqual(all.slice(2, 4));
+  });
+
+  it("a run's epochs as one stream: the batches of each epoch's own stream, from mid-epoch on, the next epoch queued before this one is consumed", async () => {
+    const cache = openCache(tmp, 'mini', 48);
+    const train = cache.indices('train');
+    // a pool's draw differs per epoch: here, each epoch leaves out a different image
+    const indicesOf = (e: number) => train.filter((_, i) => i !== e);
+    const base = { cache: cacheInfo, task: 'simclr', batchSize: 8, seed: 9, batches: 3, paint: false };
+    const perEpoch: { epoch: number; batch: Batch }[] = [];
+    for (let epoch = 1; epoch < 4; epoch++) {
+      const one = await collect(createBatchStream({ ...base, indices: indicesOf(epoch), epoch, startBatch: epoch === 1 ? 2 : 0 }));
+      perEpoch.push(...one.map((batch) => ({ epoch, batch })));
+    }
+    expect(perEpoch.map((b) => b.epoch)).toEqual([1, 2, 2, 2, 3, 3, 3]);
+    for (const workers of [0, 2]) {
+      const asked: number[] = [];
+      const stream = createEpochStream({ ...base, workers, prefetch: 4, from: { epoch: 1, batch: 2 }, epochs: 4, indicesOf: (e) => (asked.push(e), indicesOf(e)) });
+      const got: { epoch: number; batch: Batch }[] = [];
+      for await (const { epoch, batch } of stream) {
+        // with sampling threads, epoch 2's batches are queued while epoch 1's last one is consumed
+        if (got.length === 0 && workers > 0) expect(asked).toEqual([1, 2]);
+        got.push({ epoch, batch: (await collect([batch]))[0] });
+      }
+      expect(got).toEqual(perEpoch);
+    }
   });
 
   it('visits each image once per epoch, in a different order each epoch', async () => {

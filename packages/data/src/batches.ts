@@ -114,8 +114,28 @@ export async function closeBatchPools(): Promise<void> {
   await Promise.all(all.map((p) => p.destroy()));
 }
 
-/** Async iterator of the epoch's batches, produced in order, `prefetch` ahead, in worker threads. */
+/** Async iterator of one epoch's batches, produced in order, `prefetch` ahead, in worker threads. */
 export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<Batch> {
+  const from = { epoch: o.epoch, batch: o.startBatch ?? 0 };
+  for await (const { batch } of createEpochStream({ ...o, indicesOf: () => o.indices, from, epochs: o.epoch + 1 })) yield batch;
+}
+
+export interface EpochStreamOptions extends Omit<BatchStreamOptions, 'indices' | 'epoch' | 'startBatch'> {
+  /** cache rows to draw from in an epoch (a pool's draw depends on the epoch) */
+  indicesOf: (epoch: number) => readonly number[];
+  /** where to start: an epoch and a batch in it (resume mid-epoch) */
+  from: { epoch: number; batch: number };
+  /** stop before this epoch */
+  epochs: number;
+}
+
+/**
+ * A training run's batches over its epochs, each tagged with its epoch, as one queue: the sampling
+ * threads run `prefetch` batches ahead across an epoch's end, so the next epoch's first batches are
+ * ready when the last ones of this epoch are consumed (a short epoch, e.g. 12 steps on a GPU, would
+ * otherwise drain the queue at every boundary). The batches are those of createBatchStream, epoch by epoch.
+ */
+export async function* createEpochStream(o: EpochStreamOptions): AsyncGenerator<{ epoch: number; batch: Batch }> {
   const task = getSampler(o.task);
   let opts = o.samplerOptions;
   if (opts === undefined) {
@@ -123,19 +143,23 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
     opts = task.resolve ? task.resolve(parsed) : parsed;
   }
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
-  const order = epochOrder(o.indices, o.seed, o.epoch);
-  const total = batchesPerEpoch(order.length, o.batchSize, o.dropLast ?? true);
-  const end = Math.min(total, o.batches ?? total);
-  const start = o.startBatch ?? 0;
-  if (!Number.isInteger(start) || start < 0) throw new Error(`startBatch must be a non-negative integer, got ${start}`);
-  const slice = (k: number) => order.slice(k * o.batchSize, Math.min(order.length, (k + 1) * o.batchSize));
-  const workers = o.workers ?? 0;
+  if (!Number.isInteger(o.from.batch) || o.from.batch < 0) throw new Error(`startBatch must be a non-negative integer, got ${o.from.batch}`);
   const paint = o.paint ?? true;
+  function* jobs(): Generator<{ epoch: number; indices: number[]; seed: number }> {
+    for (let epoch = o.from.epoch; epoch < o.epochs; epoch++) {
+      const order = epochOrder(o.indicesOf(epoch), o.seed, epoch);
+      const end = Math.min(batchesPerEpoch(order.length, o.batchSize, o.dropLast ?? true), o.batches ?? Number.POSITIVE_INFINITY);
+      for (let k = epoch === o.from.epoch ? o.from.batch : 0; k < end; k++) {
+        yield { epoch, indices: order.slice(k * o.batchSize, Math.min(order.length, (k + 1) * o.batchSize)), seed: batchSeed(o.seed, epoch, k) };
+      }
+    }
+  }
+  const workers = o.workers ?? 0;
 
   if (workers === 0) {
     const cache = openSource(o.cache);
     try {
-      for (let k = start; k < end; k++) yield makeBatch(cache, task, opts, slice(k), batchSeed(o.seed, o.epoch, k), paint);
+      for (const j of jobs()) yield { epoch: j.epoch, batch: makeBatch(cache, task, opts, j.indices, j.seed, paint) };
     } finally {
       cache.close();
     }
@@ -144,19 +168,24 @@ export async function* createBatchStream(o: BatchStreamOptions): AsyncGenerator<
 
   const pool = sharedPool(workers);
   const prefetch = Math.max(1, o.prefetch ?? 2 * workers);
-  const pending: { p: Promise<Uint8Array> }[] = [];
-  let next = start;
-  const submit = () => {
-    const k = next++;
-    const job: BatchJob = { cache: o.cache, task: o.task, taskOptions: opts, indices: slice(k), seed: batchSeed(o.seed, o.epoch, k), paint };
+  const queue = jobs();
+  const pending: { epoch: number; p: Promise<Uint8Array> }[] = [];
+  const submit = (): boolean => {
+    const j = queue.next();
+    if (j.done) return false;
+    const job: BatchJob = { cache: o.cache, task: o.task, taskOptions: opts, indices: j.value.indices, seed: j.value.seed, paint };
     const p = pool.run(job) as Promise<Uint8Array>;
     p.catch(() => {}); // a consumer that stops early leaves these behind
-    pending.push({ p });
+    pending.push({ epoch: j.value.epoch, p });
+    return true;
   };
   try {
-    while (next < end || pending.length) {
-      while (next < end && pending.length < prefetch) submit();
-      yield unpackBatch(await pending.shift()!.p);
+    let more = true;
+    for (;;) {
+      while (more && pending.length < prefetch) more = submit();
+      const next = pending.shift();
+      if (!next) break;
+      yield { epoch: next.epoch, batch: unpackBatch(await next.p) };
     }
   } finally {
     // a consumer that stops early (interrupt, error) must not leave tasks running into a pool

@@ -64,6 +64,8 @@ describe('runPretext', () => {
     const lines = new MetricsLog(join(run, 'metrics.jsonl')).read();
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.filter((l) => l.kind === 'epoch').map((l) => l.epoch)).toEqual([0, 1]);
+    // config.json keeps `render: auto`; the start line records what it resolved to on this engine
+    expect(lines.filter((l) => l.kind === 'start')).toEqual([expect.objectContaining({ step: 0, engine: 'tfjs', renderer: 'typescript', resumed: false })]);
     // lr per step, logged: 2 warm-up steps then a half cosine over the remaining 4 (6 in all)
     const c = (p: number) => 0.005 * (1 + Math.cos(Math.PI * p));
     const want = [0.005, 0.01, c(0), c(1 / 4), c(2 / 4), c(3 / 4)];
@@ -89,6 +91,8 @@ describe('runPretext', () => {
     expect(readFileSync(join(split, 'encoder.safetensors')).equals(readFileSync(join(whole, 'encoder.safetensors')))).toBe(true);
     const losses = (dir: string) => new MetricsLog(join(dir, 'metrics.jsonl')).read().filter((l) => l.kind === 'step').map((l) => l.loss);
     expect(losses(split)).toEqual(losses(whole));
+    const starts = new MetricsLog(join(split, 'metrics.jsonl')).read().filter((l) => l.kind === 'start');
+    expect(starts.map((l) => [l.step, l.resumed])).toEqual([[0, false], [4, true]]);
   });
 
   it('refuses to resume with other options, and to overwrite a finished run without --resume', async () => {

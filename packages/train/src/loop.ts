@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { jsonErrorWithoutText, writeFileAtomic } from '@cxr-ssl/atomic';
-import { createBatchStream } from '@cxr-ssl/data';
+import { createEpochStream } from '@cxr-ssl/data';
 import { type EncoderSpec, encoderSpec, encoderWeightsShapes, type HeadSpec, initWeights, projectorWidths, readSafetensors, writeSafetensors, type Weights } from '@cxr-ssl/models';
 import { encoderOnnx } from '@cxr-ssl/models/onnx';
 import { readLatestCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -157,6 +157,8 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
   seconds.init = (performance.now() - initStart) / 1000;
   const renderer = resolveRenderer(cfg.render, engine);
   onEvent({ type: 'start', epochs: cfg.epochs, stepsPerEpoch, resumedFrom: ckpt?.state, engine: engine.name, device: engine.device, renderer });
+  // config.json holds the options as given (render: auto); what they resolved to on this machine, per start or resume
+  metrics?.append({ kind: 'start', step: ckpt?.state.step ?? 0, epoch: ckpt?.state.epoch ?? 0, engine: engine.name, device: engine.device, renderer, resumed: ckpt !== undefined });
 
   let step = ckpt?.state.step ?? 0;
   const totalSteps = cfg.epochs * stepsPerEpoch;
@@ -269,22 +271,12 @@ async function trainInFolder(cfg: PretextConfig, parsed: MethodRun, opts: RunPre
 
   const loopStart = performance.now();
   const startAt = position();
-  async function* batches() {
-    for (let epoch = startAt.epoch; epoch < cfg.epochs; epoch++) {
-      const startBatch = epoch === startAt.epoch ? startAt.batch : 0;
-      const stream = createBatchStream({ ...streamOpts, indices: data.epochIndices(cfg.seed, epoch), seed: cfg.seed, epoch, startBatch, batches: stepsPerEpoch });
-      try {
-        for await (const b of stream) yield { epoch, b };
-      } finally {
-        await stream.return?.(undefined);
-      }
-    }
-  }
   let interrupted = false;
   try {
-    const stream = batches();
+    // one queue over the epochs: the sampling threads run ahead across an epoch's end
+    const stream = createEpochStream({ ...streamOpts, indicesOf: (e) => data.epochIndices(cfg.seed, e), seed: cfg.seed, from: startAt, epochs: cfg.epochs, batches: stepsPerEpoch });
     try {
-      for await (const { epoch, b } of stream) {
+      for await (const { epoch, batch: b } of stream) {
         if (step + pending.length > 0) await bookkeeping();
         const scalars = scalarsOf(step + pending.length); // the update this batch makes
         pending.push({ promise: engine.trainStep(b, scalars), size: b.shape[0], lr: scalars.lr, epoch });

@@ -4,8 +4,12 @@ import { writeFileAtomic } from '@cxr-ssl/atomic';
 
 /** One line of metrics.jsonl. `step` is the global step, so a resumed run can drop what came after its checkpoint. */
 export interface MetricsLine {
-  /** step: a training step; epoch: its means; heldout: a held-out pass (loop.ts HeldOutLine); warning: a run-health message; timing: the run's phases */
-  kind: 'step' | 'epoch' | 'heldout' | 'warning' | 'timing';
+  /**
+   * start: where a start or resume ran (engine, device, the renderer `--render auto` chose); step: a training
+   * step; epoch: its means; heldout: a held-out pass (loop.ts HeldOutLine); warning: a run-health message;
+   * timing: the run's phases
+   */
+  kind: 'start' | 'step' | 'epoch' | 'heldout' | 'warning' | 'timing';
   step: number;
   epoch: number;
   [key: string]: unknown;

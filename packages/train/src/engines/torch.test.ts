@@ -5,7 +5,7 @@ import type { EngineInit } from '../engine.ts';
 import { fixtureImages, taskBatch } from '@cxr-ssl/data/testing';
 import { TorchProcessError } from './protocol.ts';
 import { alive, maxDiff, spawnHelper, survivors } from './test-util.ts';
-import { TorchEngine } from './torch.ts';
+import { defaultTorchThreads, TorchEngine } from './torch.ts';
 import { torchPythonForTests } from '@cxr-ssl/torch/testing';
 
 const python = torchPythonForTests('train/engines/torch.test.ts');
@@ -26,6 +26,14 @@ async function trainLosses(engine: TorchEngine, batch: Batch, steps: number, lr:
 }
 
 const _mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('torch CPU threads by default', () => {
+  it('every core under 4 (the loop samples in its own thread), all but one from 4 up (sampling threads beside); split over DDP ranks', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultTorchThreads(1, cores))).toEqual([1, 2, 3, 3, 15]);
+    expect([2, 16].map((cores) => defaultTorchThreads(2, cores))).toEqual([1, 7]);
+    expect(defaultTorchThreads(4, 2)).toBe(1);
+  });
+});
 
 describe.skipIf(noTorch)('TorchEngine (Python child, CPU)', () => {
   // Learning itself is tested at the configured settings on held-out X-rays in ../learning.test.ts.

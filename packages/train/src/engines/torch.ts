@@ -14,7 +14,7 @@ export interface TorchEngineOptions {
   /** interpreter; default: findTorchPython() */
   python?: string;
   device?: 'auto' | 'cpu' | 'cuda';
-  /** CPU threads for torch (default: defaultTorchThreads(), all cores but one) */
+  /** CPU threads for torch (default: defaultTorchThreads(): every core under 4 cores, else all but one) */
   threads?: number;
   /** steps the loop may keep pending (default 6: Python keeps 4 queued on CUDA, and 2 more travel while the device computes) */
   inFlight?: number;
@@ -50,12 +50,17 @@ export interface NodesOptions {
 const LABEL = 'torch engine';
 
 /**
- * torch's CPU threads: every core but one, which the loop's sampling and the pipe need. With all cores
- * torch's OpenMP threads wait at each parallel region for the one the sampler displaced (measured on 2
- * cores, rotation 64 px vgg-small-bn batch 32: 21 samples/s with 2 threads, 71 with 1; tools/bench/torch-cpu.ts).
+ * torch's CPU threads. Under 4 cores the loop samples in its own thread (no sampling workers), which takes
+ * a few per cent of a core, so torch gets every core: on 2 quiet cores (tools/bench/torch-cpu.ts, 64 px,
+ * vgg-small-bn, batch 32) rotation ran at 115 samples/s on 2 threads against 62 on 1, SimCLR 47 against 31.
+ * The price is on a busy machine, where OpenMP's threads wait at each parallel region for the displaced
+ * one: with another process busy on one core, 41 against 62 (`--threads` sets it). From 4 cores up,
+ * sampling threads run beside the engine, and torch keeps every core but one.
+ * A fixed function of the machine, not of its load: the thread count changes a step's float sums, so a
+ * run and its resume must use the same count (docs/ENGINES.md).
  */
-export function defaultTorchThreads(ranks = 1): number {
-  return Math.max(1, Math.floor((availableParallelism() - 1) / ranks));
+export function defaultTorchThreads(ranks = 1, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor((cores < 4 ? cores : cores - 1) / ranks));
 }
 
 /**

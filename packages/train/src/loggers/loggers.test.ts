@@ -53,6 +53,9 @@ describe('TensorBoard event files', () => {
   const first = openLoggers(dir, ['tensorboard']);
   for (let s = 1; s <= 6; s++) first.write({ kind: 'step', step: s, epoch: 0, batch: s, loss: 1 / s, accuracy: s / 10, lr: 0.01 * s, samplesPerSec: 50 + s });
   first.write({ kind: 'epoch', step: 6, epoch: 0, loss: 0.5, accuracy: 0.4, valLoss: 0.7, valAccuracy: 0.55, lr: 0.06 });
+  // a pooled run's held-out pass: the pool's figures, and each set's under its name
+  const bySet = { fx: { loss: 0.5, accuracy: 0.75, samples: 10, chance: 0.25 }, fy: { loss: 0.625, accuracy: 0.5, samples: 6 } };
+  first.write({ kind: 'heldout', step: 3, epoch: 0, valLoss: 0.55, valAccuracy: 0.65, valBySource: bySet });
   // a resumed process: its checkpoint was at step 4, so steps 5 and 6 of the first file are orphans
   const resumed = new TensorboardLogger(dir);
   resumed.resumeAt(4);
@@ -62,7 +65,10 @@ describe('TensorBoard event files', () => {
     const files = readdirSync(dir).filter((f) => f.includes('tfevents'));
     expect(files.length).toBe(2);
     const records = files.map((f) => readTfrecords(readFileSync(join(dir, f)), f).length).sort();
-    expect(records).toEqual([3, 8]); // version + resume + 1 step; version + 6 steps + 1 epoch
+    expect(records).toEqual([3, 9]); // version + resume + 1 step; version + 6 steps + 1 epoch + 1 held-out
+    const all = files.map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    for (const tag of ['val/accuracy/fx', 'val/loss/fy', 'val/chance/fx']) expect(all).toContain(tag);
+    expect(all).not.toContain('val/samples'); // a count, not a figure to plot
   });
 
   it.skipIf(!tbPython)("TensorBoard's EventAccumulator reads the scalars back (and drops the orphaned steps)", () => {
@@ -75,7 +81,10 @@ describe('TensorBoard event files', () => {
     const r = spawnSync(tbPython!, ['-c', script, dir], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout) as Record<string, [number, number][]>;
-    expect(Object.keys(got).sort()).toEqual(['epoch/accuracy', 'epoch/loss', 'epoch/lr', 'train/accuracy', 'train/loss', 'train/lr', 'train/samples_per_sec', 'val/accuracy', 'val/loss'].sort());
+    const perSet = ['val/accuracy/fx', 'val/accuracy/fy', 'val/chance/fx', 'val/loss/fx', 'val/loss/fy'];
+    expect(Object.keys(got).sort()).toEqual(['epoch/accuracy', 'epoch/loss', 'epoch/lr', 'train/accuracy', 'train/loss', 'train/lr', 'train/samples_per_sec', 'val/accuracy', 'val/loss', ...perSet].sort());
+    expect(got['val/accuracy/fx']).toEqual([[3, 0.75]]);
+    expect(got['val/loss/fy']).toEqual([[3, 0.625]]);
     // steps 1..4 of the first process, then step 5 of the resumed one (float32 values)
     expect(got['train/loss'].map(([s]) => s)).toEqual([1, 2, 3, 4, 5]);
     expect(got['train/loss'][4][1]).toBeCloseTo(0.25, 6);

@@ -15,6 +15,8 @@ export function tensorboardTag(kind: string, key: string): string {
 
 const SKIP = new Set(['kind', 'step', 'epoch', 'batch']);
 
+const bySource = (v: unknown): Record<string, Record<string, unknown>> => (v && typeof v === 'object' ? (v as Record<string, Record<string, unknown>>) : {});
+
 /**
  * One event file per process in the run folder (`tensorboard --logdir runs` shows each run), each
  * record appended whole, so TensorBoard can read it while training runs.
@@ -33,6 +35,10 @@ export class TensorboardLogger implements MetricsLogger {
   write(line: MetricsLine): void {
     const scalars: Record<string, number> = {};
     for (const [k, v] of Object.entries(line)) if (!SKIP.has(k) && typeof v === 'number' && Number.isFinite(v)) scalars[tensorboardTag(line.kind, k)] = v;
+    // a pooled run's held-out figures per set (valBySource): `val/accuracy/<set>`, beside the pool's `val/accuracy`
+    for (const [set, figures] of Object.entries(bySource(line.valBySource))) {
+      for (const [k, v] of Object.entries(figures)) if (typeof v === 'number' && Number.isFinite(v) && k !== 'samples') scalars[`${tensorboardTag(line.kind, `val_${k}`)}/${set}`] = v;
+    }
     this.scalars(line.step, scalars);
   }
   /** scalars under tags of the caller's choosing at `step` (eval's rows: eval/src/tensorboard.ts) */
