@@ -28,6 +28,11 @@ export interface RealRunOptions {
 
 export interface RealRunRate {
   samplesPerSec: number;
+  /**
+   * the same after the first epoch, whose first steps pay one-time costs a bench's warm-up leaves out
+   * (cudnn's autotuning, torch.compile, the first batches): absent for a run of one epoch
+   */
+  afterFirstEpoch?: number;
   steps: number;
   stepsPerEpoch: number;
   /** the run's phases (metrics.jsonl's timing line), seconds */
@@ -43,9 +48,20 @@ export async function realRunRate(o: RealRunOptions): Promise<RealRunRate> {
   try {
     const cfg = { task: o.task, encoder: o.encoder, cache: o.cache, epochs: Math.ceil(o.steps / stepsPerEpoch), batchSize: o.batch, stepsPerEpoch, workers: o.workers, ...(o.render ? { render: o.render } : {}) };
     await runPretext(cfg, { runDir: join(runDir, 'run'), engine: o.engine });
-    const t = new MetricsLog(join(runDir, 'run', 'metrics.jsonl')).read().find((l) => l.kind === 'timing')!;
+    const lines = new MetricsLog(join(runDir, 'run', 'metrics.jsonl')).read();
+    const t = lines.find((l) => l.kind === 'timing')!;
     const seconds = { steps: Number(t.steps), heldOut: Number(t.heldOut), checkpoints: Number(t.checkpoints), init: Number(t.init), export: Number(t.export) };
-    return { samplesPerSec: (t.step * o.batch) / (seconds.steps + seconds.heldOut + seconds.checkpoints), steps: t.step, stepsPerEpoch, seconds };
+    const loop = seconds.steps + seconds.heldOut + seconds.checkpoints;
+    // step lines time the interval since the previous one (held-out passes between them included), the
+    // first from the loop's start: the first epoch's time is the sum of its intervals
+    let first = { steps: 0, seconds: 0 };
+    for (const l of lines.filter((x) => x.kind === 'step' && x.epoch === 0)) {
+      const samples = (l.step - first.steps) * o.batch;
+      first = { steps: l.step, seconds: first.seconds + samples / Number(l.samplesPerSec) };
+    }
+    const rest = t.step - first.steps;
+    const afterFirstEpoch = rest > 0 && first.steps === stepsPerEpoch ? (rest * o.batch) / (loop - first.seconds) : undefined;
+    return { samplesPerSec: (t.step * o.batch) / loop, ...(afterFirstEpoch ? { afterFirstEpoch } : {}), steps: t.step, stepsPerEpoch, seconds };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }

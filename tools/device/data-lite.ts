@@ -7,3 +7,4 @@ export * from '../../packages/data/src/cache/read.ts';
 export * from '../../packages/data/src/batches.ts';
 export * from '../../packages/data/src/batch-plans.ts';
 export * from '../../packages/data/src/augment/index.ts';
+export * from '../../packages/data/src/pooled.ts';
