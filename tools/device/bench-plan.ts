@@ -9,7 +9,8 @@
  *   quick:      every method eager on resnet18 at 128 px, then one contrastive method compiled and one
  *               at 224 px on vgg16-bn (9 rows, ~3 minutes).
  *   cpu / cpu-quick: the same path on this machine's CPU, vgg-small-bn, batch 8 (a dry run).
- *      tools/device/bench-plan.ts gpu|quick|cpu|cpu-quick
+ *   real-gpu / real-cpu: the methods (one a line) that get a real run beside their first eager row.
+ *      tools/device/bench-plan.ts gpu|quick|cpu|cpu-quick|real-gpu|real-cpu
  */
 import { METHODS } from '../../packages/train/src/methods/index.ts';
 
@@ -21,7 +22,14 @@ const batchAt = (size: number) => (size >= 224 ? 64 : 128);
 const block = (run: string, encoder: string, size: number, methods = ours) => methods.map((m) => `${run} ${m} ${size} ${batchAt(size)} ${encoder}`);
 
 const lines: string[] = [];
-if (mode === 'cpu' || mode === 'cpu-quick') {
+if (mode === 'real-gpu' || mode === 'real-cpu') {
+  // the methods whose rows get a real run beside them (gpu-check.sh's REAL): on the GPU the first labelled
+  // whole-image task and the first two-view method (issue 28's pair); on the CPU the dry run's first row
+  const shape = (m: string) => METHODS[m].sampler.shape(128, METHODS[m].options.parse({}) as never);
+  const whole = ours.find((m) => METHODS[m].sampler.classes !== undefined && shape(m).patch === 128);
+  const twoViews = contrastive.find((m) => shape(m).views === 2 && !shape(m).local);
+  lines.push(...(mode === 'real-gpu' ? [whole, twoViews].filter((m): m is string => !!m) : [ours[0]]));
+} else if (mode === 'cpu' || mode === 'cpu-quick') {
   const first = contrastive[0];
   lines.push(`eager ${ours[0]} 128 8 vgg-small-bn`, `eager ${first} 128 8 vgg-small-bn`);
   // a multi-crop method (a local block) where there is one: its plans travel as a second block

@@ -18,7 +18,8 @@
 #              cxr_torch.bench_augment), and ours (TS samplers plan in worker threads -> pipe -> the torch
 #              engine paints the plans on the GPU, --render auto); ours / raw with augmentations (the
 #              target: >= 0.9) and ours / raw
-#   real       for the eager rows of the methods in REAL (default 'rotation simclr'; '' for none), once per
+#   real       for the eager rows of the methods in REAL (default from bench-plan.ts real-gpu: the first
+#              labelled whole-image task and the first two-view method; '' for none), once per
 #              method: a real run (runPretext at its defaults on the cache's own epochs, with held-out passes
 #              and checkpoints on their default cadence) of REAL_STEPS steps (default 600, the study's
 #              updates per method), samples/s over its loop's time; real / ours (the target: >= 0.9)
@@ -82,11 +83,11 @@ nproc | sed 's/^/cores /' | tee -a "$LOG"
 
 if [[ $MODE == gpu ]]; then
   DEVICE=cuda; WORKERS=${WORKERS:-12}; WARM=1.5; SECS=3; RAW_WARM=1; RAW_SECS=2.5; BUDGET=${BUDGET:-$(( QUICK ? 200 : 470 ))}
-  REAL=${REAL-rotation simclr}; REAL_STEPS=${REAL_STEPS:-600}
+  REAL_STEPS=${REAL_STEPS:-600}
   FEAT=(--encoder vgg16-bn --size 128 --count 40000 --batch 256 --ort-count 512 --device cuda)
 else
   DEVICE=cpu; WORKERS=2; WARM=1; SECS=3; RAW_WARM=1; RAW_SECS=2; BUDGET=${BUDGET:-400}
-  REAL=${REAL-context}; REAL_STEPS=${REAL_STEPS:-12}
+  REAL_STEPS=${REAL_STEPS:-12}
   FEAT=(--encoder vgg-small-bn --size 128 --count 64 --batch 16 --ort-count 32 --ort-batch 8 --device cpu)
 fi
 
@@ -122,6 +123,9 @@ bench() {
   (( QUICK )) && which=$([[ $MODE == cpu ]] && echo cpu-quick || echo quick)
   if [[ -n ${PLAN:-} ]]; then IFS=';' read -r -a plan <<<"$PLAN"; else mapfile -t plan < <(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "$which"); fi
   say "plan: ${#plan[@]} rows ($which), from row ${FROM:-1}, measurements start until ${BUDGET} s"
+  # REAL unset: the methods bench-plan.ts picks from the registry; REAL='' for none
+  [[ -v REAL ]] || REAL=$(timeout 60 "${TSX[@]}" tools/device/bench-plan.ts "real-$MODE" | tr '\n' ' ')
+  say "real runs beside the first eager row of: ${REAL:-none} ($REAL_STEPS steps)"
   i=0
   local real_done=''
   for line in "${plan[@]}"; do
