@@ -13,6 +13,7 @@ import { openCache } from '@cxr-ssl/data';
 import type { Engine } from '../../packages/train/src/engine.ts';
 import { runPretext } from '../../packages/train/src/loop.ts';
 import { MetricsLog } from '../../packages/train/src/metrics-log.ts';
+import type { RenderOption } from '../../packages/train/src/render.ts';
 
 export interface RealRunOptions {
   cache: { dir: string; name: string; size: number };
@@ -21,7 +22,7 @@ export interface RealRunOptions {
   batch: number;
   steps: number;
   workers: number;
-  render?: string;
+  render?: RenderOption;
   /** a fresh engine: the run inits it (and the caller closes it) */
   engine: Engine;
 }

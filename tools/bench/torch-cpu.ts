@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encoderSpec, torchModel } from '@cxr-ssl/models';
 import { findTorchPython, PYTHON_PACKAGE_DIR } from '@cxr-ssl/torch';
-import { createEngine, METHODS, parseMethod } from '@cxr-ssl/train';
+import { createEngine, METHODS, parseMethod, RenderOption } from '@cxr-ssl/train';
 import { realRunRate } from './real-run.ts';
 import { z } from 'zod';
 import { openPrepared } from '../../packages/cli/src/dataset.ts';
@@ -52,7 +52,7 @@ const Args = z.object({
   /** steps of the real training run per method and round (0: none) */
   realSteps: z.coerce.number().int().nonnegative().default(0),
   /** who paints ours' and the real run's views (train/src/render.ts: auto is typescript on the CPU) */
-  render: z.enum(['auto', 'typescript', 'torch']).default('auto'),
+  render: RenderOption,
 });
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const { values } = parseArgs({ options: Object.fromEntries(Object.keys(Args.shape).map((k) => [kebab(k), { type: 'string' as const }])) });

@@ -67,7 +67,7 @@ const engine = a.gpus ? new DdpTorchEngine({ ...engineOptions, ranks: Number(a.g
 if (a['real-steps']) {
   try {
     const cacheInfo = { dir: a.cache!, name: a.name!, size };
-    const real = await realRunRate({ cache: cacheInfo, task: a.task!, encoder: a.encoder!, batch: batchSize, steps: Number(a['real-steps']), workers: Number(a.workers), render: a.render, engine });
+    const real = await realRunRate({ cache: cacheInfo, task: a.task!, encoder: a.encoder!, batch: batchSize, steps: Number(a['real-steps']), workers: Number(a.workers), render: RenderOption.parse(a.render), engine });
     console.log(JSON.stringify({ kind: 'real', task: a.task, size, encoder: a.encoder, batch: batchSize, device: engine.device, compile: a.compile, ...real }));
   } finally {
     await engine.close();
